@@ -1,0 +1,69 @@
+package io.cryptvol.exec;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One command run on the target host: an argv list (never a shell string), optional stdin bytes
+ * and a human description. Secrets (key bytes) may only travel in {@code stdin}; when
+ * {@code stdinSecret} is true the bytes are never printed, logged or kept in a transcript.
+ *
+ * @param argv        the program and its arguments; must not contain secrets
+ * @param stdin       bytes written to the process's standard input, or null
+ * @param stdinSecret true when stdin holds secret bytes (redacted everywhere)
+ * @param description what the step does, for plans and progress ("Create PV on /dev/nvme1n1")
+ * @param timeout     per-command timeout, or null for the executor's default
+ * @param privileged  true when the command needs root (local executor adds sudo -n when not root)
+ */
+public record HostCommand(List<String> argv, byte[] stdin, boolean stdinSecret, String description,
+                          Duration timeout, boolean privileged) {
+
+    public HostCommand {
+        Objects.requireNonNull(argv, "argv");
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("empty argv");
+        }
+        argv = List.copyOf(argv);
+        description = description == null ? String.join(" ", argv) : description;
+    }
+
+    /** A privileged command without stdin. */
+    public static HostCommand of(String description, String... argv) {
+        return new HostCommand(List.of(argv), null, false, description, null, true);
+    }
+
+    /** A privileged command without stdin. */
+    public static HostCommand of(String description, List<String> argv) {
+        return new HostCommand(argv, null, false, description, null, true);
+    }
+
+    /** Same command with secret bytes on stdin. */
+    public HostCommand withSecretStdin(byte[] secret) {
+        return new HostCommand(argv, secret, true, description, timeout, privileged);
+    }
+
+    /** Same command with non-secret bytes on stdin. */
+    public HostCommand withStdin(byte[] bytes) {
+        return new HostCommand(argv, bytes, false, description, timeout, privileged);
+    }
+
+    public HostCommand withTimeout(Duration t) {
+        return new HostCommand(argv, stdin, stdinSecret, description, t, privileged);
+    }
+
+    public HostCommand unprivileged() {
+        return new HostCommand(argv, stdin, stdinSecret, description, timeout, false);
+    }
+
+    /** The argv as a shell-quoted line, safe to show (argv never holds secrets). */
+    public String commandLine() {
+        return ShellQuote.join(argv) + (stdin == null ? "" : stdinSecret ? "  < [secret on stdin]" : "  < [stdin]");
+    }
+
+    @Override
+    public String toString() {
+        // never print stdin bytes
+        return "HostCommand[" + commandLine() + "]";
+    }
+}

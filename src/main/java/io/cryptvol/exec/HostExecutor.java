@@ -1,0 +1,24 @@
+package io.cryptvol.exec;
+
+/**
+ * The one seam through which every host command runs: local process, SSH, or dry-run.
+ * Implementations never throw for a non-zero exit code (that is a result); they throw
+ * {@link HostExecutionException} when the command could not be run at all (connection lost,
+ * timeout, sudo refused).
+ */
+public interface HostExecutor extends AutoCloseable {
+
+    ExecResult run(HostCommand command);
+
+    /** Human name of the target, e.g. "local" or "admin@10.0.0.5:22". */
+    String target();
+
+    /** False for the dry-run executor: it records and prints, changes nothing. */
+    default boolean changesHost() {
+        return true;
+    }
+
+    @Override
+    default void close() {
+    }
+}
