@@ -1,11 +1,92 @@
 package io.cryptvol;
 
+import io.cryptvol.shell.ErrorHandling;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.shell.command.annotation.CommandScan;
 
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Entry point. Without arguments: the interactive shell. With arguments: one command,
+ * non-interactively, with a meaningful exit code (0 ok, 1 failure, 2 usage error).
+ * Global flags: {@code --debug} (stack traces), {@code --no-color}, {@code --help}, {@code --version}.
+ */
 @SpringBootApplication
+@CommandScan
 public class CryptvolApplication {
+
     public static void main(String[] args) {
-        SpringApplication.run(CryptvolApplication.class, args);
+        System.exit(run(args));
+    }
+
+    /** Runs the shell and returns the process exit code. */
+    public static int run(String[] rawArgs) {
+        // jline-terminal-jansi is deprecated upstream but still what we ship; keep its warning off the console
+        System.setProperty("org.jline.terminal.disableDeprecatedProviderWarning", "true");
+        List<String> args = globalFlags(rawArgs);
+        SpringApplication app = new SpringApplication(CryptvolApplication.class);
+        java.util.Map<String, Object> defaults = new java.util.HashMap<>();
+        java.nio.file.Path state = io.cryptvol.session.Dirs.ensurePrivateDir(io.cryptvol.session.Dirs.state());
+        defaults.put("logging.file.name", state.resolve("cryptvol.log").toString());
+        defaults.put("spring.shell.history.name", state.resolve("history").toString());
+        // no arguments: the interactive shell; arguments: one command, then exit
+        defaults.put("spring.shell.interactive.enabled", String.valueOf(args.isEmpty()));
+        app.setDefaultProperties(defaults);
+        try {
+            app.run(args.toArray(new String[0])).close();
+            return 0;
+        } catch (Throwable t) {
+            int code = ErrorHandling.exitCode(t);
+            if (!alreadyReported(t)) {
+                System.err.print(ErrorHandling.render(t));
+            }
+            return code == 0 ? 1 : code;
+        }
+    }
+
+    /** Exceptions resolved by {@link ErrorHandling} were printed already; the shell rethrows them for the exit code. */
+    private static boolean alreadyReported(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getClass().getName().endsWith("ShellExitCodeException")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static List<String> globalFlags(String[] raw) {
+        List<String> out = new ArrayList<>();
+        boolean commandSeen = false;
+        for (String a : raw) {
+            if (!commandSeen) {
+                switch (a) {
+                    case "--debug" -> {
+                        System.setProperty("cryptvol.debug", "true");
+                        continue;
+                    }
+                    case "--no-color" -> {
+                        System.setProperty("cryptvol.color", "never");
+                        continue;
+                    }
+                    case "--help", "-h" -> {
+                        out.add("help");
+                        commandSeen = true;
+                        continue;
+                    }
+                    case "--version", "-V" -> {
+                        out.add("version");
+                        commandSeen = true;
+                        continue;
+                    }
+                    default -> {
+                    }
+                }
+            }
+            commandSeen = true;
+            out.add(a);
+        }
+        return out;
     }
 }

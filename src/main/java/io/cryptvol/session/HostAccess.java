@@ -1,0 +1,73 @@
+package io.cryptvol.session;
+
+import io.cryptvol.exec.HostExecutor;
+
+/**
+ * The executor for the session's current target, created on first use and reused (one SSH
+ * connection per session). Changing the target closes the old connection.
+ */
+public class HostAccess implements AutoCloseable {
+    private final SessionContext context;
+    private final ExecutorFactory factory;
+    private HostExecutor current;
+    private Target currentTarget;
+
+    /** Opens an executor for a target (connecting and checking the host key for SSH). */
+    @FunctionalInterface
+    public interface ExecutorFactory {
+        HostExecutor open(Target target, boolean acceptNewHostKey);
+    }
+
+    public HostAccess(SessionContext context, ExecutorFactory factory) {
+        this.context = context;
+        this.factory = factory;
+    }
+
+    /** The executor for the current target; connects when needed. */
+    public synchronized HostExecutor executor() {
+        Target t = context.target();
+        if (current != null && !t.equals(currentTarget)) {
+            closeQuietly();
+        }
+        if (current == null) {
+            current = factory.open(t, false);
+            currentTarget = t;
+        }
+        return current;
+    }
+
+    /** Connects to a new target (replacing the old connection); the context changes only on success. */
+    public synchronized HostExecutor connect(Target t, boolean acceptNewHostKey) {
+        HostExecutor fresh = factory.open(t, acceptNewHostKey);
+        closeQuietly();
+        current = fresh;
+        currentTarget = t;
+        context.setTarget(t);
+        return fresh;
+    }
+
+    public synchronized boolean connected() {
+        return current != null;
+    }
+
+    public synchronized void disconnect() {
+        closeQuietly();
+    }
+
+    private void closeQuietly() {
+        if (current != null) {
+            try {
+                current.close();
+            } catch (Exception ignored) {
+                // closing a dead connection is not an error
+            }
+            current = null;
+            currentTarget = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        disconnect();
+    }
+}

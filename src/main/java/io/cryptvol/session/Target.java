@@ -1,0 +1,58 @@
+package io.cryptvol.session;
+
+import io.cryptvol.CryptvolException;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Where host commands run: this machine, or a host reached over SSH.
+ *
+ * @param user         SSH user (null for local)
+ * @param host         SSH host (null for local)
+ * @param port         SSH port
+ * @param identityFile path of the private key file used for SSH (a path, never key material)
+ */
+public record Target(Kind kind, String user, String host, int port, String identityFile) {
+
+    public enum Kind { LOCAL, SSH }
+
+    private static final Pattern SSH_SPEC =
+            Pattern.compile("^(?:([A-Za-z0-9._-]+)@)?(\\[[0-9A-Fa-f:]+\\]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?$");
+
+    public static final Target LOCAL = new Target(Kind.LOCAL, null, null, 0, null);
+
+    /** Parses {@code user@host[:port]} (user defaults to root, port to 22). */
+    public static Target ssh(String spec, String identityFile) {
+        Matcher m = SSH_SPEC.matcher(spec == null ? "" : spec.trim());
+        if (!m.matches()) {
+            throw new CryptvolException("not an SSH target: '" + spec + "' (expected user@host[:port])", 2, null);
+        }
+        String user = m.group(1) == null ? "root" : m.group(1);
+        String host = m.group(2);
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = 22;
+        if (m.group(3) != null) {
+            port = Integer.parseInt(m.group(3));
+            if (port < 1 || port > 65535) {
+                throw new CryptvolException("port out of range in '" + spec + "'", 2, null);
+            }
+        }
+        return new Target(Kind.SSH, user, host, port, identityFile);
+    }
+
+    public boolean isLocal() {
+        return kind == Kind.LOCAL;
+    }
+
+    /** Short form for the prompt and messages: "local" or "user@host:port". */
+    public String display() {
+        if (isLocal()) {
+            return "local";
+        }
+        String h = host.contains(":") ? "[" + host + "]" : host;
+        return user + "@" + h + (port == 22 ? "" : ":" + port);
+    }
+}

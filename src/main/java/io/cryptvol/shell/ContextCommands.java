@@ -1,0 +1,107 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.Target;
+import org.springframework.shell.command.annotation.Command;
+import org.springframework.shell.command.annotation.Option;
+import org.springframework.shell.command.annotation.OptionValues;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Where the session works and what it works on: connect, disconnect, use, context. */
+@Command(group = "Session")
+public class ContextCommands {
+    private final SessionContext ctx;
+    private final HostAccess hosts;
+    private final Ui ui;
+
+    public ContextCommands(SessionContext ctx, HostAccess hosts, Ui ui) {
+        this.ctx = ctx;
+        this.hosts = hosts;
+        this.ui = ui;
+    }
+
+    @Command(command = "connect", description = "Work on this machine ('local') or on a host over SSH (user@host[:port]).")
+    public void connect(
+            @Option(description = "'local', or user@host[:port] for SSH", required = true) String target,
+            @Option(longNames = "identity", shortNames = 'i', description = "SSH private key file") String identity,
+            @Option(longNames = "accept-new-host-key", description = "trust the host key of a host not yet in known_hosts and remember it")
+            boolean acceptNewHostKey) {
+        Target t = "local".equalsIgnoreCase(target) ? Target.LOCAL : Target.ssh(target, identity);
+        HostExecutor ex = hosts.connect(t, acceptNewHostKey);
+        ui.ok("connected to " + ex.target());
+    }
+
+    @Command(command = "disconnect", description = "Close the connection and go back to working on this machine.")
+    public void disconnect() {
+        String was = ctx.target().display();
+        hosts.disconnect();
+        ctx.setTarget(Target.LOCAL);
+        ui.ok("disconnected from " + was + "; now working on this machine");
+    }
+
+    @Command(command = "use", description = "Select what later commands work on: use vg|lv|mapping|mountpoint|instance NAME ('none' clears).")
+    public void use(
+            @Option(description = "vg, lv, mapping, mountpoint or instance", required = true)
+            @OptionValues(provider = "contextPartCompletion") String what,
+            @Option(description = "the name to select, or 'none'", required = true)
+            @OptionValues(provider = "contextValueCompletion") String name) {
+        SessionContext.Part part = part(what);
+        String value = "none".equals(name) || "-".equals(name) ? null : validate(part, name);
+        ctx.set(part, value);
+        ui.ok(value == null ? what + " cleared" : "using " + part.name().toLowerCase(Locale.ROOT) + " " + value);
+    }
+
+    @Command(command = "context", description = "Show the session context: target, instance, VG, LV, mapping, mountpoint.")
+    public void context(@Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
+                        String output) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("target", ctx.target().display());
+        m.put("identityFile", ctx.target().identityFile());
+        m.put("instance", ctx.instanceId());
+        m.put("vg", ctx.vg());
+        m.put("lv", ctx.lv());
+        m.put("mapping", ctx.mapping());
+        m.put("mountpoint", ctx.mountpoint());
+        m.put("connected", hosts.connected());
+        if (OutputFormat.parse(output) == OutputFormat.JSON) {
+            ui.json(m);
+            return;
+        }
+        List<List<String>> rows = m.entrySet().stream()
+                .filter(e -> !(e.getKey().equals("identityFile") && e.getValue() == null))
+                .map(e -> List.of(e.getKey(), e.getValue() == null ? "-" : String.valueOf(e.getValue())))
+                .toList();
+        ui.println(Ui.Tables.render(List.of("", ""), rows, s -> s).lines().skip(1)
+                .reduce((a, b) -> a + "\n" + b).orElse(""));
+    }
+
+    static SessionContext.Part part(String what) {
+        try {
+            return SessionContext.Part.valueOf(what.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CryptvolException("cannot use '" + what + "': choose vg, lv, mapping, mountpoint or instance", 2, null);
+        }
+    }
+
+    static String validate(SessionContext.Part part, String name) {
+        boolean ok = switch (part) {
+            // lvm2 names: letters, digits and + _ . - ; not starting with '-'
+            case VG, LV -> name.matches("[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}") && !name.equals(".") && !name.equals("..");
+            case MAPPING -> name.matches("[A-Za-z0-9_.+-]{1,127}") && !name.startsWith("-");
+            case MOUNTPOINT -> name.startsWith("/") && !name.contains("\0") && !name.matches(".*\\s.*");
+            case INSTANCE -> name.matches("i-[0-9a-f]{8,17}");
+        };
+        if (!ok) {
+            throw new CryptvolException("not a valid " + part.name().toLowerCase(Locale.ROOT) + " name: '" + name + "'"
+                    + (part == SessionContext.Part.MOUNTPOINT ? " (an absolute path without spaces)" : ""), 2, null);
+        }
+        return name;
+    }
+}

@@ -1,0 +1,163 @@
+package io.cryptvol.shell;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.jline.terminal.Terminal;
+import org.jline.utils.AttributedStyle;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything the shell prints goes through here: plain lines, coloured status lines, tables,
+ * JSON. Colour is used only when the terminal supports it and neither {@code NO_COLOR} nor
+ * {@code --no-color} says otherwise.
+ */
+public class Ui {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Terminal terminal;
+    private final boolean color;
+
+    public Ui(Terminal terminal, boolean colorWanted) {
+        this.terminal = terminal;
+        this.color = colorWanted && (isForced() || !Terminal.TYPE_DUMB.equals(terminal.getType()));
+    }
+
+    private static boolean isForced() {
+        return "always".equals(System.getProperty("cryptvol.color"));
+    }
+
+    /** True unless NO_COLOR is set (to anything non-empty) or colour was switched off. */
+    public static boolean colorWantedByEnvironment() {
+        String noColor = System.getenv("NO_COLOR");
+        if (noColor != null && !noColor.isEmpty()) {
+            return false;
+        }
+        return !"never".equals(System.getProperty("cryptvol.color"));
+    }
+
+    public boolean colorEnabled() {
+        return color;
+    }
+
+    public PrintWriter writer() {
+        return terminal.writer();
+    }
+
+    public Terminal terminal() {
+        return terminal;
+    }
+
+    public void println(String s) {
+        terminal.writer().println(s);
+        terminal.writer().flush();
+    }
+
+    public void print(String s) {
+        terminal.writer().print(s);
+        terminal.writer().flush();
+    }
+
+    public String style(String s, AttributedStyle style) {
+        if (!color) {
+            return s;
+        }
+        return new org.jline.utils.AttributedString(s, style).toAnsi(terminal);
+    }
+
+    public String bold(String s) {
+        return style(s, AttributedStyle.BOLD);
+    }
+
+    public String dim(String s) {
+        return style(s, AttributedStyle.DEFAULT.faint());
+    }
+
+    public String green(String s) {
+        return style(s, AttributedStyle.DEFAULT.foreground(AttributedStyle.GREEN));
+    }
+
+    public String red(String s) {
+        return style(s, AttributedStyle.DEFAULT.foreground(AttributedStyle.RED));
+    }
+
+    public String yellow(String s) {
+        return style(s, AttributedStyle.DEFAULT.foreground(AttributedStyle.YELLOW));
+    }
+
+    public void ok(String s) {
+        println(green("✔ ") + s);
+    }
+
+    public void warn(String s) {
+        println(yellow("warning: ") + s);
+    }
+
+    public void error(String s) {
+        println(red("error: ") + s);
+    }
+
+    public void json(Object value) {
+        try {
+            println(JSON.writeValueAsString(value));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** A plain aligned table: header row, then rows; cells never wrap. */
+    public void table(List<String> headers, List<List<String>> rows) {
+        println(Tables.render(headers, rows, this::bold));
+    }
+
+    /** Renders tables without colour knowledge; {@code headerStyle} decorates header cells. */
+    public static final class Tables {
+        private Tables() {
+        }
+
+        public static String render(List<String> headers, List<List<String>> rows,
+                                    java.util.function.UnaryOperator<String> headerStyle) {
+            int[] w = new int[headers.size()];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = headers.get(i).length();
+            }
+            for (List<String> r : rows) {
+                for (int i = 0; i < w.length && i < r.size(); i++) {
+                    w[i] = Math.max(w[i], cell(r, i).length());
+                }
+            }
+            StringBuilder sb = new StringBuilder();
+            List<String> hs = new ArrayList<>();
+            for (int i = 0; i < w.length; i++) {
+                hs.add(headerStyle.apply(pad(headers.get(i), w[i], i == w.length - 1)));
+            }
+            sb.append(String.join("  ", hs).stripTrailing());
+            for (List<String> r : rows) {
+                sb.append('\n');
+                StringBuilder line = new StringBuilder();
+                for (int i = 0; i < w.length; i++) {
+                    if (i > 0) {
+                        line.append("  ");
+                    }
+                    line.append(pad(cell(r, i), w[i], i == w.length - 1));
+                }
+                sb.append(line.toString().stripTrailing());
+            }
+            return sb.toString();
+        }
+
+        private static String cell(List<String> r, int i) {
+            String s = i < r.size() ? r.get(i) : "";
+            return s == null ? "" : s;
+        }
+
+        private static String pad(String s, int w, boolean last) {
+            if (last) {
+                return s;
+            }
+            return s + " ".repeat(Math.max(0, w - s.length()));
+        }
+    }
+}
