@@ -13,6 +13,7 @@ import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +79,7 @@ public final class SshExecutor implements HostExecutor {
     private final AtomicInteger sessionsOpened = new AtomicInteger();
     private final AtomicReference<String> hostKeyRejection = new AtomicReference<>();
     private final AtomicReference<String> rememberedHostKey = new AtomicReference<>();
+    private final AtomicReference<String> rememberFailure = new AtomicReference<>();
     private final Object lock = new Object();
     private SshClient client;
     private ClientSession session;
@@ -315,6 +317,7 @@ public final class SshExecutor implements HostExecutor {
 
     private ClientSession open() {
         hostKeyRejection.set(null);
+        rememberFailure.set(null);
         ClientSession s;
         try {
             s = client.connect(user, host, port).verify(connectTimeout).getSession();
@@ -332,6 +335,12 @@ public final class SshExecutor implements HostExecutor {
             }
             throw new HostExecutionException("cannot log in to " + target() + " with key " + identityFile.getFileName()
                     + ": " + oneLine(e), e);
+        }
+        String notRemembered = rememberFailure.get();
+        if (notRemembered != null) {
+            closeQuietly(s);
+            rememberedHostKey.set(null);
+            throw new HostExecutionException(notRemembered);
         }
         sessionsOpened.incrementAndGet();
         return s;
@@ -413,6 +422,14 @@ public final class SshExecutor implements HostExecutor {
             hostKeyRejection.set("cannot read known_hosts file " + getPath() + " (" + oneLine(reason)
                     + "); refusing to connect to " + target());
             return false;
+        }
+
+        @Override
+        protected void handleKnownHostsFileUpdateFailure(ClientSession s, SocketAddress remote, PublicKey key,
+                                                         Path file, Collection<HostEntryPair> knownHosts,
+                                                         Throwable reason) {
+            rememberFailure.set("could not add the host key " + KeyUtils.getFingerPrint(key) + " of " + target()
+                    + " to " + file + " (" + oneLine(reason) + "); not connecting with a key that is not remembered");
         }
 
         private boolean refuseChanged(ClientSession s, SocketAddress remote, KnownHostEntry entry, PublicKey expected,

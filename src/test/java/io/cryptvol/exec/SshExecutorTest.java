@@ -136,6 +136,19 @@ class SshExecutorTest {
     }
 
     @Test
+    void refusesWhenAnAcceptedKeyCannotBeRemembered() throws Exception {
+        Path notAFile = Files.createDirectory(dir.resolve("kh-dir"));
+        executor = builder().knownHosts(notAFile).hostKeyPolicy(SshExecutor.HostKeyPolicy.ACCEPT_AND_REMEMBER).build();
+        assertThatThrownBy(() -> executor.connect())
+                .isInstanceOf(HostExecutionException.class)
+                .hasMessageStartingWith("could not add the host key " + server.hostKeyFingerprint())
+                .hasMessageContaining(notAFile.toString());
+        assertThat(executor.sessionsOpened()).isZero();
+        assertThat(executor.rememberedHostKey()).isNull();
+        assertThat(server.commandLines).isEmpty();
+    }
+
+    @Test
     void acceptsUnknownHostKeyOnlyWithExplicitPolicyAndRemembersIt() throws Exception {
         Path kh = dir.resolve("ssh/known_hosts"); // directory does not exist yet
         executor = builder().knownHosts(kh).hostKeyPolicy(SshExecutor.HostKeyPolicy.ACCEPT_AND_REMEMBER).build();
