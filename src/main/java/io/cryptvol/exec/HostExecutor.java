@@ -13,7 +13,7 @@ public interface HostExecutor extends AutoCloseable {
     /** Human name of the target, e.g. "local" or "admin@10.0.0.5:22". */
     String target();
 
-    /** False for the dry-run executor: it records and prints, changes nothing. */
+    /** False for the dry-run executor: it records (the shell renders what it recorded) and changes nothing. */
     default boolean changesHost() {
         return true;
     }

@@ -1,0 +1,158 @@
+package io.cryptvol.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalExecutorTest {
+    @TempDir
+    Path dir;
+
+    private final LocalExecutor local = new LocalExecutor(Duration.ofSeconds(30), "sudo", true);
+
+    @Test
+    void returnsExitCodeStdoutAndStderr() {
+        ExecResult r = local.run(HostCommand.of("fail", "sh", "-c", "echo out; echo err >&2; exit 3"));
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.out()).isEqualTo("out\n");
+        assertThat(r.err()).isEqualTo("err\n");
+        assertThat(local.run(HostCommand.of("ok", "true")).ok()).isTrue();
+    }
+
+    @Test
+    void passesArgvWithoutAShell() {
+        ExecResult r = local.run(HostCommand.of("printf", "printf", "%s|", "a b", "$HOME", "*", "'q'"));
+        assertThat(r.out()).isEqualTo("a b|$HOME|*|'q'|");
+    }
+
+    @Test
+    void writesStdinThenClosesIt() throws Exception {
+        byte[] secret = new byte[1 << 20];
+        new SecureRandom().nextBytes(secret);
+        ExecResult r = local.run(HostCommand.of("hash", "sha256sum").withSecretStdin(secret));
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret));
+        assertThat(r.out()).startsWith(expected + " ");
+        // no stdin: the process sees end of input at once
+        assertThat(local.run(HostCommand.of("cat", "cat")).stdout()).isEmpty();
+    }
+
+    @Test
+    void readsLargeStdoutAndStderrWithoutDeadlock() {
+        ExecResult r = local.run(HostCommand.of("big", "sh", "-c",
+                "head -c 6000000 /dev/zero; head -c 5000000 /dev/zero >&2; head -c 1000000 /dev/zero")
+                .withTimeout(Duration.ofSeconds(20)));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).hasSize(7_000_000);
+        assertThat(r.stderr()).hasSize(5_000_000);
+    }
+
+    @Test
+    void timesOutAndKillsTheProcessTree() throws Exception {
+        Path pidFile = dir.resolve("pid");
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> local.run(HostCommand.of("nap", "sh", "-c",
+                        "sleep 30 & echo $! > " + pidFile + "; wait")
+                .withTimeout(Duration.ofMillis(500))))
+                .isInstanceOf(HostExecutionException.class)
+                .hasMessageStartingWith("timed out after 500ms: sh -c ");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (running(stat) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(running(stat)).as("grandchild sleep %d is killed", pid).isFalse();
+    }
+
+    /** Present and not a zombie (a killed orphan may linger as a zombie until reaped). */
+    private static boolean running(Path stat) {
+        try {
+            String s = Files.readString(stat);
+            return s.charAt(s.lastIndexOf(')') + 2) != 'Z';
+        } catch (Exception gone) {
+            return false;
+        }
+    }
+
+    @Test
+    void usesTheDefaultTimeoutWhenTheCommandHasNone() {
+        LocalExecutor quick = new LocalExecutor(Duration.ofMillis(300), "sudo", true);
+        assertThatThrownBy(() -> quick.run(HostCommand.of("nap", "sleep", "10")))
+                .hasMessage("timed out after 300ms: sleep 10");
+    }
+
+    @Test
+    void prefixesSudoForPrivilegedCommandsWhenNotRoot() throws Exception {
+        Path sudo = script("sudo", "#!/bin/sh\n[ \"$1\" = -n ] || { echo 'no -n' >&2; exit 99; }\nshift\n"
+                + "echo via-sudo >&2\nexec \"$@\"\n");
+        LocalExecutor notRoot = new LocalExecutor(Duration.ofSeconds(10), sudo.toString(), false);
+        ExecResult r = notRoot.run(HostCommand.of("printf", "printf", "%s|", "a b", "c"));
+        assertThat(r.out()).isEqualTo("a b|c|");
+        assertThat(r.err()).isEqualTo("via-sudo\n");
+        // unprivileged commands and root never go through sudo
+        assertThat(notRoot.run(HostCommand.of("e", "echo", "x").unprivileged()).err()).isEmpty();
+        assertThat(new LocalExecutor(Duration.ofSeconds(10), sudo.toString(), true)
+                .run(HostCommand.of("e", "echo", "x")).err()).isEmpty();
+    }
+
+    @Test
+    void explainsSudoThatWantsAPassword() throws Exception {
+        Path sudo = script("sudo", "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n");
+        LocalExecutor notRoot = new LocalExecutor(Duration.ofSeconds(10), sudo.toString(), false);
+        assertThatThrownBy(() -> notRoot.run(HostCommand.of("pv", "pvcreate", "/dev/nvme1n1")))
+                .isInstanceOf(HostExecutionException.class)
+                .hasMessage("sudo needs a password on this machine; run cryptvol as root or allow passwordless sudo"
+                        + " for " + System.getProperty("user.name") + " (needed for: pvcreate)");
+    }
+
+    @Test
+    void doesNotMistakeACommandsOwnExitOneForSudo() throws Exception {
+        Path sudo = script("sudo", "#!/bin/sh\nshift\nexec \"$@\"\n");
+        LocalExecutor notRoot = new LocalExecutor(Duration.ofSeconds(10), sudo.toString(), false);
+        ExecResult r = notRoot.run(HostCommand.of("grep", "sh", "-c", "echo 'no match' >&2; exit 1"));
+        assertThat(r.exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void explainsMissingSudo() {
+        LocalExecutor notRoot = new LocalExecutor(Duration.ofSeconds(10), dir.resolve("no-sudo").toString(), false);
+        assertThatThrownBy(() -> notRoot.run(HostCommand.of("pv", "pvcreate", "/dev/x")))
+                .isInstanceOf(HostExecutionException.class)
+                .hasMessageStartingWith("sudo is not installed on this machine");
+    }
+
+    @Test
+    void explainsAMissingProgram() {
+        assertThatThrownBy(() -> local.run(HostCommand.of("x", "no-such-program-cryptvol")))
+                .isInstanceOf(HostExecutionException.class)
+                .hasMessageStartingWith("cannot start no-such-program-cryptvol");
+    }
+
+    @Test
+    void detectsTheCurrentUid() throws Exception {
+        Process p = new ProcessBuilder("id", "-u").start();
+        int expected = Integer.parseInt(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+        assertThat(LocalExecutor.currentUid()).isEqualTo(expected);
+        assertThat(new LocalExecutor().runsAsRoot()).isEqualTo(expected == 0);
+        assertThat(local.target()).isEqualTo("local");
+    }
+
+    private Path script(String name, String body) throws Exception {
+        Path f = dir.resolve(name);
+        Files.writeString(f, body);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwx------"));
+        return f;
+    }
+}

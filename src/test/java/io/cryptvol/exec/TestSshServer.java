@@ -1,0 +1,196 @@
+package io.cryptvol.exec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+
+/**
+ * A real MINA SSH server on 127.0.0.1 (random port) whose exec channels run {@code /bin/sh -c <line>}, like
+ * OpenSSH's sshd does, with public-key auth for one generated client key. It can pretend to be a non-root
+ * user ({@link #fakeUid}) and a sudo that wants a password ({@link #sudoNeedsPassword}).
+ */
+final class TestSshServer implements AutoCloseable {
+    final KeyPair hostKey;
+    final KeyPair clientKey;
+    final SshServer sshd;
+    final AtomicInteger sessionsCreated = new AtomicInteger();
+    final List<String> commandLines = new CopyOnWriteArrayList<>();
+    volatile String fakeUid;
+    volatile boolean sudoNeedsPassword;
+
+    TestSshServer() throws Exception {
+        hostKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
+        clientKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
+        sshd = SshServer.setUpDefaultServer();
+        sshd.setHost("127.0.0.1");
+        sshd.setPort(0);
+        sshd.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
+        sshd.setPasswordAuthenticator(null);
+        sshd.setKeyboardInteractiveAuthenticator(null);
+        sshd.setPublickeyAuthenticator((user, key, session) -> KeyUtils.compareKeys(key, clientKey.getPublic()));
+        sshd.setCommandFactory((channel, line) -> new ShCommand(line));
+        sshd.addSessionListener(new SessionListener() {
+            @Override
+            public void sessionCreated(Session session) {
+                sessionsCreated.incrementAndGet();
+            }
+        });
+        sshd.start();
+    }
+
+    int port() {
+        return sshd.getPort();
+    }
+
+    /** Writes the client key as an OpenSSH private key file. */
+    Path writeClientKey(Path dir) throws Exception {
+        Path file = dir.resolve("id_ecdsa");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(clientKey, "cryptvol-test", null, out);
+        }
+        return file;
+    }
+
+    /** A known_hosts line binding this server's address to the given key. */
+    String knownHostsLine(KeyPair key) {
+        return "[127.0.0.1]:" + port() + " " + PublicKeyEntry.toString(key.getPublic());
+    }
+
+    String hostKeyFingerprint() {
+        return KeyUtils.getFingerPrint(hostKey.getPublic());
+    }
+
+    /** Closes every server-side session, as a dropped connection would. */
+    void dropConnections() {
+        sshd.getActiveSessions().forEach(s -> s.close(true));
+    }
+
+    @Override
+    public void close() throws IOException {
+        sshd.stop(true);
+    }
+
+    private final class ShCommand implements Command {
+        private final String line;
+        private InputStream in;
+        private OutputStream out;
+        private OutputStream err;
+        private ExitCallback exit;
+        private volatile Process process;
+
+        ShCommand(String line) {
+            this.line = line;
+        }
+
+        @Override
+        public void setInputStream(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public void setOutputStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void setErrorStream(OutputStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public void setExitCallback(ExitCallback callback) {
+            this.exit = callback;
+        }
+
+        @Override
+        public void start(ChannelSession channel, Environment env) throws IOException {
+            commandLines.add(line);
+            if (fakeUid != null && line.equals("id -u")) {
+                reply(fakeUid + "\n", "", 0);
+                return;
+            }
+            if (sudoNeedsPassword && line.startsWith("sudo -n ")) {
+                reply("", "sudo: a password is required\n", 1);
+                return;
+            }
+            process = new ProcessBuilder("/bin/sh", "-c", line).start();
+            Thread stdin = pump(in, process.getOutputStream(), true);
+            Thread stdout = pump(process.getInputStream(), out, false);
+            Thread stderr = pump(process.getErrorStream(), err, false);
+            Thread waiter = new Thread(() -> {
+                try {
+                    int code = process.waitFor();
+                    stdout.join();
+                    stderr.join();
+                    stdin.interrupt();
+                    exit.onExit(code);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "test-sshd-wait");
+            waiter.setDaemon(true);
+            waiter.start();
+        }
+
+        private void reply(String stdout, String stderr, int code) throws IOException {
+            out.write(stdout.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            err.write(stderr.getBytes(StandardCharsets.UTF_8));
+            err.flush();
+            exit.onExit(code);
+        }
+
+        private Thread pump(InputStream from, OutputStream to, boolean closeAfter) {
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[8192];
+                try {
+                    for (int n; (n = from.read(buf)) >= 0; ) {
+                        to.write(buf, 0, n);
+                        to.flush();
+                    }
+                } catch (IOException ignored) {
+                    // channel or process gone
+                } finally {
+                    if (closeAfter) {
+                        try {
+                            to.close();
+                        } catch (IOException ignored) {
+                            // nothing to do
+                        }
+                    }
+                }
+            }, "test-sshd-pump");
+            t.setDaemon(true);
+            t.start();
+            return t;
+        }
+
+        @Override
+        public void destroy(ChannelSession channel) {
+            Process p = process;
+            if (p != null) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }
+    }
+}
