@@ -11,7 +11,7 @@ public final class EtcFiles {
      * $1 = line, $2 = file: add a final newline if the file lacks one, then append the line unless
      * exactly that line is already there.
      */
-    static final String APPEND_ONCE = "if [ -s \"$2\" ] && [ -n \"$(tail -c1 \"$2\")\" ]; then echo >> \"$2\"; fi; "
+    public static final String APPEND_ONCE = "if [ -s \"$2\" ] && [ -n \"$(tail -c1 \"$2\")\" ]; then echo >> \"$2\"; fi; "
             + "grep -qxF -- \"$1\" \"$2\" 2>/dev/null || printf '%s\\n' \"$1\" >> \"$2\"";
 
     private EtcFiles() {
