@@ -1,0 +1,40 @@
+package io.cryptvol.domain.cmd;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.exec.HostCommand;
+
+import java.util.regex.Pattern;
+
+/**
+ * Key files on the target's tmpfs, for the one case where a key cannot travel on stdin (the new key
+ * of luksAddKey). The directory is 0700 under /run (tmpfs); each file is written with umask 077
+ * from stdin and removed with shred -u by the step's cleanup.
+ */
+public final class KeyFiles {
+    public static final String DIR = "/run/cryptvol";
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{4,64}");
+
+    private KeyFiles() {
+    }
+
+    /** /run/cryptvol/TOKEN.key; the token should be random (the caller's supplier). */
+    public static String path(String token) {
+        if (!TOKEN.matcher(token).matches()) {
+            throw new CryptvolException("bad key file token '" + token + "'");
+        }
+        return DIR + "/" + token + ".key";
+    }
+
+    public static HostCommand makeDir() {
+        return HostCommand.of("Create " + DIR + " (0700, tmpfs)", "install", "-d", "-m", "0700", DIR);
+    }
+
+    /** Writes stdin to {@code path}, readable by root only. The key goes on stdin. */
+    public static HostCommand write(String path) {
+        return HostCommand.of("Write a key file " + path, "sh", "-c", "umask 077 && cat > \"$1\"", "sh", path);
+    }
+
+    public static HostCommand shred(String path) {
+        return HostCommand.of("Shred " + path, "shred", "-u", path);
+    }
+}

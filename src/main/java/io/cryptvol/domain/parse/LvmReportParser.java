@@ -1,0 +1,117 @@
+package io.cryptvol.domain.parse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.model.LogicalVolume;
+import io.cryptvol.domain.model.LvSegment;
+import io.cryptvol.domain.model.PhysicalVolume;
+import io.cryptvol.domain.model.VolumeGroup;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Parses {@code pvs / vgs / lvs --reportformat json --units b --nosuffix -o FIELDS}. LVM prints every
+ * value as a string. {@code lvs} with segment fields prints one row per segment; the rows of one LV
+ * are folded into one {@link LogicalVolume}.
+ */
+public final class LvmReportParser {
+    public static final List<String> PV_FIELDS = List.of("pv_name", "pv_uuid", "vg_name", "pv_size", "pv_free");
+    public static final List<String> VG_FIELDS = List.of("vg_name", "vg_uuid", "vg_size", "vg_free",
+            "vg_extent_size", "pv_count", "lv_count", "vg_tags");
+    public static final List<String> LV_FIELDS = List.of("lv_name", "vg_name", "lv_uuid", "lv_size", "lv_path",
+            "lv_dm_path", "lv_active", "lv_attr", "segtype", "stripes", "stripe_size", "seg_size", "devices");
+
+    private LvmReportParser() {
+    }
+
+    public static List<PhysicalVolume> pvs(String json) {
+        List<PhysicalVolume> out = new ArrayList<>();
+        for (JsonNode r : rows(json, "pv")) {
+            out.add(new PhysicalVolume(req(r, "pv_name"), Json.text(r, "pv_uuid"), Json.text(r, "vg_name"),
+                    Json.bytes("pvs", r, "pv_size"), Json.bytes("pvs", r, "pv_free")));
+        }
+        return out;
+    }
+
+    public static List<VolumeGroup> vgs(String json) {
+        List<VolumeGroup> out = new ArrayList<>();
+        for (JsonNode r : rows(json, "vg")) {
+            String tags = Json.text(r, "vg_tags");
+            out.add(new VolumeGroup(req(r, "vg_name"), Json.text(r, "vg_uuid"), Json.bytes("vgs", r, "vg_size"),
+                    Json.bytes("vgs", r, "vg_free"), Json.bytes("vgs", r, "vg_extent_size"),
+                    (int) Json.bytes("vgs", r, "pv_count"), (int) Json.bytes("vgs", r, "lv_count"),
+                    tags == null ? List.of() : Arrays.stream(tags.split(",")).map(String::strip)
+                            .filter(s -> !s.isEmpty()).toList()));
+        }
+        return out;
+    }
+
+    public static List<LogicalVolume> lvs(String json) {
+        Map<String, LogicalVolume> byId = new LinkedHashMap<>();
+        for (JsonNode r : rows(json, "lv")) {
+            String name = req(r, "lv_name");
+            String vg = req(r, "vg_name");
+            LvSegment seg = new LvSegment(Json.text(r, "segtype"), (int) Json.bytes("lvs", r, "stripes"),
+                    Json.bytes("lvs", r, "stripe_size"), Json.bytes("lvs", r, "seg_size"), devices(Json.text(r, "devices")));
+            String key = vg + "/" + name;
+            LogicalVolume prev = byId.get(key);
+            if (prev == null) {
+                String path = Json.text(r, "lv_path");
+                String dm = Json.text(r, "lv_dm_path");
+                byId.put(key, new LogicalVolume(name, vg, Json.text(r, "lv_uuid"), Json.bytes("lvs", r, "lv_size"),
+                        path != null ? path : "/dev/" + vg + "/" + name,
+                        dm != null ? dm : "/dev/mapper/" + dmName(vg) + "-" + dmName(name),
+                        active(Json.text(r, "lv_attr"), Json.text(r, "lv_active")), List.of(seg)));
+            } else {
+                List<LvSegment> segs = new ArrayList<>(prev.segments());
+                segs.add(seg);
+                byId.put(key, new LogicalVolume(prev.name(), prev.vgName(), prev.uuid(), prev.sizeBytes(), prev.path(),
+                        prev.dmPath(), prev.active(), segs));
+            }
+        }
+        return List.copyOf(byId.values());
+    }
+
+    /** lv_attr's 5th character is the state ('a' = active); lv_active is "active" or empty. */
+    static boolean active(String attr, String lvActive) {
+        if (attr != null && attr.length() > 4) {
+            return attr.charAt(4) == 'a';
+        }
+        return lvActive != null && !lvActive.isBlank() && !lvActive.equals("inactive");
+    }
+
+    /** "/dev/nvme1n1(0),/dev/nvme2n1(0)" → ["/dev/nvme1n1", "/dev/nvme2n1"]. */
+    static List<String> devices(String s) {
+        if (s == null) {
+            return List.of();
+        }
+        return Arrays.stream(s.split(",")).map(String::strip).filter(x -> !x.isEmpty())
+                .map(x -> x.replaceAll("\\(\\d+\\)$", "")).toList();
+    }
+
+    /** device-mapper doubles a '-' inside VG and LV names. */
+    static String dmName(String s) {
+        return s.replace("-", "--");
+    }
+
+    private static List<JsonNode> rows(String json, String kind) {
+        JsonNode root = Json.read(kind + "s", json);
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode report : root.path("report")) {
+            report.path(kind).forEach(out::add);
+        }
+        return out;
+    }
+
+    private static String req(JsonNode r, String field) {
+        String v = Json.text(r, field);
+        if (v == null) {
+            throw new CryptvolException("LVM report row without " + field + ": " + r);
+        }
+        return v;
+    }
+}

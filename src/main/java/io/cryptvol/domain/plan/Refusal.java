@@ -1,0 +1,22 @@
+package io.cryptvol.domain.plan;
+
+/**
+ * Why a planner will not plan: one line, naming the device or object, that a person can act on.
+ */
+public record Refusal(Reason reason, String subject, String message) {
+
+    public enum Reason {
+        INVALID_SPEC, MISSING_DEVICE, NOT_A_DISK, HAS_SIGNATURE, MOUNTED, HAS_HOLDERS, PV_OF_OTHER_VG,
+        UNEQUAL_SIZES, VG_HAS_OTHER_PVS, VG_HAS_OTHER_LVS, LV_LAYOUT_DIFFERS, LV_MISSING, FOREIGN_SIGNATURE,
+        LUKS_KEY_DOES_NOT_OPEN, LUKS_KEY_NOT_CHECKED, MAPPING_ELSEWHERE, FILESYSTEM_DIFFERS, FSTAB_CONFLICT,
+        CRYPTTAB_CONFLICT, MOUNTPOINT_BUSY, IN_USE, STRIPES_MISMATCH, NOT_MOUNTED
+    }
+
+    public static Refusal of(Reason reason, String subject, String message) {
+        return new Refusal(reason, subject, message);
+    }
+
+    public String line() {
+        return subject + ": " + message;
+    }
+}
