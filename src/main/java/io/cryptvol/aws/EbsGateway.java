@@ -439,7 +439,9 @@ public final class EbsGateway {
             String source = snapshotIds.get(i);
             Map<String, String> t = tags != null ? tags : sourceTags.getOrDefault(source, Map.of());
             CopySnapshotResponse r = call("CopySnapshot", () -> dest.copySnapshot(b -> {
-                b.sourceRegion(sourceRegion).sourceSnapshotId(source)
+                // DestinationRegion given explicitly: the SDK's presigning interceptor cannot infer it
+                // from an endpoint override (the sandbox, a VPC endpoint) and would fail
+                b.sourceRegion(sourceRegion).destinationRegion(destinationRegion).sourceSnapshotId(source)
                         .description(description != null ? description : "copy of " + source + " from " + sourceRegion);
                 tagSpec(ResourceType.SNAPSHOT, t).ifPresent(b::tagSpecifications);
             }));

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /** A DiskHost that only records what was plugged in and out (for tests without the qemu instance). */
-public final class RecordingDiskHost implements DiskHost {
+public class RecordingDiskHost implements DiskHost {
     private final Map<String, Path> attached = new LinkedHashMap<>();
     private final List<String> log = new ArrayList<>();
 
