@@ -1,0 +1,54 @@
+package io.cryptvol.aws;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The device names EBS volumes are attached under. Linux instances should use /dev/sdf to /dev/sdp;
+ * /dev/sdf and /dev/xvdf name the same attachment point, so both count as taken.
+ */
+public final class DeviceNames {
+    public static final List<String> CANDIDATES;
+
+    static {
+        List<String> c = new ArrayList<>();
+        for (char x = 'f'; x <= 'p'; x++) {
+            c.add("/dev/sd" + x);
+        }
+        CANDIDATES = List.copyOf(c);
+    }
+
+    private DeviceNames() {
+    }
+
+    /** "sdf", "xvdf", "/dev/xvdf" → "f"; other names unchanged. */
+    public static String attachmentPoint(String device) {
+        String d = device.startsWith("/dev/") ? device.substring(5) : device;
+        if (d.startsWith("xvd")) {
+            return d.substring(3);
+        }
+        if (d.startsWith("sd")) {
+            return d.substring(2);
+        }
+        return d;
+    }
+
+    /** The first free candidates, in order, skipping names in use; fewer if not enough are free. */
+    public static List<String> free(Collection<String> inUse, int count) {
+        Set<String> taken = new HashSet<>();
+        inUse.forEach(d -> taken.add(attachmentPoint(d)));
+        List<String> out = new ArrayList<>();
+        for (String c : CANDIDATES) {
+            if (out.size() == count) {
+                break;
+            }
+            if (!taken.contains(attachmentPoint(c))) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,125 @@
+package io.cryptvol.aws;
+
+import io.cryptvol.CryptvolException;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.retries.api.RetryStrategy;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * EC2 clients, made lazily on first use (so the shell starts without any AWS configuration) and
+ * one per region (snapshot copies need the destination region's client). Thread-safe.
+ */
+public final class Ec2Clients implements AutoCloseable {
+    private final AwsSettings settings;
+    private final Map<String, Ec2Client> clients = new ConcurrentHashMap<>();
+    private volatile String defaultRegion;
+    private volatile SdkHttpClient http;
+    private volatile AwsCredentialsProvider credentials;
+
+    public Ec2Clients(AwsSettings settings) {
+        this.settings = settings;
+    }
+
+    public AwsSettings settings() {
+        return settings;
+    }
+
+    /** The client for the default region. */
+    public Ec2Client client() {
+        return client(region());
+    }
+
+    public Ec2Client client(String region) {
+        return clients.computeIfAbsent(region, this::build);
+    }
+
+    /** The region from the settings, else the SDK's region chain, else (sandbox only) us-east-1. */
+    public String region() {
+        String r = defaultRegion;
+        if (r == null) {
+            synchronized (this) {
+                if (defaultRegion == null) {
+                    defaultRegion = resolveRegion();
+                }
+                r = defaultRegion;
+            }
+        }
+        return r;
+    }
+
+    private String resolveRegion() {
+        if (settings.region() != null) {
+            return settings.region();
+        }
+        if (settings.isSandbox()) {
+            return AwsSettings.SANDBOX_REGION;
+        }
+        try {
+            DefaultAwsRegionProviderChain.Builder b = DefaultAwsRegionProviderChain.builder();
+            if (settings.profile() != null) {
+                b.profileName(settings.profile());
+            }
+            return b.build().getRegion().id();
+        } catch (SdkClientException e) {
+            throw new CryptvolException("no AWS region: give one with --region, AWS_REGION"
+                    + (settings.profile() != null ? " or in profile " + settings.profile() : " or a profile"), e);
+        }
+    }
+
+    private synchronized Ec2Client build(String region) {
+        if (http == null) {
+            http = UrlConnectionHttpClient.builder()
+                    .connectionTimeout(Duration.ofSeconds(5))
+                    .socketTimeout(Duration.ofSeconds(60))
+                    .build();
+            credentials = credentialsProvider();
+        }
+        RetryStrategy retry = (settings.adaptiveRetry() ? AwsRetryStrategy.adaptiveRetryStrategy().toBuilder()
+                : AwsRetryStrategy.standardRetryStrategy().toBuilder()).maxAttempts(settings.maxAttempts()).build();
+        var b = Ec2Client.builder()
+                .region(Region.of(region))
+                .httpClient(http)
+                .credentialsProvider(credentials)
+                .overrideConfiguration(o -> o.retryStrategy(retry)
+                        .apiCallAttemptTimeout(Duration.ofSeconds(60))
+                        .apiCallTimeout(Duration.ofMinutes(5)));
+        if (settings.endpoint() != null) {
+            b.endpointOverride(settings.endpoint());
+        }
+        return b.build();
+    }
+
+    private AwsCredentialsProvider credentialsProvider() {
+        if (settings.isSandbox()) {
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDSANDBOXCRYPTVOL", "sandbox"));
+        }
+        DefaultCredentialsProvider.Builder b = DefaultCredentialsProvider.builder();
+        if (settings.profile() != null) {
+            b.profileName(settings.profile());
+        }
+        return b.build();
+    }
+
+    @Override
+    public synchronized void close() {
+        clients.values().forEach(Ec2Client::close);
+        clients.clear();
+        if (http != null) {
+            http.close();
+            http = null;
+        }
+    }
+}

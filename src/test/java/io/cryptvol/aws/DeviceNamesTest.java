@@ -1,0 +1,17 @@
+package io.cryptvol.aws;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DeviceNamesTest {
+    @Test
+    void skipsNamesInUseInEitherSpelling() {
+        assertThat(DeviceNames.free(List.of("/dev/xvda", "/dev/sdf", "/dev/xvdg", "sdi"), 3))
+                .containsExactly("/dev/sdh", "/dev/sdj", "/dev/sdk");
+        assertThat(DeviceNames.free(List.of(), 20)).hasSize(11).startsWith("/dev/sdf").endsWith("/dev/sdp");
+        assertThat(DeviceNames.attachmentPoint("/dev/xvdf")).isEqualTo("f");
+    }
+}
