@@ -19,7 +19,7 @@ import java.util.Set;
 public class ContextStore {
 
     /** Everything the file may contain. */
-    public static final Set<String> FIELDS = Set.of("version", "target", "user", "host", "port", "identityFile",
+    public static final Set<String> FIELDS = Set.of("version", "target", "user", "host", "port", "identityFile", "knownHosts",
             "instanceId", "vg", "lv", "mapping", "mountpoint");
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,9 +46,8 @@ public class ContextStore {
             n.put("user", t.user());
             n.put("host", t.host());
             n.put("port", t.port());
-            if (t.identityFile() != null) {
-                n.put("identityFile", t.identityFile());
-            }
+            putIf(n, "identityFile", t.identityFile());
+            putIf(n, "knownHosts", t.knownHosts());
         }
         putIf(n, "instanceId", s.instanceId());
         putIf(n, "vg", s.vg());
@@ -82,7 +81,7 @@ public class ContextStore {
             Target t = Target.LOCAL;
             if ("ssh".equals(text(n, "target"))) {
                 t = new Target(Target.Kind.SSH, text(n, "user"), text(n, "host"), n.path("port").asInt(22),
-                        text(n, "identityFile"));
+                        text(n, "identityFile"), text(n, "knownHosts"));
             }
             return new ContextState(t, text(n, "instanceId"), text(n, "vg"), text(n, "lv"), text(n, "mapping"),
                     text(n, "mountpoint"));

@@ -12,18 +12,24 @@ import java.util.regex.Pattern;
  * @param host         SSH host (null for local)
  * @param port         SSH port
  * @param identityFile path of the private key file used for SSH (a path, never key material)
+ * @param knownHosts   known_hosts file to check the host key against (null: ~/.ssh/known_hosts)
  */
-public record Target(Kind kind, String user, String host, int port, String identityFile) {
+public record Target(Kind kind, String user, String host, int port, String identityFile, String knownHosts) {
 
     public enum Kind { LOCAL, SSH }
 
     private static final Pattern SSH_SPEC =
             Pattern.compile("^(?:([A-Za-z0-9._-]+)@)?(\\[[0-9A-Fa-f:]+\\]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?$");
 
-    public static final Target LOCAL = new Target(Kind.LOCAL, null, null, 0, null);
+    public static final Target LOCAL = new Target(Kind.LOCAL, null, null, 0, null, null);
 
     /** Parses {@code user@host[:port]} (user defaults to root, port to 22). */
     public static Target ssh(String spec, String identityFile) {
+        return ssh(spec, identityFile, null);
+    }
+
+    /** Parses {@code user@host[:port]} (user defaults to root, port to 22). */
+    public static Target ssh(String spec, String identityFile, String knownHosts) {
         Matcher m = SSH_SPEC.matcher(spec == null ? "" : spec.trim());
         if (!m.matches()) {
             throw new CryptvolException("not an SSH target: '" + spec + "' (expected user@host[:port])", 2, null);
@@ -40,7 +46,7 @@ public record Target(Kind kind, String user, String host, int port, String ident
                 throw new CryptvolException("port out of range in '" + spec + "'", 2, null);
             }
         }
-        return new Target(Kind.SSH, user, host, port, identityFile);
+        return new Target(Kind.SSH, user, host, port, identityFile, knownHosts);
     }
 
     public boolean isLocal() {

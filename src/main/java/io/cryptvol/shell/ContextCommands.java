@@ -31,9 +31,12 @@ public class ContextCommands {
     public void connect(
             @Option(description = "'local', or user@host[:port] for SSH", required = true) String target,
             @Option(longNames = "identity", shortNames = 'i', description = "SSH private key file") String identity,
+            @Option(longNames = "known-hosts", description = "known_hosts file to check the host key against (default ~/.ssh/known_hosts)")
+            String knownHosts,
             @Option(longNames = "accept-new-host-key", description = "trust the host key of a host not yet in known_hosts and remember it")
             boolean acceptNewHostKey) {
-        Target t = "local".equalsIgnoreCase(target) ? Target.LOCAL : Target.ssh(target, identity);
+        Target t = "local".equalsIgnoreCase(target) ? Target.LOCAL
+                : Target.ssh(target, absolute(identity), absolute(knownHosts));
         HostExecutor ex = hosts.connect(t, acceptNewHostKey);
         ui.ok("connected to " + ex.target());
     }
@@ -80,6 +83,10 @@ public class ContextCommands {
                 .toList();
         ui.println(Ui.Tables.render(List.of("", ""), rows, s -> s).lines().skip(1)
                 .reduce((a, b) -> a + "\n" + b).orElse(""));
+    }
+
+    private static String absolute(String path) {
+        return path == null ? null : java.nio.file.Path.of(path).toAbsolutePath().normalize().toString();
     }
 
     static SessionContext.Part part(String what) {

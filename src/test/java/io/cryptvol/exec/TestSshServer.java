@@ -28,16 +28,16 @@ import org.apache.sshd.server.command.Command;
  * OpenSSH's sshd does, with public-key auth for one generated client key. It can pretend to be a non-root
  * user ({@link #fakeUid}) and a sudo that wants a password ({@link #sudoNeedsPassword}).
  */
-final class TestSshServer implements AutoCloseable {
-    final KeyPair hostKey;
+public final class TestSshServer implements AutoCloseable {
+    public final KeyPair hostKey;
     final KeyPair clientKey;
     final SshServer sshd;
-    final AtomicInteger sessionsCreated = new AtomicInteger();
-    final List<String> commandLines = new CopyOnWriteArrayList<>();
+    public final AtomicInteger sessionsCreated = new AtomicInteger();
+    public final List<String> commandLines = new CopyOnWriteArrayList<>();
     volatile String fakeUid;
     volatile boolean sudoNeedsPassword;
 
-    TestSshServer() throws Exception {
+    public TestSshServer() throws Exception {
         hostKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
         clientKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
         sshd = SshServer.setUpDefaultServer();
@@ -57,12 +57,12 @@ final class TestSshServer implements AutoCloseable {
         sshd.start();
     }
 
-    int port() {
+    public int port() {
         return sshd.getPort();
     }
 
     /** Writes the client key as an OpenSSH private key file. */
-    Path writeClientKey(Path dir) throws Exception {
+    public Path writeClientKey(Path dir) throws Exception {
         Path file = dir.resolve("id_ecdsa");
         try (OutputStream out = Files.newOutputStream(file)) {
             OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(clientKey, "cryptvol-test", null, out);
@@ -71,11 +71,11 @@ final class TestSshServer implements AutoCloseable {
     }
 
     /** A known_hosts line binding this server's address to the given key. */
-    String knownHostsLine(KeyPair key) {
+    public String knownHostsLine(KeyPair key) {
         return "[127.0.0.1]:" + port() + " " + PublicKeyEntry.toString(key.getPublic());
     }
 
-    String hostKeyFingerprint() {
+    public String hostKeyFingerprint() {
         return KeyUtils.getFingerPrint(hostKey.getPublic());
     }
 
