@@ -49,7 +49,8 @@ public class CryptvolApplication {
     /** Exceptions resolved by {@link ErrorHandling} were printed already; the shell rethrows them for the exit code. */
     private static boolean alreadyReported(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c.getClass().getName().endsWith("ShellExitCodeException")) {
+            if (c.getClass().getName().endsWith("ShellExitCodeException") || c instanceof org.springframework.shell.CommandNotFound
+                    || c instanceof org.springframework.shell.command.CommandExecution.CommandParserExceptionsException) {
                 return true;
             }
         }

@@ -62,7 +62,8 @@ public class ErrorHandling implements CommandExceptionResolver {
             if (t instanceof CryptvolException ce) {
                 return ce.exitCode();
             }
-            if (t instanceof CommandExecution.CommandParserExceptionsException
+            if (t instanceof org.springframework.shell.CommandNotFound
+                    || t instanceof CommandExecution.CommandParserExceptionsException
                     || t instanceof IllegalArgumentException
                     || t instanceof org.springframework.core.convert.ConversionException) {
                 return 2;

@@ -51,6 +51,28 @@ public class ShellConfig {
     }
 
     @Bean
+    public Confirmer confirmer(org.springframework.beans.factory.ObjectProvider<org.jline.reader.LineReader> reader,
+                               org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc) {
+        return new Confirmer(reader, sc);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(io.cryptvol.exec.PlanRunner.KeySource.class)
+    public io.cryptvol.exec.PlanRunner.KeySource noKeys() {
+        return ref -> {
+            throw new io.cryptvol.CryptvolException("unknown key '" + ref.name() + "': see 'keys list'", 2, null);
+        };
+    }
+
+    @Bean
+    public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
+                                       io.cryptvol.exec.PlanRunner.KeySource keys,
+                                       org.springframework.beans.factory.ObjectProvider<io.cryptvol.exec.PlanRunner.KeyFileTrail> trail) {
+        return new PlanPresenter(ui, hosts, confirmer, keys,
+                trail.getIfAvailable(() -> io.cryptvol.exec.PlanRunner.KeyFileTrail.NONE));
+    }
+
+    @Bean
     public ErrorHandling errorHandling() {
         return new ErrorHandling();
     }

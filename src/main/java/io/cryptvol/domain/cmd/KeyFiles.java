@@ -34,6 +34,24 @@ public final class KeyFiles {
         return HostCommand.of("Write a key file " + path, "sh", "-c", "umask 077 && cat > \"$1\"", "sh", path);
     }
 
+    /** The path a {@link #write} command writes key bytes to, if it is one. */
+    public static java.util.Optional<String> writtenPath(HostCommand c) {
+        java.util.List<String> a = c.argv();
+        if (a.size() == 5 && a.get(0).equals("sh") && a.get(2).startsWith("umask 077 && cat >")) {
+            return java.util.Optional.of(a.get(4));
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** The path a {@link #shred} command scrubs, if it is one. */
+    public static java.util.Optional<String> shreddedPath(HostCommand c) {
+        java.util.List<String> a = c.argv();
+        if (a.size() == 3 && a.get(0).equals("shred") && a.get(1).equals("-u")) {
+            return java.util.Optional.of(a.get(2));
+        }
+        return java.util.Optional.empty();
+    }
+
     public static HostCommand shred(String path) {
         return HostCommand.of("Shred " + path, "shred", "-u", path);
     }

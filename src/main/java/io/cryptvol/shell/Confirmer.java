@@ -1,0 +1,50 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolException;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.UserInterruptException;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.shell.context.InteractionMode;
+import org.springframework.shell.context.ShellContext;
+
+import java.util.Locale;
+
+/**
+ * Asks before anything changes a host. {@code --yes} answers for the user. Without a person at
+ * a terminal (non-interactive run, no TTY) and without {@code --yes}, it refuses rather than
+ * guess.
+ */
+public class Confirmer {
+    private final ObjectProvider<LineReader> reader;
+    private final ObjectProvider<ShellContext> shellContext;
+
+    public Confirmer(ObjectProvider<LineReader> reader, ObjectProvider<ShellContext> shellContext) {
+        this.reader = reader;
+        this.shellContext = shellContext;
+    }
+
+    /** True when the user agreed (or {@code assumeYes}); false when they declined. */
+    public boolean confirm(String question, boolean assumeYes) {
+        if (assumeYes) {
+            return true;
+        }
+        ShellContext sc = shellContext.getIfAvailable();
+        boolean interactive = sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE;
+        if (!interactive && System.console() == null) {
+            throw new CryptvolException("not changing anything without confirmation: add --yes to run it, "
+                    + "or --dry-run to only see the plan", 2, null);
+        }
+        LineReader r = reader.getIfAvailable();
+        if (r == null) {
+            throw new CryptvolException("cannot ask for confirmation here: add --yes", 2, null);
+        }
+        try {
+            String answer = r.readLine(question + " [y/N] ");
+            String a = answer == null ? "" : answer.strip().toLowerCase(Locale.ROOT);
+            return a.equals("y") || a.equals("yes");
+        } catch (UserInterruptException | EndOfFileException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.plan.Plan;
+import io.cryptvol.domain.plan.PlanRenderer;
+import io.cryptvol.domain.plan.PlanResult;
+import io.cryptvol.domain.plan.PlanStep;
+import io.cryptvol.domain.plan.Refusal;
+import io.cryptvol.exec.HostCommand;
+import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.exec.PlanRunner;
+import io.cryptvol.session.HostAccess;
+
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * Observe → plan → show → confirm → execute, for every command that changes a host. The plan is
+ * printed as numbered steps with their exact argv; {@code --dry-run} stops there; otherwise the
+ * user confirms (or {@code --yes}) and each step prints a progress line. The first failure stops
+ * the run with the step, the command and its stderr.
+ */
+public class PlanPresenter {
+    private final Ui ui;
+    private final HostAccess hosts;
+    private final Confirmer confirmer;
+    private final PlanRunner.KeySource keys;
+    private final PlanRunner.KeyFileTrail trail;
+
+    /** {@code --yes} and {@code --dry-run} as given to the command. */
+    public record Options(boolean yes, boolean dryRun) {
+        public static Options of(boolean yes, boolean dryRun) {
+            return new Options(yes, dryRun);
+        }
+    }
+
+    public PlanPresenter(Ui ui, HostAccess hosts, Confirmer confirmer, PlanRunner.KeySource keys,
+                         PlanRunner.KeyFileTrail trail) {
+        this.ui = ui;
+        this.hosts = hosts;
+        this.confirmer = confirmer;
+        this.keys = keys;
+        this.trail = trail;
+    }
+
+    /** Plans once and runs it. */
+    public void execute(PlanResult result, Options opts) {
+        execute(ex -> result, opts);
+    }
+
+    /**
+     * Plans with {@code planner} (given the executor, so it can observe), shows, confirms, runs.
+     * When a step asks for it, the host is observed again and the rest is planned anew.
+     */
+    public void execute(Function<HostExecutor, PlanResult> planner, Options opts) {
+        HostExecutor ex = hosts.executor();
+        PlanResult result = planner.apply(ex);
+        if (result.isRefused()) {
+            refuse(result);
+        }
+        Plan plan = result.plan();
+        ui.println(ui.bold(plan.title()) + ui.dim("  (on " + ex.target() + ")"));
+        ui.print(renderSteps(plan));
+        if (plan.isEmpty()) {
+            return;
+        }
+        if (opts.dryRun()) {
+            ui.println(ui.dim("dry run: nothing was changed"));
+            return;
+        }
+        if (!confirmer.confirm("Run these " + plan.steps().size() + " steps on " + ex.target() + "?", opts.yes())) {
+            ui.println("Cancelled; nothing was changed.");
+            return;
+        }
+        int round = 0;
+        while (true) {
+            PlanRunner.Outcome outcome = run(ex, plan);
+            if (!outcome.replanRequested()) {
+                break;
+            }
+            if (++round > 10) {
+                throw new CryptvolException("the plan did not converge after 10 rounds; stopping", 1, null);
+            }
+            result = planner.apply(ex);
+            if (result.isRefused()) {
+                refuse(result);
+            }
+            plan = result.plan();
+            if (plan.isEmpty()) {
+                break;
+            }
+            ui.println(ui.dim("looked at the host again; remaining:"));
+            ui.print(renderSteps(plan));
+        }
+        ui.ok("done");
+    }
+
+    private PlanRunner.Outcome run(HostExecutor ex, Plan plan) {
+        PlanRunner runner = new PlanRunner(ex, keys, trail, new PlanRunner.Listener() {
+            @Override
+            public void stepStarted(int index, int total, PlanStep step) {
+                ui.print(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
+            }
+
+            @Override
+            public void stepDone(int index, int total, PlanStep step, Duration took) {
+                ui.println(ui.green("ok") + ui.dim(" (" + seconds(took) + ")"));
+            }
+
+            @Override
+            public void stepFailed(int index, int total, PlanStep step, String error) {
+                ui.println(ui.red("FAILED"));
+                ui.println(indent(error));
+            }
+
+            @Override
+            public void cleanupFailed(PlanStep step, HostCommand cleanup, String error) {
+                ui.warn("cleanup '" + cleanup.description() + "' failed: " + error.lines().findFirst().orElse(""));
+            }
+        });
+        return runner.run(plan);
+    }
+
+    private void refuse(PlanResult result) {
+        for (Refusal r : result.refusals()) {
+            ui.println("  - " + r.line());
+        }
+        int n = result.refusals().size();
+        throw new CryptvolException(n == 1 ? "refused: " + result.refusals().get(0).line() + "; nothing was changed"
+                : "refused (" + n + " problems above); nothing was changed", 1, null);
+    }
+
+    String renderSteps(Plan plan) {
+        String text = PlanRenderer.render(plan);
+        // the title was printed already
+        int nl = text.indexOf('\n');
+        return plan.isEmpty() ? text : text.substring(nl + 1);
+    }
+
+    private static String indent(String s) {
+        return s.lines().map(l -> "    " + l).reduce((a, b) -> a + "\n" + b).orElse("");
+    }
+
+    static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+}
