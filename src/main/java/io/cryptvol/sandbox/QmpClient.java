@@ -3,10 +3,11 @@ package io.cryptvol.sandbox;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -43,9 +44,35 @@ final class QmpClient implements AutoCloseable {
 
     private QmpClient(SocketChannel channel) throws IOException {
         this.channel = channel;
-        this.out = Channels.newOutputStream(channel);
-        BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel),
-                StandardCharsets.UTF_8));
+        // Not Channels.newInputStream/newOutputStream: both lock the channel's blockingLock, so a write
+        // would wait for the reader thread's blocked read. SocketChannel.read/write may run concurrently.
+        this.out = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+                while (buf.hasRemaining()) {
+                    channel.write(buf);
+                }
+            }
+        };
+        InputStream raw = new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return channel.read(ByteBuffer.wrap(b, off, len));
+            }
+        };
+        BufferedReader in = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8));
         String greeting = in.readLine();
         if (greeting == null || !JSON.readTree(greeting).has("QMP")) {
             throw new IOException("no QMP greeting: " + greeting);
