@@ -41,6 +41,7 @@ if [[ -f $out/vmlinuz && -f $out/initrd.img ]]; then   # built by another proces
     exit 0
 fi
 
+rm -rf "$root"/.build-*   # we hold the lock: any other build dir is left over from a killed build
 work=$(mktemp -d "$root/.build-XXXXXX")
 chmod 0755 "$work"   # apt-get download runs as _apt
 trap 'rm -rf "$work"' EXIT
@@ -112,5 +113,7 @@ echo "$kver" > "$work/out/kernel-version"
 rm -rf "$work/root" "$work/kernel"
 
 mv -T "$work/out" "$out"
+# keep the three newest images (other branches may use other recipes); drop older ones
+ls -1dt "$root"/*/ 2>/dev/null | tail -n +4 | xargs -r rm -rf
 log "built $out in $(( $(date +%s) - start )) s ($(du -sh "$out/initrd.img" | cut -f1) initrd)"
 echo "$out"

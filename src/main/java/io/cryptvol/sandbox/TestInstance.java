@@ -132,6 +132,9 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         if (imageDir == null) {
             imageDir = options.imageDir() != null ? options.imageDir() : build(options.buildScript());
         }
+        if (!Files.isRegularFile(imageDir.resolve("vmlinuz")) || !Files.isRegularFile(imageDir.resolve("initrd.img"))) {
+            throw new CryptvolException("no vmlinuz and initrd.img in " + imageDir);
+        }
         if (identityFile == null) {
             makeClientKey();
         }
@@ -234,19 +237,42 @@ public final class TestInstance implements DiskHost, AutoCloseable {
 
     @Override
     public synchronized void detachDisk(String serial) {
+        detachDisks(List.of(serial));
+    }
+
+    /**
+     * Unplugs several disks at once: every {@code device_del} is sent first, then the guest's ejects are
+     * awaited together (each takes about a second under TCG), then the block nodes are deleted.
+     */
+    public synchronized void detachDisks(List<String> serials) {
         requireRunning();
-        Disk d = disks.get(serial);
-        if (d == null) {
-            throw new CryptvolException("no disk with serial " + serial + " is attached");
+        List<Disk> ds = new ArrayList<>();
+        for (String serial : serials) {
+            Disk d = disks.get(serial);
+            if (d == null) {
+                throw new CryptvolException("no disk with serial " + serial + " is attached");
+            }
+            ds.add(d);
         }
-        qmp.execute("device_del", Map.of("id", d.deviceId()));
-        var event = qmp.awaitEvent(e -> "DEVICE_DELETED".equals(e.path("event").asText())
-                && d.deviceId().equals(e.path("data").path("device").asText()), Duration.ofSeconds(60));
-        if (event == null) {
-            throw new CryptvolException("the guest did not release NVMe device " + serial + " within 60 s");
+        for (Disk d : ds) {
+            qmp.execute("device_del", Map.of("id", d.deviceId()));
         }
-        qmp.execute("blockdev-del", Map.of("node-name", d.nodeName()));
-        disks.remove(serial);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<String> stuck = new ArrayList<>();
+        for (Disk d : ds) {
+            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            var event = qmp.awaitEvent(e -> "DEVICE_DELETED".equals(e.path("event").asText())
+                    && d.deviceId().equals(e.path("data").path("device").asText()), left);
+            if (event == null) {
+                stuck.add(d.serial());
+                continue;
+            }
+            qmp.execute("blockdev-del", Map.of("node-name", d.nodeName()));
+            disks.remove(d.serial());
+        }
+        if (!stuck.isEmpty()) {
+            throw new CryptvolException("the guest did not release NVMe device(s) " + stuck + " within 60 s");
+        }
     }
 
     @Override
@@ -260,11 +286,10 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         return d == null ? null : d.image();
     }
 
-    /** Detaches every disk (in reverse order of attachment). */
+    /** Detaches every disk. */
     public synchronized void detachAll() {
-        List<String> serials = new ArrayList<>(disks.keySet());
-        for (int i = serials.size() - 1; i >= 0; i--) {
-            detachDisk(serials.get(i));
+        if (!disks.isEmpty()) {
+            detachDisks(new ArrayList<>(disks.keySet()));
         }
     }
 
