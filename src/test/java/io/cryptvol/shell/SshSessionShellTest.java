@@ -1,0 +1,84 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.exec.TestSshServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The shell against a real SSH server (MINA on 127.0.0.1 running commands with /bin/sh): connect
+ * with host key checking, select a VG, show the context, and preview a plan with --dry-run.
+ */
+class SshSessionShellTest {
+    @TempDir
+    Path home;
+    @TempDir
+    Path keys;
+    TestSshServer server;
+    ShellHarness shell;
+    Path identity;
+    Path knownHosts;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new TestSshServer();
+        identity = server.writeClientKey(keys);
+        knownHosts = keys.resolve("known_hosts");
+        shell = new ShellHarness(home, Map.of());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        shell.close();
+        server.close();
+    }
+
+    private String connectLine() {
+        return "connect root@127.0.0.1:" + server.port() + " --identity " + identity + " --known-hosts " + knownHosts;
+    }
+
+    @Test
+    void unknownHostKeyIsRefusedUntilAcceptedExplicitly() throws Exception {
+        String out = shell.type(connectLine());
+        assertThat(out).startsWith("error: ").contains(server.hostKeyFingerprint());
+        assertThat(out.strip().lines()).hasSize(1);
+        assertThat(shell.prompt()).isEqualTo("cryptvol> ");
+        assertThat(server.commandLines).isEmpty();
+
+        out = shell.type(connectLine() + " --accept-new-host-key");
+        assertThat(out).contains("connected to root@127.0.0.1:" + server.port());
+        assertThat(Files.readString(knownHosts)).contains("[127.0.0.1]:" + server.port());
+    }
+
+    @Test
+    void connectUseContextAndADryRunPlan() throws Exception {
+        Files.writeString(knownHosts, server.knownHostsLine(server.hostKey) + "\n");
+        assertThat(shell.type(connectLine())).contains("connected to root@127.0.0.1:" + server.port());
+        assertThat(shell.type("use vg myvg")).contains("using vg myvg");
+        assertThat(shell.prompt()).isEqualTo("cryptvol [root@127.0.0.1:" + server.port() + " myvg]> ");
+
+        String ctx = shell.type("context");
+        assertThat(ctx).containsPattern("target\\s+root@127.0.0.1:" + server.port())
+                .containsPattern("vg\\s+myvg").containsPattern("connected\\s+true");
+
+        int before = server.commandLines.size();
+        String plan = shell.type("modules load --legacy --dry-run");
+        assertThat(plan).contains("Load the kernel modules for LUKS (dm_crypt, aes, cbc, essiv, rmd160)")
+                .contains("(on root@127.0.0.1:" + server.port() + ")")
+                .contains("dry run: nothing was changed");
+        // the plan names the exact commands, numbered; persisting goes to modules-load.d
+        assertThat(plan).containsPattern("(?m)^\\d+\\. ").contains("/etc/modules-load.d/cryptvol.conf");
+        // only read-only observation reached the host: nothing was loaded or written
+        assertThat(server.commandLines.subList(before, server.commandLines.size()))
+                .allMatch(l -> l.startsWith("cat ") || l.startsWith("sh -c 'cat "))
+                .noneMatch(l -> l.contains("modprobe"));
+        assertThat(server.sessionsCreated.get()).isEqualTo(1);
+    }
+}
