@@ -60,6 +60,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     private Path identityFile;
     private String publicKeyLine;
     private Path knownHostsFile;
+    private Path hostKeyFile;
     private Path consoleLog;
     private Process qemu;
     private QmpClient qmp;
@@ -138,14 +139,17 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         if (identityFile == null) {
             makeClientKey();
         }
+        if (hostKeyFile == null) {
+            makeHostKey();
+        }
         boot(freePort());
         return this;
     }
 
     /**
      * A reboot that keeps the disks: flushes the guest's page cache, stops qemu and boots again with the
-     * same disks (given on the command line). The client key and, when still free, the port stay; the
-     * host keys are new (the guest generates them at every boot) and {@link #knownHostsFile()} is rewritten.
+     * same disks (given on the command line). The client key, the host key and, when still free, the port
+     * stay; {@link #knownHostsFile()} is rewritten only if the port changed.
      */
     public synchronized void restart() {
         requireRunning();
@@ -422,6 +426,26 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         }
     }
 
+    /**
+     * The instance's SSH host key, made once per instance and handed to the guest at every boot
+     * (qemu fw_cfg), so that a restart keeps it the way an EC2 reboot does and known_hosts stays valid.
+     */
+    private void makeHostKey() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair kp = g.generateKeyPair();
+            hostKeyFile = workDir.resolve("ssh_host_ecdsa_key");
+            Files.deleteIfExists(hostKeyFile);
+            Files.createFile(hostKeyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try (OutputStream out = Files.newOutputStream(hostKeyFile, StandardOpenOption.TRUNCATE_EXISTING)) {
+                OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(kp, "root@cryptvol-test", null, out);
+            }
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new CryptvolException("cannot make the test instance's host key: " + e.getMessage(), e);
+        }
+    }
+
     private void makeClientKey() {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
@@ -462,7 +486,8 @@ public final class TestInstance implements DiskHost, AutoCloseable {
                 "-qmp", "unix:" + qmpSocket + ",server=on,wait=off",
                 "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:" + HOST + ":" + port + "-:22",
                 "-device", "virtio-net-pci,netdev=n0",
-                "-device", "virtio-rng-pci"));
+                "-device", "virtio-rng-pci",
+                "-fw_cfg", "name=opt/cryptvol/ssh_host_ecdsa_key,file=" + hostKeyFile));
         for (Disk d : disks.values()) { // a reboot keeps the disks: same ids, given at boot
             cmd.add("-blockdev");
             cmd.add(json(Map.of("driver", "raw", "node-name", d.nodeName(),

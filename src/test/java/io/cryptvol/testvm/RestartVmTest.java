@@ -31,8 +31,15 @@ class RestartVmTest {
         SeedProcedureVmTest.ok(vm.executor(), HostCommand.of("dd", "dd", "of=" + dev, "bs=512", "seek=4096",
                 "conv=notrunc", "status=none").withStdin(cached.getBytes(StandardCharsets.US_ASCII)));
 
+        List<String> hostKeysBefore = vm.instance().hostKeys();
+        String knownHostsBefore = Files.readString(vm.instance().knownHostsFile());
         vm.restart();
 
+        // like an EC2 reboot: same host key, so known_hosts stays valid for clients that pinned it
+        assertEquals(hostKeysBefore, vm.instance().hostKeys());
+        if (vm.instance().sshPort() == Integer.parseInt(knownHostsBefore.replaceAll("(?s)^\\[[^]]+\\]:(\\d+).*", "$1"))) {
+            assertEquals(knownHostsBefore, Files.readString(vm.instance().knownHostsFile()));
+        }
         assertEquals(List.of(serial), vm.instance().attachedSerials());
         String dev2 = vm.awaitDevice(serial, Duration.ofSeconds(30));
         assertEquals(synced, vm.shOk("dd if=" + dev2 + " bs=512 skip=2048 count=1 status=none | tr -d '\\000'"));
