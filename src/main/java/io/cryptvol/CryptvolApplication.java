@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * Entry point. Without arguments: the interactive shell. With arguments: one command,
  * non-interactively, with a meaningful exit code (0 ok, 1 failure, 2 usage error).
- * Global flags: {@code --debug} (stack traces), {@code --no-color}, {@code --help}, {@code --version}.
+ * Global flags: {@code --sandbox} (work on the local sandbox), {@code --debug} (stack traces),
+ * {@code --no-color}, {@code --help}, {@code --version}.
  */
 @SpringBootApplication
 @CommandScan
@@ -65,6 +66,10 @@ public class CryptvolApplication {
                 switch (a) {
                     case "--debug" -> {
                         System.setProperty("cryptvol.debug", "true");
+                        continue;
+                    }
+                    case "--sandbox" -> {
+                        System.setProperty("cryptvol.sandbox", "true");
                         continue;
                     }
                     case "--no-color" -> {

@@ -10,7 +10,6 @@ import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -77,12 +76,10 @@ public class ContextCommands {
             ui.json(m);
             return;
         }
-        List<List<String>> rows = m.entrySet().stream()
-                .filter(e -> !(e.getKey().equals("identityFile") && e.getValue() == null))
-                .map(e -> List.of(e.getKey(), e.getValue() == null ? "-" : String.valueOf(e.getValue())))
-                .toList();
-        ui.println(Ui.Tables.render(List.of("", ""), rows, s -> s).lines().skip(1)
-                .reduce((a, b) -> a + "\n" + b).orElse(""));
+        if (ctx.target().identityFile() == null) {
+            m.remove("identityFile");
+        }
+        ui.keyValues(m);
     }
 
     private static String absolute(String path) {

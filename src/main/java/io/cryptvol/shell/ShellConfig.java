@@ -40,10 +40,11 @@ public class ShellConfig {
     }
 
     @Bean
-    public PromptProvider cryptvolPrompt(SessionContext ctx, Ui ui) {
+    public PromptProvider cryptvolPrompt(SessionContext ctx, Ui ui, io.cryptvol.sandbox.Sandbox sandbox) {
         return () -> {
             String summary = ctx.summary();
-            String text = summary.isEmpty() ? "cryptvol> " : "cryptvol [" + summary + "]> ";
+            String name = sandbox.running() ? "cryptvol(sandbox)" : "cryptvol";
+            String text = summary.isEmpty() ? name + "> " : name + " [" + summary + "]> ";
             return ui.colorEnabled()
                     ? new AttributedString(text, AttributedStyle.DEFAULT.foreground(AttributedStyle.CYAN))
                     : new AttributedString(text);
@@ -74,6 +75,19 @@ public class ShellConfig {
                 ledger.markShredded(target, path);
             }
         });
+    }
+
+    @Bean(destroyMethod = "close")
+    public io.cryptvol.sandbox.Sandbox sandbox() {
+        return SandboxCommands.create();
+    }
+
+    /** {@code cryptvol --sandbox}: start the sandbox before the shell takes the first command. */
+    @Bean
+    @org.springframework.core.annotation.Order(-100)
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "cryptvol.sandbox", havingValue = "true")
+    public org.springframework.boot.ApplicationRunner sandboxOnStart(SandboxCommands commands) {
+        return args -> commands.start();
     }
 
     @Bean

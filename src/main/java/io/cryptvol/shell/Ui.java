@@ -107,6 +107,19 @@ public class Ui {
         }
     }
 
+    /** Aligned "key  value" lines; null values show as "-". */
+    public void keyValues(java.util.Map<String, ?> m) {
+        int w = m.keySet().stream().mapToInt(String::length).max().orElse(0);
+        StringBuilder sb = new StringBuilder();
+        m.forEach((k, v) -> {
+            if (sb.length() > 0) {
+                sb.append('\n');
+            }
+            sb.append(k).append(" ".repeat(w - k.length() + 2)).append(v == null ? "-" : String.valueOf(v));
+        });
+        println(sb.toString());
+    }
+
     /** A plain aligned table: header row, then rows; cells never wrap. */
     public void table(List<String> headers, List<List<String>> rows) {
         println(Tables.render(headers, rows, this::bold));
