@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  *       {@code \$}; outside quotes {@code \x} is a literal x.</li>
  *   <li>Variables: {@code ${name}}, {@code ${name:-default}}. An unquoted expansion is split on blanks into
  *       words (so {@code pv create ${devices}} works with a list); a quoted one stays one word. An unset
- *       variable without a default is an error at {@code FILE:LINE}.</li>
+ *       variable without a default is an error at {@code FILE:LINE}. (A {@code set} value is never split.)</li>
  *   <li>{@code set name=value} sets a variable for the lines after it. Values given with
  *       {@code --var name=value} win over {@code set}, which wins over {@code :-} defaults.</li>
  *   <li>{@code ${?name}} is a secret asked for once when the replay starts (never echoed, never stored);
@@ -55,7 +55,10 @@ public final class ScriptFormat {
                 line = physical[i++];
             }
             logical.append(line);
-            List<Script.Word> words = words(file, start, logical.toString(), env);
+            String text1 = logical.toString();
+            // like a shell assignment, a set value is not split into words
+            boolean isSet = text1.strip().startsWith("set ") || text1.strip().startsWith("set\t");
+            List<Script.Word> words = words(file, start, text1, env, !isSet);
             if (words.isEmpty()) {
                 continue;
             }
@@ -95,7 +98,7 @@ public final class ScriptFormat {
     }
 
     /** Splits one logical line into words, expanding variables. */
-    static List<Script.Word> words(String file, int lineNo, String s, Map<String, String> env) {
+    static List<Script.Word> words(String file, int lineNo, String s, Map<String, String> env, boolean split) {
         List<Script.Word> words = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
         boolean inWord = false;
@@ -166,7 +169,8 @@ public final class ScriptFormat {
                     continue;
                 }
                 // unquoted: split on blanks, like a shell would
-                String[] parts = value(file, lineNo, ref, env).split("[ \t]+", -1);
+                String v = value(file, lineNo, ref, env);
+                String[] parts = split ? v.split("[ \t]+", -1) : new String[] {v};
                 for (int k = 0; k < parts.length; k++) {
                     if (k > 0 && inWord) {
                         words.add(Script.Word.of(cur.toString()));
