@@ -44,14 +44,15 @@ public class RecordCommands {
             ui.println("not recording");
             return;
         }
-        ui.ok("recording stopped: " + Recorder.commandCount(a.file()) + " commands in " + a.file());
+        long n = Recorder.commandCount(a.file());
+        ui.ok("recording stopped: " + n + " command" + (n == 1 ? "" : "s") + " in " + a.file());
     }
 
     @Command(command = "record status", description = "Show whether a recording is in progress.")
     public void status() {
         Recorder.Active a = recorder.active();
         ui.println(a == null ? "not recording"
-                : "recording to " + a.file() + " since " + a.since() + " (" + Recorder.commandCount(a.file()) + " commands)");
+                : "recording to " + a.file() + " since " + a.since() + " (" + plural(Recorder.commandCount(a.file())) + ")");
     }
 
     @Command(command = "replay", description = "Run a script line by line; stop at the first failure and tell how to resume.")
@@ -89,6 +90,10 @@ public class RecordCommands {
             }
         }
         return out;
+    }
+
+    private static String plural(long n) {
+        return n + " command" + (n == 1 ? "" : "s");
     }
 
     static String version() {
