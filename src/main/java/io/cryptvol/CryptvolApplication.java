@@ -1,5 +1,6 @@
 package io.cryptvol;
 
+import io.cryptvol.shell.CommandLineCompletion;
 import io.cryptvol.shell.ErrorHandling;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -26,6 +27,9 @@ public class CryptvolApplication {
     public static int run(String[] rawArgs) {
         // jline-terminal-jansi is deprecated upstream but still what we ship; keep its warning off the console
         System.setProperty("org.jline.terminal.disableDeprecatedProviderWarning", "true");
+        if (rawArgs.length > 0 && CommandLineCompletion.COMMAND.equals(rawArgs[0])) {
+            return complete(List.of(rawArgs).subList(1, rawArgs.length));
+        }
         List<String> args = globalFlags(rawArgs);
         SpringApplication app = new SpringApplication(CryptvolApplication.class);
         java.util.Map<String, Object> defaults = new java.util.HashMap<>();
@@ -44,6 +48,28 @@ public class CryptvolApplication {
                 System.err.print(ErrorHandling.render(t));
             }
             return code == 0 ? 1 : code;
+        }
+    }
+
+    /**
+     * The hidden {@code __complete WORD... CURRENT} entry of the shell completion scripts: prints the
+     * candidates, one per line. Runs no shell (the words never reach Spring Shell's option parser, which
+     * would reject them) and prints nothing else; any failure just means no candidates.
+     */
+    static int complete(List<String> words) {
+        SpringApplication app = new SpringApplication(CryptvolApplication.class);
+        java.util.Map<String, Object> defaults = new java.util.HashMap<>();
+        java.nio.file.Path state = io.cryptvol.session.Dirs.state();
+        defaults.put("logging.file.name", state.resolve("cryptvol.log").toString());
+        defaults.put("spring.shell.history.enabled", "false");
+        defaults.put("spring.shell.interactive.enabled", "false");
+        defaults.put("spring.shell.noninteractive.enabled", "false");
+        app.setDefaultProperties(defaults);
+        try (var ctx = app.run()) {
+            ctx.getBean(CommandLineCompletion.class).complete(words).forEach(System.out::println);
+            return 0;
+        } catch (RuntimeException e) {
+            return 1;
         }
     }
 

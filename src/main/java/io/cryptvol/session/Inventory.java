@@ -20,6 +20,11 @@ public class Inventory {
         return names.getOrDefault(kind, List.of());
     }
 
+    /** Everything known, by kind (a copy). */
+    public Map<String, List<String>> snapshot() {
+        return Map.copyOf(names);
+    }
+
     public void clear() {
         names.clear();
     }

@@ -21,6 +21,12 @@ public class Completions {
     }
 
     @Bean
+    public CommandLineCompletion commandLineCompletion(@org.springframework.context.annotation.Lazy
+                                                      org.springframework.shell.command.CommandCatalog catalog) {
+        return new CommandLineCompletion(catalog);
+    }
+
+    @Bean
     public CompletionProvider contextPartCompletion() {
         return ctx -> proposals(CONTEXT_PARTS);
     }
@@ -28,11 +34,26 @@ public class Completions {
     /** Completes the NAME of {@code use PART NAME} with what the inventory knows of that kind. */
     @Bean
     public CompletionProvider contextValueCompletion(Inventory inventory) {
-        return ctx -> {
-            List<String> words = ctx.getWords();
-            String part = words.size() > 1 ? words.get(1).toLowerCase(Locale.ROOT) : "";
-            return proposals(inventory.get(part));
-        };
+        return ctx -> proposals(inventory.get(contextPart(ctx.getWords())));
+    }
+
+    /**
+     * The PART of {@code use PART NAME} in the words being completed: the value of {@code --what}, else the
+     * first plain word (the words may or may not start with the command itself).
+     */
+    static String contextPart(List<String> words) {
+        List<String> w = !words.isEmpty() && words.get(0).equals("use") ? words.subList(1, words.size()) : words;
+        int what = w.indexOf("--what");
+        if (what >= 0 && what + 1 < w.size()) {
+            return w.get(what + 1).toLowerCase(Locale.ROOT);
+        }
+        for (int i = 0; i < w.size(); i++) {
+            boolean afterOption = i > 0 && w.get(i - 1).startsWith("--");
+            if (!w.get(i).startsWith("-") && !afterOption) {
+                return w.get(i).toLowerCase(Locale.ROOT);
+            }
+        }
+        return "";
     }
 
     @Bean

@@ -2,6 +2,7 @@ package io.cryptvol.shell;
 
 import io.cryptvol.CryptvolException;
 import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.record.NotRecorded;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.Target;
@@ -60,6 +61,7 @@ public class ContextCommands {
         ui.ok(value == null ? what + " cleared" : "using " + part.name().toLowerCase(Locale.ROOT) + " " + value);
     }
 
+    @NotRecorded
     @Command(command = "context", description = "Show the session context: target, instance, VG, LV, mapping, mountpoint.")
     public void context(@Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
                         String output) {

@@ -1,0 +1,103 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolApplication;
+import io.cryptvol.record.NotRecorded;
+import io.cryptvol.record.Recorder;
+import io.cryptvol.record.Replayer;
+import io.cryptvol.record.ScriptFormat;
+import io.cryptvol.session.SessionContext;
+import org.springframework.shell.command.CommandContext;
+import org.springframework.shell.command.annotation.Command;
+import org.springframework.shell.command.annotation.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** record start|stop|status and replay: sessions written as scripts, and scripts run back. */
+@Command(group = "Record and replay")
+@NotRecorded
+public class RecordCommands {
+    private final Recorder recorder;
+    private final Replayer replayer;
+    private final SessionContext ctx;
+    private final Ui ui;
+
+    public RecordCommands(Recorder recorder, Replayer replayer, SessionContext ctx, Ui ui) {
+        this.recorder = recorder;
+        this.replayer = replayer;
+        this.ctx = ctx;
+        this.ui = ui;
+    }
+
+    @Command(command = "record start", description = "Write every command that succeeds from now on to FILE, as a script for replay.")
+    public void start(@Option(description = "the script to write (e.g. setup.cvsh)", required = true) String file,
+                      @Option(longNames = "append", description = "add to an existing script") boolean append) {
+        Recorder.Active a = recorder.start(Path.of(file), append, version(), ctx.target().display());
+        ui.ok("recording to " + a.file() + " (secrets are written as ${?name} prompts; 'record stop' ends it)");
+    }
+
+    @Command(command = "record stop", description = "Stop recording.")
+    public void stop() {
+        Recorder.Active a = recorder.stop();
+        if (a == null) {
+            ui.println("not recording");
+            return;
+        }
+        long n = Recorder.commandCount(a.file());
+        ui.ok("recording stopped: " + n + " command" + (n == 1 ? "" : "s") + " in " + a.file());
+    }
+
+    @Command(command = "record status", description = "Show whether a recording is in progress.")
+    public void status() {
+        Recorder.Active a = recorder.active();
+        ui.println(a == null ? "not recording"
+                : "recording to " + a.file() + " since " + a.since() + " (" + plural(Recorder.commandCount(a.file())) + ")");
+    }
+
+    @Command(command = "replay", description = "Run a script line by line; stop at the first failure and tell how to resume.")
+    public void replay(
+            @Option(description = "the script to run", required = true) String file,
+            @Option(longNames = "var", description = "NAME=VALUE for ${NAME} in the script (repeatable)", arityMax = 64)
+            String[] var,
+            @Option(longNames = "dry-run", description = "run every line in dry-run mode and print the combined plan")
+            boolean dryRun,
+            @Option(longNames = "from-line", description = "start at the command on this line (after a fix)", defaultValue = "1")
+            int fromLine,
+            @Option(longNames = "yes", shortNames = 'y', description = "answer yes to every confirmation") boolean yes,
+            CommandContext command) {
+        List<String> vars = varValues(command.getRawArgs());
+        replayer.replay(new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, Math.max(1, fromLine), yes));
+    }
+
+    /**
+     * Every value given to --var, whether repeated ({@code --var a=1 --var b=2}) or listed
+     * ({@code --var a=1 b=2}): Spring Shell keeps only one occurrence of a repeated option.
+     */
+    static List<String> varValues(String[] raw) {
+        List<String> out = new ArrayList<>();
+        boolean in = false;
+        for (String w : raw) {
+            if (w.equals("--var")) {
+                in = true;
+            } else if (w.startsWith("--var=")) {
+                out.add(w.substring("--var=".length()));
+                in = false;
+            } else if (w.startsWith("-")) {
+                in = false;
+            } else if (in) {
+                out.add(w);
+            }
+        }
+        return out;
+    }
+
+    private static String plural(long n) {
+        return n + " command" + (n == 1 ? "" : "s");
+    }
+
+    static String version() {
+        String v = CryptvolApplication.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}
