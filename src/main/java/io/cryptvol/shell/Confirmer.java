@@ -18,15 +18,18 @@ import java.util.Locale;
 public class Confirmer {
     private final ObjectProvider<LineReader> reader;
     private final ObjectProvider<ShellContext> shellContext;
+    private final io.cryptvol.session.SessionMode mode;
 
-    public Confirmer(ObjectProvider<LineReader> reader, ObjectProvider<ShellContext> shellContext) {
+    public Confirmer(ObjectProvider<LineReader> reader, ObjectProvider<ShellContext> shellContext,
+                     io.cryptvol.session.SessionMode mode) {
         this.reader = reader;
         this.shellContext = shellContext;
+        this.mode = mode;
     }
 
     /** True when the user agreed (or {@code assumeYes}); false when they declined. */
     public boolean confirm(String question, boolean assumeYes) {
-        if (assumeYes) {
+        if (assumeYes || mode.assumeYes()) {
             return true;
         }
         ShellContext sc = shellContext.getIfAvailable();

@@ -27,8 +27,10 @@ public class ExecConfig {
     }
 
     @Bean(destroyMethod = "close")
-    public HostAccess hostAccess(SessionContext ctx, Transcript transcript) {
-        return new HostAccess(ctx, (target, acceptNew) -> new TranscribingExecutor(open(target, acceptNew), transcript));
+    public HostAccess hostAccess(SessionContext ctx, Transcript transcript, io.cryptvol.session.SessionMode mode) {
+        // session-wide dry-run (replay --dry-run) is enforced here, under every command
+        return new HostAccess(ctx, (target, acceptNew) ->
+                mode.guard(new TranscribingExecutor(open(target, acceptNew), transcript)));
     }
 
     static HostExecutor open(Target t, boolean acceptNewHostKey) {

@@ -26,6 +26,7 @@ public class PlanPresenter {
     private final Confirmer confirmer;
     private final PlanRunner.KeySource keys;
     private final PlanRunner.KeyFileTrail trail;
+    private final io.cryptvol.session.SessionMode mode;
 
     /** {@code --yes} and {@code --dry-run} as given to the command. */
     public record Options(boolean yes, boolean dryRun) {
@@ -35,7 +36,8 @@ public class PlanPresenter {
     }
 
     public PlanPresenter(Ui ui, HostAccess hosts, Confirmer confirmer, PlanRunner.KeySource keys,
-                         PlanRunner.KeyFileTrail trail) {
+                         PlanRunner.KeyFileTrail trail, io.cryptvol.session.SessionMode mode) {
+        this.mode = mode;
         this.ui = ui;
         this.hosts = hosts;
         this.confirmer = confirmer;
@@ -64,11 +66,18 @@ public class PlanPresenter {
         if (plan.isEmpty()) {
             return;
         }
-        if (opts.dryRun()) {
+        if (opts.dryRun() || mode.dryRun()) {
+            if (mode.dryRun()) {
+                // a session-wide dry run (replay --dry-run) collects every plan: hand the commands to the
+                // guarded executor, which records and skips them
+                plan.steps().forEach(st -> java.util.stream.Stream.concat(st.commands().stream(), st.cleanup().stream())
+                        .forEach(c -> ex.run(c.command())));
+            }
             ui.println(ui.dim("dry run: nothing was changed"));
             return;
         }
-        if (!confirmer.confirm("Run these " + plan.steps().size() + " steps on " + ex.target() + "?", opts.yes())) {
+        if (!confirmer.confirm("Run these " + plan.steps().size() + " steps on " + ex.target() + "?",
+                opts.yes() || mode.assumeYes())) {
             ui.println("Cancelled; nothing was changed.");
             return;
         }

@@ -53,8 +53,9 @@ public class ShellConfig {
 
     @Bean
     public Confirmer confirmer(org.springframework.beans.factory.ObjectProvider<org.jline.reader.LineReader> reader,
-                               org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc) {
-        return new Confirmer(reader, sc);
+                               org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc,
+                               io.cryptvol.session.SessionMode mode) {
+        return new Confirmer(reader, sc, mode);
     }
 
     /**
@@ -63,7 +64,8 @@ public class ShellConfig {
      */
     @Bean
     public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
-                                       io.cryptvol.keys.KeySource keys, io.cryptvol.keys.KeyLedger ledger) {
+                                       io.cryptvol.keys.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
+                                       io.cryptvol.session.SessionMode mode) {
         return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
             @Override
             public void written(String target, String path, String keyName) {
@@ -74,7 +76,7 @@ public class ShellConfig {
             public void shredded(String target, String path) {
                 ledger.markShredded(target, path);
             }
-        });
+        }, mode);
     }
 
     @Bean(destroyMethod = "close")

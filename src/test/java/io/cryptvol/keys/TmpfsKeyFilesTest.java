@@ -154,12 +154,29 @@ class TmpfsKeyFilesTest {
     }
 
     @Test
-    void refusesADirectoryThatIsNotTmpfsWhenAsked() {
-        String fs = local.run(HostCommand.query("fs type", "stat", "-f", "-c", "%T", target.toString())).out().strip();
-        org.junit.jupiter.api.Assumptions.assumeFalse(fs.equals("tmpfs") || fs.equals("ramfs"), "temp dir is on tmpfs here");
-        TmpfsKeyFiles strict = new TmpfsKeyFiles(KeySource.of(store), ledger, run.toString(), true);
-        assertThatThrownBy(() -> strict.withKeyFile(local, "data-key-1", p -> "x"))
-                .hasMessageContaining("is not on tmpfs");
+    void refusesADirectoryThatIsNotTmpfsWhenAsked() throws Exception {
+        // the build directory lives on the project's disk, never on tmpfs
+        Path onDisk = Files.createDirectories(Path.of("target", "tmpfs-check-" + System.nanoTime())).toAbsolutePath();
+        try {
+            String fs = local.run(HostCommand.query("fs type", "stat", "-f", "-c", "%T", onDisk.toString())).out().strip();
+            assertThat(fs).as("file system of the build directory").isNotIn("tmpfs", "ramfs");
+            TmpfsKeyFiles strict = new TmpfsKeyFiles(KeySource.of(store), ledger, onDisk.resolve("run").toString(), true);
+            assertThatThrownBy(() -> strict.withKeyFile(local, "data-key-1", p -> "x"))
+                    .hasMessageContaining("is not on tmpfs");
+            assertThat(ledger.outstanding()).isEmpty();
+        } finally {
+            Files.walk(onDisk).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void acceptsTmpfsWhenAsked() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assertThat(local.run(HostCommand.query("fs type", "stat", "-f", "-c", "%T", shm.toString())).out().strip())
+                .isIn("tmpfs", "ramfs");
+        TmpfsKeyFiles strict = new TmpfsKeyFiles(KeySource.of(store), ledger,
+                shm.resolve("cryptvol-test-" + System.nanoTime()).toString(), true);
+        assertThat(strict.withKeyFile(local, "data-key-1", p -> Files.size(Path.of(p)))).isEqualTo(4096L);
         assertThat(ledger.outstanding()).isEmpty();
     }
 
