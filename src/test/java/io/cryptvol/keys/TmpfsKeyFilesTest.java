@@ -176,7 +176,8 @@ class TmpfsKeyFilesTest {
                 .isIn("tmpfs", "ramfs");
         TmpfsKeyFiles strict = new TmpfsKeyFiles(KeySource.of(store), ledger,
                 shm.resolve("cryptvol-test-" + System.nanoTime()).toString(), true);
-        assertThat(strict.withKeyFile(local, "data-key-1", p -> Files.size(Path.of(p)))).isEqualTo(4096L);
+        Long size = strict.withKeyFile(local, "data-key-1", p -> { try { return Files.size(Path.of(p)); } catch (java.io.IOException e) { throw new java.io.UncheckedIOException(e); } });
+        assertThat(size).isEqualTo(4096L);
         assertThat(ledger.outstanding()).isEmpty();
     }
 
