@@ -1,26 +1,69 @@
 package io.cryptvol.host;
 
 import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.cmd.Cryptsetup;
+import io.cryptvol.domain.cmd.EtcFiles;
+import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.cmd.Lvm;
 import io.cryptvol.domain.cmd.Probe;
 import io.cryptvol.domain.model.BlockDevice;
+import io.cryptvol.domain.model.CrypttabFile;
+import io.cryptvol.domain.model.FstabFile;
 import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.LogicalVolume;
+import io.cryptvol.domain.model.Signature;
+import io.cryptvol.domain.parse.BlkidParser;
+import io.cryptvol.domain.parse.FuserParser;
 import io.cryptvol.domain.parse.LsblkParser;
+import io.cryptvol.domain.parse.LuksDumpParser;
+import io.cryptvol.domain.parse.LvmReportParser;
+import io.cryptvol.domain.parse.MountsParser;
+import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
 import io.cryptvol.exec.HostCommand;
 import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.exec.PlanRunner;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Looks at the target through read-only commands and parses their machine output into a
  * {@link HostState}. Never changes anything; safe under dry-run (its commands are queries).
+ *
+ * <p>{@link #observe(Scope, PlanRunner.KeySource)} is what the planners get: devices, LVM, mounts,
+ * /etc/fstab and /etc/crypttab, blkid signatures of the devices in scope (and of every LV and open
+ * crypt mapping), luksDump of the LUKS ones, and — when keys are named — whether each key opens each
+ * LUKS header ({@code cryptsetup open --test-passphrase}, key bytes on stdin only).
  */
 public final class HostObserver {
     private final HostExecutor executor;
 
     public HostObserver(HostExecutor executor) {
         this.executor = executor;
+    }
+
+    /**
+     * What to look at closely.
+     *
+     * @param devices     paths to probe with blkid (candidate disks, LV paths, mapper paths)
+     * @param keyNames    keys to test against every LUKS header found on those devices
+     * @param mountpoints mountpoints whose users to list (fuser)
+     */
+    public record Scope(List<String> devices, List<String> keyNames, List<String> mountpoints) {
+        public Scope {
+            devices = devices == null ? List.of() : List.copyOf(devices);
+            keyNames = keyNames == null ? List.of() : List.copyOf(keyNames);
+            mountpoints = mountpoints == null ? List.of() : List.copyOf(mountpoints);
+        }
+
+        public static Scope of(List<String> devices, List<String> keyNames) {
+            return new Scope(devices, keyNames, List.of());
+        }
     }
 
     /** Block devices from {@code lsblk -J -b}; falls back to the pre-2.37 column set. */
@@ -41,13 +84,104 @@ public final class HostObserver {
         }
         ExecResult vgs = executor.run(Lvm.vgsReport().asQuery());
         ExecResult lvs = executor.run(Lvm.lvsReport().asQuery());
-        return s.withLvm(io.cryptvol.domain.parse.LvmReportParser.pvs(require(pvs, "pvs")),
-                io.cryptvol.domain.parse.LvmReportParser.vgs(require(vgs, "vgs")),
-                io.cryptvol.domain.parse.LvmReportParser.lvs(require(lvs, "lvs")));
+        return s.withLvm(LvmReportParser.pvs(require(pvs, "pvs")), LvmReportParser.vgs(require(vgs, "vgs")),
+                LvmReportParser.lvs(require(lvs, "lvs")));
+    }
+
+    /** Everything the planners read; see the class comment. */
+    public HostState observe(Scope scope, PlanRunner.KeySource keys) {
+        HostState s = devicesAndLvm();
+        s = s.withMounts(MountsParser.findmnt(require(executor.run(Probe.findmnt().asQuery()), "findmnt")));
+        s = s.withFstab(FstabFile.parse(readIfExists(EtcFiles.FSTAB)));
+        s = s.withCrypttab(CrypttabFile.parse(readIfExists(EtcFiles.CRYPTTAB)));
+        Set<String> probe = new LinkedHashSet<>();
+        for (String d : scope.devices()) {
+            if (s.deviceByPath(d).isPresent()) {
+                probe.add(s.deviceByPath(d).get().path());
+            }
+        }
+        for (LogicalVolume lv : s.lvs()) {
+            if (lv.active() && s.deviceByPath(lv.dmPath()).isPresent()) {
+                probe.add(lv.dmPath());
+            }
+        }
+        s.allDevices().stream().filter(d -> d.type() == io.cryptvol.domain.model.DeviceType.CRYPT)
+                .forEach(d -> probe.add(d.path()));
+        List<String> luks = new ArrayList<>();
+        for (String d : probe) {
+            Signature sig = blkid(d);
+            s = s.withSignature(sig);
+            if (sig.isLuks()) {
+                luks.add(d);
+            }
+        }
+        for (String d : luks) {
+            ExecResult dump = executor.run(Cryptsetup.luksDump(d).asQuery());
+            s = s.withLuks(LuksDumpParser.parse(d, require(dump, "cryptsetup luksDump " + d)));
+            for (String k : scope.keyNames()) {
+                s = s.withKeyCheck(d, k, keyOpens(d, k, keys));
+            }
+        }
+        for (String mp : scope.mountpoints()) {
+            if (s.mountAt(mp).isPresent()) {
+                ExecResult f = executor.run(Probe.fuser(mp).asQuery());
+                s = s.withProcessUse(mp, FuserParser.parse(f.out() + "\n" + f.err()).stream()
+                        .filter(p -> p.pid() > 0).toList());
+            }
+        }
+        return s;
+    }
+
+    /** blkid -p: exit 2 = nothing on the device. */
+    public Signature blkid(String device) {
+        ExecResult r = executor.run(Probe.blkid(device).asQuery());
+        if (r.exitCode() == 127) {
+            throw new CryptvolException("blkid is not installed on the target", 1, null);
+        }
+        return BlkidParser.parse(device, r.exitCode(), r.out());
+    }
+
+    /** Whether the named key opens the LUKS header on {@code device}; the key goes on stdin only. */
+    public boolean keyOpens(String device, String keyName, PlanRunner.KeySource keys) {
+        byte[] key = keys.bytes(KeyRef.named(keyName));
+        try {
+            ExecResult r = executor.run(Cryptsetup.testKey(device).asQuery().withSecretStdin(key));
+            if (r.exitCode() == 127) {
+                throw new CryptvolException("cryptsetup is not installed on the target", 1, null);
+            }
+            return r.ok();
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** True when the directory for key files on the target ({@link KeyFiles#DIR}) would be on tmpfs. */
+    public boolean keyDirOnTmpfs() {
+        ExecResult r = executor.run(KeyFiles.tmpfsCheck().asQuery());
+        return r.ok();
+    }
+
+    /** Fails when a key file could land on a disk: /run/cryptvol must be on tmpfs. */
+    public void requireTmpfsKeyDir() {
+        if (!keyDirOnTmpfs()) {
+            throw new CryptvolException("refusing to write a key file on " + executor.target() + ": "
+                    + KeyFiles.DIR + " is not on tmpfs (mount a tmpfs on /run first)", 1, null);
+        }
     }
 
     public ExecResult query(HostCommand c) {
         return executor.run(c.asQuery());
+    }
+
+    private String readIfExists(String file) {
+        ExecResult r = executor.run(HostCommand.query("Read " + file, "sh", "-c",
+                "if [ -e \"$1\" ]; then cat \"$1\"; fi", "sh", file));
+        return require(r, "reading " + file);
+    }
+
+    /** The mapping named {@code name}, if open. */
+    public static Optional<BlockDevice> mapping(HostState s, String name) {
+        return s.mapping(name);
     }
 
     static String require(ExecResult r, String what) {
