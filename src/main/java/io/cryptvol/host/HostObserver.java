@@ -88,12 +88,25 @@ public final class HostObserver {
                 LvmReportParser.lvs(require(lvs, "lvs")));
     }
 
-    /** Everything the planners read; see the class comment. */
+    /**
+     * Everything the planners read; see the class comment. Batched: one command for devices, LVM, mounts
+     * and the two files, one for every blkid (and luksDump of what is LUKS), one per key test (each key
+     * alone on stdin). Over SSH each command costs a round trip and a process start; this keeps it to a few.
+     */
     public HostState observe(Scope scope, PlanRunner.KeySource keys) {
-        HostState s = devicesAndLvm();
-        s = s.withMounts(MountsParser.findmnt(require(executor.run(Probe.findmnt().asQuery()), "findmnt")));
-        s = s.withFstab(FstabFile.parse(readIfExists(EtcFiles.FSTAB)));
-        s = s.withCrypttab(CrypttabFile.parse(readIfExists(EtcFiles.CRYPTTAB)));
+        Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab",
+                "sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
+                String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
+                String.join(",", LvmReportParser.PV_FIELDS), String.join(",", LvmReportParser.VG_FIELDS),
+                String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS)));
+        HostState s = HostState.empty().withDevices(LsblkParser.parse(base.require("lsblk")));
+        if (base.exit("pvs") != 127) {
+            s = s.withLvm(LvmReportParser.pvs(base.require("pvs")), LvmReportParser.vgs(base.require("vgs")),
+                    LvmReportParser.lvs(base.require("lvs")));
+        }
+        s = s.withMounts(MountsParser.findmnt(base.require("findmnt")));
+        s = s.withFstab(FstabFile.parse(base.require("fstab")));
+        s = s.withCrypttab(CrypttabFile.parse(base.require("crypttab")));
         Set<String> probe = new LinkedHashSet<>();
         for (String d : scope.devices()) {
             if (s.deviceByPath(d).isPresent()) {
@@ -108,16 +121,25 @@ public final class HostObserver {
         s.allDevices().stream().filter(d -> d.type() == io.cryptvol.domain.model.DeviceType.CRYPT)
                 .forEach(d -> probe.add(d.path()));
         List<String> luks = new ArrayList<>();
-        for (String d : probe) {
-            Signature sig = blkid(d);
-            s = s.withSignature(sig);
-            if (sig.isLuks()) {
-                luks.add(d);
+        if (!probe.isEmpty()) {
+            List<String> argv = new ArrayList<>(List.of("sh", "-c", PROBE_SCRIPT, "sh"));
+            argv.addAll(probe);
+            Sections p = Sections.run(executor, HostCommand.query("Probe " + String.join(", ", probe)
+                    + " for signatures (blkid -p, luksDump)", argv));
+            for (String d : probe) {
+                int rc = p.exit("blkid " + d);
+                if (rc == 127) {
+                    throw new CryptvolException("blkid is not installed on the target", 1, null);
+                }
+                Signature sig = BlkidParser.parse(d, rc, p.out("blkid " + d));
+                s = s.withSignature(sig);
+                if (sig.isLuks()) {
+                    luks.add(d);
+                    s = s.withLuks(LuksDumpParser.parse(d, p.require("luksDump " + d)));
+                }
             }
         }
         for (String d : luks) {
-            ExecResult dump = executor.run(Cryptsetup.luksDump(d).asQuery());
-            s = s.withLuks(LuksDumpParser.parse(d, require(dump, "cryptsetup luksDump " + d)));
             for (String k : scope.keyNames()) {
                 s = s.withKeyCheck(d, k, keyOpens(d, k, keys));
             }
@@ -125,12 +147,33 @@ public final class HostObserver {
         for (String mp : scope.mountpoints()) {
             if (s.mountAt(mp).isPresent()) {
                 ExecResult f = executor.run(Probe.fuser(mp).asQuery());
-                s = s.withProcessUse(mp, FuserParser.parse(f.out() + "\n" + f.err()).stream()
-                        .filter(p -> p.pid() > 0).toList());
+                s = s.withProcessUse(mp, FuserParser.parse(f.out(), f.err()));
             }
         }
         return s;
     }
+
+    /** $1..$6: lsblk columns, legacy lsblk columns, pv, vg, lv fields, findmnt columns. */
+    static final String BASE_SCRIPT = String.join("\n",
+            "sec() { printf '\\n@@cryptvol-section %s\\n' \"$1\"; }",
+            "end() { printf '\\n@@cryptvol-exit %s\\n' \"$1\"; }",
+            "sec lsblk; lsblk -J -b -o \"$1\" 2>/dev/null || lsblk -J -b -o \"$2\"; end $?",
+            "sec pvs; pvs --reportformat json --units b --nosuffix -o \"$3\"; end $?",
+            "sec vgs; vgs --reportformat json --units b --nosuffix -o \"$4\"; end $?",
+            "sec lvs; lvs --reportformat json --units b --nosuffix -o \"$5\"; end $?",
+            "sec findmnt; findmnt -J -o \"$6\"; end $?",
+            "sec fstab; if [ -e /etc/fstab ]; then cat /etc/fstab; fi; end $?",
+            "sec crypttab; if [ -e /etc/crypttab ]; then cat /etc/crypttab; fi; end $?");
+
+    /** For each device argument: blkid -p, and luksDump when it is LUKS. */
+    static final String PROBE_SCRIPT = String.join("\n",
+            "for d in \"$@\"; do",
+            "  printf '\\n@@cryptvol-section blkid %s\\n' \"$d\"; out=$(blkid -p -o export \"$d\"); rc=$?",
+            "  printf '%s' \"$out\"; printf '\\n@@cryptvol-exit %s\\n' $rc",
+            "  case \"$out\" in *TYPE=crypto_LUKS*)",
+            "    printf '\\n@@cryptvol-section luksDump %s\\n' \"$d\"; cryptsetup luksDump \"$d\"; printf '\\n@@cryptvol-exit %s\\n' $?;;",
+            "  esac",
+            "done");
 
     /** blkid -p: exit 2 = nothing on the device. */
     public Signature blkid(String device) {
@@ -173,15 +216,69 @@ public final class HostObserver {
         return executor.run(c.asQuery());
     }
 
-    private String readIfExists(String file) {
-        ExecResult r = executor.run(HostCommand.query("Read " + file, "sh", "-c",
-                "if [ -e \"$1\" ]; then cat \"$1\"; fi", "sh", file));
-        return require(r, "reading " + file);
-    }
-
     /** The mapping named {@code name}, if open. */
     public static Optional<BlockDevice> mapping(HostState s, String name) {
         return s.mapping(name);
+    }
+
+    /** The output of a batched observation script, split at its section markers. */
+    static final class Sections {
+        private final java.util.Map<String, String> out = new java.util.HashMap<>();
+        private final java.util.Map<String, Integer> exits = new java.util.HashMap<>();
+        private final String stderr;
+
+        private Sections(String stdout, String stderr) {
+            this.stderr = stderr;
+            String name = null;
+            StringBuilder sb = new StringBuilder();
+            for (String line : stdout.split("\n", -1)) {
+                if (line.startsWith("@@cryptvol-section ")) {
+                    name = line.substring("@@cryptvol-section ".length());
+                    sb.setLength(0);
+                } else if (line.startsWith("@@cryptvol-exit ") && name != null) {
+                    String text = sb.toString();
+                    out.put(name, text.endsWith("\n") ? text.substring(0, text.length() - 1) : text);
+                    exits.put(name, Integer.parseInt(line.substring("@@cryptvol-exit ".length()).strip()));
+                    name = null;
+                } else if (name != null) {
+                    sb.append(line).append('\n');
+                }
+            }
+        }
+
+        static Sections run(HostExecutor ex, HostCommand c) {
+            ExecResult r = ex.run(c);
+            if (r.exitCode() == 127 && r.stdout().length == 0) {
+                throw new CryptvolException("no shell on the target (exit 127)", 1, null);
+            }
+            return new Sections(r.out(), r.err());
+        }
+
+        static Sections parse(String stdout, String stderr) {
+            return new Sections(stdout, stderr);
+        }
+
+        int exit(String name) {
+            return exits.getOrDefault(name, -1);
+        }
+
+        String out(String name) {
+            return out.getOrDefault(name, "");
+        }
+
+        String require(String name) {
+            int rc = exit(name);
+            String what = name.split(" ")[0];
+            if (rc == 127) {
+                throw new CryptvolException(what + " is not installed on the target", 1, null);
+            }
+            if (rc != 0) {
+                String err = stderr == null ? "" : stderr.strip();
+                throw new CryptvolException(name + " failed (exit " + rc + ")"
+                        + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), 1, null);
+            }
+            return out(name);
+        }
     }
 
     static String require(ExecResult r, String what) {
