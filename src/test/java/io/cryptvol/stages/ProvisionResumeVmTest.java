@@ -81,7 +81,7 @@ class ProvisionResumeVmTest {
         System.out.printf("stages: provision interrupted %d times, resumed to completion in %.1f s%n", runs - 1,
                 (System.nanoTime() - t0) / 1e9);
         assertThat(midStepDone).isTrue();
-        assertThat(runs).isGreaterThanOrEqualTo(10);
+        assertThat(runs).isGreaterThanOrEqualTo(13);
         ProvisionVmTest.assertSeedLayout(vm, "cvg", "clv", "cmap", "/mnt/c", 2, "aes-xts-plain64");
         assertThat(count(ran, "pvcreate")).isEqualTo(4);
         assertThat(count(ran, "vgcreate")).isEqualTo(1);
