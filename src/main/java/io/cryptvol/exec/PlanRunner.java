@@ -99,7 +99,8 @@ public final class PlanRunner {
                     throw new StepFailedException(i + 1, step, failure);
                 }
                 listener.stepDone(i + 1, steps.size(), step, Duration.ofNanos(System.nanoTime() - t0));
-                if (step.replanAfter() && i < steps.size() - 1) {
+                if (step.replanAfter()) {
+                    // also after the last step: that is when the planner could not see what comes next
                     return new Outcome(i + 1, true);
                 }
             }

@@ -1,26 +1,69 @@
 package io.cryptvol.host;
 
 import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.cmd.Cryptsetup;
+import io.cryptvol.domain.cmd.EtcFiles;
+import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.cmd.Lvm;
 import io.cryptvol.domain.cmd.Probe;
 import io.cryptvol.domain.model.BlockDevice;
+import io.cryptvol.domain.model.CrypttabFile;
+import io.cryptvol.domain.model.FstabFile;
 import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.LogicalVolume;
+import io.cryptvol.domain.model.Signature;
+import io.cryptvol.domain.parse.BlkidParser;
+import io.cryptvol.domain.parse.FuserParser;
 import io.cryptvol.domain.parse.LsblkParser;
+import io.cryptvol.domain.parse.LuksDumpParser;
+import io.cryptvol.domain.parse.LvmReportParser;
+import io.cryptvol.domain.parse.MountsParser;
+import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
 import io.cryptvol.exec.HostCommand;
 import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.exec.PlanRunner;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Looks at the target through read-only commands and parses their machine output into a
  * {@link HostState}. Never changes anything; safe under dry-run (its commands are queries).
+ *
+ * <p>{@link #observe(Scope, PlanRunner.KeySource)} is what the planners get: devices, LVM, mounts,
+ * /etc/fstab and /etc/crypttab, blkid signatures of the devices in scope (and of every LV and open
+ * crypt mapping), luksDump of the LUKS ones, and — when keys are named — whether each key opens each
+ * LUKS header ({@code cryptsetup open --test-passphrase}, key bytes on stdin only).
  */
 public final class HostObserver {
     private final HostExecutor executor;
 
     public HostObserver(HostExecutor executor) {
         this.executor = executor;
+    }
+
+    /**
+     * What to look at closely.
+     *
+     * @param devices     paths to probe with blkid (candidate disks, LV paths, mapper paths)
+     * @param keyNames    keys to test against every LUKS header found on those devices
+     * @param mountpoints mountpoints whose users to list (fuser)
+     */
+    public record Scope(List<String> devices, List<String> keyNames, List<String> mountpoints) {
+        public Scope {
+            devices = devices == null ? List.of() : List.copyOf(devices);
+            keyNames = keyNames == null ? List.of() : List.copyOf(keyNames);
+            mountpoints = mountpoints == null ? List.of() : List.copyOf(mountpoints);
+        }
+
+        public static Scope of(List<String> devices, List<String> keyNames) {
+            return new Scope(devices, keyNames, List.of());
+        }
     }
 
     /** Block devices from {@code lsblk -J -b}; falls back to the pre-2.37 column set. */
@@ -41,13 +84,201 @@ public final class HostObserver {
         }
         ExecResult vgs = executor.run(Lvm.vgsReport().asQuery());
         ExecResult lvs = executor.run(Lvm.lvsReport().asQuery());
-        return s.withLvm(io.cryptvol.domain.parse.LvmReportParser.pvs(require(pvs, "pvs")),
-                io.cryptvol.domain.parse.LvmReportParser.vgs(require(vgs, "vgs")),
-                io.cryptvol.domain.parse.LvmReportParser.lvs(require(lvs, "lvs")));
+        return s.withLvm(LvmReportParser.pvs(require(pvs, "pvs")), LvmReportParser.vgs(require(vgs, "vgs")),
+                LvmReportParser.lvs(require(lvs, "lvs")));
+    }
+
+    /**
+     * Everything the planners read; see the class comment. Batched: one command for devices, LVM, mounts
+     * and the two files, one for every blkid (and luksDump of what is LUKS), one per key test (each key
+     * alone on stdin). Over SSH each command costs a round trip and a process start; this keeps it to a few.
+     */
+    public HostState observe(Scope scope, PlanRunner.KeySource keys) {
+        Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab",
+                "sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
+                String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
+                String.join(",", LvmReportParser.PV_FIELDS), String.join(",", LvmReportParser.VG_FIELDS),
+                String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS)));
+        HostState s = HostState.empty().withDevices(LsblkParser.parse(base.require("lsblk")));
+        if (base.exit("pvs") != 127) {
+            s = s.withLvm(LvmReportParser.pvs(base.require("pvs")), LvmReportParser.vgs(base.require("vgs")),
+                    LvmReportParser.lvs(base.require("lvs")));
+        }
+        s = s.withMounts(MountsParser.findmnt(base.require("findmnt")));
+        s = s.withFstab(FstabFile.parse(base.require("fstab")));
+        s = s.withCrypttab(CrypttabFile.parse(base.require("crypttab")));
+        Set<String> probe = new LinkedHashSet<>();
+        for (String d : scope.devices()) {
+            if (s.deviceByPath(d).isPresent()) {
+                probe.add(s.deviceByPath(d).get().path());
+            }
+        }
+        for (LogicalVolume lv : s.lvs()) {
+            if (lv.active() && s.deviceByPath(lv.dmPath()).isPresent()) {
+                probe.add(lv.dmPath());
+            }
+        }
+        s.allDevices().stream().filter(d -> d.type() == io.cryptvol.domain.model.DeviceType.CRYPT)
+                .forEach(d -> probe.add(d.path()));
+        List<String> luks = new ArrayList<>();
+        if (!probe.isEmpty()) {
+            List<String> argv = new ArrayList<>(List.of("sh", "-c", PROBE_SCRIPT, "sh"));
+            argv.addAll(probe);
+            Sections p = Sections.run(executor, HostCommand.query("Probe " + String.join(", ", probe)
+                    + " for signatures (blkid -p, luksDump)", argv));
+            for (String d : probe) {
+                int rc = p.exit("blkid " + d);
+                if (rc == 127) {
+                    throw new CryptvolException("blkid is not installed on the target", 1, null);
+                }
+                Signature sig = BlkidParser.parse(d, rc, p.out("blkid " + d));
+                s = s.withSignature(sig);
+                if (sig.isLuks()) {
+                    luks.add(d);
+                    s = s.withLuks(LuksDumpParser.parse(d, p.require("luksDump " + d)));
+                }
+            }
+        }
+        for (String d : luks) {
+            for (String k : scope.keyNames()) {
+                s = s.withKeyCheck(d, k, keyOpens(d, k, keys));
+            }
+        }
+        for (String mp : scope.mountpoints()) {
+            if (s.mountAt(mp).isPresent()) {
+                ExecResult f = executor.run(Probe.fuser(mp).asQuery());
+                s = s.withProcessUse(mp, FuserParser.parse(f.out(), f.err()));
+            }
+        }
+        return s;
+    }
+
+    /** $1..$6: lsblk columns, legacy lsblk columns, pv, vg, lv fields, findmnt columns. */
+    static final String BASE_SCRIPT = String.join("\n",
+            "sec() { printf '\\n@@cryptvol-section %s\\n' \"$1\"; }",
+            "end() { printf '\\n@@cryptvol-exit %s\\n' \"$1\"; }",
+            "sec lsblk; lsblk -J -b -o \"$1\" 2>/dev/null || lsblk -J -b -o \"$2\"; end $?",
+            "sec pvs; pvs --reportformat json --units b --nosuffix -o \"$3\"; end $?",
+            "sec vgs; vgs --reportformat json --units b --nosuffix -o \"$4\"; end $?",
+            "sec lvs; lvs --reportformat json --units b --nosuffix -o \"$5\"; end $?",
+            "sec findmnt; findmnt -J -o \"$6\"; end $?",
+            "sec fstab; if [ -e /etc/fstab ]; then cat /etc/fstab; fi; end $?",
+            "sec crypttab; if [ -e /etc/crypttab ]; then cat /etc/crypttab; fi; end $?");
+
+    /** For each device argument: blkid -p, and luksDump when it is LUKS. */
+    static final String PROBE_SCRIPT = String.join("\n",
+            "for d in \"$@\"; do",
+            "  printf '\\n@@cryptvol-section blkid %s\\n' \"$d\"; out=$(blkid -p -o export \"$d\"); rc=$?",
+            "  printf '%s' \"$out\"; printf '\\n@@cryptvol-exit %s\\n' $rc",
+            "  case \"$out\" in *TYPE=crypto_LUKS*)",
+            "    printf '\\n@@cryptvol-section luksDump %s\\n' \"$d\"; cryptsetup luksDump \"$d\"; printf '\\n@@cryptvol-exit %s\\n' $?;;",
+            "  esac",
+            "done");
+
+    /** blkid -p: exit 2 = nothing on the device. */
+    public Signature blkid(String device) {
+        ExecResult r = executor.run(Probe.blkid(device).asQuery());
+        if (r.exitCode() == 127) {
+            throw new CryptvolException("blkid is not installed on the target", 1, null);
+        }
+        return BlkidParser.parse(device, r.exitCode(), r.out());
+    }
+
+    /** Whether the named key opens the LUKS header on {@code device}; the key goes on stdin only. */
+    public boolean keyOpens(String device, String keyName, PlanRunner.KeySource keys) {
+        byte[] key = keys.bytes(KeyRef.named(keyName));
+        try {
+            ExecResult r = executor.run(Cryptsetup.testKey(device).asQuery().withSecretStdin(key));
+            if (r.exitCode() == 127) {
+                throw new CryptvolException("cryptsetup is not installed on the target", 1, null);
+            }
+            return r.ok();
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** True when the directory for key files on the target ({@link KeyFiles#DIR}) would be on tmpfs. */
+    public boolean keyDirOnTmpfs() {
+        ExecResult r = executor.run(KeyFiles.tmpfsCheck().asQuery());
+        return r.ok();
+    }
+
+    /** Fails when a key file could land on a disk: /run/cryptvol must be on tmpfs. */
+    public void requireTmpfsKeyDir() {
+        if (!keyDirOnTmpfs()) {
+            throw new CryptvolException("refusing to write a key file on " + executor.target() + ": "
+                    + KeyFiles.DIR + " is not on tmpfs (mount a tmpfs on /run first)", 1, null);
+        }
     }
 
     public ExecResult query(HostCommand c) {
         return executor.run(c.asQuery());
+    }
+
+    /** The mapping named {@code name}, if open. */
+    public static Optional<BlockDevice> mapping(HostState s, String name) {
+        return s.mapping(name);
+    }
+
+    /** The output of a batched observation script, split at its section markers. */
+    static final class Sections {
+        private final java.util.Map<String, String> out = new java.util.HashMap<>();
+        private final java.util.Map<String, Integer> exits = new java.util.HashMap<>();
+        private final String stderr;
+
+        private Sections(String stdout, String stderr) {
+            this.stderr = stderr;
+            String name = null;
+            StringBuilder sb = new StringBuilder();
+            for (String line : stdout.split("\n", -1)) {
+                if (line.startsWith("@@cryptvol-section ")) {
+                    name = line.substring("@@cryptvol-section ".length());
+                    sb.setLength(0);
+                } else if (line.startsWith("@@cryptvol-exit ") && name != null) {
+                    String text = sb.toString();
+                    out.put(name, text.endsWith("\n") ? text.substring(0, text.length() - 1) : text);
+                    exits.put(name, Integer.parseInt(line.substring("@@cryptvol-exit ".length()).strip()));
+                    name = null;
+                } else if (name != null) {
+                    sb.append(line).append('\n');
+                }
+            }
+        }
+
+        static Sections run(HostExecutor ex, HostCommand c) {
+            ExecResult r = ex.run(c);
+            if (r.exitCode() == 127 && r.stdout().length == 0) {
+                throw new CryptvolException("no shell on the target (exit 127)", 1, null);
+            }
+            return new Sections(r.out(), r.err());
+        }
+
+        static Sections parse(String stdout, String stderr) {
+            return new Sections(stdout, stderr);
+        }
+
+        int exit(String name) {
+            return exits.getOrDefault(name, -1);
+        }
+
+        String out(String name) {
+            return out.getOrDefault(name, "");
+        }
+
+        String require(String name) {
+            int rc = exit(name);
+            String what = name.split(" ")[0];
+            if (rc == 127) {
+                throw new CryptvolException(what + " is not installed on the target", 1, null);
+            }
+            if (rc != 0) {
+                String err = stderr == null ? "" : stderr.strip();
+                throw new CryptvolException(name + " failed (exit " + rc + ")"
+                        + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), 1, null);
+            }
+            return out(name);
+        }
     }
 
     static String require(ExecResult r, String what) {

@@ -46,15 +46,17 @@ public class PlanPresenter {
     }
 
     /** Plans once and runs it. */
-    public void execute(PlanResult result, Options opts) {
-        execute(ex -> result, opts);
+    public boolean execute(PlanResult result, Options opts) {
+        return execute(ex -> result, opts);
     }
 
     /**
      * Plans with {@code planner} (given the executor, so it can observe), shows, confirms, runs.
      * When a step asks for it, the host is observed again and the rest is planned anew.
+     *
+     * @return true when the host is now as planned (ran, or nothing to do); false for a dry run or a "no"
      */
-    public void execute(Function<HostExecutor, PlanResult> planner, Options opts) {
+    public boolean execute(Function<HostExecutor, PlanResult> planner, Options opts) {
         HostExecutor ex = hosts.executor();
         PlanResult result = planner.apply(ex);
         if (result.isRefused()) {
@@ -64,7 +66,7 @@ public class PlanPresenter {
         ui.println(ui.bold(plan.title()) + ui.dim("  (on " + ex.target() + ")"));
         ui.print(renderSteps(plan));
         if (plan.isEmpty()) {
-            return;
+            return true;
         }
         if (opts.dryRun() || mode.dryRun()) {
             if (mode.dryRun()) {
@@ -74,12 +76,12 @@ public class PlanPresenter {
                         .forEach(c -> ex.run(c.command())));
             }
             ui.println(ui.dim("dry run: nothing was changed"));
-            return;
+            return false;
         }
         if (!confirmer.confirm("Run these " + plan.steps().size() + " steps on " + ex.target() + "?",
                 opts.yes() || mode.assumeYes())) {
             ui.println("Cancelled; nothing was changed.");
-            return;
+            return false;
         }
         int round = 0;
         while (true) {
@@ -102,22 +104,27 @@ public class PlanPresenter {
             ui.print(renderSteps(plan));
         }
         ui.ok("done");
+        return true;
     }
 
     private PlanRunner.Outcome run(HostExecutor ex, Plan plan) {
+        WipeProgress[] progress = {null};
         PlanRunner runner = new PlanRunner(ex, keys, trail, new PlanRunner.Listener() {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
                 ui.print(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
+                progress[0] = WipeProgress.startIfWipe(ex, step, ui);
             }
 
             @Override
             public void stepDone(int index, int total, PlanStep step, Duration took) {
+                stopProgress(progress);
                 ui.println(ui.green("ok") + ui.dim(" (" + seconds(took) + ")"));
             }
 
             @Override
             public void stepFailed(int index, int total, PlanStep step, String error) {
+                stopProgress(progress);
                 ui.println(ui.red("FAILED"));
                 ui.println(indent(error));
             }
@@ -128,6 +135,13 @@ public class PlanPresenter {
             }
         });
         return runner.run(plan);
+    }
+
+    private static void stopProgress(WipeProgress[] p) {
+        if (p[0] != null) {
+            p[0].stop();
+            p[0] = null;
+        }
     }
 
     private void refuse(PlanResult result) {

@@ -29,6 +29,17 @@ public final class KeyFiles {
         return HostCommand.of("Create " + DIR + " (0700, tmpfs)", "install", "-d", "-m", "0700", DIR);
     }
 
+    /**
+     * Exit 0 only when {@link #DIR} (or /run, before it exists) is on tmpfs: key bytes must never land on a
+     * disk. Run before every key file write.
+     */
+    public static HostCommand tmpfsCheck() {
+        return HostCommand.of("Check that " + DIR + " is on tmpfs", "sh", "-c",
+                "d=\"$1\"; [ -d \"$d\" ] || d=/run; t=$(stat -f -c %T \"$d\") || exit 1; "
+                        + "[ \"$t\" = tmpfs ] || { echo \"$d is on $t, not tmpfs: refusing to write a key file there\" >&2; exit 1; }",
+                "sh", DIR);
+    }
+
     /** Writes stdin to {@code path}, readable by root only. The key goes on stdin. */
     public static HostCommand write(String path) {
         return HostCommand.of("Write a key file " + path, "sh", "-c", "umask 077 && cat > \"$1\"", "sh", path);

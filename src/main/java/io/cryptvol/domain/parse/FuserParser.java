@@ -23,6 +23,36 @@ public final class FuserParser {
     private FuserParser() {
     }
 
+    /**
+     * psmisc as it really behaves: the PIDs go to stdout ("kernel" for the mount itself), the rest of the
+     * table (USER ACCESS COMMAND, without the PID) to stderr, row by row in the same order.
+     */
+    public static List<ProcessUse> parse(String stdout, String stderr) {
+        List<String> pids = List.of((stdout == null ? "" : stdout).strip().split("\\s+"));
+        List<String> rows = new ArrayList<>();
+        for (String line : (stderr == null ? "" : stderr).split("\n")) {
+            if (line.isBlank() || line.strip().startsWith("USER")) {
+                continue;
+            }
+            rows.add(line);
+        }
+        if (pids.size() == 1 && pids.get(0).isEmpty()) {
+            return parse(stderr); // the older one-stream form, or nothing
+        }
+        List<ProcessUse> out = new ArrayList<>();
+        Pattern row = Pattern.compile("^(?:\\S+:)?\\s+(\\S+)\\s+(\\S+)\\s+(.+?)\\s*$");
+        for (int i = 0; i < pids.size() && i < rows.size(); i++) {
+            if (!pids.get(i).matches("\\d+")) {
+                continue; // "kernel": the mount itself
+            }
+            Matcher m = row.matcher(rows.get(i));
+            if (m.matches()) {
+                out.add(new ProcessUse(m.group(1), Long.parseLong(pids.get(i)), m.group(2), m.group(3)));
+            }
+        }
+        return out;
+    }
+
     public static List<ProcessUse> parse(String text) {
         List<ProcessUse> out = new ArrayList<>();
         for (String line : (text == null ? "" : text).split("\n")) {

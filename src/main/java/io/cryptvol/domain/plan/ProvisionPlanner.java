@@ -4,7 +4,6 @@ import io.cryptvol.domain.cmd.Cryptsetup;
 import io.cryptvol.domain.cmd.EtcFiles;
 import io.cryptvol.domain.cmd.Filesystems;
 import io.cryptvol.domain.cmd.Kdf;
-import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.cmd.Lvm;
 import io.cryptvol.domain.cmd.Modprobe;
 import io.cryptvol.domain.cmd.Mounts;
@@ -218,13 +217,7 @@ public final class ProvisionPlanner {
     }
 
     private PlanStep addKey(String lvPath, String newKey, String existingKey, Kdf kdf) {
-        String file = KeyFiles.path(tokens.get());
-        List<StepCommand> cmds = List.of(
-                StepCommand.of(KeyFiles.makeDir()),
-                StepCommand.withKey(KeyFiles.write(file), KeyRef.named(newKey)),
-                StepCommand.withKey(Cryptsetup.luksAddKey(lvPath, file, kdf), KeyRef.named(existingKey)));
-        return new PlanStep(StepKind.LUKS_ADD_KEY, "Add key '" + newKey + "' to " + lvPath, cmds,
-                List.of(StepCommand.of(KeyFiles.shred(file))), false);
+        return StagePlanner.addKey(lvPath, newKey, existingKey, kdf, tokens);
     }
 
     // ---- filesystem, crypttab, fstab, mount --------------------------------------------------------

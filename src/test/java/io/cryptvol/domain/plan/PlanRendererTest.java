@@ -25,6 +25,8 @@ class PlanRendererTest {
                 < key 'data-key-1' on stdin
                 3. Add key 'data-key-2' to /dev/myvg/mylv
                    $ install -d -m 0700 /run/cryptvol
+                   $ sh -c 'd="$1"; [ -d "$d" ] || d=/run; t=$(stat -f -c %T "$d") || exit 1; [ "$t" = tmpfs ] || \
+                { echo "$d is on $t, not tmpfs: refusing to write a key file there" >&2; exit 1; }' sh /run/cryptvol
                    $ sh -c 'umask 077 && cat > "$1"' sh /run/cryptvol/tok1.key  < key 'data-key-2' on stdin
                    $ cryptsetup luksAddKey --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - \
                 /dev/myvg/mylv /run/cryptvol/tok1.key  < key 'data-key-1' on stdin

@@ -83,6 +83,7 @@ class ProvisionPlannerTest {
                 "cryptsetup luksFormat --batch-mode --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha256 "
                         + "--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - /dev/myvg/mylv",
                 "install -d -m 0700 /run/cryptvol",
+                String.join(" ", io.cryptvol.domain.cmd.KeyFiles.tmpfsCheck().argv()),
                 "sh -c umask 077 && cat > \"$1\" sh /run/cryptvol/tok1.key",
                 "cryptsetup luksAddKey --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - "
                         + "/dev/myvg/mylv /run/cryptvol/tok1.key",
@@ -101,7 +102,7 @@ class ProvisionPlannerTest {
         assertThat(format.keys()).containsExactly(KeyRef.named("data-key-1"));
         PlanStep add = p.steps().get(8);
         assertThat(add.commands()).extracting(StepCommand::stdinKey)
-                .containsExactly(null, KeyRef.named("data-key-2"), KeyRef.named("data-key-1"));
+                .containsExactly(null, null, KeyRef.named("data-key-2"), KeyRef.named("data-key-1"));
         assertThat(add.cleanup()).extracting(c -> String.join(" ", c.command().argv()))
                 .containsExactly("shred -u /run/cryptvol/tok1.key");
         assertThat(p.steps()).allSatisfy(s -> s.commands().forEach(c -> assertThat(c.command().stdin()).isNull()));
@@ -130,7 +131,7 @@ class ProvisionPlannerTest {
         PlanStep add = p.steps().get(1);
         assertThat(add.kind()).isEqualTo(LUKS_ADD_KEY);
         assertThat(add.commands()).extracting(StepCommand::stdinKey)
-                .containsExactly(null, KeyRef.named("data-key-1"), KeyRef.named("data-key-2"));
+                .containsExactly(null, null, KeyRef.named("data-key-1"), KeyRef.named("data-key-2"));
         assertThat(p.steps().get(2).keys()).containsExactly(KeyRef.named("data-key-2"));
     }
 

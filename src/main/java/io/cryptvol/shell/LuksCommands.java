@@ -1,0 +1,176 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.cmd.LuksOptions;
+import io.cryptvol.domain.model.BlockDevice;
+import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.LuksHeader;
+import io.cryptvol.domain.plan.StagePlanner;
+import io.cryptvol.host.HostObserver;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.SessionContext;
+import org.springframework.shell.command.annotation.Command;
+import org.springframework.shell.command.annotation.Option;
+import org.springframework.shell.command.annotation.OptionValues;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** LUKS stages: format, add-key, open, close, status. Keys by name; bytes only on stdin or tmpfs. */
+@Command(command = "luks", group = "Stages")
+public class LuksCommands {
+    private final PlanPresenter plans;
+    private final StageSupport stages;
+    private final HostAccess hosts;
+    private final Ui ui;
+    private final StagePlanner planner = new StagePlanner();
+
+    public LuksCommands(PlanPresenter plans, StageSupport stages, HostAccess hosts, Ui ui) {
+        this.plans = plans;
+        this.stages = stages;
+        this.hosts = hosts;
+        this.ui = ui;
+    }
+
+    @Command(command = "format", description = "Format a device (the LV) as LUKS with a named key. Default LUKS2 aes-xts-plain64 512-bit argon2id; --preset legacy-luks1 for the seed's format.")
+    public void format(
+            @Option(description = "device, e.g. /dev/myvg/mylv (default: the selected VG/LV)")
+            @OptionValues(provider = "stageLuksDeviceCompletion") String device,
+            @Option(longNames = "key", description = "name of the key that formats it", required = true)
+            @OptionValues(provider = "stageKeyCompletion") String key,
+            @Option(longNames = "preset", description = "luks2 (default) or legacy-luks1")
+            @OptionValues(provider = "stagePresetCompletion") String preset,
+            @Option(longNames = "type", description = "luks1 or luks2") String type,
+            @Option(longNames = "cipher", description = "e.g. aes-xts-plain64, aes-cbc-essiv:sha256") String cipher,
+            @Option(longNames = "hash", description = "e.g. sha256, ripemd160") String hash,
+            @Option(longNames = "key-size", description = "volume key bits, e.g. 512, 256") Integer keySize,
+            @Option(longNames = "pbkdf", description = "argon2id, argon2i or pbkdf2") String pbkdf,
+            @Option(longNames = "iter-time", description = "PBKDF benchmark time in ms") Integer iterTime,
+            @Option(longNames = "pbkdf-force-iterations", description = "fixed PBKDF iterations (no benchmark)") Integer forceIterations,
+            @Option(longNames = "pbkdf-memory", description = "argon2 memory in KiB") Integer memory,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
+        String dev = device != null ? StageSupport.devPath(device) : selectedLv();
+        LuksOptions o = StageSupport.luksOptions(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory);
+        plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of()), h -> planner.luksFormat(dev, key, o, h)),
+                PlanPresenter.Options.of(yes, dryRun));
+    }
+
+    @Command(command = "add-key", description = "Add a second key: --key opens the header, --new-key goes into a new slot (via a tmpfs file, shredded).")
+    public void addKey(
+            @Option(description = "LUKS device (default: the selected VG/LV)")
+            @OptionValues(provider = "stageLuksDeviceCompletion") String device,
+            @Option(longNames = "key", description = "a key that opens it", required = true)
+            @OptionValues(provider = "stageKeyCompletion") String key,
+            @Option(longNames = "new-key", description = "the key to add", required = true)
+            @OptionValues(provider = "stageKeyCompletion") String newKey,
+            @Option(longNames = "pbkdf", description = "argon2id (LUKS2 default), argon2i or pbkdf2") String pbkdf,
+            @Option(longNames = "iter-time", description = "PBKDF benchmark time in ms") Integer iterTime,
+            @Option(longNames = "pbkdf-force-iterations", description = "fixed PBKDF iterations") Integer forceIterations,
+            @Option(longNames = "pbkdf-memory", description = "argon2 memory in KiB") Integer memory,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
+        String dev = device != null ? StageSupport.devPath(device) : selectedLv();
+        LuksOptions o = StageSupport.luksOptions(null, null, null, null, null, pbkdf, iterTime, forceIterations, memory);
+        plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key, newKey)),
+                h -> planner.luksAddKey(dev, key, newKey, o, h)), PlanPresenter.Options.of(yes, dryRun));
+    }
+
+    @Command(command = "open", description = "Open a LUKS device as /dev/mapper/MAPPING with a named key; selects the mapping.")
+    public void open(
+            @Option(description = "LUKS device", required = true)
+            @OptionValues(provider = "stageLuksDeviceCompletion") String device,
+            @Option(description = "mapping name (default: the selected mapping)")
+            @OptionValues(provider = "stageMappingCompletion") String mapping,
+            @Option(longNames = "key", description = "key name", required = true)
+            @OptionValues(provider = "stageKeyCompletion") String key,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
+        String dev = StageSupport.devPath(device);
+        String m = ContextCommands.validate(SessionContext.Part.MAPPING,
+                stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING"));
+        if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key)),
+                h -> planner.luksOpen(dev, m, key, h)), PlanPresenter.Options.of(yes, dryRun))) {
+            stages.context().set(SessionContext.Part.MAPPING, m);
+        }
+    }
+
+    @Command(command = "close", description = "Close /dev/mapper/MAPPING (refuses while mounted).")
+    public void close(
+            @Option(description = "mapping name (default: the selected mapping)")
+            @OptionValues(provider = "stageMappingCompletion") String mapping,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
+        String m = stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING");
+        plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()), h -> planner.luksClose(m, h)),
+                PlanPresenter.Options.of(yes, dryRun));
+    }
+
+    @Command(command = "status", description = "LUKS devices: backing device, type, cipher, key slots, UUID, open mapping. Warns below 2 key slots.")
+    public void status(
+            @Option(description = "only this mapping or device")
+            @OptionValues(provider = "stageMappingCompletion") String which,
+            @Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
+            @OptionValues(provider = "outputCompletion") String output) {
+        OutputFormat format = OutputFormat.parse(output);
+        HostObserver o = new HostObserver(hosts.executor());
+        HostState h0 = o.devicesAndLvm();
+        List<String> candidates = new ArrayList<>();
+        h0.lvs().stream().filter(l -> l.active()).forEach(l -> candidates.add(l.dmPath()));
+        h0.allDevices().stream().filter(d -> d.type() == io.cryptvol.domain.model.DeviceType.DISK
+                || d.type() == io.cryptvol.domain.model.DeviceType.PART).forEach(d -> candidates.add(d.path()));
+        HostState h = o.observe(HostObserver.Scope.of(candidates, List.of()), stages.keys());
+        stages.remember(h);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (LuksHeader l : h.luks().values().stream().sorted(java.util.Comparator.comparing(LuksHeader::device)).toList()) {
+            String mapping = h.cryptHolderOf(l.device()).map(BlockDevice::name).orElse(null);
+            if (which != null && !which.equals(mapping) && !h.sameDevice(StageSupport.devPath(which), l.device())) {
+                continue;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("device", lvPath(h, l.device()));
+            m.put("type", "luks" + l.version());
+            m.put("cipher", l.cipher());
+            m.put("keyBits", l.keyBits());
+            m.put("hash", l.hash());
+            m.put("pbkdf", l.pbkdf());
+            m.put("keySlots", l.activeKeySlots());
+            m.put("uuid", l.uuid());
+            m.put("mapping", mapping);
+            rows.add(m);
+        }
+        if (which != null && rows.isEmpty()) {
+            throw new CryptvolException("no LUKS device or open mapping '" + which + "' on " + hosts.executor().target(), 1, null);
+        }
+        if (format == OutputFormat.JSON) {
+            ui.json(rows);
+        } else if (rows.isEmpty()) {
+            ui.println("No LUKS devices on " + hosts.executor().target() + ".");
+        } else {
+            ui.table(List.of("DEVICE", "TYPE", "CIPHER", "KEY", "PBKDF", "SLOTS", "UUID", "MAPPING"), rows.stream()
+                    .map(m -> List.of(String.valueOf(m.get("device")), String.valueOf(m.get("type")),
+                            String.valueOf(m.get("cipher")), m.get("keyBits") + " bit", String.valueOf(m.get("pbkdf")),
+                            String.valueOf(((List<?>) m.get("keySlots")).size()), String.valueOf(m.get("uuid")),
+                            m.get("mapping") == null ? "-" : String.valueOf(m.get("mapping")))).toList());
+        }
+        for (Map<String, Object> m : rows) {
+            int n = ((List<?>) m.get("keySlots")).size();
+            if (n < 2) {
+                ui.warn(m.get("device") + " has " + n + " key slot" + (n == 1 ? "" : "s")
+                        + ": add a second key (luks add-key) so one lost key does not lose the data");
+            }
+        }
+    }
+
+    private static String lvPath(HostState h, String dev) {
+        return h.lvs().stream().filter(l -> l.hasPath(dev)).map(l -> l.path()).findFirst().orElse(dev);
+    }
+
+    private String selectedLv() {
+        String vg = stages.orContext(null, SessionContext.Part.VG, "DEVICE");
+        String lv = stages.orContext(null, SessionContext.Part.LV, "DEVICE");
+        return "/dev/" + vg + "/" + lv;
+    }
+}
