@@ -9,8 +9,9 @@ import io.cryptvol.domain.plan.KeyRef;
  * "unknown key 'x': see 'keys list'".
  */
 @FunctionalInterface
-public interface KeySource {
+public interface KeySource extends io.cryptvol.exec.PlanRunner.KeySource {
 
+    @Override
     byte[] bytes(KeyRef ref);
 
     /** Named keys from the store; ephemeral keys from {@link java.security.SecureRandom}. */

@@ -64,7 +64,7 @@ public class ShellConfig {
      */
     @Bean
     public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
-                                       io.cryptvol.keys.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
+                                       io.cryptvol.exec.PlanRunner.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
                                        io.cryptvol.session.SessionMode mode) {
         return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
             @Override

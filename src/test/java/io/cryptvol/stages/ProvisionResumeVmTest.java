@@ -108,8 +108,9 @@ class ProvisionResumeVmTest {
             HostAccess hosts = new HostAccess(ctx, (target, accept) -> x);
             Ui ui = new Ui(t, false);
             PlanRunner.KeySource keys = TestKeys::read;
-            PlanPresenter plans = new PlanPresenter(ui, hosts, new Confirmer(null, null), keys,
-                    PlanRunner.KeyFileTrail.NONE);
+            io.cryptvol.session.SessionMode mode = new io.cryptvol.session.SessionMode();
+            PlanPresenter plans = new PlanPresenter(ui, hosts, new Confirmer(null, null, mode), keys,
+                    PlanRunner.KeyFileTrail.NONE, mode);
             NewVolumes none = (n, s, tg) -> {
                 throw new IllegalStateException();
             };
