@@ -1,0 +1,45 @@
+package io.cryptvol.keys;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What is known about a key, without its bytes.
+ *
+ * @param name    the key's name (file NAME.key in the key directory)
+ * @param size    length in bytes
+ * @param sha256  SHA-256 of the key bytes, lower-case hex (a fingerprint, not the key)
+ * @param created when it was generated or imported
+ * @param backups recorded backup copies
+ */
+public record KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups) {
+
+    /** Backups a person should keep at least this many of (a lost key is a lost volume). */
+    public static final int MIN_VERIFIED_BACKUPS = 2;
+
+    public KeyInfo {
+        backups = backups == null ? List.of() : List.copyOf(backups);
+    }
+
+    /** First 16 hex digits of the SHA-256, in groups of four: "1a2b:3c4d:5e6f:7a8b". */
+    public String fingerprint() {
+        return KeyStore.shortFingerprint(sha256);
+    }
+
+    public long verifiedBackups() {
+        return backups.stream().filter(Backup::verified).count();
+    }
+
+    public boolean needsBackups() {
+        return verifiedBackups() < MIN_VERIFIED_BACKUPS;
+    }
+
+    /** "2 (2 verified)". */
+    public String backupSummary() {
+        return backups.size() + " (" + verifiedBackups() + " verified)";
+    }
+
+    KeyInfo withBackups(List<Backup> b) {
+        return new KeyInfo(name, size, sha256, created, b);
+    }
+}

@@ -1,0 +1,274 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.keys.Backup;
+import io.cryptvol.keys.BackupCheck;
+import io.cryptvol.keys.KeyInfo;
+import io.cryptvol.keys.KeyLedger;
+import io.cryptvol.keys.KeyStore;
+import io.cryptvol.keys.LedgerEntry;
+import io.cryptvol.keys.LedgerShredder;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.Inventory;
+import io.cryptvol.session.SessionContext;
+import org.springframework.shell.command.CommandRegistration.OptionArity;
+import org.springframework.shell.command.annotation.Command;
+import org.springframework.shell.command.annotation.Option;
+import org.springframework.shell.command.annotation.OptionValues;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The LUKS key files: generate, list, back up, verify, and find and scrub every transient copy. */
+@Command(command = "keys", group = "Keys")
+public class KeyCommands {
+    private final KeyStore store;
+    private final KeyLedger ledger;
+    private final HostAccess hosts;
+    private final SessionContext ctx;
+    private final Inventory inventory;
+    private final Ui ui;
+
+    public KeyCommands(KeyStore store, KeyLedger ledger, HostAccess hosts, SessionContext ctx, Inventory inventory, Ui ui) {
+        this.store = store;
+        this.ledger = ledger;
+        this.hosts = hosts;
+        this.ctx = ctx;
+        this.inventory = inventory;
+        this.ui = ui;
+    }
+
+    @Command(command = "generate", description = "Generate random key files on this machine (never on the instance), "
+            + "e.g. 'keys generate data-key-1 data-key-2'. Existing keys are never overwritten.")
+    public void generate(
+            @Option(description = "names of the keys to generate, e.g. data-key-1 data-key-2", label = "NAME...",
+                    arity = OptionArity.ZERO_OR_MORE)
+            String[] names,
+            @Option(longNames = "size", description = "key length in bytes", defaultValue = "4096") int size) {
+        List<KeyInfo> made = store.generate(names == null ? List.of() : List.of(names), size);
+        refreshInventory();
+        for (KeyInfo k : made) {
+            ui.ok("generated key '" + k.name() + "' (" + k.size() + " bytes, fingerprint " + k.fingerprint() + ") in "
+                    + store.dir());
+        }
+        made.forEach(this::warnIfUnderBackedUp);
+    }
+
+    @Command(command = "list", description = "List the keys: fingerprint, size, backups, created.")
+    public void list(@Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
+                     @OptionValues(provider = "outputCompletion") String output) {
+        OutputFormat format = OutputFormat.parse(output);
+        List<KeyInfo> keys = store.list();
+        List<KeyInfo> missing = store.missing();
+        refreshInventory();
+        if (format == OutputFormat.JSON) {
+            List<Map<String, Object>> out = new ArrayList<>();
+            keys.forEach(k -> out.add(json(k, true)));
+            missing.forEach(k -> out.add(json(k, false)));
+            ui.json(out);
+            return;
+        }
+        if (keys.isEmpty() && missing.isEmpty()) {
+            ui.println("no keys yet in " + store.dir() + ": generate two with 'keys generate data-key-1 data-key-2'");
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        keys.forEach(k -> rows.add(List.of(k.name(), k.fingerprint(), String.valueOf(k.size()), k.backupSummary(),
+                time(k.created()))));
+        missing.forEach(k -> rows.add(List.of(k.name(), k.fingerprint(), "MISSING", k.backupSummary(), time(k.created()))));
+        ui.table(List.of("NAME", "FINGERPRINT", "SIZE", "BACKUPS", "CREATED"), rows);
+        for (KeyInfo k : missing) {
+            ui.warn("key '" + k.name() + "' is gone from " + store.dir() + ": restore it from a backup"
+                    + (k.backups().isEmpty() ? " (none recorded)" : " (" + String.join(", ",
+                    k.backups().stream().map(Backup::location).toList()) + ")"));
+        }
+        keys.forEach(this::warnIfUnderBackedUp);
+    }
+
+    @Command(command = "backup", description = "Copy a key to a local or mounted directory (0600), read it back and "
+            + "compare SHA-256; the backup is recorded. Keep at least two verified backups of every key.")
+    public void backup(
+            @Option(description = "the key", required = true) @OptionValues(provider = "keyNameCompletion") String name,
+            @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive)",
+                    required = true) String to) {
+        KeyInfo k = store.backup(name, Path.of(to));
+        Backup b = k.backups().stream().filter(x -> x.location().equals(Path.of(to).toAbsolutePath().normalize()
+                .resolve(name + KeyStore.SUFFIX).toString())).findFirst().orElseThrow();
+        ui.ok("backed up '" + name + "' to " + b.location() + " (read back, SHA-256 matches); backups: " + k.backupSummary());
+        warnIfUnderBackedUp(k);
+    }
+
+    @Command(command = "verify", description = "Check a key (or every key) and each recorded backup: present and the "
+            + "same SHA-256.")
+    public void verify(@Option(description = "the key (default: every key)") @OptionValues(provider = "keyNameCompletion")
+                       String name) {
+        List<BackupCheck> checks = name == null ? store.verifyAll() : store.verify(name);
+        if (checks.isEmpty()) {
+            ui.println("no keys to verify");
+            return;
+        }
+        ui.table(List.of("KEY", "COPY", "STATUS"), checks.stream()
+                .map(c -> List.of(c.keyName(), c.location(), c.status().describe())).toList());
+        List<String> names = checks.stream().map(BackupCheck::keyName).distinct().toList();
+        for (String n : names) {
+            if (store.exists(n)) {
+                warnIfUnderBackedUp(store.require(n));
+            }
+        }
+        long bad = checks.stream().filter(c -> !c.ok()).count();
+        if (bad > 0) {
+            throw new CryptvolException(bad + " of " + checks.size() + " key copies failed verification", 1, null);
+        }
+        ui.ok("all " + checks.size() + " copies verified");
+    }
+
+    @Command(command = "where", description = "Show the ledger of transient key copies (tmpfs files on hosts, temp "
+            + "files here) that are not yet shredded; --all includes shredded ones.")
+    public void where(@Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
+                      @OptionValues(provider = "outputCompletion") String output,
+                      @Option(longNames = "all", description = "include copies already shredded") boolean all) {
+        OutputFormat format = OutputFormat.parse(output);
+        List<LedgerEntry> entries = all ? ledger.all() : ledger.outstanding();
+        if (format == OutputFormat.JSON) {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (LedgerEntry e : entries) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("id", e.id());
+                m.put("kind", e.kind() == LedgerEntry.Kind.TARGET_FILE ? "host" : "local-temp");
+                m.put("where", e.where());
+                m.put("path", e.path());
+                m.put("key", e.keyName());
+                m.put("created", str(e.created()));
+                m.put("shredded", e.shredded());
+                m.put("shreddedAt", str(e.shreddedAt()));
+                out.add(m);
+            }
+            ui.json(out);
+            return;
+        }
+        if (entries.isEmpty()) {
+            ui.println(all ? "the ledger is empty" : "no outstanding key copies: every recorded copy was shredded");
+            return;
+        }
+        ui.table(List.of("ID", "WHERE", "PATH", "KEY", "WRITTEN", "STATUS"), entries.stream()
+                .map(e -> List.of(e.id(), e.where(), e.path(), e.keyName(), time(e.created()),
+                        e.shredded() ? "shredded " + time(e.shreddedAt()) : "OUTSTANDING"))
+                .toList());
+    }
+
+    @Command(command = "shred", description = "Scrub (shred -u) every outstanding transient key copy reachable now. "
+            + "With a key NAME and --backups --yes: scrub every backup of a retired key; --retire --yes: its backups "
+            + "and the key itself.")
+    public void shred(
+            @Option(description = "a key whose backups (--backups) or every copy (--retire) to scrub")
+            @OptionValues(provider = "keyNameCompletion") String name,
+            @Option(longNames = "backups", description = "scrub every recorded backup of the key") boolean backups,
+            @Option(longNames = "retire", description = "scrub every backup and then the key itself") boolean retire,
+            @Option(longNames = "yes", description = "confirm scrubbing a key's copies; they cannot be brought back")
+            boolean yes) {
+        if (name != null || backups || retire) {
+            shredKey(name, backups, retire, yes);
+            return;
+        }
+        List<LedgerEntry> outstanding = ledger.outstanding();
+        if (outstanding.isEmpty()) {
+            ui.ok("nothing to shred: no outstanding key copies in the ledger");
+            return;
+        }
+        List<LedgerShredder.Outcome> out = new LedgerShredder(ledger)
+                .shredOutstanding(ctx.target().display(), hosts::executor);
+        long left = 0;
+        for (LedgerShredder.Outcome o : out) {
+            String what = o.entry().path() + " (key '" + o.entry().keyName() + "') on " + o.entry().where();
+            if (o.gone()) {
+                ui.ok(o.note() + ": " + what);
+            } else {
+                left++;
+                ui.warn(what + ": " + o.note());
+            }
+        }
+        if (left > 0) {
+            throw new CryptvolException(left + " key cop" + (left == 1 ? "y" : "ies")
+                    + " not scrubbed yet; see 'keys where'", 1, null);
+        }
+    }
+
+    private void shredKey(String name, boolean backups, boolean retire, boolean yes) {
+        if (name == null) {
+            throw new CryptvolException("name the key: 'keys shred NAME --backups --yes'", 2, null);
+        }
+        if (!backups && !retire) {
+            throw new CryptvolException("say what to scrub of '" + name + "': --backups (its backups) or --retire "
+                    + "(its backups and the key itself); 'keys shred' alone scrubs transient copies", 2, null);
+        }
+        KeyInfo k = store.require(name);
+        if (!yes) {
+            throw new CryptvolException("this scrubs " + (retire ? "key '" + name + "' and " : "") + k.backups().size()
+                    + " backup(s) of '" + name + "' for good (a volume that still needs it is lost): add --yes", 2, null);
+        }
+        List<KeyStore.ShredOutcome> out = retire ? store.retire(name) : store.shredBackups(name);
+        refreshInventory();
+        if (out.isEmpty()) {
+            ui.ok("'" + name + "' has no recorded backups");
+        }
+        long left = 0;
+        for (KeyStore.ShredOutcome o : out) {
+            if (o.shredded()) {
+                ui.ok(o.note() + ": " + o.location());
+            } else {
+                left++;
+                ui.warn(o.location() + ": " + o.note());
+            }
+        }
+        if (left > 0) {
+            throw new CryptvolException(left + " backup(s) of '" + name + "' not scrubbed yet; they stay recorded", 1, null);
+        }
+    }
+
+    private void warnIfUnderBackedUp(KeyInfo k) {
+        if (k.needsBackups()) {
+            ui.warn("key '" + k.name() + "' has " + k.verifiedBackups() + " verified backup"
+                    + (k.verifiedBackups() == 1 ? "" : "s") + " (fewer than " + KeyInfo.MIN_VERIFIED_BACKUPS
+                    + "): 'keys backup " + k.name() + " --to DIR' — a lost key is a lost volume");
+        }
+    }
+
+    private void refreshInventory() {
+        inventory.put("key", store.names());
+    }
+
+    private static Map<String, Object> json(KeyInfo k, boolean present) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", k.name());
+        m.put("present", present);
+        m.put("fingerprint", k.fingerprint());
+        m.put("sha256", k.sha256());
+        m.put("size", k.size());
+        m.put("created", str(k.created()));
+        m.put("verifiedBackups", k.verifiedBackups());
+        m.put("needsBackups", k.needsBackups());
+        List<Map<String, Object>> bs = new ArrayList<>();
+        for (Backup b : k.backups()) {
+            Map<String, Object> bm = new LinkedHashMap<>();
+            bm.put("location", b.location());
+            bm.put("verified", b.verified());
+            bm.put("verifiedAt", str(b.verifiedAt()));
+            bm.put("created", str(b.created()));
+            bs.add(bm);
+        }
+        m.put("backups", bs);
+        return m;
+    }
+
+    private static String str(Instant i) {
+        return i == null ? null : i.toString();
+    }
+
+    private static String time(Instant i) {
+        return i == null ? "-" : i.toString().replace('T', ' ').replace("Z", "");
+    }
+}

@@ -1,0 +1,103 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.keys.KeyLedger;
+import io.cryptvol.keys.KeySource;
+import io.cryptvol.keys.KeyStore;
+import io.cryptvol.keys.LedgerShredder;
+import io.cryptvol.keys.TmpfsKeyFiles;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.Inventory;
+import io.cryptvol.session.SessionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.shell.completion.CompletionProvider;
+
+import java.util.List;
+
+/**
+ * Key handling beans: the store (Dirs.config()/keys), the ledger (Dirs.state()/key-ledger.json), the key source
+ * a plan runner uses, tmpfs key files, key-name completion, and the cleanup that scrubs what is still
+ * outstanding on the current target when the shell exits (Spring's shutdown hook covers Ctrl-C and SIGTERM).
+ */
+@Configuration(proxyBeanMethods = false)
+public class KeysConfig {
+
+    @Bean
+    public KeyStore keyStore(Inventory inventory) {
+        KeyStore store = KeyStore.inConfigDir();
+        inventory.put("key", store.names());
+        return store;
+    }
+
+    @Bean
+    public KeyLedger keyLedger() {
+        return KeyLedger.inStateDir();
+    }
+
+    @Bean
+    public KeySource keySource(KeyStore store) {
+        return KeySource.of(store);
+    }
+
+    @Bean(destroyMethod = "close")
+    public TmpfsKeyFiles tmpfsKeyFiles(KeySource keySource, KeyLedger ledger) {
+        return new TmpfsKeyFiles(keySource, ledger);
+    }
+
+    /** Key names from the local key directory (a directory listing, never a network call). */
+    @Bean
+    public CompletionProvider keyNameCompletion(KeyStore store, Inventory inventory) {
+        return ctx -> {
+            List<String> names = store.names();
+            inventory.put("key", names);
+            return Completions.proposals(names);
+        };
+    }
+
+    @Bean
+    public KeyCleanup keyCleanup(TmpfsKeyFiles files, KeyLedger ledger, HostAccess hosts, SessionContext ctx) {
+        return new KeyCleanup(files, ledger, hosts, ctx);
+    }
+
+    /**
+     * On shutdown (before the connection closes: it depends on {@link HostAccess}): shreds the key files of
+     * steps still running, then what the ledger lists as outstanding on the current target when it is reachable
+     * without a new connection. Never prints (the terminal may be gone); what is left stays in the ledger.
+     */
+    public static final class KeyCleanup implements DisposableBean {
+        private static final Logger LOG = LoggerFactory.getLogger(KeyCleanup.class);
+        private final TmpfsKeyFiles files;
+        private final KeyLedger ledger;
+        private final HostAccess hosts;
+        private final SessionContext ctx;
+
+        KeyCleanup(TmpfsKeyFiles files, KeyLedger ledger, HostAccess hosts, SessionContext ctx) {
+            this.files = files;
+            this.ledger = ledger;
+            this.hosts = hosts;
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void destroy() {
+            try {
+                files.shredLive();
+                if (!hosts.connected() && !ctx.target().isLocal()) {
+                    return;
+                }
+                if (ledger.outstanding().isEmpty()) {
+                    return;
+                }
+                for (LedgerShredder.Outcome o : new LedgerShredder(ledger)
+                        .shredOutstanding(ctx.target().display(), hosts::executor)) {
+                    LOG.info("key copy {} on {}: {}", o.entry().path(), o.entry().where(), o.note());
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("could not scrub outstanding key copies on exit: {}", e.getMessage());
+            }
+        }
+    }
+}
