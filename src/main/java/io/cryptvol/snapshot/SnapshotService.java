@@ -318,15 +318,16 @@ public class SnapshotService {
         Duration window = frozen && tThawed > 0 ? Duration.ofNanos(tThawed - tFreeze) : Duration.ZERO;
         if (failure != null || thawProblem != null) {
             StringBuilder msg = new StringBuilder("snapshot failed: ");
-            msg.append(failure != null ? failure.getMessage() : "the snapshots were started, but");
+            msg.append(failure != null ? failure.getMessage() : "the snapshots were started but the thaw was not");
             if (!frozen) {
                 msg.append("; nothing was frozen");
             } else if (thawProblem == null) {
                 msg.append("; ").append(t.mountpoint()).append(" was thawed after ").append(seconds(window));
             } else {
-                long deadlineMs = Duration.ofNanos(watchdogStarted - System.nanoTime()).plus(o.watchdog()).toMillis();
-                msg.append("; ").append(thawProblem).append(": the watchdog thaws ").append(t.mountpoint())
-                        .append(deadlineMs > 0 ? " within " + seconds(Duration.ofMillis(deadlineMs)) : " (its time is up already)");
+                long leftMs = Duration.ofNanos(watchdogStarted - System.nanoTime()).plus(o.watchdog()).toMillis();
+                msg.append("; ").append(thawProblem).append(": the watchdog (pid ").append(watchdogPid).append(") thaws ")
+                        .append(t.mountpoint()).append(" at most ").append(o.watchdog().toSeconds()).append(" s after it started")
+                        .append(leftMs > 0 ? " (in " + seconds(Duration.ofMillis(leftMs)) + ")" : " (it has by now)");
             }
             if (!snaps.isEmpty()) {
                 msg.append("; snapshots ").append(String.join(", ", snaps.stream().map(EbsSnapshot::id).toList()))

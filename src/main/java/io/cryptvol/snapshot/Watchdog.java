@@ -37,7 +37,7 @@ public final class Watchdog {
     /** Kills the watchdog's process group if it is still there; exit {@link #GONE} when it is not. */
     public static HostCommand stop(long pid) {
         String script = "grep -q " + MARKER + " /proc/\"$1\"/cmdline 2>/dev/null || exit " + GONE
-                + "; kill -TERM -- -\"$1\"";
+                + "; kill -TERM -\"$1\""; // no "--": dash's kill takes it for a pid
         return new HostCommand(List.of("sh", "-c", script, MARKER + "-stop", String.valueOf(pid)), null, false,
                 "Stop the watchdog (pid " + pid + ")", Duration.ofSeconds(30), true);
     }

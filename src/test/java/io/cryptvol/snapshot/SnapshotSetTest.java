@@ -133,7 +133,7 @@ class SnapshotSetTest {
         assertThat(start.argv().get(2)).startsWith("setsid sh -c ").contains("</dev/null >/dev/null 2>&1 &")
                 .contains("xfs_freeze -u \"$2\"").endsWith("echo $!");
         HostCommand stop = Watchdog.stop(4242);
-        assertThat(stop.argv().get(2)).contains("/proc/\"$1\"/cmdline").contains("kill -TERM -- -\"$1\"");
+        assertThat(stop.argv().get(2)).contains("/proc/\"$1\"/cmdline").contains("kill -TERM -\"$1\"");
         assertThat(stop.argv()).endsWith("4242");
         assertThat(Watchdog.pid("  1234\n")).isEqualTo(1234);
         assertThatThrownBy(() -> Watchdog.pid("sh: setsid: not found")).hasMessageContaining("did not start");
