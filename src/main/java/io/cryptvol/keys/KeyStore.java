@@ -173,8 +173,8 @@ public final class KeyStore {
             }
             throw new CryptvolException("unknown key '" + name + "': see 'keys list'", 2, null);
         }
-        try {
-            return Files.readAllBytes(file);
+        try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) { // a symlink swapped in is refused
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new CryptvolException("cannot read key '" + name + "' (" + file + "): "
                     + e.getClass().getSimpleName(), 1, null);

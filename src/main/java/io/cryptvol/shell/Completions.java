@@ -29,8 +29,9 @@ public class Completions {
     @Bean
     public CompletionProvider contextValueCompletion(Inventory inventory) {
         return ctx -> {
-            List<String> words = ctx.getWords();
-            String part = words.size() > 1 ? words.get(1).toLowerCase(Locale.ROOT) : "";
+            // the part is the word before NAME: "use instance <TAB>" or "use --what instance --name <TAB>"
+            String part = ctx.getWords().stream().map(w -> w.toLowerCase(Locale.ROOT))
+                    .filter(CONTEXT_PARTS::contains).findFirst().orElse("");
             return proposals(inventory.get(part));
         };
     }

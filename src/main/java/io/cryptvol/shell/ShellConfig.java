@@ -56,20 +56,24 @@ public class ShellConfig {
         return new Confirmer(reader, sc);
     }
 
-    @Bean
-    @ConditionalOnMissingBean(io.cryptvol.exec.PlanRunner.KeySource.class)
-    public io.cryptvol.exec.PlanRunner.KeySource noKeys() {
-        return ref -> {
-            throw new io.cryptvol.CryptvolException("unknown key '" + ref.name() + "': see 'keys list'", 2, null);
-        };
-    }
-
+    /**
+     * Plans get key bytes from the key store just in time, and every key file they write to a
+     * target's tmpfs (and shred) is recorded in the key ledger.
+     */
     @Bean
     public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
-                                       io.cryptvol.exec.PlanRunner.KeySource keys,
-                                       org.springframework.beans.factory.ObjectProvider<io.cryptvol.exec.PlanRunner.KeyFileTrail> trail) {
-        return new PlanPresenter(ui, hosts, confirmer, keys,
-                trail.getIfAvailable(() -> io.cryptvol.exec.PlanRunner.KeyFileTrail.NONE));
+                                       io.cryptvol.keys.KeySource keys, io.cryptvol.keys.KeyLedger ledger) {
+        return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
+            @Override
+            public void written(String target, String path, String keyName) {
+                ledger.record(target, path, keyName);
+            }
+
+            @Override
+            public void shredded(String target, String path) {
+                ledger.markShredded(target, path);
+            }
+        });
     }
 
     @Bean

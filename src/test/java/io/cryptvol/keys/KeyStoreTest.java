@@ -125,6 +125,15 @@ class KeyStoreTest {
     }
 
     @Test
+    void aSymlinkInThePlaceOfAKeyIsNotFollowed() throws Exception {
+        store.generate(List.of("a"), 64);
+        Path elsewhere = Files.writeString(home.resolve("elsewhere"), "x".repeat(64));
+        Files.createSymbolicLink(store.dir().resolve("b.key"), elsewhere);
+        assertThat(store.names()).containsExactly("a");
+        assertThatThrownBy(() -> store.read("b")).hasMessageContaining("not a regular file");
+    }
+
+    @Test
     void aLooseKeyDirectoryIsTightened() throws Exception {
         Files.createDirectories(store.dir());
         Files.setPosixFilePermissions(store.dir(), PosixFilePermissions.fromString("rwxr-xr-x"));
