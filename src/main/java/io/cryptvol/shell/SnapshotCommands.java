@@ -14,7 +14,6 @@ import io.cryptvol.snapshot.SnapshotSet;
 import io.cryptvol.snapshot.SnapshotTags;
 import io.cryptvol.snapshot.SnapshotTarget;
 import io.cryptvol.volumes.VolumeService;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
@@ -35,20 +34,17 @@ public class SnapshotCommands {
     private final HostAccess hosts;
     private final Inventory inventory;
     private final PlanPresenter plans;
-    private final PlanRunner.KeySource planKeys;
-    private final ObjectProvider<io.cryptvol.keys.KeySource> storeKeys;
+    private final io.cryptvol.keys.KeySource keys;
 
     public SnapshotCommands(SnapshotService service, Ui ui, Confirmer confirmer, HostAccess hosts, Inventory inventory,
-                            PlanPresenter plans, PlanRunner.KeySource planKeys,
-                            ObjectProvider<io.cryptvol.keys.KeySource> storeKeys) {
+                            PlanPresenter plans, io.cryptvol.keys.KeySource keys) {
         this.service = service;
         this.ui = ui;
         this.confirmer = confirmer;
         this.hosts = hosts;
         this.inventory = inventory;
         this.plans = plans;
-        this.planKeys = planKeys;
-        this.storeKeys = storeKeys;
+        this.keys = keys;
     }
 
     @Command(command = "snapshot", description = "Consistent snapshot set of the context's volume: pre hook, watchdog, "
@@ -268,9 +264,7 @@ public class SnapshotCommands {
         List<VolumeService.Placed> placed = service.restoreVolumes(p,
                 new VolumeProgressLines(ui, s.snapshots().size(), hosts.executor().target()));
         Plan host = service.restoreHostPlan(p, placed.stream().map(VolumeService.Placed::hostDevice).toList());
-        io.cryptvol.keys.KeySource store = storeKeys.getIfAvailable();
-        PlanRunner.KeySource keys = store != null ? store::bytes : planKeys;
-        service.restoreOnHost(host, keys, new PlanRunner.Listener() {
+        service.restoreOnHost(host, keys::bytes, new PlanRunner.Listener() {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
                 ui.print(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
