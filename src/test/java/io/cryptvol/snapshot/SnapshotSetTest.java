@@ -1,0 +1,162 @@
+package io.cryptvol.snapshot;
+
+import io.cryptvol.aws.EbsSnapshot;
+import io.cryptvol.domain.plan.Plan;
+import io.cryptvol.domain.plan.StepKind;
+import io.cryptvol.exec.HostCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Grouping, completeness and prune selection: pure functions of what DescribeSnapshots lists. */
+class SnapshotSetTest {
+    static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
+    int seq;
+
+    EbsSnapshot snap(String set, int index, int count, String state, int minute, String vg) {
+        Map<String, String> tags = new LinkedHashMap<>();
+        if (set != null) {
+            tags.put(SnapshotTags.SET, set);
+        }
+        if (count > 0) {
+            tags.put(SnapshotTags.COUNT, String.valueOf(count));
+        }
+        if (index > 0) {
+            tags.put(SnapshotTags.INDEX, String.valueOf(index));
+        }
+        if (vg != null) {
+            tags.put(SnapshotTags.VG, vg);
+        }
+        seq++;
+        return new EbsSnapshot(String.format("snap-%017x", seq), "us-east-1", "vol-" + seq, 1, state,
+                "completed".equals(state) ? 100 : 40, "", false, T0.plusSeconds(60L * minute), tags);
+    }
+
+    /** A set of {@code have} snapshots out of {@code count}, all in {@code state}. */
+    List<EbsSnapshot> set(String id, int have, int count, String state, int minute, String vg) {
+        List<EbsSnapshot> out = new ArrayList<>();
+        for (int i = 1; i <= have; i++) {
+            out.add(snap(id, i, count, state, minute, vg));
+        }
+        return out;
+    }
+
+    @Test
+    void groupsBySetNewestFirstAndIgnoresOtherSnapshots() {
+        List<EbsSnapshot> all = new ArrayList<>();
+        all.addAll(set("old", 4, 4, "completed", 1, "myvg"));
+        all.addAll(set("new", 4, 4, "pending", 9, "myvg"));
+        all.add(snap(null, 0, 0, "completed", 5, null)); // somebody else's snapshot
+        List<SnapshotSet> sets = SnapshotSet.group(all);
+        assertThat(sets).extracting(SnapshotSet::id).containsExactly("new", "old");
+        assertThat(sets.get(0).status()).isEqualTo(SnapshotSet.Status.PENDING);
+        assertThat(sets.get(1).status()).isEqualTo(SnapshotSet.Status.COMPLETED);
+        assertThat(sets.get(1).snapshots()).extracting(s -> s.tag(SnapshotTags.INDEX)).containsExactly("1", "2", "3", "4");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "all four completed     | 4 | 4 | completed | -    | COMPLETED  | ",
+            "all four pending       | 4 | 4 | pending   | -    | PENDING    | ",
+            "three of four          | 3 | 4 | completed | -    | INCOMPLETE | 3 of 4 snapshots",
+            "one in error           | 4 | 4 | completed | 2    | INCOMPLETE | 1 in state error",
+            "five but count 4       | 5 | 4 | completed | -    | INCOMPLETE | 5 snapshots but the count tag says 4",
+            "no count tag           | 2 | 0 | completed | -    | INCOMPLETE | no cryptvol:count tag",
+    })
+    void completeness(String name, int have, int count, String state, String errorIndex, SnapshotSet.Status status,
+                      String problem) {
+        List<EbsSnapshot> members = new ArrayList<>();
+        for (int i = 1; i <= have; i++) {
+            boolean error = !"-".equals(errorIndex) && Integer.parseInt(errorIndex) == i;
+            members.add(snap("s", i, count, error ? "error" : state, 0, "vg"));
+        }
+        SnapshotSet s = SnapshotSet.group(members).get(0);
+        assertThat(s.status()).isEqualTo(status);
+        if (problem == null) {
+            assertThat(s.problems()).isEmpty();
+        } else {
+            assertThat(s.problems()).contains(problem);
+        }
+    }
+
+    @Test
+    void missingOrDuplicateIndexIsIncomplete() {
+        List<EbsSnapshot> m = List.of(snap("s", 1, 3, "completed", 0, "vg"), snap("s", 1, 3, "completed", 0, "vg"),
+                snap("s", 3, 3, "completed", 0, "vg"));
+        assertThat(SnapshotSet.group(m).get(0).problems()).containsExactly("indexes [1, 3] instead of 1..3");
+    }
+
+    @Test
+    void pruneKeepsTheNewestCompletedSetsPerVg() {
+        List<EbsSnapshot> all = new ArrayList<>();
+        all.addAll(set("a1", 4, 4, "completed", 1, "a"));
+        all.addAll(set("a2-incomplete", 3, 4, "completed", 2, "a"));
+        all.addAll(set("a3", 4, 4, "completed", 3, "a"));
+        all.addAll(set("a4", 4, 4, "completed", 4, "a"));
+        all.addAll(set("a5-pending", 4, 4, "pending", 5, "a"));
+        all.addAll(set("b1", 2, 2, "completed", 1, "b"));
+        all.addAll(set("b2", 2, 2, "completed", 6, "b"));
+        List<SnapshotSet> sets = SnapshotSet.group(all);
+
+        assertThat(SnapshotSet.toPrune(sets, 2)).extracting(SnapshotSet::id)
+                .containsExactly("a2-incomplete", "a1"); // a4, a3 kept; a5 pending newer: kept; b has only 2
+        assertThat(SnapshotSet.toPrune(sets, 1)).extracting(SnapshotSet::id)
+                .containsExactlyInAnyOrder("a3", "a2-incomplete", "a1", "b1");
+        assertThat(SnapshotSet.toPrune(sets, 5)).isEmpty(); // fewer completed sets than asked: nothing goes
+        assertThatThrownBy(() -> SnapshotSet.toPrune(sets, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void findBySetIdOrUniquePrefix() {
+        List<SnapshotSet> sets = SnapshotSet.group(List.of(snap("1234abcd-x", 1, 1, "completed", 0, "v"),
+                snap("1234ffff-y", 1, 1, "completed", 1, "v")));
+        assertThat(SnapshotSet.find(sets, "1234abcd").id()).isEqualTo("1234abcd-x");
+        assertThat(SnapshotSet.find(sets, "1234ffff-y").id()).isEqualTo("1234ffff-y");
+        assertThatThrownBy(() -> SnapshotSet.find(sets, "1234")).hasMessageContaining("matches 2 snapshot sets");
+        assertThatThrownBy(() -> SnapshotSet.find(sets, "9999")).hasMessageContaining("no snapshot set 9999");
+    }
+
+    @Test
+    void watchdogIsDetachedAndOnlyKillsItself() {
+        HostCommand start = Watchdog.start("/mnt/my point", Duration.ofMillis(4500));
+        assertThat(start.argv()).startsWith("sh", "-c").endsWith(Watchdog.MARKER, "5", "/mnt/my point");
+        assertThat(start.argv().get(2)).startsWith("setsid sh -c ").contains("</dev/null >/dev/null 2>&1 &")
+                .contains("xfs_freeze -u \"$2\"").endsWith("echo $!");
+        HostCommand stop = Watchdog.stop(4242);
+        assertThat(stop.argv().get(2)).contains("/proc/\"$1\"/cmdline").contains("kill -TERM -\"$1\"");
+        assertThat(stop.argv()).endsWith("4242");
+        assertThat(Watchdog.pid("  1234\n")).isEqualTo(1234);
+        assertThatThrownBy(() -> Watchdog.pid("sh: setsid: not found")).hasMessageContaining("did not start");
+    }
+
+    @Test
+    void restorePlanImportsTheCloneNextToTheOriginal() {
+        Plan p = RestorePlanner.plan(new RestorePlanner.Spec("myvg", "mylv", "myvg_restore", true,
+                List.of("/dev/nvme5n1", "/dev/nvme6n1"), "11111111-2222-3333-4444-555555555555", "enc_restore",
+                "/mnt/restore", "k1"));
+        assertThat(p.kinds()).containsExactly(StepKind.IMPORT_CLONE, StepKind.ACTIVATE_VG, StepKind.NEW_LUKS_UUID,
+                StepKind.OPEN_MAPPING, StepKind.MOUNT, StepKind.MOUNT);
+        assertThat(p.steps().get(0).command().argv()).containsExactly("vgimportclone", "--basevgname", "myvg_restore",
+                "/dev/nvme5n1", "/dev/nvme6n1");
+        assertThat(p.steps().get(2).command().argv()).containsExactly("cryptsetup", "luksUUID", "--batch-mode", "--uuid",
+                "11111111-2222-3333-4444-555555555555", "/dev/myvg_restore/mylv");
+        assertThat(p.steps().get(3).keys()).extracting(k -> k.name()).containsExactly("k1");
+        assertThat(p.steps().get(3).command().argv()).contains("--key-file", "-").doesNotContain("k1");
+        assertThat(p.steps().get(5).command().argv()).contains("rw,noatime,nouuid", "/dev/mapper/enc_restore", "/mnt/restore");
+
+        Plan alone = RestorePlanner.plan(new RestorePlanner.Spec("myvg", "mylv", "myvg", false, List.of("/dev/nvme5n1"),
+                "u", "enc_restore", "/mnt/restore", "k1"));
+        assertThat(alone.steps().get(0).command().argv()).containsExactly("pvscan", "--cache", "/dev/nvme5n1");
+        assertThat(alone.steps().get(1).command().argv()).containsExactly("vgchange", "-ay", "myvg");
+    }
+}
