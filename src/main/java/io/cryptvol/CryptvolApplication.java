@@ -13,7 +13,8 @@ import java.util.List;
  * Entry point. Without arguments: the interactive shell. With arguments: one command,
  * non-interactively, with a meaningful exit code (0 ok, 1 failure, 2 usage error).
  * Global flags: {@code --sandbox} (work on the local sandbox), {@code --debug} (stack traces),
- * {@code --no-color}, {@code --help}, {@code --version}.
+ * {@code --no-color}, {@code --help}, {@code --version}, {@code --profile P}, {@code --region R},
+ * {@code --endpoint URL} (AWS settings for EBS commands).
  */
 @SpringBootApplication
 @CommandScan
@@ -87,8 +88,19 @@ public class CryptvolApplication {
     static List<String> globalFlags(String[] raw) {
         List<String> out = new ArrayList<>();
         boolean commandSeen = false;
-        for (String a : raw) {
+        for (int i = 0; i < raw.length; i++) {
+            String a = raw[i];
             if (!commandSeen) {
+                String awsProperty = switch (a) {
+                    case "--profile" -> "cryptvol.aws.profile";
+                    case "--region" -> "cryptvol.aws.region";
+                    case "--endpoint" -> "cryptvol.aws.endpoint";
+                    default -> null;
+                };
+                if (awsProperty != null && i + 1 < raw.length) {
+                    System.setProperty(awsProperty, raw[++i]);
+                    continue;
+                }
                 switch (a) {
                     case "--debug" -> {
                         System.setProperty("cryptvol.debug", "true");

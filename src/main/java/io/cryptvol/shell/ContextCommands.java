@@ -6,6 +6,8 @@ import io.cryptvol.record.NotRecorded;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.Target;
+import io.cryptvol.volumes.VolumeService;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
@@ -20,11 +22,13 @@ public class ContextCommands {
     private final SessionContext ctx;
     private final HostAccess hosts;
     private final Ui ui;
+    private final ObjectProvider<VolumeService> volumes;
 
-    public ContextCommands(SessionContext ctx, HostAccess hosts, Ui ui) {
+    public ContextCommands(SessionContext ctx, HostAccess hosts, Ui ui, ObjectProvider<VolumeService> volumes) {
         this.ctx = ctx;
         this.hosts = hosts;
         this.ui = ui;
+        this.volumes = volumes;
     }
 
     @Command(command = "connect", description = "Work on this machine ('local') or on a host over SSH (user@host[:port]).")
@@ -49,7 +53,8 @@ public class ContextCommands {
         ui.ok("disconnected from " + was + "; now working on this machine");
     }
 
-    @Command(command = "use", description = "Select what later commands work on: use vg|lv|mapping|mountpoint|instance NAME ('none' clears).")
+    @Command(command = "use", description = "Select what later commands work on: use vg|lv|mapping|mountpoint|instance NAME ('none' clears; "
+            + "an instance is looked up with DescribeInstances).")
     public void use(
             @Option(description = "vg, lv, mapping, mountpoint or instance", required = true)
             @OptionValues(provider = "contextPartCompletion") String what,
@@ -57,6 +62,12 @@ public class ContextCommands {
             @OptionValues(provider = "contextValueCompletion") String name) {
         SessionContext.Part part = part(what);
         String value = "none".equals(name) || "-".equals(name) ? null : validate(part, name);
+        VolumeService vs = volumes.getIfAvailable();
+        if (part == SessionContext.Part.INSTANCE && value != null && vs != null) {
+            // DescribeInstances: the instance must exist; its zone, state and volumes are shown
+            VolumeCommands.printInstance(ui, vs.useInstance(value));
+            return;
+        }
         ctx.set(part, value);
         ui.ok(value == null ? what + " cleared" : "using " + part.name().toLowerCase(Locale.ROOT) + " " + value);
     }

@@ -1,0 +1,80 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.aws.AwsAccess;
+import io.cryptvol.aws.AwsSettings;
+import io.cryptvol.aws.EbsOptions;
+import io.cryptvol.aws.InstanceMetadata;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.Inventory;
+import io.cryptvol.session.SessionContext;
+import io.cryptvol.volumes.VolumeService;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.shell.completion.CompletionProvider;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * AWS wiring. Nothing here talks to AWS, reads credentials or asks IMDS: {@link AwsAccess} makes the
+ * clients on the first EBS command. Settings (Spring properties, so also environment variables such as
+ * {@code CRYPTVOL_AWS_REGION}, and the global flags {@code --profile/--region/--endpoint}):
+ * <ul>
+ *   <li>{@code cryptvol.aws.profile}, {@code cryptvol.aws.region}: else the SDK's chains (AWS_PROFILE,
+ *       AWS_REGION, ~/.aws/config, IMDS)</li>
+ *   <li>{@code cryptvol.aws.endpoint}: else {@code CRYPTVOL_EC2_ENDPOINT}; a loopback URL is the sandbox</li>
+ *   <li>{@code cryptvol.aws.imds} (true): ask IMDSv2 for the instance when working on this machine and
+ *       no instance was chosen</li>
+ *   <li>{@code cryptvol.aws.max-attempts} (5): attempts per EC2 call, retries on throttling included</li>
+ *   <li>{@code cryptvol.ebs.poll-interval} (2 s; 100 ms for the sandbox), {@code cryptvol.ebs.available-timeout}
+ *       (5 min), {@code cryptvol.ebs.attach-timeout} (60 s), {@code cryptvol.ebs.detach-timeout} (2 min),
+ *       {@code cryptvol.ebs.device-timeout} (60 s: until an attached volume shows up as a block device)</li>
+ * </ul>
+ */
+@Configuration(proxyBeanMethods = false)
+public class AwsConfig {
+
+    public static final List<String> VOLUME_TYPES = List.of("gp3", "gp2", "io2", "io1", "st1", "sc1", "standard");
+
+    @Bean(destroyMethod = "close")
+    public AwsAccess awsAccess(@Value("${cryptvol.aws.profile:}") String profile,
+                               @Value("${cryptvol.aws.region:}") String region,
+                               @Value("${cryptvol.aws.endpoint:}") String endpoint,
+                               @Value("${cryptvol.aws.imds:true}") boolean imds,
+                               @Value("${cryptvol.aws.max-attempts:" + AwsSettings.DEFAULT_MAX_ATTEMPTS + "}") int maxAttempts,
+                               @Value("${cryptvol.ebs.poll-interval:}") String poll,
+                               @Value("${cryptvol.ebs.available-timeout:5m}") Duration availableTimeout,
+                               @Value("${cryptvol.ebs.attach-timeout:60s}") Duration attachTimeout,
+                               @Value("${cryptvol.ebs.detach-timeout:2m}") Duration detachTimeout) {
+        EbsOptions d = EbsOptions.defaults();
+        EbsOptions options = new EbsOptions(d.pollInterval(), availableTimeout, attachTimeout, detachTimeout,
+                d.deleteTimeout(), d.snapshotTimeout(), d.pageSize(), d.maxConcurrency());
+        return new AwsAccess(profile, region, endpoint, System.getenv(), options,
+                poll.isBlank() ? null : DurationStyle.detectAndParse(poll), maxAttempts,
+                imds ? InstanceMetadata::fromEnvironment : null);
+    }
+
+    @Bean
+    public VolumeService volumeService(AwsAccess aws, SessionContext ctx, HostAccess hosts, Inventory inventory,
+                                       @Value("${cryptvol.ebs.device-timeout:60s}") Duration deviceTimeout) {
+        return new VolumeService(aws, ctx, hosts, inventory, deviceTimeout, Duration.ofMillis(500));
+    }
+
+    /** Volume ids the session has seen (use instance, volumes list/create/attach). */
+    @Bean
+    public CompletionProvider volumeIdCompletion(Inventory inventory) {
+        return ctx -> Completions.proposals(inventory.get("volume"));
+    }
+
+    @Bean
+    public CompletionProvider instanceIdCompletion(Inventory inventory) {
+        return ctx -> Completions.proposals(inventory.get("instance"));
+    }
+
+    @Bean
+    public CompletionProvider volumeTypeCompletion() {
+        return ctx -> Completions.proposals(VOLUME_TYPES);
+    }
+}

@@ -1,0 +1,249 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.aws.EbsVolume;
+import io.cryptvol.aws.InstanceInfo;
+import io.cryptvol.aws.VolumeSpec;
+import io.cryptvol.aws.VolumeTags;
+import io.cryptvol.session.SessionContext;
+import io.cryptvol.volumes.VolumeService;
+import io.cryptvol.volumes.VolumeService.CreatePlan;
+import io.cryptvol.volumes.VolumeService.DetachCheck;
+import io.cryptvol.volumes.VolumeService.Listed;
+import io.cryptvol.volumes.VolumeService.Placed;
+import org.springframework.shell.command.annotation.Command;
+import org.springframework.shell.command.annotation.Option;
+import org.springframework.shell.command.annotation.OptionValues;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * EBS volumes of the session's instance: create (and attach, and find on the host), list, attach,
+ * detach, delete. No device name is ever typed: cryptvol picks free attachment points and finds each
+ * volume's block device on the target by its NVMe serial.
+ */
+@Command(group = "EBS volumes")
+public class VolumeCommands {
+    private final VolumeService volumes;
+    private final SessionContext ctx;
+    private final Confirmer confirmer;
+    private final Ui ui;
+
+    public VolumeCommands(VolumeService volumes, SessionContext ctx, Confirmer confirmer, Ui ui) {
+        this.volumes = volumes;
+        this.ctx = ctx;
+        this.confirmer = confirmer;
+        this.ui = ui;
+    }
+
+    @Command(command = {"volumes", "create"}, description = "Create N equal EBS volumes in the instance's zone, all at once, "
+            + "tag them as a set, attach them at free device names and wait until the target shows each one; prints volume → device.")
+    public void create(
+            @Option(longNames = "count", shortNames = 'n', required = true, description = "how many volumes") int count,
+            @Option(longNames = "size", required = true, description = "size of each volume in GiB") int size,
+            @Option(longNames = "type", defaultValue = "gp3", description = "EBS volume type")
+            @OptionValues(provider = "volumeTypeCompletion") String type,
+            @Option(longNames = "iops", description = "provisioned IOPS (gp3, io1, io2)") Integer iops,
+            @Option(longNames = "throughput", description = "throughput in MiB/s (gp3)") Integer throughput,
+            @Option(longNames = "encrypted", description = "EBS encryption at rest (under KMS), on top of LUKS") boolean encrypted,
+            @Option(longNames = "kms-key", description = "KMS key for EBS encryption (implies --encrypted)") String kmsKey,
+            @Option(longNames = "vg", description = "the volume group the set is for (tag; default: the session's VG)")
+            @OptionValues(provider = "vgCompletion") String vg,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show what would be created") boolean dryRun) {
+        String t = type.toLowerCase(Locale.ROOT);
+        if (!AwsConfig.VOLUME_TYPES.contains(t)) {
+            throw new CryptvolException("unknown volume type '" + type + "' (use " + String.join(", ", AwsConfig.VOLUME_TYPES) + ")", 2, null);
+        }
+        if (size < 1) {
+            throw new CryptvolException("--size must be at least 1 (GiB)", 2, null);
+        }
+        if ((iops != null && iops < 1) || (throughput != null && throughput < 1)) {
+            throw new CryptvolException("--iops and --throughput must be positive", 2, null);
+        }
+        String setVg = vg != null && !vg.isBlank() ? ContextCommands.validate(SessionContext.Part.VG, vg) : ctx.vg();
+        VolumeSpec spec = VolumeSpec.of(size, t).withPerformance(iops, throughput)
+                .withEncryption(encrypted || kmsKey != null, kmsKey);
+        CreatePlan plan = volumes.planCreate(count, spec, setVg);
+        InstanceInfo in = plan.instance();
+        ui.println(ui.bold("Create " + count + " EBS volume" + (count == 1 ? "" : "s") + " and attach them to " + in.id())
+                + ui.dim("  (" + in.availabilityZone() + ", " + in.state() + ")"));
+        ui.println("  " + count + " × " + size + " GiB " + t + (iops == null ? "" : ", " + iops + " IOPS")
+                + (throughput == null ? "" : ", " + throughput + " MiB/s")
+                + (spec.encrypted() ? ", EBS-encrypted" + (kmsKey == null ? " (default key)" : " with " + kmsKey) : ""));
+        ui.println("  tags: " + VolumeTags.SET + "=" + plan.setId()
+                + (setVg == null ? "" : ", " + VolumeTags.VG + "=" + setVg) + ", Name, index, count");
+        ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now; taken in order)"));
+        ui.println("  then wait until " + ctx.target().display() + " shows each one (NVMe serial = volume id)");
+        if (dryRun) {
+            ui.println(ui.dim("dry run: nothing was created"));
+            return;
+        }
+        if (!confirmer.confirm("Create and attach " + count + " volume" + (count == 1 ? "" : "s") + "?", yes)) {
+            ui.println("Cancelled; nothing was created.");
+            return;
+        }
+        List<Placed> placed = volumes.create(plan, new VolumeProgressLines(ui, count, ctx.target().display()));
+        ui.table(List.of("#", "VOLUME", "SIZE", "TYPE", "ATTACHED AS", "DEVICE"), placed.stream()
+                .map(p -> List.of(String.valueOf(p.index() + 1), p.volume().id(), p.volume().sizeGiB() + " GiB",
+                        p.volume().type(), attachedAs(p.volume()), p.hostDevice()))
+                .toList());
+        ui.ok(count + " volume" + (count == 1 ? "" : "s") + " attached to " + in.id() + " as "
+                + String.join(" ", placed.stream().map(Placed::hostDevice).toList()) + ui.dim("  (set " + plan.setId() + ")"));
+    }
+
+    @Command(command = {"volumes", "list"}, description = "List the instance's volumes and cryptvol's volume sets: id, size, type, state, "
+            + "attachment, host device, set tags.")
+    public void list(
+            @Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
+            @OptionValues(provider = "outputCompletion") String output,
+            @Option(longNames = "all", shortNames = 'a', description = "every volume in the region") boolean all) {
+        OutputFormat format = OutputFormat.parse(output);
+        List<String> warnings = new ArrayList<>();
+        List<Listed> listed = volumes.list(all, warnings);
+        if (format == OutputFormat.JSON) {
+            ui.json(listed.stream().map(VolumeCommands::json).toList());
+            return;
+        }
+        warnings.forEach(ui::warn);
+        if (listed.isEmpty()) {
+            ui.println(ctx.instanceId() == null ? "No cryptvol volumes (no instance selected: 'use instance i-…')."
+                    : "No volumes attached to " + ctx.instanceId() + " and no cryptvol volume sets.");
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (Listed l : listed) {
+            EbsVolume v = l.volume();
+            rows.add(List.of(v.id(), v.sizeGiB() + " GiB", v.type(), v.state(),
+                    v.attachment().map(a -> a.instanceId() + " " + a.device() + (a.state().equals("attached") ? "" : " (" + a.state() + ")"))
+                            .orElse("-"),
+                    l.hostDevice() == null ? "-" : l.hostDevice(),
+                    setLabel(v), nz(v.tag(VolumeTags.VG))));
+        }
+        ui.table(List.of("VOLUME", "SIZE", "TYPE", "STATE", "ATTACHMENT", "DEVICE", "SET", "VG"), rows);
+    }
+
+    @Command(command = {"volumes", "attach"}, description = "Attach available volumes to the instance at free device names and "
+            + "wait until the target shows each one.")
+    public void attach(
+            @Option(required = true, arityMin = 1, arityMax = 16, description = "volume ids")
+            @OptionValues(provider = "volumeIdCompletion") String[] volume,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+        List<EbsVolume> vols = volumes.checkAttach(Arrays.asList(volume));
+        String instance = volumes.instanceId();
+        ui.println(ui.bold("Attach " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " to " + instance));
+        vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + setSuffix(v)));
+        if (!confirmer.confirm("Attach?", yes)) {
+            ui.println("Cancelled; nothing was attached.");
+            return;
+        }
+        List<Placed> placed = volumes.attach(vols.stream().map(EbsVolume::id).toList(),
+                new VolumeProgressLines(ui, vols.size(), ctx.target().display()));
+        ui.table(List.of("VOLUME", "ATTACHED AS", "DEVICE"), placed.stream()
+                .map(p -> List.of(p.volume().id(), attachedAs(p.volume()), p.hostDevice())).toList());
+        ui.ok("attached to " + instance);
+    }
+
+    @Command(command = {"volumes", "detach"}, description = "Detach volumes from the instance; refuses while the host device has "
+            + "holders, mounts or belongs to a VG that is not exported.")
+    public void detach(
+            @Option(required = true, arityMin = 1, arityMax = 16, description = "volume ids")
+            @OptionValues(provider = "volumeIdCompletion") String[] volume,
+            @Option(longNames = "force", description = "EC2 force-detach (for an attachment stuck in detaching); host checks still apply")
+            boolean force,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+        List<DetachCheck> checks = volumes.checkDetach(Arrays.asList(volume));
+        List<String> refusals = checks.stream().map(DetachCheck::refusal).filter(r -> r != null).toList();
+        if (!refusals.isEmpty()) {
+            refusals.forEach(r -> ui.println("  - " + r));
+            throw new CryptvolException(refusals.size() == 1 ? "refused: " + refusals.get(0) + "; nothing was detached"
+                    : "refused (" + refusals.size() + " problems above); nothing was detached", 1, null);
+        }
+        ui.println(ui.bold("Detach " + checks.size() + " volume" + (checks.size() == 1 ? "" : "s") + " from " + volumes.instanceId())
+                + (force ? ui.yellow("  (forced)") : ""));
+        checks.forEach(c -> ui.println("  " + c.volume().id() + "  " + attachedAs(c.volume())
+                + "  " + (c.hostDevice() == null ? ui.dim("(not seen on the host)") : c.hostDevice() + " (unused)")));
+        if (!confirmer.confirm("Detach?", yes)) {
+            ui.println("Cancelled; nothing was detached.");
+            return;
+        }
+        volumes.detach(checks, force, new VolumeProgressLines(ui, checks.size(), ctx.target().display()));
+        ui.ok("detached " + String.join(" ", checks.stream().map(c -> c.volume().id()).toList()));
+    }
+
+    @Command(command = {"volumes", "delete"}, description = "Delete detached volumes (asks first; their data is gone for good).")
+    public void delete(
+            @Option(required = true, arityMin = 1, arityMax = 64, description = "volume ids")
+            @OptionValues(provider = "volumeIdCompletion") String[] volume,
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+        List<EbsVolume> vols = volumes.checkDelete(Arrays.asList(volume));
+        ui.println(ui.bold("Delete " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " for good"));
+        vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + "  " + v.availabilityZone() + setSuffix(v)));
+        if (!confirmer.confirm("Delete " + (vols.size() == 1 ? "it" : "all " + vols.size()) + "? Their data cannot be recovered", yes)) {
+            ui.println("Cancelled; nothing was deleted.");
+            return;
+        }
+        volumes.delete(vols.stream().map(EbsVolume::id).toList(),
+                new VolumeProgressLines(ui, vols.size(), ctx.target().display()));
+        ui.ok("deleted " + String.join(" ", vols.stream().map(EbsVolume::id).toList()));
+    }
+
+    /** The instance as {@code use instance} shows it. */
+    static void printInstance(Ui ui, InstanceInfo info) {
+        ui.ok("using instance " + info.id() + " (" + info.availabilityZone() + ", " + info.state() + ")");
+        if (info.disks().isEmpty()) {
+            ui.println("  no EBS volumes attached");
+            return;
+        }
+        ui.table(List.of("DEVICE NAME", "VOLUME", "STATUS"), info.disks().stream()
+                .map(d -> List.of(d.device(), d.volumeId(), nz(d.status()))).toList());
+    }
+
+    private static String attachedAs(EbsVolume v) {
+        return v.attachment().map(EbsVolume.Attachment::device).orElse("-");
+    }
+
+    private static String setLabel(EbsVolume v) {
+        String set = v.tag(VolumeTags.SET);
+        if (set == null) {
+            return "-";
+        }
+        return set.substring(0, Math.min(8, set.length())) + " " + nz(v.tag(VolumeTags.INDEX)) + "/" + nz(v.tag(VolumeTags.COUNT));
+    }
+
+    private static String setSuffix(EbsVolume v) {
+        return v.tag(VolumeTags.SET) == null ? "" : "  set " + setLabel(v);
+    }
+
+    private static Map<String, Object> json(Listed l) {
+        EbsVolume v = l.volume();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", v.id());
+        m.put("sizeGiB", v.sizeGiB());
+        m.put("type", v.type());
+        m.put("iops", v.iops());
+        m.put("throughput", v.throughput());
+        m.put("encrypted", v.encrypted());
+        m.put("availabilityZone", v.availabilityZone());
+        m.put("state", v.state());
+        m.put("instanceId", v.attachment().map(EbsVolume.Attachment::instanceId).orElse(null));
+        m.put("attachedAs", v.attachment().map(EbsVolume.Attachment::device).orElse(null));
+        m.put("attachmentState", v.attachment().map(EbsVolume.Attachment::state).orElse(null));
+        m.put("hostDevice", l.hostDevice());
+        m.put("set", v.tag(VolumeTags.SET));
+        m.put("index", v.tag(VolumeTags.INDEX));
+        m.put("count", v.tag(VolumeTags.COUNT));
+        m.put("vg", v.tag(VolumeTags.VG));
+        m.put("tags", v.tags());
+        return m;
+    }
+
+    private static String nz(String s) {
+        return s == null ? "-" : s;
+    }
+}
