@@ -214,7 +214,7 @@ public class VolumeService {
     /** Volumes to attach: must exist, be available and be in the instance's zone. */
     public List<EbsVolume> checkAttach(List<String> volumeIds) {
         InstanceInfo info = describeCurrentInstance();
-        List<EbsVolume> vols = ebs().describeVolumes(distinct(volumeIds));
+        List<EbsVolume> vols = describeInOrder(volumeIds);
         List<String> problems = new ArrayList<>();
         for (EbsVolume v : vols) {
             if (v.attachment().isPresent()) {
@@ -358,7 +358,7 @@ public class VolumeService {
      */
     public List<DetachCheck> checkDetach(List<String> volumeIds) {
         String instance = instanceId();
-        List<EbsVolume> vols = ebs().describeVolumes(distinct(volumeIds));
+        List<EbsVolume> vols = describeInOrder(volumeIds);
         HostExecutor ex = null;
         List<HostDisk> disks = List.of();
         List<BlockDevice> top = List.of();
@@ -430,7 +430,7 @@ public class VolumeService {
 
     /** The volumes to delete; each must exist and be available (detached). */
     public List<EbsVolume> checkDelete(List<String> volumeIds) {
-        List<EbsVolume> vols = ebs().describeVolumes(distinct(volumeIds));
+        List<EbsVolume> vols = describeInOrder(volumeIds);
         List<String> problems = new ArrayList<>();
         for (EbsVolume v : vols) {
             if (v.attachment().isPresent()) {
@@ -502,6 +502,14 @@ public class VolumeService {
         List<String> merged = new ArrayList<>(values.stream().filter(v -> v != null && !v.isBlank()).distinct().toList());
         inventory.get(kind).stream().filter(v -> !merged.contains(v)).forEach(merged::add);
         inventory.put(kind, merged);
+    }
+
+    /** The volumes, in the order the user gave them. */
+    private List<EbsVolume> describeInOrder(List<String> volumeIds) {
+        List<String> ids = distinct(volumeIds);
+        List<EbsVolume> vols = new ArrayList<>(ebs().describeVolumes(ids));
+        vols.sort(Comparator.comparingInt(v -> ids.indexOf(v.id())));
+        return vols;
     }
 
     private static List<String> distinct(List<String> ids) {

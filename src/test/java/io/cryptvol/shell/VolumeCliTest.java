@@ -1,0 +1,111 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.sandbox.RecordingDiskHost;
+import io.cryptvol.sandbox.ec2.SandboxEc2Server;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * cryptvol as a user starts it: a separate JVM, one command per run, with an environment that holds
+ * no AWS configuration at all (no AWS_* variables, a HOME without ~/.aws).
+ */
+class VolumeCliTest {
+    @TempDir
+    Path home;
+
+    record Run(int exitCode, String stdout, String stderr) {
+        List<String> errorLines() {
+            return (stdout + stderr).lines().filter(l -> l.startsWith("error:")).toList();
+        }
+    }
+
+    Run cryptvol(Map<String, String> extraEnv, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", productClasspath(),
+                "io.cryptvol.CryptvolApplication"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        env.clear(); // no AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, CRYPTVOL_EC2_ENDPOINT, ...
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("HOME", home.toString()); // no ~/.aws/config or credentials
+        env.put("CRYPTVOL_HOME", home.resolve("cryptvol").toString());
+        env.put("NO_COLOR", "1");
+        env.put("LANG", "C.UTF-8"); // a locale is not AWS configuration; without one the JVM prints '—' as '?'
+
+        env.putAll(extraEnv);
+        Path out = home.resolve("out.txt");
+        Path err = home.resolve("err.txt");
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.redirectOutput(out.toFile());
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
+        }
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    /** The test JVM's class path without the test classes (whose @Configuration classes the app would scan). */
+    static String productClasspath() throws Exception {
+        List<String> out = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (e.endsWith(".jar") && p.getFileName().toString().startsWith("surefire")) {
+                // surefire's manifest-only jar: its Class-Path names the real entries
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
+                    String cp = jar.getManifest().getMainAttributes().getValue("Class-Path");
+                    for (String u : cp == null ? new String[0] : cp.trim().split("\\s+")) {
+                        out.add(Path.of(p.getParent().toUri().resolve(u)).toString());
+                    }
+                }
+            } else {
+                out.add(e);
+            }
+        }
+        return String.join(File.pathSeparator, out.stream()
+                .filter(e -> !e.replace('\\', '/').replaceAll("/$", "").endsWith("/test-classes")).toList());
+    }
+
+    @Test
+    void startsAndListsDevicesWithNoAwsConfigurationAtAll() throws Exception {
+        Run r = cryptvol(Map.of(), "devices");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("DEVICE").contains("SIZE");
+        assertThat(r.errorLines()).isEmpty();
+
+        r = cryptvol(Map.of(), "aws", "show");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).containsPattern("region\\s+\\(SDK region chain\\)").containsPattern("clientStarted\\s+false");
+    }
+
+    @Test
+    void aPermissionErrorIsOneLineAndANonZeroExit(@TempDir Path data) throws Exception {
+        try (SandboxEc2Server server = SandboxEc2Server.builder().dataDir(data).build().start()) {
+            String instance = server.addInstance("us-east-1a", new RecordingDiskHost());
+            String endpoint = server.endpoint().toString();
+            Run r = cryptvol(Map.of(), "--endpoint", endpoint, "use", "instance", instance);
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            assertThat(r.stdout()).contains("using instance " + instance);
+
+            server.faults().deny("CreateVolume");
+            r = cryptvol(Map.of("CRYPTVOL_EC2_ENDPOINT", endpoint), "volumes", "create", "--count", "2", "--size", "1", "--yes");
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+            assertThat(r.errorLines()).as(r.toString()).hasSize(1);
+            assertThat(r.errorLines().get(0)).startsWith("error: not allowed: ec2:CreateVolume — check the IAM policy of ");
+            assertThat(r.stdout() + r.stderr()).doesNotContain("Exception").doesNotContain("\tat ");
+        }
+    }
+}
