@@ -73,6 +73,12 @@ public class AwsConfig {
         return ctx -> Completions.proposals(inventory.get("instance"));
     }
 
+    /** Positional values (volume ids, use instance NAME) complete like named ones. */
+    @Bean
+    public PositionalCompletion positionalCompletion() {
+        return new PositionalCompletion();
+    }
+
     @Bean
     public CompletionProvider volumeTypeCompletion() {
         return ctx -> Completions.proposals(VOLUME_TYPES);

@@ -154,6 +154,26 @@ class VolumeShellTest {
         assertThat(shell.type("volumes list")).doesNotContain(a);
     }
 
+    List<String> complete(String line) {
+        List<String> words = new java.util.ArrayList<>(java.util.Arrays.asList(line.split(" ", -1)));
+        String last = words.get(words.size() - 1);
+        return shell.bean(org.springframework.shell.Shell.class)
+                .complete(new org.springframework.shell.CompletionContext(words, words.size() - 1, last.length(), null, null))
+                .stream().map(org.springframework.shell.CompletionProposal::value).toList();
+    }
+
+    @Test
+    void completionOffersKnownVolumesInstancesAndTypesWithoutCallingEc2() throws Exception {
+        shell.type("use instance " + instance);
+        String root = shell.bean(Inventory.class).get("volume").get(0);
+        int calls = server.faults().calls().values().stream().mapToInt(Integer::intValue).sum();
+        assertThat(complete("volumes create --type ")).contains("gp3", "io2", "st1");
+        assertThat(complete("volumes delete ")).contains(root);
+        assertThat(complete("volumes detach ")).contains(root);
+        assertThat(complete("use instance ")).contains(instance);
+        assertThat(server.faults().calls().values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(calls);
+    }
+
     @Test
     void awsUseSwitchesTheEndpointForTheSession() throws Exception {
         assertThat(shell.type("aws use --endpoint http://127.0.0.1:1")).contains("the sandbox at http://127.0.0.1:1");
