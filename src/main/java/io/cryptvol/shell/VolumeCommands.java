@@ -78,7 +78,7 @@ public class VolumeCommands {
                 + (spec.encrypted() ? ", EBS-encrypted" + (kmsKey == null ? " (default key)" : " with " + kmsKey) : ""));
         ui.println("  tags: " + VolumeTags.SET + "=" + plan.setId()
                 + (setVg == null ? "" : ", " + VolumeTags.VG + "=" + setVg) + ", Name, index, count");
-        ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now; taken in order)"));
+        ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now)"));
         ui.println("  then wait until " + ctx.target().display() + " shows each one (NVMe serial = volume id)");
         if (dryRun) {
             ui.println(ui.dim("dry run: nothing was created"));
