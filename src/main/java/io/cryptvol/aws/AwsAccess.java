@@ -23,6 +23,7 @@ public final class AwsAccess implements AutoCloseable {
     private String profile;
     private String region;
     private String endpoint;
+    private final String configuredEndpoint;
     private Ec2Clients clients;
     private EbsGateway gateway;
     private Optional<InstanceIdentity> identity;
@@ -38,6 +39,7 @@ public final class AwsAccess implements AutoCloseable {
         this.profile = profile;
         this.region = region;
         this.endpoint = endpoint;
+        this.configuredEndpoint = endpoint;
         this.env = Map.copyOf(env);
         this.options = options;
         this.pollOverride = pollOverride;
@@ -83,6 +85,14 @@ public final class AwsAccess implements AutoCloseable {
         profile = p;
         region = r;
         endpoint = e;
+        closeClients();
+        identity = null;
+        return settings();
+    }
+
+    /** Back to the endpoint the session started with (after the sandbox stops). */
+    public synchronized AwsSettings resetEndpoint() {
+        endpoint = configuredEndpoint;
         closeClients();
         identity = null;
         return settings();

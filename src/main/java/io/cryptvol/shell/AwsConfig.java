@@ -1,15 +1,19 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.AwsAccess;
 import io.cryptvol.aws.AwsSettings;
 import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.InstanceMetadata;
+import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.SessionMode;
 import io.cryptvol.volumes.VolumeService;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.event.EventListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.shell.completion.CompletionProvider;
@@ -71,6 +75,53 @@ public class AwsConfig {
     @Bean
     public CompletionProvider instanceIdCompletion(Inventory inventory) {
         return ctx -> Completions.proposals(inventory.get("instance"));
+    }
+
+    /**
+     * The EBS side of {@code provision --new-volumes N --size GiB}: N gp3 volumes for the session's
+     * instance, created, attached and found on the target with progress lines, tagged for the session's
+     * VG. A session-wide dry run creates nothing.
+     */
+    @Bean
+    public NewVolumes ebsNewVolumes(VolumeService volumes, SessionContext ctx, SessionMode mode, Ui ui) {
+        return (count, sizeGiB, target) -> {
+            if (mode.dryRun()) {
+                throw new CryptvolException("dry run: --new-volumes would create " + count + " EBS volumes; nothing was created "
+                        + "(see 'volumes create --count " + count + " --size " + sizeGiB + " --dry-run')", 1, null);
+            }
+            if (sizeGiB > 65536) {
+                throw new CryptvolException("--size " + sizeGiB + " GiB is larger than any EBS volume", 2, null);
+            }
+            ui.println(ui.bold("Creating " + count + " EBS volumes of " + sizeGiB + " GiB for the new devices"));
+            return volumes.createAndAttachDevices(count, VolumeSpec.of((int) sizeGiB, "gp3"), ctx.vg(),
+                    new VolumeProgressLines(ui, count, target.display()));
+        };
+    }
+
+    /**
+     * {@code sandbox start} points the session's EBS commands at the sandbox's EC2 endpoint;
+     * {@code sandbox stop} goes back to the configured one (properties, flags, environment).
+     */
+    @Bean
+    public SandboxEndpointFollower sandboxEndpointFollower(AwsAccess aws) {
+        return new SandboxEndpointFollower(aws);
+    }
+
+    public static final class SandboxEndpointFollower {
+        private final AwsAccess aws;
+
+        SandboxEndpointFollower(AwsAccess aws) {
+            this.aws = aws;
+        }
+
+        @EventListener
+        public void on(SandboxCommands.SandboxChanged e) {
+            if (e.status().running() && e.status().ec2Endpoint() != null) {
+                aws.configure(null, null, e.status().ec2Endpoint().toString());
+            } else {
+                aws.resetEndpoint();
+            }
+        }
     }
 
     /** Positional values (volume ids, use instance NAME) complete like named ones. */

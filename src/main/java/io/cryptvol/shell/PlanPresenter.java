@@ -45,6 +45,16 @@ public class PlanPresenter {
         this.trail = trail;
     }
 
+    /** Asks before a change that is not a host plan (e.g. creating EBS volumes); honours --yes and replay's assume-yes. */
+    public boolean confirm(String question, boolean yes) {
+        return confirmer.confirm(question, yes || mode.assumeYes());
+    }
+
+    /** True for {@code --dry-run} or a session-wide dry run (replay --dry-run). */
+    public boolean dryRun(boolean flag) {
+        return flag || mode.dryRun();
+    }
+
     /** Plans once and runs it. */
     public boolean execute(PlanResult result, Options opts) {
         return execute(ex -> result, opts);

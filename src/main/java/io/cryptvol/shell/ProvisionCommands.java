@@ -83,6 +83,20 @@ public class ProvisionCommands {
         if (!bad.isEmpty()) {
             throw new CryptvolException(bad.get(0).message(), 2, null);
         }
+        if (newCount != null && devices == null && newCount >= 1 && sizeGiB != null && sizeGiB >= 1) {
+            // new EBS volumes cost money and cannot be "planned" on the host before they exist: ask first
+            String what = newCount + " new EBS volume" + (newCount == 1 ? "" : "s") + " of " + sizeGiB
+                    + " GiB (gp3) in the instance's zone, attached to it";
+            if (plans.dryRun(dryRun)) {
+                ui.println("Would create " + what + ", then plan the setup on them (shown once they exist).");
+                ui.println(ui.dim("dry run: nothing was created or changed"));
+                return;
+            }
+            if (!plans.confirm("Create " + what + "?", yes)) {
+                ui.println("Cancelled; nothing was created.");
+                return;
+            }
+        }
         ProvisionSpec spec = b.devices(devices(devices, newCount, sizeGiB)).stripes(stripes == null ? 0 : stripes).build();
         boolean done = plans.execute(stages.planning(new HostObserver.Scope(scope(spec), spec.keyNames(),
                 List.of(spec.mountpoint())), h -> planner.plan(spec, h)), PlanPresenter.Options.of(yes, dryRun));

@@ -6,6 +6,7 @@ import io.cryptvol.aws.InstanceInfo;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.aws.VolumeTags;
 import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.SessionMode;
 import io.cryptvol.volumes.VolumeService;
 import io.cryptvol.volumes.VolumeService.CreatePlan;
 import io.cryptvol.volumes.VolumeService.DetachCheck;
@@ -33,12 +34,23 @@ public class VolumeCommands {
     private final SessionContext ctx;
     private final Confirmer confirmer;
     private final Ui ui;
+    private final SessionMode mode;
 
-    public VolumeCommands(VolumeService volumes, SessionContext ctx, Confirmer confirmer, Ui ui) {
+    public VolumeCommands(VolumeService volumes, SessionContext ctx, Confirmer confirmer, Ui ui, SessionMode mode) {
         this.volumes = volumes;
         this.ctx = ctx;
         this.confirmer = confirmer;
         this.ui = ui;
+        this.mode = mode;
+    }
+
+    /** A session-wide dry run (replay --dry-run) changes no EBS volume either. */
+    private boolean dryRun(boolean flag) {
+        if (flag || mode.dryRun()) {
+            ui.println(ui.dim("dry run: nothing was changed"));
+            return true;
+        }
+        return false;
     }
 
     @Command(command = {"volumes", "create"}, description = "Create N equal EBS volumes in the instance's zone, all at once, "
@@ -78,10 +90,9 @@ public class VolumeCommands {
                 + (spec.encrypted() ? ", EBS-encrypted" + (kmsKey == null ? " (default key)" : " with " + kmsKey) : ""));
         ui.println("  tags: " + VolumeTags.SET + "=" + plan.setId()
                 + (setVg == null ? "" : ", " + VolumeTags.VG + "=" + setVg) + ", Name, index, count");
-        ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now; taken in order)"));
+        ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now)"));
         ui.println("  then wait until " + ctx.target().display() + " shows each one (NVMe serial = volume id)");
-        if (dryRun) {
-            ui.println(ui.dim("dry run: nothing was created"));
+        if (dryRun(dryRun)) {
             return;
         }
         if (!confirmer.confirm("Create and attach " + count + " volume" + (count == 1 ? "" : "s") + "?", yes)) {
@@ -133,11 +144,15 @@ public class VolumeCommands {
     public void attach(
             @Option(required = true, arityMin = 1, arityMax = 16, description = "volume ids")
             @OptionValues(provider = "volumeIdCompletion") String[] volume,
-            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show what would be attached") boolean dryRun) {
         List<EbsVolume> vols = volumes.checkAttach(Arrays.asList(volume));
         String instance = volumes.instanceId();
         ui.println(ui.bold("Attach " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " to " + instance));
         vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + setSuffix(v)));
+        if (dryRun(dryRun)) {
+            return;
+        }
         if (!confirmer.confirm("Attach?", yes)) {
             ui.println("Cancelled; nothing was attached.");
             return;
@@ -156,7 +171,8 @@ public class VolumeCommands {
             @OptionValues(provider = "volumeIdCompletion") String[] volume,
             @Option(longNames = "force", description = "EC2 force-detach (for an attachment stuck in detaching); host checks still apply")
             boolean force,
-            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only check and show what would be detached") boolean dryRun) {
         List<DetachCheck> checks = volumes.checkDetach(Arrays.asList(volume));
         List<String> refusals = checks.stream().map(DetachCheck::refusal).filter(r -> r != null).toList();
         if (!refusals.isEmpty()) {
@@ -168,6 +184,9 @@ public class VolumeCommands {
                 + (force ? ui.yellow("  (forced)") : ""));
         checks.forEach(c -> ui.println("  " + c.volume().id() + "  " + attachedAs(c.volume())
                 + "  " + (c.hostDevice() == null ? ui.dim("(not seen on the host)") : c.hostDevice() + " (unused)")));
+        if (dryRun(dryRun)) {
+            return;
+        }
         if (!confirmer.confirm("Detach?", yes)) {
             ui.println("Cancelled; nothing was detached.");
             return;
@@ -180,10 +199,14 @@ public class VolumeCommands {
     public void delete(
             @Option(required = true, arityMin = 1, arityMax = 64, description = "volume ids")
             @OptionValues(provider = "volumeIdCompletion") String[] volume,
-            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show what would be deleted") boolean dryRun) {
         List<EbsVolume> vols = volumes.checkDelete(Arrays.asList(volume));
         ui.println(ui.bold("Delete " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " for good"));
         vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + "  " + v.availabilityZone() + setSuffix(v)));
+        if (dryRun(dryRun)) {
+            return;
+        }
         if (!confirmer.confirm("Delete " + (vols.size() == 1 ? "it" : "all " + vols.size()) + "? Their data cannot be recovered", yes)) {
             ui.println("Cancelled; nothing was deleted.");
             return;

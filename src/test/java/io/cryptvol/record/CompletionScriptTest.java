@@ -61,7 +61,7 @@ class CompletionScriptTest {
         assertThat(p.waitFor(8, TimeUnit.MINUTES)).as("bash finished").isTrue();
         List<String> out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         assertThat(out).containsExactly(
-                "cryptvol re|record replay",
+                "cryptvol re|record replay restore",
                 "cryptvol record st|start status stop",
                 "cryptvol use vg |myvg othervg",
                 "cryptvol use vg m|myvg",

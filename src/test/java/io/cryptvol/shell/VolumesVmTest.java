@@ -3,6 +3,7 @@ package io.cryptvol.shell;
 import io.cryptvol.sandbox.TestInstance;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 import io.cryptvol.session.Inventory;
+import io.cryptvol.stages.TestKeys;
 import io.cryptvol.testvm.TestVm;
 import io.cryptvol.testvm.VmTest;
 import org.junit.jupiter.api.AfterAll;
@@ -37,6 +38,8 @@ class VolumesVmTest {
     static Path home;
     @TempDir
     static Path data;
+    @TempDir
+    static Path keyDir;
     static SandboxEc2Server server;
     static ShellHarness shell;
     static String instanceId;
@@ -52,7 +55,7 @@ class VolumesVmTest {
         server = SandboxEc2Server.builder().dataDir(data).build().start();
         instanceId = server.addInstance("us-east-1a", instance);
         shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
-                "cryptvol.ebs.device-timeout", "30s"));
+                "cryptvol.ebs.device-timeout", "30s"), TestKeys.class);
         assertThat(shell.type("connect root@127.0.0.1:" + instance.sshPort() + " --identity " + instance.identityFile()
                 + " --known-hosts " + instance.knownHostsFile())).contains("connected to");
         assertThat(shell.type("use instance " + instanceId)).contains("using instance " + instanceId + " (us-east-1a, running)");
@@ -140,5 +143,36 @@ class VolumesVmTest {
         assertThat(shell.type("volumes delete " + ids.get(3) + " --yes")).contains("✔ deleted " + ids.get(3));
 
         vm.shOk("vgremove -q -ff holdvg && pvremove -q " + held);
+    }
+
+    @Test
+    @Order(3)
+    void provisionWithNewVolumesEndsMountedEncryptedAndStriped(TestVm vm) throws Exception {
+        TestKeys.generate(keyDir, "k1", "k2");
+        int before = vm.instance().attachedSerials().size();
+        String out = shell.type("provision --new-volumes 4 --size 1 --vg pvg --lv plv --mapping pcrypt --mountpoint /mnt/p"
+                + " --key k1 --key2 k2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --yes");
+        System.out.println(out);
+        assertThat(out).contains("Creating 4 EBS volumes of 1 GiB").contains("done").doesNotContain("error:");
+        assertThat(vm.instance().attachedSerials()).hasSize(before + 4);
+
+        // 4 stripes of 4 KiB over the 4 new NVMe disks, LUKS on the LV, XFS mounted from the mapping
+        String lvs = vm.shOk("lvs --noheadings -o stripes,stripe_size,devices --units k pvg/plv");
+        assertThat(lvs).contains("4").contains("4.00k");
+        List<String> newSerials = new ArrayList<>(vm.instance().attachedSerials());
+        newSerials.removeIf(s -> ids.stream().anyMatch(id -> ("vol" + id.substring(4)).equals(s)));
+        assertThat(newSerials).hasSize(4);
+        for (String serial : newSerials) {
+            assertThat(lvs).contains(vm.awaitDevice(serial, Duration.ofSeconds(5)));
+        }
+        assertThat(vm.shOk("cryptsetup isLuks /dev/pvg/plv && echo luks")).contains("luks");
+        assertThat(vm.shOk("findmnt -n -o SOURCE,FSTYPE /mnt/p")).contains("/dev/mapper/pcrypt").contains("xfs");
+        assertThat(vm.shOk("grep /mnt/p /etc/fstab")).contains("noauto");
+
+        // and now its volumes cannot be detached: the LV holds them
+        String id = shell.type("volumes list -o json").lines().filter(l -> l.contains("\"id\"")).map(l -> l.replaceAll(".*\"(vol-[0-9a-f]+)\".*", "$1"))
+                .filter(v -> newSerials.contains("vol" + v.substring(4))).findFirst().orElseThrow();
+        out = shell.type("volumes detach " + id + " --yes");
+        assertThat(out).contains("refused: " + id).contains("holders pvg-plv").contains("nothing was detached");
     }
 }

@@ -141,6 +141,10 @@ public final class TestVm {
         if (instance.isRunning()) {
             shOk("for m in $(awk '$2 ~ \"^/mnt/\" {print $2}' /proc/mounts | sort -r); do umount -l \"$m\"; done;"
                     + " dmsetup remove_all --force >/dev/null 2>&1; dmsetup remove_all --force;"
+                    // without udev, /dev/VG/LV links of a VG whose disks were pulled stay behind, dangling
+                    + " for d in /dev/*/; do d=${d%/}; [ -n \"$(ls -A \"$d\")\" ] || continue; stale=1;"
+                    + " for l in \"$d\"/*; do if [ -L \"$l\" ] && [ ! -e \"$l\" ]; then :; else stale=0; break; fi; done;"
+                    + " [ $stale = 1 ] && rm -rf \"$d\"; done;"
                     + " rm -rf /run/lvm/* /etc/lvm/backup/* /etc/lvm/archive/* /etc/lvm/devices/*;"
                     + " printf '# <file system> <mount point> <type> <options> <dump> <pass>\\n' > /etc/fstab");
             instance.detachAll();
