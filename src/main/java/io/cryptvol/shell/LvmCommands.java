@@ -33,15 +33,19 @@ public class LvmCommands {
                 PlanPresenter.Options.of(yes, dryRun));
     }
 
-    @Command(command = {"vg", "create"}, description = "Create a volume group on the devices (pvcreate first where needed); selects it.")
+    @Command(command = {"vg", "create"}, description = "vg create NAME DEVICE...: create a volume group on the devices (pvcreate first where needed); selects it.")
     public void vgCreate(
-            @Option(description = "VG name", required = true) String name,
-            @Option(description = "block devices", required = true, arity = org.springframework.shell.command.CommandRegistration.OptionArity.ONE_OR_MORE)
-            @OptionValues(provider = "stageDeviceCompletion") String[] devices,
+            // one positional list, NAME first: Spring Shell 3.4.2 cannot parse a single positional followed by a list
+            @Option(longNames = "name-and-devices", description = "the VG name, then its block devices", required = true,
+                    arity = org.springframework.shell.command.CommandRegistration.OptionArity.ONE_OR_MORE)
+            @OptionValues(provider = "stageDeviceCompletion") String[] nameAndDevices,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        String vg = ContextCommands.validate(SessionContext.Part.VG, name);
-        List<String> ds = paths(devices);
+        if (nameAndDevices.length < 2) {
+            throw new io.cryptvol.CryptvolException("usage: vg create NAME DEVICE...", 2, null);
+        }
+        String vg = ContextCommands.validate(SessionContext.Part.VG, nameAndDevices[0]);
+        List<String> ds = paths(java.util.Arrays.copyOfRange(nameAndDevices, 1, nameAndDevices.length));
         if (plans.execute(stages.planning(HostObserver.Scope.of(ds, List.of()), h -> planner.vgCreate(vg, ds, h)),
                 PlanPresenter.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.VG, vg);
