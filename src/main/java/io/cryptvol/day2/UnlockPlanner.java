@@ -23,8 +23,9 @@ import java.util.Optional;
 
 /**
  * Post-reboot unlock: [vgimport] → vgchange -ay → cryptsetup open (key on stdin) → mkdir + mount. Skips
- * what is already up. After an activation the host is observed again (the LUKS header only shows then),
- * so the open is planned, and its key checked, against what the host really shows. Pure.
+ * what is already up. One plan, no second look after the activation (it costs seconds on a slow host): a
+ * wrong key or a missing header fails the open itself, which changes nothing, and the caller then
+ * deactivates the VG it activated. Pure.
  */
 public final class UnlockPlanner {
 
@@ -42,7 +43,7 @@ public final class UnlockPlanner {
             steps.add(PlanStep.of(StepKind.ACTIVATE_VG, vgimport(v.vg())));
         }
         if (!active) {
-            steps.add(PlanStep.of(StepKind.ACTIVATE_VG, Lvm.activate(v.vg())).thenReplan());
+            steps.add(PlanStep.of(StepKind.ACTIVATE_VG, Lvm.activate(v.vg())));
         }
         Optional<String> backing = h.mappingBackingDevice(v.mapping());
         if (backing.isPresent()) {
