@@ -365,7 +365,10 @@ public class Day2Commands {
                         + stripes + " volumes (got " + add + ") or grow it linearly (--linear); nothing was changed", 1, null);
             }
             if (dryRun) {
-                ui.println("would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB, then:");
+                ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
+                        + stages.context().target().display() + ", then pvcreate, vgextend " + at[0].vg() + ", lvextend "
+                        + (linear || stripes < 2 ? "linearly" : "with " + stripes + " stripes") + ", cryptsetup resize, "
+                        + "grow the filesystem; nothing was changed");
                 return;
             }
             VolumeService vs = volumes.getIfAvailable();

@@ -206,4 +206,28 @@ class Day2VmTest {
         assertThat(ledger.outstanding()).isEmpty();
         assertThat(shell.type("keys where")).contains("no outstanding key copies");
     }
+
+    @Test
+    @Order(6)
+    void typedPassphraseIsSentOnStdinAndNeverKept(TestVm vm) throws Exception {
+        String pass = "correct horse " + HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
+        // a passphrase slot, added outside cryptvol (k1 on stdin, the passphrase in a tmpfs file shredded at once)
+        vm.shOk("mkdir -p -m 700 /run/t && printf '%s' '" + pass + "' > /run/t/p");
+        assertThat(vm.executor().run(HostCommand.of("add passphrase", "sh", "-c", "cryptsetup luksAddKey --batch-mode "
+                + "--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - /dev/dvg/dlv /run/t/p; rc=$?; shred -u /run/t/p; exit $rc")
+                .withSecretStdin(TestKeys.read(io.cryptvol.domain.plan.KeyRef.named("k1")))).exitCode()).isZero();
+        assertThat(shell.type("detach --yes")).contains("done");
+        shell.keys(pass + "\n");
+        String out = shell.type("unlock --passphrase --yes");
+        System.out.println("day2: unlock --passphrase:\n" + out);
+        assertThat(out).contains("< key 'typed passphrase' on stdin").contains("unlocked " + MNT).doesNotContain(pass);
+        assertThat(vm.shOk("sha256sum " + MNT + "/data").split("\\s+")[0]).isEqualTo(sum);
+        shell.type("context");
+        try (var files = java.nio.file.Files.walk(home)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                assertThat(new String(java.nio.file.Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1))
+                        .as("passphrase in " + home.relativize(f)).doesNotContain(pass);
+            }
+        }
+    }
 }
