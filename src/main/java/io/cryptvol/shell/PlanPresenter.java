@@ -55,6 +55,18 @@ public class PlanPresenter {
         return flag || mode.dryRun();
     }
 
+    /**
+     * The same presenter, but key references are first offered to {@code extra} (a key read from a file, a
+     * backup or typed in for this one command); a null answer falls back to the usual key source.
+     */
+    public PlanPresenter withKeys(PlanRunner.KeySource extra) {
+        PlanRunner.KeySource base = keys;
+        return new PlanPresenter(ui, hosts, confirmer, ref -> {
+            byte[] b = extra.bytes(ref);
+            return b != null ? b : base.bytes(ref);
+        }, trail, mode);
+    }
+
     /** Plans once and runs it. */
     public boolean execute(PlanResult result, Options opts) {
         return execute(ex -> result, opts);

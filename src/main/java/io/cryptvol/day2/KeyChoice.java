@@ -1,0 +1,126 @@
+package io.cryptvol.day2;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.plan.KeyRef;
+import io.cryptvol.keys.KeyStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Where the key for one unlock comes from: a named key of the key store, a key file on this (the admin's)
+ * machine, a backup directory, or a typed passphrase. Bytes are read only when a command needs them and
+ * only ever go to a process's stdin; a passphrase lives in memory for this command and is never recorded.
+ */
+public final class KeyChoice implements AutoCloseable {
+    private final String label;
+    private final boolean store;
+    private final Path file;
+    private byte[] typed;
+
+    private KeyChoice(String label, boolean store, Path file, byte[] typed) {
+        this.label = label;
+        this.store = store;
+        this.file = file;
+        this.typed = typed;
+    }
+
+    public static KeyChoice named(String name) {
+        KeyStore.validateName(name);
+        return new KeyChoice(name, true, null, null);
+    }
+
+    public static KeyChoice file(Path path) {
+        Path p = path.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new CryptvolException("key file " + p + " does not exist or cannot be read", 2, null);
+        }
+        return new KeyChoice("file " + p.getFileName(), false, p, null);
+    }
+
+    /** {@code DIR/NAME.key}; without a name, the only {@code *.key} file in DIR. */
+    public static KeyChoice backup(Path dir, String name) {
+        Path d = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(d)) {
+            throw new CryptvolException("backup location " + d + " is not a directory (is the drive mounted?)", 2, null);
+        }
+        Path f;
+        if (name != null) {
+            f = d.resolve(KeyStore.validateName(name) + KeyStore.SUFFIX);
+        } else {
+            List<Path> keys;
+            try (Stream<Path> s = Files.list(d)) {
+                keys = s.filter(p -> p.getFileName().toString().endsWith(KeyStore.SUFFIX)).sorted().toList();
+            } catch (IOException e) {
+                throw new CryptvolException("cannot list " + d + ": " + e.getMessage(), 1, null);
+            }
+            if (keys.size() != 1) {
+                throw new CryptvolException(keys.isEmpty() ? "no *.key file in " + d
+                        : d + " holds several keys (" + String.join(", ", keys.stream().map(p -> p.getFileName()
+                        .toString()).toList()) + "): pass --key NAME too", 2, null);
+            }
+            f = keys.get(0);
+        }
+        if (!Files.isRegularFile(f)) {
+            throw new CryptvolException("no backup " + f.getFileName() + " in " + d, 2, null);
+        }
+        return new KeyChoice("backup " + f.getFileName(), false, f, null);
+    }
+
+    public static KeyChoice passphrase(String typed) {
+        if (typed == null || typed.isEmpty()) {
+            throw new CryptvolException("no passphrase typed", 2, null);
+        }
+        return new KeyChoice("typed passphrase", false, null, typed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** What the plan shows: the key's name, "file x.key", "backup x.key" or "typed passphrase". */
+    public String label() {
+        return label;
+    }
+
+    public KeyRef ref() {
+        return KeyRef.named(label);
+    }
+
+    /**
+     * A key source for this choice only: bytes for {@link #ref()}, null for anything else (and for a store
+     * key, which the usual key source serves).
+     */
+    public io.cryptvol.exec.PlanRunner.KeySource source() {
+        return ref -> {
+            if (store || !ref.equals(ref())) {
+                return null;
+            }
+            if (typed != null) {
+                return typed.clone();
+            }
+            try {
+                byte[] b = Files.readAllBytes(file);
+                if (b.length == 0) {
+                    throw new CryptvolException(file + " is empty", 2, null);
+                }
+                return b;
+            } catch (IOException e) {
+                throw new CryptvolException("cannot read key file " + file + ": " + e.getMessage(), 1, null);
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        if (typed != null) {
+            Arrays.fill(typed, (byte) 0);
+            typed = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

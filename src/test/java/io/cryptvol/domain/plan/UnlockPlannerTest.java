@@ -1,0 +1,96 @@
+package io.cryptvol.domain.plan;
+
+import io.cryptvol.CryptvolException;
+import io.cryptvol.day2.UnlockPlanner;
+import io.cryptvol.day2.VolumeLocator;
+import io.cryptvol.day2.VolumeLocator.Located;
+import io.cryptvol.day2.VolumeLocator.Selection;
+import io.cryptvol.domain.model.CrypttabFile;
+import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.Mount;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static io.cryptvol.domain.plan.ProvisionStates.*;
+import static io.cryptvol.domain.plan.StepKind.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/** Where unlock finds the volume, and what it plans from each state a reboot or a half-done unlock leaves. */
+class UnlockPlannerTest {
+    static final Selection NONE = new Selection(null, null, null, null);
+    static final KeyRef KEY = KeyRef.named("data-key-1");
+
+    /** After a reboot: fstab and crypttab lines, the LV inactive, nothing open or mounted. */
+    static HostState rebooted() {
+        HostState h = withCrypttab(after(ADD_KEY)).withFstab(after(FSTAB).fstab());
+        return h.withLvm(h.pvs(), h.vgs(), List.of(stripedLv(false)));
+    }
+
+    static HostState withCrypttab(HostState h) {
+        return h.withCrypttab(CrypttabFile.parse("secure /dev/myvg/mylv none luks,noauto\n"));
+    }
+
+    @Test
+    void locatesFromFstabAndCrypttab() {
+        Located v = VolumeLocator.locate(null, NONE, rebooted());
+        assertThat(v).isEqualTo(new Located("myvg", "mylv", "secure", "/mnt/data", "xfs", "rw,noatime,nouuid"));
+    }
+
+    @Test
+    void withoutCrypttabTheSelectedVgAndLvAreUsed() {
+        HostState h = after(FSTAB);
+        assertThat(VolumeLocator.locate("/mnt/data", NONE, h).lvPath()).isEqualTo("/dev/myvg/mylv"); // the open mapping
+        HostState closed = after(ADD_KEY).withFstab(h.fstab());
+        assertThatThrownBy(() -> VolumeLocator.locate("/mnt/data", NONE, closed)).isInstanceOf(CryptvolException.class)
+                .hasMessageContaining("use vg NAME");
+        assertThat(VolumeLocator.locate(null, new Selection("myvg", "mylv", null, null), closed).mapping()).isEqualTo("secure");
+    }
+
+    static Stream<Arguments> steps() {
+        return Stream.of(
+                arguments("after a reboot", rebooted(), false, List.of(ACTIVATE_VG, OPEN_MAPPING, MOUNT)),
+                arguments("VG exported for a detach", rebooted(), true, List.of(ACTIVATE_VG, ACTIVATE_VG, OPEN_MAPPING, MOUNT)),
+                arguments("LV active (autoactivated)", withCrypttab(after(ADD_KEY)).withFstab(after(FSTAB).fstab()), false,
+                        List.of(OPEN_MAPPING, MOUNT)),
+                arguments("open, not mounted", withCrypttab(after(FSTAB)), false, List.of(MOUNT)),
+                arguments("already unlocked", withCrypttab(after(MOUNTED)), false, List.of()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void steps(String name, HostState h, boolean exported, List<StepKind> expected) {
+        Located v = VolumeLocator.locate(null, NONE, h);
+        Plan p = new UnlockPlanner().plan(v, KEY, exported, h).plan();
+        assertThat(p.kinds()).isEqualTo(expected);
+        p.steps().stream().filter(s -> s.kind() == OPEN_MAPPING).forEach(s -> {
+            assertThat(s.command().argv()).containsExactly("cryptsetup", "open", "--type", "luks", "--key-file", "-",
+                    "/dev/myvg/mylv", "secure");
+            assertThat(s.keys()).containsExactly(KEY);
+        });
+    }
+
+    @Test
+    void refusesWhenSomethingElseIsMountedThere() {
+        HostState h = rebooted();
+        List<Mount> ms = new ArrayList<>(h.mounts());
+        ms.add(new Mount("/dev/nvme9n1", "/mnt/data", "ext4", List.of("rw")));
+        PlanResult r = new UnlockPlanner().plan(VolumeLocator.locate("/mnt/data", NONE, h), KEY, false, h.withMounts(ms));
+        assertThat(r.refusals()).singleElement().satisfies(x -> assertThat(x.line())
+                .isEqualTo("/mnt/data: already has /dev/nvme9n1 mounted on it"));
+    }
+
+    @Test
+    void refusesWhenTheVgIsNotThere() {
+        HostState h = withCrypttab(after(0)).withFstab(after(FSTAB).fstab());
+        PlanResult r = new UnlockPlanner().plan(VolumeLocator.locate(null, NONE, h), KEY, false, h);
+        assertThat(r.refusals()).singleElement().satisfies(x -> assertThat(x.line()).contains("are the VG's volumes attached"));
+    }
+}
