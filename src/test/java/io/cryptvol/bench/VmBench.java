@@ -172,7 +172,7 @@ public final class VmBench {
                         + "restart simulated by umount/close/vgchange -an + drop_caches");
         out.figure("  KDF of that open (pbkdf2, 1000 iterations)", "s", k, "-", 0, Double.NaN, "reported apart", true, runs,
                 "cryptsetup open --test-passphrase in the guest; product default argon2id is much slower");
-        ssh("umount /mnt/bench; cryptsetup close benc; vgremove -ff bvg; pvremove -ff " + String.join(" ", devs)
+        ssh("umount /mnt/bench; cryptsetup close benc; wipefs -qa /dev/bvg/blv; vgremove -ff bvg; pvremove -ff " + String.join(" ", devs)
                 + "; wipefs -qa " + String.join(" ", devs) + "; sed -i '/benc/d' /etc/fstab; true", null);
     }
 
@@ -222,7 +222,8 @@ public final class VmBench {
     }
 
     void teardown(List<String> devs) {
-        ssh("umount /mnt/bench 2>/dev/null; cryptsetup close benc 2>/dev/null; vgremove -ff bvg >/dev/null 2>&1; "
+        ssh("umount /mnt/bench 2>/dev/null; cryptsetup close benc 2>/dev/null; wipefs -qa /dev/bvg/blv 2>/dev/null; "
+                + "vgremove -ff bvg >/dev/null 2>&1; "
                 + "pvremove -ff " + String.join(" ", devs) + " >/dev/null 2>&1; wipefs -qa " + String.join(" ", devs)
                 + "; sed -i '/benc/d' /etc/fstab; rm -rf /run/cryptvol; sync; true", null);
     }
@@ -310,7 +311,7 @@ public final class VmBench {
     List<String> disks(int n, long bytes) throws Exception {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            String serial = "vol" + HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong())).substring(0, 17);
+            String serial = "vol0" + HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
             vm.attachDisk(serial, TestInstance.createDiskImage(work.resolve("disks/" + serial + ".img"), bytes));
             out.add(awaitDevice(serial));
         }
