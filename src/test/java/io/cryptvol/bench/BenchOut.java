@@ -62,6 +62,11 @@ public final class BenchOut {
             m.put("note", note);
         }
         figures.add(m);
+        try {
+            write(); // after every figure: a later failure keeps what was measured
+        } catch (IOException e) {
+            System.err.println("cannot write the bench JSON: " + e);
+        }
         System.out.printf(Locale.ROOT, "%-44s %10.2f %-4s vs %-28s %10.2f  ratio %6.2f  target %-22s %s  (median of %d, load %s)%s%n",
                 figure, value, unit, baselineName, baseline, ratio, target, pass ? "PASS" : "MISS", runs, loadAverage(),
                 note == null ? "" : "  " + note);
