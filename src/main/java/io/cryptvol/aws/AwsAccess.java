@@ -98,6 +98,24 @@ public final class AwsAccess implements AutoCloseable {
         return settings();
     }
 
+    /** The profile, region and endpoint as configured (null = default), to put back later with {@link #restore}. */
+    public record Configured(String profile, String region, String endpoint) {
+    }
+
+    public synchronized Configured configured() {
+        return new Configured(profile, region, endpoint);
+    }
+
+    /** Puts back settings taken with {@link #configured()} (e.g. after a rehearsal on the sandbox). */
+    public synchronized void restore(Configured c) {
+        AwsSettings.resolve(c.profile(), c.region(), c.endpoint(), env);
+        profile = c.profile();
+        region = c.region();
+        endpoint = c.endpoint();
+        closeClients();
+        identity = null;
+    }
+
     private static String merge(String old, String given) {
         if (given == null) {
             return old;

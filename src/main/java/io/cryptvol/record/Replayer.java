@@ -34,6 +34,28 @@ public class Replayer {
     public record Request(String file, Map<String, String> vars, boolean dryRun, int fromLine, boolean yes) {
     }
 
+    /**
+     * Where a rehearsal runs: a fresh sandbox the session is pointed at (target, instance, EC2 endpoint),
+     * and back again. The shell's sandbox implements it; tests give a fake.
+     */
+    public interface Stage {
+        /** True when the sandbox already runs (a rehearsal then resets it, deleting its volumes and snapshots). */
+        boolean running();
+
+        /** Starts (or resets) the sandbox and points the session at it; returns what to call it in messages. */
+        String enter(ContextState before);
+
+        /** Why the session no longer points only at the sandbox (the script changed target or endpoint), or null. */
+        String breach();
+
+        /** Leaves the sandbox and puts the session (target, instance, VG..., AWS settings) back as {@code before}. */
+        void leave(ContextState before);
+    }
+
+    /** How a rehearsal ended, for the command to render and for tests. */
+    public record Rehearsal(boolean ok, String where, int commands, java.time.Duration took, String failure) {
+    }
+
     public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompter prompter, Ui ui) {
         this.shell = shell;
         this.mode = mode;
@@ -65,18 +87,91 @@ public class Replayer {
     }
 
     public void replay(Request r) {
-        Script script = load(r);
-        List<Script.Line> todo = script.commands().stream().filter(l -> l.number() >= r.fromLine()).toList();
-        if (todo.isEmpty()) {
-            throw new CryptvolException(r.file() + " has no command at or after line " + r.fromLine(), 2, null);
-        }
+        List<Script.Line> todo = todo(r);
         int n = todo.size();
         if (!r.dryRun() && !r.yes() && !mode.assumeYes()
                 && !prompter.confirm("Run " + n + " command" + (n == 1 ? "" : "s") + " from " + r.file()
                 + " on " + context.target().display() + "?")) {
             throw new CryptvolException("replay cancelled; nothing was run", 1, null);
         }
-        Map<String, String> secrets = secrets(todo, r.dryRun());
+        run(r, todo, secrets(todo, r.dryRun()), null);
+    }
+
+    private List<Script.Line> todo(Request r) {
+        Script script = load(r);
+        List<Script.Line> todo = script.commands().stream().filter(l -> l.number() >= r.fromLine()).toList();
+        if (todo.isEmpty()) {
+            throw new CryptvolException(r.file() + " has no command at or after line " + r.fromLine(), 2, null);
+        }
+        return todo;
+    }
+
+    /**
+     * {@code replay FILE --rehearse}: runs the script with --yes on a fresh sandbox first and reports the
+     * result before anything touches the real target; then, if the user agrees (or {@code r.yes()}), runs
+     * it there. With {@code rehearseOnly} it stops after the rehearsal. The session context (target,
+     * instance, VG, LV, mapping, mountpoint, AWS settings) is put back after the rehearsal, pass or fail.
+     *
+     * @param interactive whether someone can answer a question (without it, the real run needs --yes)
+     */
+    public Rehearsal rehearse(Request r, Stage stage, boolean rehearseOnly, boolean interactive) {
+        if (r.dryRun()) {
+            throw new CryptvolException("--rehearse and --dry-run do not go together: a rehearsal really runs the script, on the sandbox", 2, null);
+        }
+        List<Script.Line> todo = todo(r); // syntax, variables and command names are checked before anything starts
+        int n = todo.size();
+        boolean yes = r.yes() || mode.assumeYes();
+        if (stage.running() && !yes
+                && !(interactive && prompter.confirm("The sandbox is running; reset it for the rehearsal (deletes its volumes and snapshots)?"))) {
+            throw new CryptvolException("rehearsal cancelled: the sandbox runs and resetting it needs a yes (or --yes); nothing was run", 1, null);
+        }
+        Map<String, String> secrets = secrets(todo, false); // asked once, for the rehearsal and the real run
+        ContextState before = context.state();
+        long t0 = System.nanoTime();
+        String where = "the sandbox";
+        Rehearsal result;
+        ui.println(ui.bold("Rehearsal of " + r.file() + " (" + plural(n) + ") on a fresh sandbox; nothing touches "
+                + before.target().display() + " yet."));
+        try {
+            where = stage.enter(before);
+            run(new Request(r.file(), r.vars(), false, r.fromLine(), true), todo, secrets, stage);
+            result = new Rehearsal(true, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), null);
+        } catch (RuntimeException e) {
+            result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorHandling.message(e));
+        } finally {
+            stage.leave(before);
+        }
+        String secs = String.format(java.util.Locale.ROOT, "%.1f s", result.took().toNanos() / 1e9);
+        if (!result.ok()) {
+            throw new CryptvolException("rehearsal on " + where + " failed after " + secs + "; nothing was run on "
+                    + before.target().display() + ": " + result.failure(), 1, null);
+        }
+        ui.ok("rehearsal passed: " + plural(n) + " from " + r.file() + " on " + where + " in " + secs
+                + "; context back on " + before.target().display());
+        if (rehearseOnly) {
+            return result;
+        }
+        String question = "Now run " + plural(n) + " from " + r.file() + " for real on " + before.target().display() + "?";
+        if (!yes) {
+            if (!interactive) {
+                throw new CryptvolException("rehearsal passed; not running " + r.file() + " on " + before.target().display()
+                        + " without a yes: add --yes (or --rehearse-only to stop after the rehearsal)", 2, null);
+            }
+            if (!prompter.confirm(question)) {
+                throw new CryptvolException("rehearsal passed; the real run was cancelled, nothing was run on "
+                        + before.target().display(), 1, null);
+            }
+        }
+        run(new Request(r.file(), r.vars(), false, r.fromLine(), true), todo, secrets, null);
+        return result;
+    }
+
+    private static String plural(int n) {
+        return n + " command" + (n == 1 ? "" : "s");
+    }
+
+    private void run(Request r, List<Script.Line> todo, Map<String, String> secrets, Stage rehearsal) {
+        int n = todo.size();
         ContextState before = context.state();
         List<SessionMode.Scope> scopes = new ArrayList<>();
         if (r.dryRun()) {
@@ -93,8 +188,13 @@ public class Replayer {
                     Exception failure = ev == null ? new CryptvolException("no result") : ev.failure();
                     throw new CryptvolException("replay stopped at " + r.file() + ":" + line.number()
                             + " (command " + (i + 1) + " of " + n + ") '" + line.display() + "': "
-                            + ErrorHandling.message(failure) + " — fix it, then resume with: " + resume(r, line.number()),
+                            + ErrorHandling.message(failure) + " — fix it, then resume with: " + resume(r, line.number()) + (rehearsal != null ? " --rehearse" : ""),
                             Math.max(1, ErrorHandling.exitCode(failure)), null);
+                }
+                String breach = rehearsal == null ? null : rehearsal.breach();
+                if (breach != null) {
+                    throw new CryptvolException("rehearsal stopped after " + r.file() + ":" + line.number() + " '"
+                            + line.display() + "': " + breach + "; a rehearsal stays on the sandbox", 2, null);
                 }
             }
         } finally {
@@ -117,7 +217,7 @@ public class Replayer {
                     ui.println(String.format("%3d. %s%n     %s", k + 1, plan.get(k).description(), plan.get(k).commandLine()));
                 }
             }
-        } else {
+        } else if (rehearsal == null) {
             ui.ok("replayed " + n + " command" + (n == 1 ? "" : "s") + " from " + r.file());
         }
     }

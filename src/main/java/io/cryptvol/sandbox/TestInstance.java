@@ -473,6 +473,9 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         try {
             Files.deleteIfExists(qmpSocket);
             Files.deleteIfExists(knownHostsFile);
+            // a new TestInstance on a reused work dir (sandbox stop, then start) counts boots from 1 again:
+            // without this, the host keys would be read from the previous boot's console log
+            Files.deleteIfExists(consoleLog);
         } catch (IOException e) {
             throw new CryptvolException("cannot clean " + workDir + ": " + e.getMessage(), e);
         }

@@ -6,9 +6,12 @@ import io.cryptvol.record.Recorder;
 import io.cryptvol.record.Replayer;
 import io.cryptvol.record.ScriptFormat;
 import io.cryptvol.session.SessionContext;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.command.CommandContext;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
+import org.springframework.shell.context.InteractionMode;
+import org.springframework.shell.context.ShellContext;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,12 +25,17 @@ public class RecordCommands {
     private final Replayer replayer;
     private final SessionContext ctx;
     private final Ui ui;
+    private final ObjectProvider<Replayer.Stage> rehearsalStage;
+    private final ObjectProvider<ShellContext> shellContext;
 
-    public RecordCommands(Recorder recorder, Replayer replayer, SessionContext ctx, Ui ui) {
+    public RecordCommands(Recorder recorder, Replayer replayer, SessionContext ctx, Ui ui,
+                          ObjectProvider<Replayer.Stage> rehearsalStage, ObjectProvider<ShellContext> shellContext) {
         this.recorder = recorder;
         this.replayer = replayer;
         this.ctx = ctx;
         this.ui = ui;
+        this.rehearsalStage = rehearsalStage;
+        this.shellContext = shellContext;
     }
 
     @Command(command = "record start", description = "Write every command that succeeds from now on to FILE, as a script for replay.")
@@ -65,9 +73,20 @@ public class RecordCommands {
             @Option(longNames = "from-line", description = "start at the command on this line (after a fix)", defaultValue = "1")
             int fromLine,
             @Option(longNames = "yes", shortNames = 'y', description = "answer yes to every confirmation") boolean yes,
+            @Option(longNames = "rehearse", description = "run it on a fresh sandbox first and report, before it touches the real target")
+            boolean rehearse,
+            @Option(longNames = "rehearse-only", description = "rehearse on the sandbox and stop there")
+            boolean rehearseOnly,
             CommandContext command) {
         List<String> vars = varValues(command.getRawArgs());
-        replayer.replay(new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, Math.max(1, fromLine), yes));
+        Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, Math.max(1, fromLine), yes);
+        if (rehearse || rehearseOnly) {
+            ShellContext sc = shellContext.getIfAvailable();
+            boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || System.console() != null;
+            replayer.rehearse(request, rehearsalStage.getObject(), rehearseOnly, interactive);
+            return;
+        }
+        replayer.replay(request);
     }
 
     /**

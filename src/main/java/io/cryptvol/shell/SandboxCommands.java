@@ -107,9 +107,13 @@ public class SandboxCommands {
         ui.ok("sandbox reset; instance " + s.instanceId() + " booted in " + PlanPresenter.seconds(s.bootTime()));
     }
 
-    private void attach(Sandbox.Status s) {
-        Target t = Target.ssh("root@" + s.sshHost() + ":" + s.sshPort(), s.identityFile().toString(),
+    static Target target(Sandbox.Status s) {
+        return Target.ssh("root@" + s.sshHost() + ":" + s.sshPort(), s.identityFile().toString(),
                 s.knownHostsFile().toString());
+    }
+
+    private void attach(Sandbox.Status s) {
+        Target t = target(s);
         hosts.connect(t, false);
         ctx.set(SessionContext.Part.INSTANCE, s.instanceId());
         events.publishEvent(new SandboxChanged(s));

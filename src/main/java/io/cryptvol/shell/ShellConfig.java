@@ -92,6 +92,14 @@ public class ShellConfig {
         return args -> commands.start();
     }
 
+    /** Where {@code replay --rehearse} runs a script first: a fresh sandbox. */
+    @Bean
+    public io.cryptvol.record.Replayer.Stage rehearsalStage(io.cryptvol.sandbox.Sandbox sandbox,
+            io.cryptvol.session.HostAccess hosts, SessionContext ctx, io.cryptvol.aws.AwsAccess aws,
+            org.springframework.context.ApplicationEventPublisher events, Ui ui) {
+        return new SandboxRehearsal(sandbox, hosts, ctx, aws, events, ui);
+    }
+
     @Bean
     public SandboxAws sandboxAws(io.cryptvol.aws.AwsAccess aws) {
         return new SandboxAws(aws);
