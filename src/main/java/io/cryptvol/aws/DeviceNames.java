@@ -7,15 +7,16 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The device names EBS volumes are attached under. Linux instances should use /dev/sdf to /dev/sdp;
- * /dev/sdf and /dev/xvdf name the same attachment point, so both count as taken.
+ * The device names EBS volumes are attached under: EC2 recommends /dev/sdf to /dev/sdp for Linux and
+ * accepts up to /dev/sdz, so the recommended names come first and sdq..sdz follow (a set of 16
+ * volumes needs them). /dev/sdf and /dev/xvdf name the same attachment point, so both count as taken.
  */
 public final class DeviceNames {
     public static final List<String> CANDIDATES;
 
     static {
         List<String> c = new ArrayList<>();
-        for (char x = 'f'; x <= 'p'; x++) {
+        for (char x = 'f'; x <= 'z'; x++) {
             c.add("/dev/sd" + x);
         }
         CANDIDATES = List.copyOf(c);

@@ -114,10 +114,20 @@ public class AwsConfig {
             this.aws = aws;
         }
 
+        private AwsAccess.Configured before;
+
+        /** While the sandbox runs, EBS commands go to its endpoint and region; afterwards, back to the settings of before. */
         @EventListener
-        public void on(SandboxCommands.SandboxChanged e) {
+        public synchronized void on(SandboxCommands.SandboxChanged e) {
             if (e.status().running() && e.status().ec2Endpoint() != null) {
-                aws.configure(null, null, e.status().ec2Endpoint().toString());
+                if (before == null) {
+                    before = aws.configured();
+                }
+                aws.configure(null, io.cryptvol.sandbox.ec2.SandboxEc2Server.DEFAULT_REGION,
+                        e.status().ec2Endpoint().toString());
+            } else if (before != null) {
+                aws.restore(before);
+                before = null;
             } else {
                 aws.resetEndpoint();
             }

@@ -101,36 +101,6 @@ public class ShellConfig {
     }
 
     @Bean
-    public SandboxAws sandboxAws(io.cryptvol.aws.AwsAccess aws) {
-        return new SandboxAws(aws);
-    }
-
-    /** While the sandbox runs, EBS commands talk to its EC2 endpoint; when it stops, to the settings of before. */
-    public static final class SandboxAws {
-        private final io.cryptvol.aws.AwsAccess aws;
-        private String before;
-
-        SandboxAws(io.cryptvol.aws.AwsAccess aws) {
-            this.aws = aws;
-        }
-
-        @org.springframework.context.event.EventListener
-        public synchronized void on(SandboxCommands.SandboxChanged e) {
-            if (e.status().running()) {
-                if (before == null) {
-                    java.net.URI old = aws.settings().endpoint();
-                    before = old == null ? "" : old.toString();
-                }
-                aws.configure(null, io.cryptvol.sandbox.ec2.SandboxEc2Server.DEFAULT_REGION,
-                        e.status().ec2Endpoint().toString());
-            } else if (before != null) {
-                aws.configure(null, null, before);
-                before = null;
-            }
-        }
-    }
-
-    @Bean
     public ErrorHandling errorHandling() {
         return new ErrorHandling();
     }

@@ -51,6 +51,11 @@ public final class ModulesPlanner {
             steps.add(PlanStep.of(StepKind.LOAD_MODULES, Modprobe.load(toLoad)));
         }
         Set<String> confLines = new LinkedHashSet<>(conf.lines().map(String::strip).toList());
+        if (toPersist.stream().anyMatch(m -> !confLines.contains(m))) {
+            // minimal systems (and the test instance) may not have the directory yet
+            steps.add(PlanStep.of(StepKind.LOAD_MODULES, io.cryptvol.exec.HostCommand.of(
+                    "Create /etc/modules-load.d", "mkdir", "-p", "/etc/modules-load.d")));
+        }
         for (String m : toPersist) {
             if (!confLines.contains(m)) {
                 steps.add(PlanStep.of(StepKind.LOAD_MODULES, EtcFiles.appendLine(CONF, m)));

@@ -37,6 +37,12 @@ class ModulesPlannerTest {
         List<String> lines = argvs.stream().filter(a -> a.get(0).equals("sh")).map(a -> a.get(4)).toList();
         assertThat(lines).isEqualTo(persisted == null ? List.of() : List.of(persisted.split(" ")));
         argvs.stream().filter(a -> a.get(0).equals("sh")).forEach(a -> assertThat(a.get(5)).isEqualTo(ModulesPlanner.CONF));
+        // the directory is created before anything is written to it, and only then
+        int mkdir = argvs.indexOf(List.of("mkdir", "-p", "/etc/modules-load.d"));
+        assertThat(mkdir >= 0).isEqualTo(!lines.isEmpty());
+        if (!lines.isEmpty()) {
+            assertThat(mkdir).isLessThan(argvs.indexOf(argvs.stream().filter(a -> a.get(0).equals("sh")).findFirst().orElseThrow()));
+        }
     }
 
     @ParameterizedTest
