@@ -629,7 +629,7 @@ public final class EbsGateway {
         synchronized void require(int count) {
             int free = DeviceNames.free(taken, count).size();
             if (free < count) {
-                throw new CryptvolException(instanceId + " has " + free + " free device names between /dev/sdf and /dev/sdp; "
+                throw new CryptvolException(instanceId + " has " + free + " free device names between /dev/sdf and /dev/sdz; "
                         + count + " volumes need one each");
             }
         }
@@ -637,7 +637,7 @@ public final class EbsGateway {
         synchronized String next() {
             List<String> free = DeviceNames.free(taken, 1);
             if (free.isEmpty()) {
-                throw new CryptvolException("no free device name between /dev/sdf and /dev/sdp on " + instanceId);
+                throw new CryptvolException("no free device name between /dev/sdf and /dev/sdz on " + instanceId);
             }
             taken.add(DeviceNames.attachmentPoint(free.get(0)));
             return free.get(0);

@@ -156,7 +156,7 @@ public class VolumeService {
         }
         List<String> free = io.cryptvol.aws.DeviceNames.free(inUse, io.cryptvol.aws.DeviceNames.CANDIDATES.size());
         if (free.size() < count) {
-            throw new CryptvolException(info.id() + " has " + free.size() + " free device names between /dev/sdf and /dev/sdp; "
+            throw new CryptvolException(info.id() + " has " + free.size() + " free device names between /dev/sdf and /dev/sdz; "
                     + count + " volumes need one each", 1, null);
         }
         String setId = UUID.randomUUID().toString();

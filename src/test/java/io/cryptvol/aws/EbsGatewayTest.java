@@ -272,8 +272,8 @@ class EbsGatewayTest {
         assertThatThrownBy(() -> ebs.createAndAttach(instance, 1, VolumeSpec.of(1, "gp3").inZone("us-east-1b"), EbsProgress.NONE))
                 .hasMessageContaining("us-east-1b").hasMessageContaining("us-east-1a");
         int before = server.faults().calls("CreateVolume");
-        assertThatThrownBy(() -> ebs.createAndAttach(instance, 12, VolumeSpec.of(1, "gp3"), EbsProgress.NONE))
-                .hasMessage(instance + " has 11 free device names between /dev/sdf and /dev/sdp; 12 volumes need one each");
+        assertThatThrownBy(() -> ebs.createAndAttach(instance, 22, VolumeSpec.of(1, "gp3"), EbsProgress.NONE))
+                .hasMessage(instance + " has 21 free device names between /dev/sdf and /dev/sdz; 22 volumes need one each");
         assertThat(server.faults().calls("CreateVolume")).isEqualTo(before); // refused before any creation
     }
 
