@@ -4,7 +4,6 @@ import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.Cryptsetup;
 import io.cryptvol.domain.cmd.EtcFiles;
 import io.cryptvol.domain.cmd.KeyFiles;
-import io.cryptvol.domain.cmd.Lvm;
 import io.cryptvol.domain.cmd.Probe;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.CrypttabFile;
@@ -75,25 +74,11 @@ public final class HostObserver {
         return LsblkParser.parse(require(r, "lsblk"));
     }
 
-    /** Devices plus LVM (pvs, vgs, lvs). LVM absent on the target counts as "no LVM objects". */
-    public HostState devicesAndLvm() {
-        HostState s = HostState.empty().withDevices(devices());
-        ExecResult pvs = executor.run(Lvm.pvsReport().asQuery());
-        if (pvs.exitCode() == 127) {
-            return s;
-        }
-        ExecResult vgs = executor.run(Lvm.vgsReport().asQuery());
-        ExecResult lvs = executor.run(Lvm.lvsReport().asQuery());
-        return s.withLvm(LvmReportParser.pvs(require(pvs, "pvs")), LvmReportParser.vgs(require(vgs, "vgs")),
-                LvmReportParser.lvs(require(lvs, "lvs")));
-    }
-
     /**
-     * Everything the planners read; see the class comment. Batched: one command for devices, LVM, mounts
-     * and the two files, one for every blkid (and luksDump of what is LUKS), one per key test (each key
-     * alone on stdin). Over SSH each command costs a round trip and a process start; this keeps it to a few.
+     * Devices plus LVM (pvs, vgs, lvs), and mounts, fstab and crypttab with them: one command, the first
+     * part of {@link #observe}. LVM absent on the target counts as "no LVM objects".
      */
-    public HostState observe(Scope scope, PlanRunner.KeySource keys) {
+    public HostState devicesAndLvm() {
         Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab",
                 "sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
                 String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
@@ -104,9 +89,18 @@ public final class HostObserver {
             s = s.withLvm(LvmReportParser.pvs(base.require("pvs")), LvmReportParser.vgs(base.require("vgs")),
                     LvmReportParser.lvs(base.require("lvs")));
         }
-        s = s.withMounts(MountsParser.findmnt(base.require("findmnt")));
-        s = s.withFstab(FstabFile.parse(base.require("fstab")));
-        s = s.withCrypttab(CrypttabFile.parse(base.require("crypttab")));
+        return s.withMounts(MountsParser.findmnt(base.require("findmnt")))
+                .withFstab(FstabFile.parse(base.require("fstab")))
+                .withCrypttab(CrypttabFile.parse(base.require("crypttab")));
+    }
+
+    /**
+     * Everything the planners read; see the class comment. Batched: one command for devices, LVM, mounts
+     * and the two files, one for every blkid (and luksDump of what is LUKS), one per key test (each key
+     * alone on stdin). Over SSH each command costs a round trip and a process start; this keeps it to a few.
+     */
+    public HostState observe(Scope scope, PlanRunner.KeySource keys) {
+        HostState s = devicesAndLvm();
         Set<String> probe = new LinkedHashSet<>();
         for (String d : scope.devices()) {
             if (s.deviceByPath(d).isPresent()) {

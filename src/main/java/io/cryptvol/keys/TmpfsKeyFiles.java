@@ -169,23 +169,6 @@ public final class TmpfsKeyFiles implements AutoCloseable {
         }
     }
 
-    // ---- for a plan runner that runs KeyFiles commands itself --------------------------------------------
-
-    /** The path a {@link KeyFiles#write} command writes to, when {@code c} is one. Record it before running. */
-    public static Optional<String> writtenPath(HostCommand c) {
-        List<String> a = c.argv();
-        boolean is = a.size() == 5 && a.get(0).equals("sh") && a.get(1).equals("-c")
-                && a.get(2).equals(KeyFiles.write("/x").argv().get(2)) && a.get(3).equals("sh");
-        return is ? Optional.of(a.get(4)) : Optional.empty();
-    }
-
-    /** The path a {@link KeyFiles#shred} command removes, when {@code c} is one. Mark it after it succeeded. */
-    public static Optional<String> shreddedPath(HostCommand c) {
-        List<String> a = c.argv();
-        boolean is = a.size() == 3 && a.get(0).equals("shred") && a.get(1).equals("-u");
-        return is ? Optional.of(a.get(2)) : Optional.empty();
-    }
-
     // ---- internals --------------------------------------------------------------------------------------
 
     private HostCommand makeDir() {

@@ -69,9 +69,7 @@ class Day2VmTest {
     }
 
     static void connect(TestVm vm) throws Exception {
-        var i = vm.instance();
-        assertThat(shell.type("connect " + i.user() + "@" + i.sshHost() + ":" + i.sshPort() + " --identity "
-                + i.identityFile() + " --known-hosts " + i.knownHostsFile())).contains("connected");
+        assertThat(shell.type(vm.connectLine())).contains("connected");
     }
 
     static List<String> disks(TestVm vm, int n, long bytes) {

@@ -193,10 +193,10 @@ class TmpfsKeyFilesTest {
     @Test
     void recognisesThePlannersKeyFileCommands() {
         String p = KeyFiles.path("abcd1234");
-        assertThat(TmpfsKeyFiles.writtenPath(KeyFiles.write(p))).contains(p);
-        assertThat(TmpfsKeyFiles.shreddedPath(KeyFiles.shred(p))).contains(p);
-        assertThat(TmpfsKeyFiles.writtenPath(KeyFiles.shred(p))).isEmpty();
-        assertThat(TmpfsKeyFiles.shreddedPath(KeyFiles.makeDir())).isEmpty();
+        assertThat(KeyFiles.writtenPath(KeyFiles.write(p))).contains(p);
+        assertThat(KeyFiles.shreddedPath(KeyFiles.shred(p))).contains(p);
+        assertThat(KeyFiles.writtenPath(KeyFiles.shred(p))).isEmpty();
+        assertThat(KeyFiles.shreddedPath(KeyFiles.makeDir())).isEmpty();
     }
 
     @Test

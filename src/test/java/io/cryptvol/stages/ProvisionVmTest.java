@@ -45,9 +45,7 @@ class ProvisionVmTest {
     void start(TestVm vm) throws Exception {
         TestKeys.generate(keyDir, "k1", "k2");
         shell = new ShellHarness(home, Map.of(), TestKeys.class);
-        var i = vm.instance();
-        String out = shell.type("connect " + i.user() + "@" + i.sshHost() + ":" + i.sshPort() + " --identity "
-                + i.identityFile() + " --known-hosts " + i.knownHostsFile());
+        String out = shell.type(vm.connectLine());
         assertThat(out).contains("connected");
     }
 

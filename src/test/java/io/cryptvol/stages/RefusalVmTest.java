@@ -55,9 +55,7 @@ class RefusalVmTest {
                 new Case("missing device", p + "/dev/nvme99n1," + a, "/dev/nvme99n1: no such block device", 1),
                 new Case("pv create on a filesystem", "pv create " + fs + " --yes", "has a ext4 signature", 1));
         try (ShellHarness shell = new ShellHarness(home, Map.of(), TestKeys.class)) {
-            var i = vm.instance();
-            assertThat(shell.type("connect " + i.user() + "@" + i.sshHost() + ":" + i.sshPort() + " --identity "
-                    + i.identityFile() + " --known-hosts " + i.knownHostsFile())).contains("connected");
+            assertThat(shell.type(vm.connectLine())).contains("connected");
             long t0 = System.nanoTime();
             for (Case c : cases) {
                 String before = ProvisionVmTest.snapshot(vm, all);

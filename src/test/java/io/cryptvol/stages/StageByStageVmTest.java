@@ -34,9 +34,7 @@ class StageByStageVmTest {
     void start(TestVm vm) throws Exception {
         TestKeys.generate(keyDir, "k1", "k2");
         shell = new ShellHarness(home, Map.of(), TestKeys.class);
-        var i = vm.instance();
-        assertThat(shell.type("connect " + i.user() + "@" + i.sshHost() + ":" + i.sshPort() + " --identity "
-                + i.identityFile() + " --known-hosts " + i.knownHostsFile())).contains("connected");
+        assertThat(shell.type(vm.connectLine())).contains("connected");
     }
 
     @AfterEach

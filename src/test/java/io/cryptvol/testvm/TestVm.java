@@ -31,6 +31,12 @@ public final class TestVm {
         this.instance = instance;
     }
 
+    /** The shell's {@code connect} line for this instance (host key pinned by its known_hosts file). */
+    public String connectLine() {
+        return "connect " + instance.user() + "@" + instance.sshHost() + ":" + instance.sshPort() + " --identity "
+                + instance.identityFile() + " --known-hosts " + instance.knownHostsFile();
+    }
+
     public TestInstance instance() {
         return instance;
     }
