@@ -79,6 +79,10 @@ public final class HostObserver {
      * part of {@link #observe}. LVM absent on the target counts as "no LVM objects".
      */
     public HostState devicesAndLvm() {
+        return planned(observedDevicesAndLvm());
+    }
+
+    private HostState observedDevicesAndLvm() {
         Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab",
                 "sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
                 String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
@@ -100,7 +104,23 @@ public final class HostObserver {
      * alone on stdin). Over SSH each command costs a round trip and a process start; this keeps it to a few.
      */
     public HostState observe(Scope scope, PlanRunner.KeySource keys) {
-        HostState s = devicesAndLvm();
+        return planned(observeHost(scope, keys));
+    }
+
+    /**
+     * In a session-wide dry run (replay --dry-run), the host as the lines before would have left it: the
+     * planned-but-skipped steps laid over what was observed. Otherwise what was observed.
+     */
+    private HostState planned(HostState observed) {
+        if (executor instanceof io.cryptvol.session.SessionMode.Guarded g && g.mode().dryRun()) {
+            List<io.cryptvol.domain.plan.PlanStep> steps = g.mode().plannedSteps();
+            return steps.isEmpty() ? observed : PlannedEffects.apply(observed, steps);
+        }
+        return observed;
+    }
+
+    private HostState observeHost(Scope scope, PlanRunner.KeySource keys) {
+        HostState s = observedDevicesAndLvm();
         Set<String> probe = new LinkedHashSet<>();
         for (String d : scope.devices()) {
             if (s.deviceByPath(d).isPresent()) {

@@ -122,11 +122,7 @@ public final class KeyStore {
      * invalid, repeated or already a key, nothing is written.
      */
     public synchronized List<KeyInfo> generate(List<String> names, int size) {
-        if (names == null || names.isEmpty()) {
-            throw new CryptvolException("name the keys to generate, e.g. 'keys generate data-key-1 data-key-2'", 2, null);
-        }
-        checkSize(size);
-        checkNewNames(names);
+        checkGenerate(names, size);
         List<KeyInfo> made = new ArrayList<>();
         for (String name : names) {
             byte[] key = new byte[size];
@@ -138,6 +134,15 @@ public final class KeyStore {
             }
         }
         return made;
+    }
+
+    /** The checks of {@link #generate} without generating anything (for a dry run). */
+    public synchronized void checkGenerate(List<String> names, int size) {
+        if (names == null || names.isEmpty()) {
+            throw new CryptvolException("name the keys to generate, e.g. 'keys generate data-key-1 data-key-2'", 2, null);
+        }
+        checkSize(size);
+        checkNewNames(names);
     }
 
     /** Copies an existing key file (say from the seed procedure) into the store under {@code name}. */

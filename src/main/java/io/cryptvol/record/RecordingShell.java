@@ -111,6 +111,12 @@ public class RecordingShell extends Shell {
         return last[0];
     }
 
+    /** Whether the command takes the long option {@code --name}. */
+    public boolean hasOption(String command, String name) {
+        CommandRegistration r = catalog.getRegistrations().get(command);
+        return r != null && r.getOptions().stream().anyMatch(o -> java.util.Arrays.asList(o.getLongNames()).contains(name));
+    }
+
     /** The longest registered command the words start with, or null (the same rule as the shell's). */
     public String command(List<String> words) {
         String line = words.stream().collect(Collectors.joining(" ")).trim();

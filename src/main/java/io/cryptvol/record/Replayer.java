@@ -82,8 +82,25 @@ public class Replayer {
             if (command.equals("replay") || command.startsWith("record ")) {
                 throw new ScriptException(r.file(), line.number(), "'" + command + "' cannot run inside a replay");
             }
+            if (r.dryRun() && !shell.hasOption(command, "dry-run") && !RecordRules.DRY_RUN_SAFE.contains(command)) {
+                throw new ScriptException(r.file(), line.number(), "'" + command + "' has no dry run (it would change "
+                        + "something and cannot show a plan); nothing was run");
+            }
         }
         return script;
+    }
+
+    /** The words a line runs with: secrets filled in, and {@code --dry-run} added in a dry run where the command takes it. */
+    private List<String> words(Request r, Script.Line line, Map<String, String> secrets) {
+        List<String> words = new ArrayList<>(line.words().stream()
+                .map(w -> w.isPrompt() ? secrets.get(w.prompt()) : w.text()).toList());
+        if (r.dryRun() && !words.contains("--dry-run")) {
+            String command = shell.command(words);
+            if (command != null && shell.hasOption(command, "dry-run")) {
+                words.add("--dry-run");
+            }
+        }
+        return words;
     }
 
     public void replay(Request r) {
@@ -182,8 +199,7 @@ public class Replayer {
             for (int i = 0; i < n; i++) {
                 Script.Line line = todo.get(i);
                 ui.println(ui.dim("[" + (i + 1) + "/" + n + "] " + r.file() + ":" + line.number()) + "  " + ui.bold(line.display()));
-                List<String> words = line.words().stream().map(w -> w.isPrompt() ? secrets.get(w.prompt()) : w.text()).toList();
-                RecordingShell.Evaluation ev = shell.execute(words);
+                RecordingShell.Evaluation ev = shell.execute(words(r, line, secrets));
                 if (ev == null || !ev.ok()) {
                     Exception failure = ev == null ? new CryptvolException("no result") : ev.failure();
                     throw new CryptvolException("replay stopped at " + r.file() + ":" + line.number()

@@ -3,6 +3,7 @@ package io.cryptvol.session;
 import io.cryptvol.exec.ExecResult;
 import io.cryptvol.exec.HostCommand;
 import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.domain.plan.PlanStep;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +26,8 @@ public final class SessionMode {
     private boolean dryRun;
     private boolean assumeYes;
     private final List<HostCommand> planned = new ArrayList<>();
+    private final List<PlanStep> plannedSteps = new ArrayList<>();
+    private final java.util.Set<String> plannedKeys = new java.util.LinkedHashSet<>();
 
     /** A scope that puts the previous value back when closed; never throws. */
     public interface Scope extends AutoCloseable {
@@ -47,6 +50,8 @@ public final class SessionMode {
             was = dryRun;
             if (!was) {
                 planned.clear();
+                plannedSteps.clear();
+                plannedKeys.clear();
             }
             dryRun = true;
         }
@@ -81,35 +86,73 @@ public final class SessionMode {
     }
 
     /**
+     * A plan a command would have run, step by step: its commands join {@link #planned()}, and its steps
+     * {@link #plannedSteps()}, so that later lines of a dry run are planned as if these had run.
+     */
+    public synchronized void plan(List<PlanStep> steps) {
+        plannedSteps.addAll(steps);
+        steps.forEach(st -> java.util.stream.Stream.concat(st.commands().stream(), st.cleanup().stream())
+                .forEach(c -> planned.add(c.command())));
+    }
+
+    /** A key a dry-run line would have generated: later lines of the same dry run may name it. */
+    public synchronized void planKey(String name) {
+        plannedKeys.add(name);
+    }
+
+    /** True in a dry run after a line that would have generated this key. */
+    public synchronized boolean keyPlanned(String name) {
+        return dryRun && plannedKeys.contains(name);
+    }
+
+    /** The steps planned (and skipped) since the outermost dry-run scope began, in order. */
+    public synchronized List<PlanStep> plannedSteps() {
+        return List.copyOf(plannedSteps);
+    }
+
+    /**
      * The executor as the session should use it: while {@link #dryRun()} is on, host-changing commands
      * are added to {@link #planned()} and skipped (exit 0, no output); read-only queries still run, so a
      * dry run plans from the real host. When dry-run is off it is the real executor, unchanged.
      */
     public HostExecutor guard(HostExecutor real) {
-        return new HostExecutor() {
-            @Override
-            public ExecResult run(HostCommand command) {
-                if (dryRun() && !command.readOnly()) {
-                    plan(command);
-                    return new ExecResult(0, new byte[0], new byte[0], Duration.ZERO);
-                }
-                return real.run(command);
-            }
+        return new Guarded(real);
+    }
 
-            @Override
-            public String target() {
-                return dryRun() ? "dry-run of " + real.target() : real.target();
-            }
+    /** The executor {@link #guard} returns; observers ask it for the session's mode (dry-run overlay). */
+    public final class Guarded implements HostExecutor {
+        private final HostExecutor real;
 
-            @Override
-            public boolean changesHost() {
-                return !dryRun() && real.changesHost();
-            }
+        Guarded(HostExecutor real) {
+            this.real = real;
+        }
 
-            @Override
-            public void close() {
-                real.close();
+        public SessionMode mode() {
+            return SessionMode.this;
+        }
+
+        @Override
+        public ExecResult run(HostCommand command) {
+            if (dryRun() && !command.readOnly()) {
+                plan(command);
+                return new ExecResult(0, new byte[0], new byte[0], Duration.ZERO);
             }
-        };
+            return real.run(command);
+        }
+
+        @Override
+        public String target() {
+            return dryRun() ? "dry-run of " + real.target() : real.target();
+        }
+
+        @Override
+        public boolean changesHost() {
+            return !dryRun() && real.changesHost();
+        }
+
+        @Override
+        public void close() {
+            real.close();
+        }
     }
 }

@@ -135,11 +135,12 @@ public class Day2Commands {
             @Option(longNames = "passphrase", description = "type a passphrase (asked without echo, never recorded)") boolean passphrase,
             @Option(longNames = "mountpoint", description = "mountpoint (default: the selected one, or the only encrypted fstab line)")
             @OptionValues(provider = "stageMountpointCompletion") String mountpoint,
-            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
+            @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
+            @Option(longNames = "dry-run", description = "only show the plan (the key is still checked against the header)") boolean dryRun) {
         KeyChoice choice = choose(key, keyFile, fromBackup, passphrase);
         while (true) {
             try {
-                unlockWith(choice, mountpoint, yes);
+                unlockWith(choice, mountpoint, yes, dryRun);
                 choice.close();
                 return;
             } catch (WrongKey e) {
@@ -166,7 +167,7 @@ public class Day2Commands {
         }
     }
 
-    private void unlockWith(KeyChoice choice, String mountpoint, boolean yes) {
+    private void unlockWith(KeyChoice choice, String mountpoint, boolean yes, boolean dryRun) {
         long t0 = System.nanoTime();
         PlanPresenter p = plans.withKeys(choice.source());
         VolumeLocator.Located[] at = {null};
@@ -183,7 +184,7 @@ public class Day2Commands {
                 activatedHere[0] |= inactive;
                 importedHere[0] |= exported;
                 return planner.plan(v, choice.ref(), exported, h);
-            }, PlanPresenter.Options.of(yes, false));
+            }, PlanPresenter.Options.of(yes, dryRun));
         } catch (PlanRunner.StepFailedException e) {
             if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
                 VolumeLocator.Located v = at[0];
@@ -198,7 +199,7 @@ public class Day2Commands {
             }
             throw e;
         }
-        if (!done) {
+        if (!done || plans.dryRun(dryRun)) {
             return;
         }
         VolumeLocator.Located v = at[0];
@@ -364,7 +365,7 @@ public class Day2Commands {
                 throw new CryptvolException("refused: " + at[0].lvPath() + " has " + stripes + " stripes; add a multiple of "
                         + stripes + " volumes (got " + add + ") or grow it linearly (--linear); nothing was changed", 1, null);
             }
-            if (dryRun) {
+            if (plans.dryRun(dryRun)) {
                 ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
                         + stages.context().target().display() + ", then pvcreate, vgextend " + at[0].vg() + ", lvextend "
                         + (linear || stripes < 2 ? "linearly" : "with " + stripes + " stripes") + ", cryptsetup resize, "

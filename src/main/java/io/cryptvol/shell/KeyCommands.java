@@ -11,6 +11,7 @@ import io.cryptvol.keys.LedgerShredder;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.SessionMode;
 import org.springframework.shell.command.CommandRegistration.OptionArity;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
@@ -32,8 +33,11 @@ public class KeyCommands {
     private final SessionContext ctx;
     private final Inventory inventory;
     private final Ui ui;
+    private final SessionMode mode;
 
-    public KeyCommands(KeyStore store, KeyLedger ledger, HostAccess hosts, SessionContext ctx, Inventory inventory, Ui ui) {
+    public KeyCommands(KeyStore store, KeyLedger ledger, HostAccess hosts, SessionContext ctx, Inventory inventory, Ui ui,
+                       SessionMode mode) {
+        this.mode = mode;
         this.store = store;
         this.ledger = ledger;
         this.hosts = hosts;
@@ -48,8 +52,19 @@ public class KeyCommands {
             @Option(description = "names of the keys to generate, e.g. data-key-1 data-key-2", label = "NAME...",
                     arity = OptionArity.ZERO_OR_MORE)
             String[] names,
-            @Option(longNames = "size", description = "key length in bytes", defaultValue = "4096") int size) {
-        List<KeyInfo> made = store.generate(names == null ? List.of() : List.of(names), size);
+            @Option(longNames = "size", description = "key length in bytes", defaultValue = "4096") int size,
+            @Option(longNames = "dry-run", description = "only check the names and say what would be generated") boolean dryRun) {
+        List<String> wanted = names == null ? List.of() : List.of(names);
+        if (dryRun || mode.dryRun()) {
+            store.checkGenerate(wanted, size);
+            for (String n : wanted) {
+                mode.planKey(n); // later lines of a replay --dry-run may name it
+                ui.println("would generate key '" + n + "' (" + size + " bytes) in " + store.dir());
+            }
+            ui.println(ui.dim("dry run: no key was generated"));
+            return;
+        }
+        List<KeyInfo> made = store.generate(wanted, size);
         refreshInventory();
         for (KeyInfo k : made) {
             ui.ok("generated key '" + k.name() + "' (" + k.size() + " bytes, fingerprint " + k.fingerprint() + ") in "
@@ -94,7 +109,20 @@ public class KeyCommands {
     public void backup(
             @Option(description = "the key", required = true) @OptionValues(provider = "keyNameCompletion") String name,
             @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive)",
-                    required = true) String to) {
+                    required = true) String to,
+            @Option(longNames = "dry-run", description = "only check the key and the directory") boolean dryRun) {
+        if (dryRun || mode.dryRun()) {
+            Path dir = Path.of(to).toAbsolutePath().normalize();
+            if (!mode.keyPlanned(name)) {
+                store.require(name);
+            }
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                throw new CryptvolException("backup directory " + dir + " does not exist (is the drive mounted?)", 2, null);
+            }
+            ui.println("would copy key '" + name + "' to " + dir.resolve(name + KeyStore.SUFFIX) + " (0600) and read it back");
+            ui.println(ui.dim("dry run: nothing was copied"));
+            return;
+        }
         KeyInfo k = store.backup(name, Path.of(to));
         Backup b = k.backups().stream().filter(x -> x.location().equals(Path.of(to).toAbsolutePath().normalize()
                 .resolve(name + KeyStore.SUFFIX).toString())).findFirst().orElseThrow();

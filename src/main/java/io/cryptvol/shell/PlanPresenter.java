@@ -67,6 +67,18 @@ public class PlanPresenter {
         }, trail, mode);
     }
 
+    /**
+     * Ends a dry run after {@code plan} was shown. In a session-wide dry run (replay --dry-run) the plan joins
+     * the combined plan, and later lines are planned as if its steps had run (HostObserver lays their
+     * effects over what it observes).
+     */
+    public void dryRunDone(Plan plan) {
+        if (mode.dryRun()) {
+            mode.plan(plan.steps());
+        }
+        ui.println(ui.dim("dry run: nothing was changed"));
+    }
+
     /** Plans once and runs it. */
     public boolean execute(PlanResult result, Options opts) {
         return execute(ex -> result, opts);
@@ -91,13 +103,7 @@ public class PlanPresenter {
             return true;
         }
         if (opts.dryRun() || mode.dryRun()) {
-            if (mode.dryRun()) {
-                // a session-wide dry run (replay --dry-run) collects every plan: hand the commands to the
-                // guarded executor, which records and skips them
-                plan.steps().forEach(st -> java.util.stream.Stream.concat(st.commands().stream(), st.cleanup().stream())
-                        .forEach(c -> ex.run(c.command())));
-            }
-            ui.println(ui.dim("dry run: nothing was changed"));
+            dryRunDone(plan);
             return false;
         }
         if (!confirmer.confirm("Run these " + plan.steps().size() + " steps on " + ex.target() + "?",

@@ -68,8 +68,8 @@ public class SnapshotCommands {
             ui.println(ui.dim("  " + m.volumeId() + "  " + m.device()));
         }
         ui.print(plans.renderSteps(plan));
-        if (dryRun) {
-            ui.println(ui.dim("dry run: nothing was changed"));
+        if (plans.dryRun(dryRun)) {
+            plans.dryRunDone(plan);
             return;
         }
         if (!confirmer.confirm("Freeze " + t.mountpoint() + " and snapshot " + t.members().size() + " volumes?", yes)) {
@@ -194,7 +194,7 @@ public class SnapshotCommands {
             ui.println("  delete " + s.id() + "  " + nz(s.tag(SnapshotTags.VG)) + "  " + s.started() + "  " + status(s)
                     + "  (" + s.snapshots().size() + " snapshots)");
         }
-        if (dryRun) {
+        if (plans.dryRun(dryRun)) {
             ui.println(ui.dim("dry run: nothing was deleted"));
             return;
         }
@@ -253,8 +253,8 @@ public class SnapshotCommands {
                     + " (new PV/VG UUIDs), its LUKS header gets UUID " + p.newLuksUuid()));
         }
         ui.print(plans.renderSteps(preview));
-        if (dryRun) {
-            ui.println(ui.dim("dry run: nothing was changed"));
+        if (plans.dryRun(dryRun)) {
+            plans.dryRunDone(preview);
             return;
         }
         if (!confirmer.confirm("Create " + s.snapshots().size() + " volumes and run these steps?", yes)) {

@@ -18,8 +18,9 @@ import java.util.List;
 public class StageConfig {
 
     @Bean
-    public StageSupport stageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx) {
-        return new StageSupport(keys, inventory, ctx);
+    public StageSupport stageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx,
+                                     io.cryptvol.session.SessionMode mode) {
+        return new StageSupport(keys, inventory, ctx, mode);
     }
 
     /** Fallback until EBS volume creation is wired in: {@code provision --new-volumes} says so. */

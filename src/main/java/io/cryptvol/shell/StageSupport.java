@@ -22,6 +22,7 @@ import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.host.HostObserver;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.SessionMode;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -38,11 +39,17 @@ public class StageSupport {
     private final PlanRunner.KeySource keys;
     private final Inventory inventory;
     private final SessionContext ctx;
+    private final SessionMode mode;
 
     public StageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx) {
+        this(keys, inventory, ctx, new SessionMode());
+    }
+
+    public StageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx, SessionMode mode) {
         this.keys = keys;
         this.inventory = inventory;
         this.ctx = ctx;
+        this.mode = mode;
     }
 
     public PlanRunner.KeySource keys() {
@@ -76,6 +83,9 @@ public class StageSupport {
     /** Fails with "unknown key" before anything changes; the bytes read are zeroed at once. */
     public void requireKeys(List<String> names) {
         for (String n : names) {
+            if (mode.keyPlanned(n)) {
+                continue; // a line before, in this dry run, would have generated it
+            }
             byte[] b = keys.bytes(KeyRef.named(n));
             if (b == null || b.length == 0) {
                 throw new CryptvolException("key '" + n + "' is empty", 2, null);

@@ -4,7 +4,6 @@ import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.PlanRunner;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
 
 import java.io.IOException;
@@ -18,8 +17,9 @@ import java.util.List;
 /**
  * A key source for tests (the real key store is another package): key NAME is the file NAME in the
  * directory named by the system property {@code cryptvol.test.keydir}. Pass this class to ShellHarness.
+ * Not annotated @Configuration on purpose: the application's component scan would then pick it up in every
+ * test's shell; given to ShellHarness as a source, its @Bean method is registered all the same.
  */
-@Configuration(proxyBeanMethods = false)
 public class TestKeys {
     public static final String DIR_PROPERTY = "cryptvol.test.keydir";
 
