@@ -18,9 +18,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The ready scripts in scripts/*.cvsh parse with their default variables, and every line names a command
- * of the plan below, so that renaming a command breaks this test rather than the scripts.
- * TODO(lead): once the stage commands exist, replay each script with --dry-run through the ShellHarness
- * instead (and drop COMMANDS in favour of the real command catalog).
+ * of the plan below, so that renaming a command breaks this test rather than the scripts. Each script is
+ * also replayed with --dry-run through the real shell (ScriptsDryRunTest) and for real on the sandbox
+ * (ScriptsVmTest).
  */
 class ScriptsTest {
 
