@@ -1,9 +1,12 @@
 package io.cryptvol.shell;
 
 import io.cryptvol.CryptvolApplication;
+import io.cryptvol.CryptvolException;
 import io.cryptvol.record.NotRecorded;
+import io.cryptvol.record.Parameterizer;
 import io.cryptvol.record.Recorder;
 import io.cryptvol.record.Replayer;
+import io.cryptvol.record.ScriptException;
 import io.cryptvol.record.ScriptFormat;
 import io.cryptvol.session.SessionContext;
 import org.springframework.beans.factory.ObjectProvider;
@@ -13,6 +16,8 @@ import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.context.InteractionMode;
 import org.springframework.shell.context.ShellContext;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,8 +50,10 @@ public class RecordCommands {
         ui.ok("recording to " + a.file() + " (secrets are written as ${?name} prompts; 'record stop' ends it)");
     }
 
-    @Command(command = "record stop", description = "Stop recording.")
-    public void stop() {
+    @Command(command = "record stop", description = "Stop recording; --parameterize turns its names, keys and devices into variables.")
+    public void stop(@Option(longNames = "parameterize", description = "rewrite the script with a 'set NAME=VALUE' line for "
+            + "the target, connect options, VG, LV, mapping, mountpoint, each key and the devices, and ${NAME} where they "
+            + "were, so that replay --var NAME=VALUE can change them") boolean parameterize) {
         Recorder.Active a = recorder.stop();
         if (a == null) {
             ui.println("not recording");
@@ -54,6 +61,33 @@ public class RecordCommands {
         }
         long n = Recorder.commandCount(a.file());
         ui.ok("recording stopped: " + n + " command" + (n == 1 ? "" : "s") + " in " + a.file());
+        if (parameterize) {
+            parameterize(a.file());
+        }
+    }
+
+    /** Rewrites a stopped recording with variables ({@link Parameterizer}) and says which. */
+    private void parameterize(Path file) {
+        Parameterizer.Result r;
+        try {
+            r = Parameterizer.parameterize(file.toString(), Files.readAllLines(file));
+        } catch (ScriptException e) {
+            throw new CryptvolException("not parameterized, the script is left as recorded: " + e.getMessage(), 2, e);
+        } catch (IOException e) {
+            throw new CryptvolException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        int v = r.variables().size();
+        if (v == 0) {
+            ui.println("parameterized: no variables found, the script is as recorded");
+            return;
+        }
+        try {
+            Files.writeString(file, r.text());
+        } catch (IOException e) {
+            throw new CryptvolException("cannot rewrite " + file + ": " + e.getMessage(), e);
+        }
+        ui.ok("parameterized: " + v + " variable" + (v == 1 ? "" : "s") + " (" + String.join(", ", r.variables().keySet())
+                + "); replay with --var NAME=VALUE to change them");
     }
 
     @Command(command = "record status", description = "Show whether a recording is in progress.")

@@ -72,6 +72,29 @@ class RecordReplayShellTest {
     }
 
     @Test
+    void stopParameterizeTurnsTheValuesIntoVariablesThatReplayCanChange() throws Exception {
+        Path file = work.resolve("p.cvsh");
+        shell.type("record start " + file);
+        shell.type("use vg myvg");
+        shell.type("use lv mylv");
+        assertThat(shell.type("keys generate k1 k2")).contains("generated key 'k2'");
+        shell.type("use mapping m");
+        assertThat(shell.type("record stop --parameterize")).contains("recording stopped: 4 commands")
+                .contains("parameterized: 5 variables (vg, lv, key1, key2, mapping)");
+
+        assertThat(Files.readString(file)).containsPattern("(?m)^# Replay: .*\n# Variables: vg, lv, key1, key2, mapping "
+                + "\\(override with --var NAME=VALUE\\)\nset vg=myvg\nset lv=mylv\nset key1=k1\nset key2=k2\nset mapping=m\n\n"
+                + "use vg \\$\\{vg}\n");
+        assertThat(commandLines(file)).containsExactly("set vg=myvg", "set lv=mylv", "set key1=k1", "set key2=k2", "set mapping=m",
+                "use vg ${vg}", "use lv ${lv}", "keys generate ${key1} ${key2}", "use mapping ${mapping}");
+
+        String out = shell.type("replay " + file + " --yes --var vg=other --var key1=k3 --var key2=k4");
+        assertThat(out).contains("use vg other").contains("keys generate k3 k4").contains("replayed 4 commands");
+        assertThat(shell.prompt()).startsWith("cryptvol [other/mylv");
+        assertThat(shell.type("help record stop")).contains("--parameterize").contains("replay --var NAME=VALUE");
+    }
+
+    @Test
     void stopsAtTheFailingLineAndResumesFromIt() throws Exception {
         Path file = work.resolve("s.cvsh");
         Files.writeString(file, String.join("\n",
