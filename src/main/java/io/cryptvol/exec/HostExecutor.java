@@ -18,6 +18,14 @@ public interface HostExecutor extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Starts a command to talk to while it runs (see {@link Conversation}). Executors that cannot hold a
+     * command open throw {@link UnsupportedOperationException} (callers then fall back to separate commands).
+     */
+    default Conversation converse(HostCommand command) {
+        throw new UnsupportedOperationException(target() + " cannot hold a command open: " + command.description());
+    }
+
     @Override
     default void close() {
     }

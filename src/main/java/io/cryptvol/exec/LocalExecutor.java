@@ -105,6 +105,43 @@ public class LocalExecutor implements HostExecutor {
         return result;
     }
 
+    /** The command as a child process whose stdin and stdout the caller holds (stderr collected). */
+    @Override
+    public Conversation converse(HostCommand command) {
+        boolean viaSudo = command.privileged() && !root;
+        List<String> argv = viaSudo ? Sudo.prefix(sudoProgram, command.argv()) : command.argv();
+        long start = System.nanoTime();
+        Process process;
+        try {
+            process = new ProcessBuilder(argv).start();
+        } catch (IOException e) {
+            throw new HostExecutionException("cannot start " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+        Pump err = new Pump(process.getErrorStream(), "stderr");
+        return new Conversation(command, process.getInputStream(), process.getOutputStream(), timeout -> {
+            try {
+                if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                    killTree(process);
+                    throw new HostExecutionException("timed out after " + Sudo.format(timeout) + ": " + command.commandLine());
+                }
+            } catch (InterruptedException e) {
+                killTree(process);
+                Thread.currentThread().interrupt();
+                throw new HostExecutionException("interrupted while running: " + command.commandLine(), e);
+            }
+            ExecResult result = new ExecResult(process.exitValue(), new byte[0], err.result(KILL_GRACE),
+                    Duration.ofNanos(System.nanoTime() - start));
+            if (viaSudo) {
+                String refusal = Sudo.refusal(result.exitCode(), result.err(), "this machine",
+                        System.getProperty("user.name"), command.argv());
+                if (refusal != null) {
+                    throw new HostExecutionException(refusal);
+                }
+            }
+            return result;
+        }, () -> killTree(process));
+    }
+
     private static Thread feed(OutputStream stdin, byte[] bytes) {
         Thread t = new Thread(() -> {
             try (stdin) {

@@ -203,6 +203,60 @@ public final class SshExecutor implements HostExecutor {
         return result;
     }
 
+    /** The command on its own exec channel, stdin and stdout held open for the caller (stderr collected). */
+    @Override
+    public Conversation converse(HostCommand command) {
+        ClientSession s = session();
+        boolean viaSudo = command.privileged() && remoteUid != 0;
+        List<String> argv = viaSudo ? Sudo.prefix("sudo", command.argv()) : command.argv();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        long start = System.nanoTime();
+        ChannelExec channel = null;
+        try {
+            channel = s.createExecChannel(ShellQuote.join(argv));
+            channel.setErr(err); // no setIn/setOut: the channel's inverted streams are ours to use
+            channel.open().verify(connectTimeout);
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close(true);
+            }
+            if (!s.isOpen()) {
+                throw lost(command, e);
+            }
+            throw new HostExecutionException("could not start on " + target() + ": " + command.commandLine() + " ("
+                    + oneLine(e) + ")", e);
+        }
+        ChannelExec ch = channel;
+        return new Conversation(command, ch.getInvertedOut(), ch.getInvertedIn(), timeout -> {
+            Set<ClientChannelEvent> events = ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Math.max(1, timeout.toMillis()));
+            if (events.contains(ClientChannelEvent.TIMEOUT)) {
+                signal(ch, "TERM");
+                ch.close(true);
+                throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
+                        + ": " + command.commandLine());
+            }
+            Integer status = ch.getExitStatus();
+            if (status == null) {
+                String sig = ch.getExitSignal();
+                if (sig == null) {
+                    throw lost(command, null);
+                }
+                status = 128 + signalNumber(sig);
+            }
+            ExecResult result = new ExecResult(status, new byte[0], err.toByteArray(), Duration.ofNanos(System.nanoTime() - start));
+            if (viaSudo) {
+                String refusal = Sudo.refusal(result.exitCode(), result.err(), target(), user, command.argv());
+                if (refusal != null) {
+                    throw new HostExecutionException(refusal);
+                }
+            }
+            return result;
+        }, () -> {
+            signal(ch, "TERM");
+            ch.close(true);
+        });
+    }
+
     private ExecResult exec(ClientSession s, String line, byte[] stdin, Duration timeout, HostCommand command) {
         long start = System.nanoTime();
         ByteArrayOutputStream out = new ByteArrayOutputStream();

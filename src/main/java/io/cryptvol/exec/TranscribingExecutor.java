@@ -32,6 +32,21 @@ public final class TranscribingExecutor implements HostExecutor {
         return result;
     }
 
+    @Override
+    public Conversation converse(HostCommand command) {
+        long start = System.nanoTime();
+        Conversation c;
+        try {
+            c = delegate.converse(command);
+        } catch (RuntimeException e) {
+            transcript.failed(delegate.target(), !delegate.changesHost(), command,
+                    Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
+            throw e;
+        }
+        c.onFinish(r -> transcript.ran(delegate.target(), !delegate.changesHost(), command, r));
+        return c;
+    }
+
     public HostExecutor delegate() {
         return delegate;
     }

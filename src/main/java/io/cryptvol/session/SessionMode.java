@@ -141,6 +141,14 @@ public final class SessionMode {
         }
 
         @Override
+        public io.cryptvol.exec.Conversation converse(HostCommand command) {
+            if (dryRun() && !command.readOnly()) {
+                throw new io.cryptvol.exec.HostExecutionException("a dry run does not hold a command open: " + command.description());
+            }
+            return real.converse(command);
+        }
+
+        @Override
         public String target() {
             return dryRun() ? "dry-run of " + real.target() : real.target();
         }

@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A progress bar for a long zero fill (sanitize): while dd runs, a second read-only command polls the
- * device-mapper target's written sectors ({@code /sys/dev/block/MAJ:MIN/stat}, field 7) every couple
- * of seconds and prints bytes, throughput and ETA. dd itself is not slowed down: the poll reads a
- * kernel counter, on its own SSH channel.
+ * device-mapper target's written sectors ({@code /sys/dev/block/MAJ:MIN/stat}, field 7) and prints bytes,
+ * throughput and ETA. Each poll is a process on the host, and on a small instance that competes with the
+ * fill for the CPU (the cipher runs there), so polls are spaced by at least {@link #MIN_INTERVAL} and at
+ * least {@link #COST_FACTOR} times what the last poll took: progress costs at most about 1/COST_FACTOR of
+ * the fill's time. After the first poll only the counter file is read ({@code cat}), not dmsetup.
  */
 final class WipeProgress {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -31,7 +33,10 @@ final class WipeProgress {
     private final String mapping;
     private final long total;
     private final long t0 = System.nanoTime();
+    static final long MIN_INTERVAL_MS = 2000;
+    static final int COST_FACTOR = 25;
     private Long baseline;
+    private String statFile;
     private volatile boolean printed;
 
     private WipeProgress(HostExecutor ex, Ui ui, String mapping, long total) {
@@ -59,7 +64,7 @@ final class WipeProgress {
             }
             if (c.command().argv().get(0).equals("dd") && of != null && count > 0) {
                 WipeProgress p = new WipeProgress(ex, ui, of, count);
-                p.timer.scheduleWithFixedDelay(p::poll, 2, 2, TimeUnit.SECONDS);
+                p.timer.schedule(p::poll, MIN_INTERVAL_MS, TimeUnit.MILLISECONDS);
                 return p;
             }
         }
@@ -70,16 +75,42 @@ final class WipeProgress {
     static HostCommand writtenSectors(String mapping) {
         return HostCommand.query("Sectors written to /dev/mapper/" + mapping, "sh", "-c",
                 "set -- $(dmsetup info -c --noheadings -o major,minor --separator ' ' \"$1\") && "
-                        + "awk '{print $7}' /sys/dev/block/$1:$2/stat", "sh", mapping);
+                        + "echo \"$1 $2 $(awk '{print $7}' /sys/dev/block/$1:$2/stat)\"", "sh", mapping);
+    }
+
+    /** How long to wait before the next poll, given what the last one took. */
+    static long nextDelayMs(long lastPollMs) {
+        return Math.max(MIN_INTERVAL_MS, COST_FACTOR * lastPollMs);
     }
 
     private void poll() {
+        long t0 = System.nanoTime();
         try {
-            ExecResult r = ex.run(writtenSectors(mapping));
+            pollOnce();
+        } finally {
+            long took = (System.nanoTime() - t0) / 1_000_000;
+            if (!timer.isShutdown()) {
+                try {
+                    timer.schedule(this::poll, nextDelayMs(took), TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                    // stopped meanwhile
+                }
+            }
+        }
+    }
+
+    private void pollOnce() {
+        try {
+            ExecResult r = statFile == null ? ex.run(writtenSectors(mapping))
+                    : ex.run(HostCommand.query("Sectors written to /dev/mapper/" + mapping, "cat", statFile));
             if (!r.ok() || r.out().isBlank()) {
                 return;
             }
-            long sectors = Long.parseLong(r.out().strip());
+            String[] f = r.out().strip().split("\\s+");
+            if (statFile == null && f.length >= 2) {
+                statFile = "/sys/dev/block/" + f[0] + ":" + f[1] + "/stat";
+            }
+            long sectors = Long.parseLong(statFile != null && f.length > 6 ? f[6] : f[f.length - 1]);
             if (baseline == null) {
                 baseline = 0L; // the mapping was opened by this step: everything written is the fill
             }

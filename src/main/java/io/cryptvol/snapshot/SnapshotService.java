@@ -166,13 +166,16 @@ public class SnapshotService {
     }
 
     /**
-     * @param freezeWindow    from the freeze command to the end of the thaw command (as cryptvol saw it)
+     * @param freezeWindow    how long the filesystem was frozen: from {@code xfs_freeze -f} returning to
+     *                        {@code xfs_freeze -u} returning, on the host's clock when the freeze was held open
+     *                        ({@code hostClock}); else from cryptvol sending the freeze to seeing the thaw return
+     * @param hostClock       whether {@code freezeWindow} was measured on the host
      * @param snapshotCall    how long the create call(s) took, inside the window
      * @param createSnapshots true when one CreateSnapshots call took the set
      * @param watchdogFired   true when the watchdog had thawed the filesystem before cryptvol did
      */
     public record Result(String setId, List<EbsSnapshot> snapshots, Duration freezeWindow, Duration snapshotCall,
-                         boolean createSnapshots, boolean watchdogFired, List<String> warnings) {
+                         boolean createSnapshots, boolean watchdogFired, List<String> warnings, boolean hostClock) {
     }
 
     /** The steps {@link #snapshot} takes, for showing before it runs. */
@@ -183,7 +186,7 @@ public class SnapshotService {
         }
         steps.add(step(Watchdog.start(t.mountpoint(), o.watchdog())));
         steps.add(step(sync()));
-        steps.add(step(Filesystems.freeze(t.mountpoint())));
+        steps.add(step(Filesystems.freezeHold(t.mountpoint())));
         String call = t.bootVolumeInSet()
                 ? "CreateSnapshot × " + t.members().size() + " (" + String.join(", ", t.volumeIds()) + ")"
                 : "CreateSnapshots " + t.instanceId() + " ExcludeBootVolume"
@@ -191,7 +194,8 @@ public class SnapshotService {
                 + " → " + String.join(", ", t.volumeIds());
         steps.add(step(HostCommand.of("EC2: snapshot " + t.members().size() + " volumes of VG " + t.vg() + " at once ("
                 + call + ")", "ec2", call)));
-        steps.add(step(Filesystems.thaw(t.mountpoint())));
+        steps.add(step(HostCommand.of("Thaw: the held freeze gets its line and runs xfs_freeze -u " + t.mountpoint(),
+                "echo", "thaw")));
         steps.add(step(HostCommand.of("Stop the watchdog", "kill", "-TERM", "--", "-PID")));
         if (o.post() != null) {
             steps.add(step(hook("Post hook", o.post())));
@@ -228,6 +232,9 @@ public class SnapshotService {
         boolean frozen = false;
         long tFreeze = 0;
         long tThawed = 0;
+        long[] hostFrozen = {0};
+        long hostThawed = 0;
+        io.cryptvol.exec.Conversation hold = null;
         Duration call = Duration.ZERO;
         boolean viaCreateSnapshots = !t.bootVolumeInSet();
         List<EbsSnapshot> snaps = List.of();
@@ -247,7 +254,7 @@ public class SnapshotService {
             required(ex, sync());
             tFreeze = System.nanoTime();
             frozen = true; // from here on, always thaw (a freeze that failed half-way is thawed harmlessly)
-            required(ex, Filesystems.freeze(t.mountpoint()));
+            hold = freeze(ex, t.mountpoint(), hostFrozen);
             l.step("frozen " + t.mountpoint());
             l.frozen();
             long c0 = System.nanoTime();
@@ -278,13 +285,26 @@ public class SnapshotService {
         } finally {
             if (frozen) {
                 try {
-                    ExecResult r = ex.run(Filesystems.thaw(t.mountpoint()));
-                    tThawed = System.nanoTime();
+                    ExecResult r;
+                    if (hold != null) {
+                        // the freeze holder is waiting on its stdin: one line and it thaws
+                        hold.send("thaw");
+                        String line = hold.readLine(Duration.ofSeconds(60));
+                        r = hold.finish(Duration.ofSeconds(60));
+                        tThawed = System.nanoTime();
+                        hostThawed = line != null && line.startsWith("thawed ") ? nanos(line) : 0;
+                    } else {
+                        r = ex.run(Filesystems.thaw(t.mountpoint()));
+                        tThawed = System.nanoTime();
+                    }
                     if (!r.ok() && !r.err().contains("Invalid argument")) {
                         thawProblem = "xfs_freeze -u exited " + r.exitCode() + ": " + r.err().strip();
                     }
                 } catch (RuntimeException e) {
                     thawProblem = "could not thaw (" + e.getMessage() + ")";
+                    if (hold != null) {
+                        hold.close(); // ends its stdin: the holder thaws on its own if it still runs
+                    }
                 }
                 if (thawProblem == null) {
                     l.step("thawed " + t.mountpoint() + " after " + seconds(Duration.ofNanos(tThawed - tFreeze)));
@@ -315,7 +335,9 @@ public class SnapshotService {
                 }
             }
         }
-        Duration window = frozen && tThawed > 0 ? Duration.ofNanos(tThawed - tFreeze) : Duration.ZERO;
+        boolean hostClock = hostFrozen[0] > 0 && hostThawed >= hostFrozen[0];
+        Duration window = hostClock ? Duration.ofNanos(hostThawed - hostFrozen[0])
+                : frozen && tThawed > 0 ? Duration.ofNanos(tThawed - tFreeze) : Duration.ZERO;
         if (failure != null || thawProblem != null) {
             StringBuilder msg = new StringBuilder("snapshot failed: ");
             msg.append(failure != null ? failure.getMessage() : "the snapshots were started but the thaw was not");
@@ -359,7 +381,36 @@ public class SnapshotService {
         if (o.await()) {
             result = ebs().awaitSnapshots(ebs().region(), ordered.stream().map(EbsSnapshot::id).toList(), l);
         }
-        return new Result(setId, result, window, call, viaCreateSnapshots, watchdogFired, warnings);
+        return new Result(setId, result, window, call, viaCreateSnapshots, watchdogFired, warnings, hostClock);
+    }
+
+    /**
+     * Freezes with a held {@link io.cryptvol.exec.Conversation} ({@link Filesystems#freezeHold}) when the executor
+     * can hold a command open, and returns it; else with a plain {@code xfs_freeze -f} (thawed by a second
+     * command) and returns null. {@code hostFrozen[0]} gets the host's clock at the freeze, when it said.
+     */
+    private static io.cryptvol.exec.Conversation freeze(HostExecutor ex, String mountpoint, long[] hostFrozen) {
+        io.cryptvol.exec.Conversation c;
+        try {
+            c = ex.converse(Filesystems.freezeHold(mountpoint));
+        } catch (UnsupportedOperationException e) {
+            required(ex, Filesystems.freeze(mountpoint));
+            return null;
+        }
+        String line = c.readLine(Duration.ofMinutes(10));
+        if (line == null || !line.startsWith("frozen ")) {
+            ExecResult r = c.finish(Duration.ofSeconds(60));
+            throw new CryptvolException("xfs_freeze -f " + mountpoint + " failed (exit " + r.exitCode() + ")"
+                    + (r.err().isBlank() ? "" : ": " + r.err().strip().lines().findFirst().orElse("")), 1, null);
+        }
+        hostFrozen[0] = nanos(line);
+        return c;
+    }
+
+    /** The host clock in a holder's "frozen NANOS" / "thawed NANOS RC" line; 0 when its date cannot print nanoseconds. */
+    static long nanos(String line) {
+        String[] w = line.split(" ");
+        return w.length > 1 && w[1].matches("\\d{10,}") ? Long.parseLong(w[1]) : 0;
     }
 
     /** The snapshots in the order of the target's members. */

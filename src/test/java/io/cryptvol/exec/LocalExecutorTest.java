@@ -31,6 +31,20 @@ class LocalExecutorTest {
     }
 
     @Test
+    void conversationTalksToARunningProcess() {
+        try (Conversation talk = local.converse(HostCommand.of("talk", "sh", "-c", "echo ready; read -r x; echo \"got $x\"; exit 4"))) {
+            assertThat(talk.readLine(Duration.ofSeconds(10))).isEqualTo("ready");
+            talk.send("a b");
+            assertThat(talk.readLine(Duration.ofSeconds(10))).isEqualTo("got a b");
+            assertThat(talk.finish(Duration.ofSeconds(10)).exitCode()).isEqualTo(4);
+        }
+        Conversation stuck = local.converse(HostCommand.of("stuck", "sh", "-c", "trap '' HUP; sleep 30"));
+        long t0 = System.nanoTime();
+        stuck.close(); // end of input does not end sleep: killed after the grace period
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(15);
+    }
+
+    @Test
     void passesArgvWithoutAShell() {
         ExecResult r = local.run(HostCommand.of("printf", "printf", "%s|", "a b", "$HOME", "*", "'q'"));
         assertThat(r.out()).isEqualTo("a b|$HOME|*|'q'|");

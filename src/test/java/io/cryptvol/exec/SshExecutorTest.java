@@ -71,6 +71,31 @@ class SshExecutorTest {
         assertThat(server.commandLines).contains("echo 'hello world' 'it'\\''s'");
     }
 
+    /** A held command over a real SSH channel: it waits for our line, answers, and ends with its own exit code. */
+    @Test
+    void conversationTalksToARunningCommandAndItsEndOfInputReachesTheHost() throws Exception {
+        HostCommand c = HostCommand.of("talk", "sh", "-c", "echo ready; read -r x; echo \"got $x\"; echo oops >&2; exit 3");
+        try (Conversation talk = trusted().converse(c)) {
+            assertThat(talk.readLine(Duration.ofSeconds(10))).isEqualTo("ready");
+            assertThat(talk.readLine(Duration.ofMillis(300))).as("nothing more until it is told").isNull();
+            talk.send("go on");
+            assertThat(talk.readLine(Duration.ofSeconds(10))).isEqualTo("got go on");
+            ExecResult r = talk.finish(Duration.ofSeconds(10));
+            assertThat(r.exitCode()).isEqualTo(3);
+            assertThat(r.err()).isEqualTo("oops\n");
+            assertThat(talk.readLine(Duration.ofSeconds(1))).isNull();
+        }
+        // closing without a line: the command reads the end of its input and finishes by itself
+        HostCommand wait = HostCommand.of("wait", "sh", "-c", "read -r x || echo eof; exit 0");
+        Conversation silent = executor.converse(wait);
+        ExecResult r = silent.finish(Duration.ofSeconds(10));
+        assertThat(r.exitCode()).isZero();
+        assertThat(silent.readLine(Duration.ofSeconds(5))).isEqualTo("eof");
+        // the same SSH connection serves plain commands afterwards
+        assertThat(executor.run(HostCommand.of("echo", "echo", "still here")).out()).isEqualTo("still here\n");
+        assertThat(executor.sessionsOpened()).isEqualTo(1);
+    }
+
     @Test
     void passesStdinBytesExactly() throws Exception {
         byte[] secret = new byte[4096];

@@ -225,7 +225,8 @@ class ScriptsDryRunTest {
         for (EbsVolume v : volumes) {
             assertThat(out).contains(v.id());
         }
-        assertPlanInOrder(out, "xfs_freeze -f /mnt/mymountpoint", "xfs_freeze -u /mnt/mymountpoint");
+        assertPlanInOrder(out, "Freeze /mnt/mymountpoint, hold until told", "xfs_freeze -f", "read -r go", "xfs_freeze -u",
+                "sh /mnt/mymountpoint", "Thaw: the held freeze gets its line");
         assertNothingChanged(0);
     }
 

@@ -44,4 +44,11 @@ class StageSupportTest {
                 .isEqualTo("   [############------------]  50%  512 MiB / 1 GiB  128 MiB/s  ETA 4 s");
         assertThat(WipeProgress.duration(3725)).isEqualTo("1 h 2 min");
     }
+
+    @Test
+    void wipeProgressPollsLessOftenWhenAPollIsExpensive() {
+        assertThat(WipeProgress.nextDelayMs(5)).isEqualTo(2000); // cheap polls: every 2 s
+        assertThat(WipeProgress.nextDelayMs(80)).isEqualTo(2000);
+        assertThat(WipeProgress.nextDelayMs(400)).isEqualTo(10_000); // a slow guest: 400 ms a poll, one per 10 s (4 %)
+    }
 }

@@ -34,6 +34,25 @@ public final class Filesystems {
         return HostCommand.of("Freeze " + mountpoint, "xfs_freeze", "-f", mountpoint);
     }
 
+    /**
+     * Freezes, says so ({@code frozen NANOS} on stdout, the host's clock), waits for a line on stdin (or its
+     * end: a lost connection thaws at once), thaws and says so ({@code thawed NANOS EXIT}). Held open as a
+     * {@link io.cryptvol.exec.Conversation}, so that nothing but one line on an open channel separates the
+     * snapshot call from the thaw.
+     */
+    public static HostCommand freezeHold(String mountpoint) {
+        return HostCommand.of("Freeze " + mountpoint + ", hold until told (or the connection ends), thaw",
+                "sh", "-c", HOLD, "sh", mountpoint).withTimeout(Duration.ofMinutes(10));
+    }
+
+    static final String HOLD = String.join("; ",
+            "xfs_freeze -f \"$1\" || exit $?",
+            "echo \"frozen $(date +%s%N)\"",
+            "read -r go",
+            "xfs_freeze -u \"$1\"; rc=$?",
+            "echo \"thawed $(date +%s%N) $rc\"",
+            "exit $rc");
+
     public static HostCommand thaw(String mountpoint) {
         return HostCommand.of("Thaw " + mountpoint, "xfs_freeze", "-u", mountpoint);
     }
