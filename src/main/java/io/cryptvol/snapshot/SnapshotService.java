@@ -347,7 +347,8 @@ public class SnapshotService {
                 msg.append("; ").append(t.mountpoint()).append(" was thawed after ").append(seconds(window));
             } else {
                 long leftMs = Duration.ofNanos(watchdogStarted - System.nanoTime()).plus(o.watchdog()).toMillis();
-                msg.append("; ").append(thawProblem).append(": the watchdog (pid ").append(watchdogPid).append(") thaws ")
+                msg.append("; ").append(thawProblem).append(hold != null ? ": the host thaws by itself when the connection ends, and" : ":")
+                        .append(" the watchdog (pid ").append(watchdogPid).append(") thaws ")
                         .append(t.mountpoint()).append(" at most ").append(o.watchdog().toSeconds()).append(" s after it started")
                         .append(leftMs > 0 ? " (in " + seconds(Duration.ofMillis(leftMs)) + ")" : " (it has by now)");
             }
@@ -407,10 +408,13 @@ public class SnapshotService {
         return c;
     }
 
-    /** The host clock in a holder's "frozen NANOS" / "thawed NANOS RC" line; 0 when its date cannot print nanoseconds. */
+    /** The host's uptime clock, in ns, in a holder's "frozen SECONDS" / "thawed SECONDS RC" line (10 ms steps); 0 when absent. */
     static long nanos(String line) {
         String[] w = line.split(" ");
-        return w.length > 1 && w[1].matches("\\d{10,}") ? Long.parseLong(w[1]) : 0;
+        if (w.length < 2 || !w[1].matches("\\d+(\\.\\d{1,9})?")) {
+            return 0;
+        }
+        return new java.math.BigDecimal(w[1]).movePointRight(9).longValueExact();
     }
 
     /** The snapshots in the order of the target's members. */

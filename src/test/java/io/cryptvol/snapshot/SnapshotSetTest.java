@@ -126,6 +126,57 @@ class SnapshotSetTest {
         assertThatThrownBy(() -> SnapshotSet.find(sets, "9999")).hasMessageContaining("no snapshot set 9999");
     }
 
+    /** The freeze holder's script, run here by a real sh with stand-in freeze tools: its protocol and timestamps. */
+    @Test
+    void freezeHolderSaysFrozenWaitsForItsLineThawsAndSaysThawed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path bin = java.nio.file.Files.createDirectories(dir.resolve("bin"));
+        java.nio.file.Path log = dir.resolve("log");
+        java.nio.file.Path fake = bin.resolve("fsfreeze");
+        java.nio.file.Files.writeString(fake, "#!/bin/sh\necho \"$1 $2\" >> " + log + "\n");
+        fake.toFile().setExecutable(true);
+        HostCommand hold = io.cryptvol.domain.cmd.Filesystems.freezeHold("/mnt/my point");
+        List<String> argv = new java.util.ArrayList<>(hold.argv());
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        try (io.cryptvol.exec.Conversation c = new io.cryptvol.exec.LocalExecutor() {
+            @Override
+            public io.cryptvol.exec.Conversation converse(HostCommand command) {
+                try {
+                    Process p = pb.start();
+                    return new io.cryptvol.exec.Conversation(command, p.getInputStream(), p.getOutputStream(), t -> {
+                        try {
+                            p.waitFor(t.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return new io.cryptvol.exec.ExecResult(p.exitValue(), new byte[0], new byte[0], Duration.ZERO);
+                    }, p::destroy);
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }.converse(hold)) {
+            String frozen = c.readLine(Duration.ofSeconds(10));
+            assertThat(frozen).startsWith("frozen ");
+            assertThat(java.nio.file.Files.readString(log)).isEqualTo("-f /mnt/my point\n");
+            assertThat(c.readLine(Duration.ofMillis(300))).as("holds until told").isNull();
+            c.send("thaw");
+            String thawed = c.readLine(Duration.ofSeconds(10));
+            assertThat(thawed).startsWith("thawed ").endsWith(" 0");
+            assertThat(java.nio.file.Files.readString(log)).isEqualTo("-f /mnt/my point\n-u /mnt/my point\n");
+            assertThat(SnapshotService.nanos(thawed)).isGreaterThanOrEqualTo(SnapshotService.nanos(frozen)).isPositive();
+            assertThat(c.finish(Duration.ofSeconds(10)).exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void hostClockLines() {
+        assertThat(SnapshotService.nanos("frozen 123.45")).isEqualTo(123_450_000_000L);
+        assertThat(SnapshotService.nanos("thawed 7.05 0")).isEqualTo(7_050_000_000L);
+        assertThat(SnapshotService.nanos("frozen")).isZero();
+        assertThat(SnapshotService.nanos("frozen 12x")).isZero();
+    }
+
     @Test
     void watchdogIsDetachedAndOnlyKillsItself() {
         HostCommand start = Watchdog.start("/mnt/my point", Duration.ofMillis(4500));

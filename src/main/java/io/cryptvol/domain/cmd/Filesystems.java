@@ -35,10 +35,12 @@ public final class Filesystems {
     }
 
     /**
-     * Freezes, says so ({@code frozen NANOS} on stdout, the host's clock), waits for a line on stdin (or its
-     * end: a lost connection thaws at once), thaws and says so ({@code thawed NANOS EXIT}). Held open as a
-     * {@link io.cryptvol.exec.Conversation}, so that nothing but one line on an open channel separates the
-     * snapshot call from the thaw.
+     * Freezes, says so ({@code frozen SECONDS}, the host's uptime clock, read without starting a process),
+     * waits for a line on stdin (or its end: a lost connection thaws at once), thaws and says so
+     * ({@code thawed SECONDS EXIT}). Held open as a {@link io.cryptvol.exec.Conversation}, so that nothing but
+     * one line on an open channel and one process start separate the snapshot call from the thaw. Uses
+     * util-linux {@code fsfreeze} (one binary, the same FIFREEZE/FITHAW ioctls) when the host has it, else
+     * {@code xfs_freeze}.
      */
     public static HostCommand freezeHold(String mountpoint) {
         return HostCommand.of("Freeze " + mountpoint + ", hold until told (or the connection ends), thaw",
@@ -46,11 +48,15 @@ public final class Filesystems {
     }
 
     static final String HOLD = String.join("; ",
-            "xfs_freeze -f \"$1\" || exit $?",
-            "echo \"frozen $(date +%s%N)\"",
+            "f=xfs_freeze",
+            "command -v fsfreeze >/dev/null 2>&1 && f=fsfreeze",
+            "$f -f \"$1\" || exit $?",
+            "read up _ < /proc/uptime",
+            "echo \"frozen $up\"",
             "read -r go",
-            "xfs_freeze -u \"$1\"; rc=$?",
-            "echo \"thawed $(date +%s%N) $rc\"",
+            "$f -u \"$1\"; rc=$?",
+            "read up _ < /proc/uptime",
+            "echo \"thawed $up $rc\"",
             "exit $rc");
 
     public static HostCommand thaw(String mountpoint) {
