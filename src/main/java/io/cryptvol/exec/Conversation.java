@@ -86,7 +86,7 @@ public final class Conversation implements AutoCloseable {
             stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             stdin.flush();
         } catch (IOException e) {
-            throw new HostExecutionException("could not talk to '" + command.description() + "': " + e.getMessage(), e);
+            throw new HostExecutionException("could not send to '" + command.description() + "': the command or its connection is gone", e);
         }
     }
 
