@@ -9,7 +9,7 @@ app runs from the same dependency classpath with the same JVM. Prints a table, w
 
   scripts/bench/startup.py [--runs 5] [--java /path/to/bin/java] [--out target/bench/startup.json]
 """
-import argparse, json, os, pty, re, select, signal, statistics, subprocess, sys, time
+import argparse, fcntl, json, os, pty, re, select, signal, statistics, struct, subprocess, sys, termios, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -22,6 +22,8 @@ def time_to_prompt(argv, prompt_re, env, timeout=120):
     """Seconds from spawn until prompt_re shows on the pty; the process is then stopped."""
     pid, fd = pty.fork()
     if pid == 0:
+        # a real terminal size: with 0 columns JLine cannot lay out the prompt
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         os.chdir(ROOT)
         os.execvpe(argv[0], argv, env)
     t0 = time.monotonic()
