@@ -94,7 +94,11 @@ public class LocalExecutor implements HostExecutor {
         byte[] stdout = out.result(KILL_GRACE);
         byte[] stderr = err.result(KILL_GRACE);
         Duration duration = Duration.ofNanos(System.nanoTime() - start);
-        ExecResult result = new ExecResult(process.exitValue(), stdout, stderr, duration);
+        return refuseIfSudoDenied(new ExecResult(process.exitValue(), stdout, stderr, duration), viaSudo, command);
+    }
+
+    /** A sudo that wanted a password, refused or is missing becomes a one-line error; else the result as is. */
+    private static ExecResult refuseIfSudoDenied(ExecResult result, boolean viaSudo, HostCommand command) {
         if (viaSudo) {
             String refusal = Sudo.refusal(result.exitCode(), result.err(), "this machine",
                     System.getProperty("user.name"), command.argv());
@@ -129,16 +133,8 @@ public class LocalExecutor implements HostExecutor {
                 Thread.currentThread().interrupt();
                 throw new HostExecutionException("interrupted while running: " + command.commandLine(), e);
             }
-            ExecResult result = new ExecResult(process.exitValue(), new byte[0], err.result(KILL_GRACE),
-                    Duration.ofNanos(System.nanoTime() - start));
-            if (viaSudo) {
-                String refusal = Sudo.refusal(result.exitCode(), result.err(), "this machine",
-                        System.getProperty("user.name"), command.argv());
-                if (refusal != null) {
-                    throw new HostExecutionException(refusal);
-                }
-            }
-            return result;
+            return refuseIfSudoDenied(new ExecResult(process.exitValue(), new byte[0], err.result(KILL_GRACE),
+                    Duration.ofNanos(System.nanoTime() - start)), viaSudo, command);
         }, () -> killTree(process));
     }
 

@@ -228,21 +228,7 @@ public final class SshExecutor implements HostExecutor {
         }
         ChannelExec ch = channel;
         return new Conversation(command, ch.getInvertedOut(), ch.getInvertedIn(), timeout -> {
-            Set<ClientChannelEvent> events = ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Math.max(1, timeout.toMillis()));
-            if (events.contains(ClientChannelEvent.TIMEOUT)) {
-                signal(ch, "TERM");
-                ch.close(true);
-                throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
-                        + ": " + command.commandLine());
-            }
-            Integer status = ch.getExitStatus();
-            if (status == null) {
-                String sig = ch.getExitSignal();
-                if (sig == null) {
-                    throw lost(command, null);
-                }
-                status = 128 + signalNumber(sig);
-            }
+            int status = awaitExit(ch, timeout.toMillis(), timeout, command);
             ExecResult result = new ExecResult(status, new byte[0], err.toByteArray(), Duration.ofNanos(System.nanoTime() - start));
             if (viaSudo) {
                 String refusal = Sudo.refusal(result.exitCode(), result.err(), target(), user, command.argv());
@@ -270,22 +256,7 @@ public final class SshExecutor implements HostExecutor {
             channel.setErr(err);
             channel.open().verify(timeout);
             long left = timeout.toMillis() - Duration.ofNanos(System.nanoTime() - start).toMillis();
-            Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Math.max(1, left));
-            if (events.contains(ClientChannelEvent.TIMEOUT)) {
-                signal(channel, "TERM");
-                channel.close(true);
-                throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
-                        + ": " + command.commandLine());
-            }
-            Integer status = channel.getExitStatus();
-            if (status == null) {
-                String sig = channel.getExitSignal();
-                if (sig != null) {
-                    status = 128 + signalNumber(sig);
-                } else {
-                    throw lost(command, null);
-                }
-            }
+            int status = awaitExit(channel, left, timeout, command);
             return new ExecResult(status, out.toByteArray(), err.toByteArray(),
                     Duration.ofNanos(System.nanoTime() - start));
         } catch (HostExecutionException e) {
@@ -301,6 +272,30 @@ public final class SshExecutor implements HostExecutor {
                 channel.close(true);
             }
         }
+    }
+
+    /**
+     * Waits up to {@code waitMs} for the channel to close and returns the command's exit status (128 + N for a
+     * signal). On a timeout the remote process is sent TERM and the channel closed; a missing status means
+     * the connection was lost.
+     */
+    private int awaitExit(ChannelExec channel, long waitMs, Duration timeout, HostCommand command) {
+        Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Math.max(1, waitMs));
+        if (events.contains(ClientChannelEvent.TIMEOUT)) {
+            signal(channel, "TERM");
+            channel.close(true);
+            throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
+                    + ": " + command.commandLine());
+        }
+        Integer status = channel.getExitStatus();
+        if (status != null) {
+            return status;
+        }
+        String sig = channel.getExitSignal();
+        if (sig == null) {
+            throw lost(command, null);
+        }
+        return 128 + signalNumber(sig);
     }
 
     private HostExecutionException lost(HostCommand command, Exception cause) {
