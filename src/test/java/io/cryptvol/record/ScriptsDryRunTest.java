@@ -225,8 +225,8 @@ class ScriptsDryRunTest {
         for (EbsVolume v : volumes) {
             assertThat(out).contains(v.id());
         }
-        assertPlanInOrder(out, "Freeze /mnt/mymountpoint, hold until told", "xfs_freeze -f", "read -r go", "xfs_freeze -u",
-                "sh /mnt/mymountpoint", "Thaw: the held freeze gets its line");
+        assertPlanInOrder(out, "Freeze /mnt/mymountpoint, hold until told", "fsfreeze", "$f -f \"$1\"", "read -r go",
+                "$f -u \"$1\"", "sh /mnt/mymountpoint", "Thaw: the held freeze gets its line");
         assertNothingChanged(0);
     }
 
