@@ -135,7 +135,7 @@ public final class VmBench {
         vm.detachAll();
     }
 
-    /** The unlock plan (no 'unlock' command on main yet): vgchange -ay, luks open, mount through PlanRunner. */
+    /** The unlock command's plan alone (vgchange -ay, luks open, mount through PlanRunner); Day2VmTest times the whole command. */
     void unlock(ShellHarness h, List<String> devs, String provisionCmd) throws Exception {
         require(h.type(provisionCmd).contains("done"), "provision for unlock");
         HostExecutor x = h.bean(HostAccess.class).executor();
@@ -169,7 +169,7 @@ public final class VmBench {
         double t = BenchOut.median(tool);
         double p = BenchOut.median(plain);
         out.figure("unlock plan after restart (excl. KDF)", "s", t - k, "same commands, one ssh script", p - k, (t - k) / (p - k),
-                "<= 5 s", t - k <= 5, runs, "no 'unlock' command on main: vgchange -ay + luks open + mount via PlanRunner; "
+                "<= 5 s", t - k <= 5, runs, "the unlock command's plan: vgchange -ay + luks open + mount via PlanRunner; "
                         + "restart simulated by umount/close/vgchange -an + drop_caches; the ssh baseline pays a new connection, cryptvol reuses its session's");
         out.figure("  KDF of that open (pbkdf2, 1000 iterations)", "s", k, "-", 0, Double.NaN, "reported apart", true, runs,
                 "cryptsetup open --test-passphrase timed in the guest: the KDF plus cryptsetup's start-up; the product default (argon2id) costs more");
