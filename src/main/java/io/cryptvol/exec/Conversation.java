@@ -19,10 +19,11 @@ import java.util.function.Function;
  * the command's stdin (a well-behaved command then finishes: a freeze holder thaws).
  */
 public final class Conversation implements AutoCloseable {
-    private static final String EOF = new String("EOF"); // identity marker, never equal to a read line
+    /** Queued after the last line: stdout ended. */
+    private static final Object EOF = new Object();
     private final HostCommand command;
     private final OutputStream stdin;
-    private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Object> lines = new LinkedBlockingQueue<>();
     private final Function<Duration, ExecResult> finish;
     private final Runnable abort;
     private final java.util.List<java.util.function.Consumer<ExecResult>> onFinish = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -68,12 +69,12 @@ public final class Conversation implements AutoCloseable {
             return null;
         }
         try {
-            String l = lines.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            if (l == EOF) { // identity: the marker, not a line that reads "EOF"
+            Object l = lines.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (l == EOF) {
                 eof = true;
                 return null;
             }
-            return l;
+            return (String) l;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;

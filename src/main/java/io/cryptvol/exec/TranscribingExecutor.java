@@ -19,32 +19,28 @@ public final class TranscribingExecutor implements HostExecutor {
 
     @Override
     public ExecResult run(HostCommand command) {
-        long start = System.nanoTime();
-        ExecResult result;
-        try {
-            result = delegate.run(command);
-        } catch (RuntimeException e) {
-            transcript.failed(delegate.target(), !delegate.changesHost(), command,
-                    Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
-            throw e;
-        }
+        ExecResult result = attempt(command, () -> delegate.run(command));
         transcript.ran(delegate.target(), !delegate.changesHost(), command, result);
         return result;
     }
 
     @Override
     public Conversation converse(HostCommand command) {
+        Conversation c = attempt(command, () -> delegate.converse(command));
+        c.onFinish(r -> transcript.ran(delegate.target(), !delegate.changesHost(), command, r));
+        return c;
+    }
+
+    /** Runs {@code call}; a command that could not run is written to the transcript with its error, then rethrown. */
+    private <T> T attempt(HostCommand command, java.util.function.Supplier<T> call) {
         long start = System.nanoTime();
-        Conversation c;
         try {
-            c = delegate.converse(command);
+            return call.get();
         } catch (RuntimeException e) {
             transcript.failed(delegate.target(), !delegate.changesHost(), command,
                     Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
             throw e;
         }
-        c.onFinish(r -> transcript.ran(delegate.target(), !delegate.changesHost(), command, r));
-        return c;
     }
 
     public HostExecutor delegate() {

@@ -13,6 +13,7 @@ import io.cryptvol.domain.model.Mount;
 import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.domain.model.Signature;
 import io.cryptvol.domain.model.VolumeGroup;
+import io.cryptvol.domain.parse.LvmReportParser;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.PlanStep;
 
@@ -136,7 +137,7 @@ public final class PlannedEffects {
                 : Long.parseLong(extents.replace("+", "")) * vg.extentSizeBytes();
         size = Math.min(size / vg.extentSizeBytes() * vg.extentSizeBytes(), vg.freeBytes());
         List<String> under = s.pvsIn(vgName).stream().map(PhysicalVolume::path).toList();
-        String dm = "/dev/mapper/" + vgName.replace("-", "--") + "-" + name.replace("-", "--");
+        String dm = "/dev/mapper/" + LvmReportParser.dmName(vgName) + "-" + LvmReportParser.dmName(name);
         LogicalVolume lv = new LogicalVolume(name, vgName, PLANNED, size, "/dev/" + vgName + "/" + name, dm, true,
                 List.of(new LvSegment(stripes > 1 ? "striped" : "linear", stripes, stripeSize, size, under)));
         List<LogicalVolume> lvs = new ArrayList<>(s.lvs());

@@ -136,6 +136,21 @@ public final class KeyStore {
         return made;
     }
 
+    /**
+     * Where {@link #backup} would write {@code name}'s copy: {@code targetDir/NAME.key}. Checks the directory
+     * first (it must exist and not be the key directory); the key itself is not checked.
+     */
+    public Path backupFile(String name, Path targetDir) {
+        Path to = targetDir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(to)) {
+            throw new CryptvolException("backup directory " + to + " does not exist (is the drive mounted?)", 2, null);
+        }
+        if (sameDir(to, dir)) {
+            throw new CryptvolException("that is the key directory itself: back up to another disk or machine", 2, null);
+        }
+        return to.resolve(name + SUFFIX);
+    }
+
     /** The checks of {@link #generate} without generating anything (for a dry run). */
     public synchronized void checkGenerate(List<String> names, int size) {
         if (names == null || names.isEmpty()) {
@@ -264,14 +279,8 @@ public final class KeyStore {
      */
     public synchronized KeyInfo backup(String name, Path targetDir) {
         KeyInfo info = require(name);
-        Path to = targetDir.toAbsolutePath().normalize();
-        if (!Files.isDirectory(to)) {
-            throw new CryptvolException("backup directory " + to + " does not exist (is the drive mounted?)", 2, null);
-        }
-        if (sameDir(to, dir)) {
-            throw new CryptvolException("that is the key directory itself: back up to another disk or machine", 2, null);
-        }
-        Path copy = to.resolve(name + SUFFIX);
+        Path copy = backupFile(name, targetDir);
+        Path to = copy.getParent();
         byte[] key = read(name);
         try {
             String expected = sha256(key);

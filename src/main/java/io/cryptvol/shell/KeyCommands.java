@@ -112,14 +112,11 @@ public class KeyCommands {
                     required = true) String to,
             @Option(longNames = "dry-run", description = "only check the key and the directory") boolean dryRun) {
         if (dryRun || mode.dryRun()) {
-            Path dir = Path.of(to).toAbsolutePath().normalize();
             if (!mode.keyPlanned(name)) {
                 store.require(name);
             }
-            if (!java.nio.file.Files.isDirectory(dir)) {
-                throw new CryptvolException("backup directory " + dir + " does not exist (is the drive mounted?)", 2, null);
-            }
-            ui.println("would copy key '" + name + "' to " + dir.resolve(name + KeyStore.SUFFIX) + " (0600) and read it back");
+            Path copy = store.backupFile(name, Path.of(to));
+            ui.println("would copy key '" + name + "' to " + copy + " (0600) and read it back");
             ui.println(ui.dim("dry run: nothing was copied"));
             return;
         }

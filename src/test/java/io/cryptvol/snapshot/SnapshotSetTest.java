@@ -135,27 +135,18 @@ class SnapshotSetTest {
         java.nio.file.Files.writeString(fake, "#!/bin/sh\necho \"$1 $2\" >> " + log + "\n");
         fake.toFile().setExecutable(true);
         HostCommand hold = io.cryptvol.domain.cmd.Filesystems.freezeHold("/mnt/my point");
-        List<String> argv = new java.util.ArrayList<>(hold.argv());
-        ProcessBuilder pb = new ProcessBuilder(argv);
+        ProcessBuilder pb = new ProcessBuilder(hold.argv());
         pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
-        try (io.cryptvol.exec.Conversation c = new io.cryptvol.exec.LocalExecutor() {
-            @Override
-            public io.cryptvol.exec.Conversation converse(HostCommand command) {
-                try {
-                    Process p = pb.start();
-                    return new io.cryptvol.exec.Conversation(command, p.getInputStream(), p.getOutputStream(), t -> {
-                        try {
-                            p.waitFor(t.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-                        } catch (InterruptedException e) {
-                            throw new IllegalStateException(e);
-                        }
-                        return new io.cryptvol.exec.ExecResult(p.exitValue(), new byte[0], new byte[0], Duration.ZERO);
-                    }, p::destroy);
-                } catch (java.io.IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }.converse(hold)) {
+        Process p = pb.start();
+        try (io.cryptvol.exec.Conversation c = new io.cryptvol.exec.Conversation(hold, p.getInputStream(), p.getOutputStream(),
+                t -> {
+                    try {
+                        p.waitFor(t.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return new io.cryptvol.exec.ExecResult(p.exitValue(), new byte[0], new byte[0], Duration.ZERO);
+                }, p::destroy)) {
             String frozen = c.readLine(Duration.ofSeconds(10));
             assertThat(frozen).startsWith("frozen ");
             assertThat(java.nio.file.Files.readString(log)).isEqualTo("-f /mnt/my point\n");

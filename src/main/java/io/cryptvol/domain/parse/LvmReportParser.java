@@ -94,7 +94,7 @@ public final class LvmReportParser {
     }
 
     /** device-mapper doubles a '-' inside VG and LV names. */
-    static String dmName(String s) {
+    public static String dmName(String s) {
         return s.replace("-", "--");
     }
 
