@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.auth.password.PasswordIdentityProvider;
@@ -41,9 +42,12 @@ import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.core.CoreModuleProperties;
 
 /**
- * Runs commands on a remote host over one SSH connection (Apache MINA SSHD client), one exec channel per
- * command. The command line is {@link ShellQuote#join} of the argv, prefixed with {@code sudo -n} for
- * privileged commands when the remote user is not root (the remote uid is read once with {@code id -u}).
+ * Runs commands on a remote host over one SSH connection (Apache MINA SSHD client). The command line is
+ * {@link ShellQuote#join} of the argv, prefixed with {@code sudo -n} for privileged commands when the remote
+ * user is not root (the remote uid is read once with {@code id -u}). Commands without stdin are sent to one
+ * kept-open remote shell ({@link RemoteShell}: sshd's per-channel set-up costs more than most commands on a
+ * small instance); a command with stdin (key bytes), a shell builtin that would change that shell, and a
+ * command issued while the shell is busy each get an exec channel of their own.
  *
  * <p>Authentication is by one OpenSSH private key file (ECDSA or RSA; Ed25519 keys need net.i2p eddsa or
  * BouncyCastle on the classpath with sshd 2.20, which this project does not ship). The host key is checked
@@ -53,8 +57,9 @@ import org.apache.sshd.core.CoreModuleProperties;
  *
  * <p>Connection loss: the running command fails with a {@link HostExecutionException} saying it may or may
  * not have completed; the next command opens a new connection (counted by {@link #sessionsOpened()}).
- * Timeout: the channel is sent a TERM signal (honoured by OpenSSH 7.9+) and closed; the exception names
- * the command and the timeout.
+ * Timeout: the channel is sent a TERM signal (honoured by OpenSSH 7.9+) and closed (in the kept-open shell:
+ * its child gets TERM through {@code pkill -P} and the shell is replaced); the exception names the command and
+ * the timeout.
  */
 public final class SshExecutor implements HostExecutor {
 
@@ -75,6 +80,7 @@ public final class SshExecutor implements HostExecutor {
     private final HostKeyPolicy policy;
     private final Duration defaultTimeout;
     private final Duration connectTimeout;
+    private final boolean persistentShell;
 
     private final AtomicInteger sessionsOpened = new AtomicInteger();
     private final AtomicReference<String> hostKeyRejection = new AtomicReference<>();
@@ -86,6 +92,12 @@ public final class SshExecutor implements HostExecutor {
     private KeyPair identity;
     private Integer remoteUid;
     private boolean closed;
+    /** The kept-open shell for commands without stdin (see {@link RemoteShell}); one command at a time. */
+    private final ReentrantLock shellLock = new ReentrantLock();
+    private RemoteShell shell;
+    private ClientSession shellSession;
+    /** Why the kept-open shell could not start on this host (then every command gets its own channel). */
+    private volatile String persistentShellBroken;
 
     private SshExecutor(Builder b) {
         this.user = b.user;
@@ -97,6 +109,7 @@ public final class SshExecutor implements HostExecutor {
         this.policy = b.policy;
         this.defaultTimeout = b.defaultTimeout;
         this.connectTimeout = b.connectTimeout;
+        this.persistentShell = b.persistentShell;
     }
 
     public static Builder builder(String user, String host) {
@@ -112,6 +125,7 @@ public final class SshExecutor implements HostExecutor {
         private HostKeyPolicy policy = HostKeyPolicy.REFUSE_UNKNOWN;
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private boolean persistentShell = true;
 
         private Builder(String user, String host) {
             this.user = Objects.requireNonNull(user, "user");
@@ -149,6 +163,15 @@ public final class SshExecutor implements HostExecutor {
         /** Timeout for TCP connect, key exchange and authentication each; default 20 s. */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * Whether commands without stdin run in one kept-open remote shell (default) rather than on an exec
+         * channel each. Commands with stdin always get their own channel.
+         */
+        public Builder persistentShell(boolean on) {
+            this.persistentShell = on;
             return this;
         }
 
@@ -193,7 +216,21 @@ public final class SshExecutor implements HostExecutor {
         boolean viaSudo = command.privileged() && remoteUid != 0;
         List<String> argv = viaSudo ? Sudo.prefix("sudo", command.argv()) : command.argv();
         Duration timeout = command.timeout() != null ? command.timeout() : defaultTimeout;
-        ExecResult result = exec(s, ShellQuote.join(argv), command.stdin(), timeout, command);
+        String line = ShellQuote.join(argv);
+        ExecResult result = null;
+        boolean noStdin = command.stdin() == null || command.stdin().length == 0;
+        boolean shellSafe = noStdin && !RemoteShell.AFFECTS_SHELL.contains(argv.get(0));
+        // a second caller while the shell is busy (a progress poll during a long write) gets its own channel
+        if (persistentShell && persistentShellBroken == null && shellSafe && shellLock.tryLock()) {
+            try {
+                result = inShell(s, line, timeout, command);
+            } finally {
+                shellLock.unlock();
+            }
+        }
+        if (result == null) {
+            result = exec(s, line, command.stdin(), timeout, command);
+        }
         if (viaSudo) {
             String refusal = Sudo.refusal(result.exitCode(), result.err(), target(), user, command.argv());
             if (refusal != null) {
@@ -241,6 +278,54 @@ public final class SshExecutor implements HostExecutor {
             signal(ch, "TERM");
             ch.close(true);
         });
+    }
+
+    /**
+     * The command in the kept-open shell (started on first use, and again after a timeout or a lost
+     * connection). Null when the shell cannot be started: the caller then uses a channel of its own.
+     */
+    private ExecResult inShell(ClientSession s, String line, Duration timeout, HostCommand command) {
+        if (shell == null || !shell.isOpen() || shellSession != s) {
+            closeShell();
+            try {
+                shell = RemoteShell.open(s, connectTimeout);
+                shellSession = s;
+            } catch (IOException e) {
+                if (!s.isOpen()) {
+                    throw lost(command, e);
+                }
+                persistentShellBroken = oneLine(e);
+                return null;
+            }
+        }
+        ExecResult r;
+        try {
+            r = shell.run(line, timeout);
+        } catch (IOException e) {
+            closeShell();
+            throw lost(command, e);
+        }
+        if (r == null) {
+            // overran: TERM to the command (the shell's child), then a fresh shell for the next command
+            long pid = shell.pid();
+            closeShell();
+            try {
+                exec(s, "pkill -TERM -P " + pid, null, connectTimeout, command);
+            } catch (RuntimeException ignored) {
+                // best effort, as the signal on a channel of its own
+            }
+            throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
+                    + ": " + command.commandLine());
+        }
+        return r;
+    }
+
+    private void closeShell() {
+        if (shell != null) {
+            shell.close();
+            shell = null;
+            shellSession = null;
+        }
     }
 
     private ExecResult exec(ClientSession s, String line, byte[] stdin, Duration timeout, HostCommand command) {
@@ -445,6 +530,13 @@ public final class SshExecutor implements HostExecutor {
 
     @Override
     public void close() {
+        if (shellLock.tryLock()) {
+            try {
+                closeShell();
+            } finally {
+                shellLock.unlock();
+            }
+        }
         synchronized (lock) {
             closed = true;
             if (session != null) {

@@ -31,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -120,7 +121,11 @@ public final class VmBench {
             plain.add(p);
             ratios.add(t / p);
             if (r == 0) {
-                Files.writeString(Path.of(System.getProperty("bench.out", "target/bench"), "provision-plain.sh"), script);
+                Path outDir = Path.of(System.getProperty("bench.out", "target/bench"));
+                Files.writeString(outDir.resolve("provision-plain.sh"), script);
+                // every command the tool ran (queries too) with its duration: where the ratio's overhead goes
+                byte[] all = Files.readAllBytes(transcript);
+                Files.write(outDir.resolve("provision-transcript.jsonl"), Arrays.copyOfRange(all, (int) before, all.length));
             }
         }
         if (provision) {

@@ -27,6 +27,10 @@ import org.apache.sshd.server.command.Command;
  * A real MINA SSH server on 127.0.0.1 (random port) whose exec channels run {@code /bin/sh -c <line>}, like
  * OpenSSH's sshd does, with public-key auth for one generated client key. It can pretend to be a non-root
  * user ({@link #fakeUid}) and a sudo that wants a password ({@link #sudoNeedsPassword}).
+ *
+ * <p>{@link #commandLines} lists every command line the host ran: an exec channel's line, or a line sent to
+ * cryptvol's kept-open shell (read off that channel's input, as the shell reads it). {@link #channelLines}
+ * lists the exec channels' lines only (the kept-open shell's start among them).
  */
 public final class TestSshServer implements AutoCloseable {
     public final KeyPair hostKey;
@@ -34,6 +38,7 @@ public final class TestSshServer implements AutoCloseable {
     final SshServer sshd;
     public final AtomicInteger sessionsCreated = new AtomicInteger();
     public final List<String> commandLines = new CopyOnWriteArrayList<>();
+    public final List<String> channelLines = new CopyOnWriteArrayList<>();
     volatile String fakeUid;
     volatile boolean sudoNeedsPassword;
 
@@ -123,7 +128,11 @@ public final class TestSshServer implements AutoCloseable {
 
         @Override
         public void start(ChannelSession channel, Environment env) throws IOException {
-            commandLines.add(line);
+            channelLines.add(line);
+            String nonce = keptShellNonce(line);
+            if (nonce == null) {
+                commandLines.add(line);
+            }
             if (fakeUid != null && line.equals("id -u")) {
                 reply(fakeUid + "\n", "", 0);
                 return;
@@ -133,7 +142,7 @@ public final class TestSshServer implements AutoCloseable {
                 return;
             }
             process = new ProcessBuilder("/bin/sh", "-c", line).start();
-            Thread stdin = pump(in, process.getOutputStream(), true);
+            Thread stdin = pump(nonce == null ? in : new RequestTap(in, nonce), process.getOutputStream(), true);
             Thread stdout = pump(process.getInputStream(), out, false);
             Thread stderr = pump(process.getErrorStream(), err, false);
             Thread waiter = new Thread(() -> {
@@ -182,6 +191,56 @@ public final class TestSshServer implements AutoCloseable {
             t.setDaemon(true);
             t.start();
             return t;
+        }
+
+        /** The nonce when this line starts cryptvol's kept-open shell ({@link RemoteShell}), else null. */
+        private static String keptShellNonce(String line) {
+            if (!line.startsWith("sh -c ") || !line.contains(RemoteShell.SCRIPT.lines().findFirst().orElseThrow())) {
+                return null;
+            }
+            return line.substring(line.lastIndexOf(' ') + 1);
+        }
+
+        /** Passes the kept-open shell's input through, noting each command line in it. */
+        private final class RequestTap extends InputStream {
+            private final InputStream in;
+            private final String nonce;
+            private final StringBuilder line = new StringBuilder();
+            private StringBuilder command;
+
+            RequestTap(InputStream in, String nonce) {
+                this.in = in;
+                this.nonce = nonce;
+            }
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = in.read(b, off, len);
+                for (int i = 0; i < n; i++) {
+                    char c = (char) (b[off + i] & 0xff);
+                    if (c != '\n') {
+                        line.append(c);
+                        continue;
+                    }
+                    String l = new String(line.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+                    line.setLength(0);
+                    if (l.equals(nonce + " .") && command != null) {
+                        commandLines.add(command.substring(0, Math.max(0, command.length() - 1)));
+                        command = null;
+                    } else if (l.startsWith(nonce + " ") && command == null) {
+                        command = new StringBuilder();
+                    } else if (command != null) {
+                        command.append(l).append('\n');
+                    }
+                }
+                return n;
+            }
         }
 
         @Override
