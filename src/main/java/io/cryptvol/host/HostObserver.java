@@ -87,9 +87,13 @@ public final class HostObserver {
                 "sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
                 String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
                 String.join(",", LvmReportParser.PV_FIELDS), String.join(",", LvmReportParser.VG_FIELDS),
-                String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS)));
+                String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS),
+                String.join(",", LvmReportParser.LV_ONLY_FIELDS), String.join(",", LvmReportParser.SEG_FIELDS)));
         HostState s = HostState.empty().withDevices(LsblkParser.parse(base.require("lsblk")));
-        if (base.exit("pvs") != 127) {
+        if (base.exit("lvm fullreport") == 0) {
+            String report = base.out("lvm fullreport");
+            s = s.withLvm(LvmReportParser.pvs(report), LvmReportParser.vgs(report), LvmReportParser.fullReportLvs(report));
+        } else if (base.exit("pvs") != 127 && base.exit("lvm fullreport") != 127) {
             s = s.withLvm(LvmReportParser.pvs(base.require("pvs")), LvmReportParser.vgs(base.require("vgs")),
                     LvmReportParser.lvs(base.require("lvs")));
         }
@@ -167,17 +171,28 @@ public final class HostObserver {
         return s;
     }
 
-    /** $1..$6: lsblk columns, legacy lsblk columns, pv, vg, lv fields, findmnt columns. */
+    /**
+     * $1..$8: lsblk columns, legacy lsblk columns, pv, vg, lv fields, findmnt columns, fullreport's lv and seg
+     * fields. LVM is read with one {@code lvm fullreport} (each LVM process scans the devices); when that fails
+     * for any reason but a missing lvm, with pvs, vgs and lvs as before. The two files are read by the shell
+     * itself (a process less each).
+     */
     static final String BASE_SCRIPT = String.join("\n",
             "sec() { printf '\\n@@cryptvol-section %s\\n' \"$1\"; }",
             "end() { printf '\\n@@cryptvol-exit %s\\n' \"$1\"; }",
+            "put() { if [ -e \"$1\" ]; then while IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done < \"$1\"; fi; }",
             "sec lsblk; lsblk -J -b -o \"$1\" 2>/dev/null || lsblk -J -b -o \"$2\"; end $?",
-            "sec pvs; pvs --reportformat json --units b --nosuffix -o \"$3\"; end $?",
-            "sec vgs; vgs --reportformat json --units b --nosuffix -o \"$4\"; end $?",
-            "sec lvs; lvs --reportformat json --units b --nosuffix -o \"$5\"; end $?",
+            "sec 'lvm fullreport'; lvm fullreport --reportformat json --units b --nosuffix --configreport pv -o \"$3\""
+                    + " --configreport vg -o \"$4\" --configreport lv -o \"$7\" --configreport seg -o \"$8\""
+                    + " --configreport pvseg -o pv_uuid; rc=$?; end $rc",
+            "if [ $rc -ne 0 ] && [ $rc -ne 127 ]; then",
+            "  sec pvs; pvs --reportformat json --units b --nosuffix -o \"$3\"; end $?",
+            "  sec vgs; vgs --reportformat json --units b --nosuffix -o \"$4\"; end $?",
+            "  sec lvs; lvs --reportformat json --units b --nosuffix -o \"$5\"; end $?",
+            "fi",
             "sec findmnt; findmnt -J -o \"$6\"; end $?",
-            "sec fstab; if [ -e /etc/fstab ]; then cat /etc/fstab; fi; end $?",
-            "sec crypttab; if [ -e /etc/crypttab ]; then cat /etc/crypttab; fi; end $?");
+            "sec fstab; put /etc/fstab; end $?",
+            "sec crypttab; put /etc/crypttab; end $?");
 
     /** For each device argument: blkid -p, and luksDump when it is LUKS. */
     static final String PROBE_SCRIPT = String.join("\n",

@@ -17,6 +17,10 @@ import java.util.Map;
  * Parses {@code pvs / vgs / lvs --reportformat json --units b --nosuffix -o FIELDS}. LVM prints every
  * value as a string. {@code lvs} with segment fields prints one row per segment; the rows of one LV
  * are folded into one {@link LogicalVolume}.
+ *
+ * <p>{@code lvm fullreport} (one LVM process instead of three: each costs a device scan) prints the same
+ * "pv" and "vg" rows, and LV and segment rows apart ("lv", "seg", joined by lv_uuid): {@link #fullReportLvs}
+ * joins them into the rows {@code lvs} would print, then folds them the same way.
  */
 public final class LvmReportParser {
     public static final List<String> PV_FIELDS = List.of("pv_name", "pv_uuid", "vg_name", "pv_size", "pv_free");
@@ -24,6 +28,10 @@ public final class LvmReportParser {
             "vg_extent_size", "pv_count", "lv_count", "vg_tags");
     public static final List<String> LV_FIELDS = List.of("lv_name", "vg_name", "lv_uuid", "lv_size", "lv_path",
             "lv_dm_path", "lv_active", "lv_attr", "segtype", "stripes", "stripe_size", "seg_size", "devices");
+    /** For fullreport: the LV report's own fields, and the segment report's (with the LV's uuid to join on). */
+    public static final List<String> LV_ONLY_FIELDS = LV_FIELDS.subList(0, LV_FIELDS.indexOf("segtype"));
+    public static final List<String> SEG_FIELDS = List.of("lv_uuid", "segtype", "stripes", "stripe_size", "seg_size",
+            "devices");
 
     private LvmReportParser() {
     }
@@ -51,8 +59,36 @@ public final class LvmReportParser {
     }
 
     public static List<LogicalVolume> lvs(String json) {
+        return foldLvs(rows(json, "lv"));
+    }
+
+    /** The LVs of an {@code lvm fullreport}: each "seg" row joined with its "lv" row (an LV without one stays one row). */
+    public static List<LogicalVolume> fullReportLvs(String json) {
+        JsonNode root = Json.read("lvm fullreport", json);
+        List<JsonNode> joined = new ArrayList<>();
+        for (JsonNode report : root.path("report")) {
+            Map<String, List<JsonNode>> segs = new LinkedHashMap<>();
+            for (JsonNode seg : report.path("seg")) {
+                segs.computeIfAbsent(Json.text(seg, "lv_uuid"), k -> new ArrayList<>()).add(seg);
+            }
+            for (JsonNode lv : report.path("lv")) {
+                List<JsonNode> mine = segs.getOrDefault(Json.text(lv, "lv_uuid"), List.of());
+                if (mine.isEmpty()) {
+                    joined.add(lv);
+                }
+                for (JsonNode seg : mine) {
+                    com.fasterxml.jackson.databind.node.ObjectNode row = ((com.fasterxml.jackson.databind.node.ObjectNode) lv).deepCopy();
+                    seg.fields().forEachRemaining(f -> row.set(f.getKey(), f.getValue()));
+                    joined.add(row);
+                }
+            }
+        }
+        return foldLvs(joined);
+    }
+
+    private static List<LogicalVolume> foldLvs(List<JsonNode> rows) {
         Map<String, LogicalVolume> byId = new LinkedHashMap<>();
-        for (JsonNode r : rows(json, "lv")) {
+        for (JsonNode r : rows) {
             String name = req(r, "lv_name");
             String vg = req(r, "vg_name");
             LvSegment seg = new LvSegment(Json.text(r, "segtype"), (int) Json.bytes("lvs", r, "stripes"),

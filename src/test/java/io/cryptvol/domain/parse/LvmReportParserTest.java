@@ -14,6 +14,37 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class LvmReportParserTest {
 
+    /**
+     * {@code lvm fullreport} against {@code pvs}, {@code vgs} and {@code lvs} taken of the same host at the same
+     * moment (lvm2 on the test instance, the fields cryptvol asks for): the same objects, in the states that
+     * matter: a striped LV with an orphan PV beside it; an LV grown by a linear segment, and an inactive LV.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"orphan", "grown"})
+    void fullReportReadsAsPvsVgsAndLvsDo(String state) {
+        String full = Fixtures.read("lvm-" + state + "-fullreport.json");
+        assertThat(LvmReportParser.pvs(full)).isNotEmpty()
+                .containsExactlyInAnyOrderElementsOf(LvmReportParser.pvs(Fixtures.read("lvm-" + state + "-pvs.json")));
+        assertThat(LvmReportParser.vgs(full)).isNotEmpty()
+                .containsExactlyInAnyOrderElementsOf(LvmReportParser.vgs(Fixtures.read("lvm-" + state + "-vgs.json")));
+        assertThat(LvmReportParser.fullReportLvs(full)).isNotEmpty()
+                .containsExactlyInAnyOrderElementsOf(LvmReportParser.lvs(Fixtures.read("lvm-" + state + "-lvs.json")));
+    }
+
+    @Test
+    void fullReportJoinsSegmentsInOrder() {
+        List<LogicalVolume> lvs = LvmReportParser.fullReportLvs(Fixtures.read("lvm-grown-fullreport.json"));
+        LogicalVolume tlv = lvs.stream().filter(l -> l.name().equals("tlv")).findFirst().orElseThrow();
+        assertThat(tlv.segments()).extracting(s -> s.segtype() + "/" + s.stripes()).containsExactly("striped/3", "linear/1");
+        assertThat(tlv.segments().get(0).devices()).containsExactly("/dev/nvme0n1", "/dev/nvme1n1", "/dev/nvme2n1");
+        assertThat(tlv.segments().get(1).devices()).containsExactly("/dev/nvme3n1");
+        assertThat(tlv.active()).isTrue();
+        assertThat(lvs.stream().filter(l -> l.name().equals("other")).findFirst().orElseThrow().active()).isFalse();
+        // an orphan PV's report entry has no lv or seg rows at all
+        assertThat(LvmReportParser.pvs(Fixtures.read("lvm-orphan-fullreport.json")))
+                .filteredOn(p -> !p.inVg()).extracting(PhysicalVolume::path).containsExactly("/dev/nvme3n1");
+    }
+
     @Test
     void pvs() {
         List<PhysicalVolume> pvs = LvmReportParser.pvs(Fixtures.read("pvs.json"));
