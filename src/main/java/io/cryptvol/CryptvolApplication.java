@@ -32,6 +32,11 @@ public class CryptvolApplication {
             return complete(List.of(rawArgs).subList(1, rawArgs.length));
         }
         List<String> args = globalFlags(rawArgs);
+        if (args.equals(List.of("version"))) {
+            // answered without starting the shell: scripts that check the version should not pay for Spring
+            System.out.println(io.cryptvol.shell.VersionCommand.line());
+            return 0;
+        }
         SpringApplication app = new SpringApplication(CryptvolApplication.class);
         java.util.Map<String, Object> defaults = new java.util.HashMap<>();
         java.nio.file.Path state = io.cryptvol.session.Dirs.ensurePrivateDir(io.cryptvol.session.Dirs.state());

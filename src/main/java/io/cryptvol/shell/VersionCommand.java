@@ -12,8 +12,13 @@ public class VersionCommand {
         return v == null ? "dev" : v;
     }
 
+    /** What {@code version} prints (also printed by {@code cryptvol --version} without starting the shell). */
+    public static String line() {
+        return "cryptvol " + version() + " (Java " + Runtime.version().feature() + ")";
+    }
+
     @Command(command = "version", description = "Show cryptvol's version and the Java runtime it runs on.")
     public String versionCommand() {
-        return "cryptvol " + version() + " (Java " + Runtime.version().feature() + ")";
+        return line();
     }
 }

@@ -91,6 +91,18 @@ class VolumeCliTest {
         assertThat(r.stdout()).containsPattern("region\\s+\\(SDK region chain\\)").containsPattern("clientStarted\\s+false");
     }
 
+    /** {@code --version} answers without starting the shell, with exactly what the shell's {@code version} prints. */
+    @Test
+    void versionFlagPrintsWhatTheVersionCommandPrints() throws Exception {
+        Run flag = cryptvol(Map.of(), "--version");
+        Run command = cryptvol(Map.of(), "version");
+        assertThat(flag.exitCode()).as(flag.toString()).isZero();
+        assertThat(command.exitCode()).as(command.toString()).isZero();
+        assertThat(flag.stdout()).matches("cryptvol \\S+ \\(Java \\d+\\)\n");
+        assertThat(command.stdout()).contains(flag.stdout().strip());
+        assertThat(cryptvol(Map.of(), "-V").stdout()).isEqualTo(flag.stdout());
+    }
+
     @Test
     void aPermissionErrorIsOneLineAndANonZeroExit(@TempDir Path data) throws Exception {
         try (SandboxEc2Server server = SandboxEc2Server.builder().dataDir(data).build().start()) {
