@@ -3,59 +3,124 @@ package io.cryptvol.bench;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.shell.CommandLineCompletion;
 import io.cryptvol.shell.ShellHarness;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.springframework.shell.CompletionContext;
 import org.springframework.shell.Shell;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A figure, not a test: Tab completion latency from the cached inventory, in process, through Spring
+ * A figure, not a test: Tab completion latency from the cached inventory, in process (JMH), through Spring
  * Shell's own completion ({@link Shell#complete}, what JLine's completer calls at the prompt) and through
  * the command-line path ({@code cryptvol __complete}, what bash completion calls, minus JVM start), for
  * {@code use vg <TAB>} and {@code pv create <TAB>} with 200 VGs and 500 devices in the inventory. The
- * baseline is completing a command name ({@code ver<TAB>}), which reads no inventory.
- * A careful loop rather than JMH: warm-up, then the median of 7 batches of 200 calls each.
+ * baseline is completing a command name ({@code ver<TAB>}), which reads no inventory, measured in the same run.
  */
-public final class CompletionBench {
-    static final int BATCHES = 7;
-    static final int PER_BATCH = 200;
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Dlogging.level.root=WARN"})
+public class CompletionBench {
+    private Path home;
+    private ShellHarness harness;
+    private Shell shell;
+    private CommandLineCompletion cli;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        home = Files.createTempDirectory("cryptvol-bench-home");
+        harness = new ShellHarness(home, Map.of());
+        Inventory inv = harness.bean(Inventory.class);
+        List<String> vgs = new ArrayList<>();
+        List<String> devs = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            vgs.add("vg" + i);
+        }
+        for (int i = 0; i < 500; i++) {
+            devs.add("/dev/nvme" + i + "n1");
+        }
+        inv.put("vg", vgs);
+        inv.put("device", devs);
+        shell = harness.bean(Shell.class);
+        cli = harness.bean(CommandLineCompletion.class);
+        check("use vg <TAB>", useVg(), 200);
+        check("pv create <TAB>", pvCreate(), 500);
+        check("use vg <TAB> (__complete)", useVgCommandLine(), 200);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        harness.close();
+        try (var files = Files.walk(home)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Benchmark
+    public int commandName() {
+        return shell.complete(ctx(List.of("ver"))).size();
+    }
+
+    @Benchmark
+    public int useVg() {
+        return shell.complete(ctx(List.of("use", "vg", ""))).size();
+    }
+
+    @Benchmark
+    public int pvCreate() {
+        return shell.complete(ctx(List.of("pv", "create", ""))).size();
+    }
+
+    @Benchmark
+    public int useVgCommandLine() {
+        return cli.complete(List.of("use", "vg", "")).size();
+    }
 
     public static void main(String[] args) throws Exception {
-        Path home = Files.createTempDirectory("cryptvol-bench-home");
-        try (ShellHarness h = new ShellHarness(home, Map.of())) {
-            Inventory inv = h.bean(Inventory.class);
-            List<String> vgs = new ArrayList<>();
-            List<String> devs = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
-                vgs.add("vg" + i);
-            }
-            for (int i = 0; i < 500; i++) {
-                devs.add("/dev/nvme" + i + "n1");
-            }
-            inv.put("vg", vgs);
-            inv.put("device", devs);
-            Shell shell = h.bean(Shell.class);
-            CommandLineCompletion cli = h.bean(CommandLineCompletion.class);
+        Collection<RunResult> results = new Runner(new OptionsBuilder()
+                .include(CompletionBench.class.getName() + "\\.")
+                .jvmArgsPrepend("-Dcryptvol.root=" + System.getProperty("cryptvol.root", "."))
+                .build()).run();
+        double base = score(results, "commandName");
+        BenchOut out = new BenchOut("completion");
+        figure(out, "Tab: use vg <TAB> (200 VGs), Spring Shell", score(results, "useVg"), base);
+        figure(out, "Tab: pv create <TAB> (500 devices)", score(results, "pvCreate"), base);
+        figure(out, "Tab: use vg <TAB>, __complete path", score(results, "useVgCommandLine"), base);
+        out.write();
+    }
 
-            Supplier<Integer> base = () -> shell.complete(ctx(List.of("ver"))).size();
-            Supplier<Integer> useVg = () -> shell.complete(ctx(List.of("use", "vg", ""))).size();
-            Supplier<Integer> pvCreate = () -> shell.complete(ctx(List.of("pv", "create", ""))).size();
-            Supplier<Integer> cliVg = () -> cli.complete(List.of("use", "vg", "")).size();
-            check("use vg <TAB>", useVg.get(), 200);
-            check("pv create <TAB>", pvCreate.get(), 500);
+    /** JMH's mean time per call, in milliseconds. */
+    static double score(Collection<RunResult> results, String method) {
+        return results.stream().filter(r -> r.getParams().getBenchmark().endsWith("." + method)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no JMH result for " + method))
+                .getPrimaryResult().getScore() / 1000.0;
+    }
 
-            BenchOut out = new BenchOut("completion");
-
-            figure(out, "Tab: use vg <TAB> (200 VGs), Spring Shell", useVg, base);
-            figure(out, "Tab: pv create <TAB> (500 devices)", pvCreate, base);
-            figure(out, "Tab: use vg <TAB>, __complete path", cliVg, base);
-            out.write();
-        }
+    static void figure(BenchOut out, String name, double ms, double baseMs) {
+        out.figure(name, "ms", ms, "ver<TAB> (command name)", baseMs, ms / baseMs, "<= 20 ms", ms <= 20,
+                5, "JMH average time per call, in process (1 fork, 3 warm-up + 5 measured 1 s iterations)");
     }
 
     static CompletionContext ctx(List<String> words) {
@@ -66,34 +131,5 @@ public final class CompletionBench {
         if (got < atLeast) {
             throw new IllegalStateException(what + " gave " + got + " proposals, expected at least " + atLeast);
         }
-    }
-
-    static void figure(BenchOut out, String name, Supplier<Integer> s, Supplier<Integer> base) {
-        List<Double> v = new ArrayList<>();
-        List<Double> bs = new ArrayList<>();
-        millis(s);
-        millis(base);
-        for (int i = 0; i < BATCHES; i++) {
-            v.add(millis(s));
-            bs.add(millis(base));
-        }
-        double value = BenchOut.median(v);
-        double baseline = BenchOut.median(bs);
-        out.figure(name, "ms", value, "ver<TAB> (command name)", baseline, value / baseline, "<= 20 ms", value <= 20,
-                BATCHES, "per call, in process");
-    }
-
-    /** Mean milliseconds per call over one batch. */
-    static double millis(Supplier<Integer> s) {
-        long sink = 0;
-        long t0 = System.nanoTime();
-        for (int i = 0; i < PER_BATCH; i++) {
-            sink += s.get();
-        }
-        double ms = (System.nanoTime() - t0) / 1e6 / PER_BATCH;
-        if (sink < 0) {
-            System.out.println(sink);
-        }
-        return ms;
     }
 }
