@@ -97,16 +97,8 @@ public class LocalExecutor implements HostExecutor {
         return refuseIfSudoDenied(new ExecResult(process.exitValue(), stdout, stderr, duration), viaSudo, command);
     }
 
-    /** A sudo that wanted a password, refused or is missing becomes a one-line error; else the result as is. */
     private static ExecResult refuseIfSudoDenied(ExecResult result, boolean viaSudo, HostCommand command) {
-        if (viaSudo) {
-            String refusal = Sudo.refusal(result.exitCode(), result.err(), "this machine",
-                    System.getProperty("user.name"), command.argv());
-            if (refusal != null) {
-                throw new HostExecutionException(refusal);
-            }
-        }
-        return result;
+        return Sudo.checked(result, viaSudo, "this machine", System.getProperty("user.name"), command.argv());
     }
 
     /** The command as a child process whose stdin and stdout the caller holds (stderr collected). */

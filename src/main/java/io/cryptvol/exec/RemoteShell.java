@@ -84,12 +84,13 @@ final class RemoteShell implements AutoCloseable {
         ch.setErr(err);
         try {
             ch.open().verify(timeout);
-            byte[] hello = out.await(("\n" + nonce + " pid ").getBytes(StandardCharsets.US_ASCII), true,
-                    deadline(timeout), ch);
-            if (hello == null) {
+            long deadline = deadline(timeout);
+            String pid = out.await(("\n" + nonce + " pid ").getBytes(StandardCharsets.US_ASCII), deadline, ch) == null
+                    ? null : out.line(deadline, ch);
+            if (pid == null) {
                 throw new IOException("the remote shell did not start" + (err.size() > 0 ? ": " + err.text() : ""));
             }
-            return new RemoteShell(ch, out, err, nonce, Long.parseLong(out.takeLine().trim()));
+            return new RemoteShell(ch, out, err, nonce, Long.parseLong(pid.trim()));
         } catch (IOException | RuntimeException e) {
             ch.close(true);
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
@@ -116,18 +117,16 @@ final class RemoteShell implements AutoCloseable {
         requests.write(request);
         requests.flush();
         long deadline = deadline(timeout);
-        byte[] stdout = out.await(("\n" + nonce + " " + id + " ").getBytes(StandardCharsets.US_ASCII), false, deadline, channel);
-        if (stdout == null) {
-            return null;
-        }
-        String rc = out.takeLine().trim();
-        byte[] stderr = err.await(("\n" + nonce + " " + id + "\n").getBytes(StandardCharsets.US_ASCII), false, deadline, channel);
+        byte[] stdout = out.await(("\n" + nonce + " " + id + " ").getBytes(StandardCharsets.US_ASCII), deadline, channel);
+        String rc = stdout == null ? null : out.line(deadline, channel);
+        byte[] stderr = rc == null ? null
+                : err.await(("\n" + nonce + " " + id + "\n").getBytes(StandardCharsets.US_ASCII), deadline, channel);
         if (stderr == null) {
             return null;
         }
         int code;
         try {
-            code = Integer.parseInt(rc);
+            code = Integer.parseInt(rc.trim());
         } catch (NumberFormatException e) {
             throw new IOException("the remote shell answered '" + rc + "' instead of an exit status");
         }
@@ -150,6 +149,7 @@ final class RemoteShell implements AutoCloseable {
 
     /** What the channel delivers (MINA's I/O threads write here), and a wait for a marker in it. */
     static final class Sink extends OutputStream {
+        private static final byte[] NEWLINE = {'\n'};
         private byte[] buf = new byte[8192];
         private int len;
         private int scanned;
@@ -178,15 +178,14 @@ final class RemoteShell implements AutoCloseable {
         }
 
         /**
-         * Waits for {@code marker}; returns what came before it (or everything before it when
-         * {@code discardBefore}) and removes it and the marker from the buffer. Null on timeout;
-         * IOException when the channel closed first.
+         * Waits for {@code marker}; returns what came before it and removes that and the marker from the
+         * buffer. Null on timeout; IOException when the channel closed first.
          */
-        synchronized byte[] await(byte[] marker, boolean discardBefore, long deadline, ChannelExec ch) throws IOException {
+        synchronized byte[] await(byte[] marker, long deadline, ChannelExec ch) throws IOException {
             while (true) {
                 int at = indexOf(marker, Math.max(0, scanned - marker.length));
                 if (at >= 0) {
-                    byte[] before = discardBefore ? new byte[0] : Arrays.copyOf(buf, at);
+                    byte[] before = Arrays.copyOf(buf, at);
                     consume(at + marker.length);
                     return before;
                 }
@@ -207,28 +206,10 @@ final class RemoteShell implements AutoCloseable {
             }
         }
 
-        /** The rest of the current line (after a marker), consumed with its newline; waits briefly for it. */
-        synchronized String takeLine() throws IOException {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (true) {
-                for (int i = 0; i < len; i++) {
-                    if (buf[i] == '\n') {
-                        String line = new String(buf, 0, i, StandardCharsets.US_ASCII);
-                        consume(i + 1);
-                        return line;
-                    }
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new IOException("the remote shell's answer was cut short");
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for the remote shell");
-                }
-            }
+        /** The rest of the current line (what follows a marker), its newline consumed; null on timeout. */
+        synchronized String line(long deadline, ChannelExec ch) throws IOException {
+            byte[] l = await(NEWLINE, deadline, ch);
+            return l == null ? null : new String(l, StandardCharsets.US_ASCII);
         }
 
         private void consume(int n) {

@@ -231,13 +231,7 @@ public final class SshExecutor implements HostExecutor {
         if (result == null) {
             result = exec(s, line, command.stdin(), timeout, command);
         }
-        if (viaSudo) {
-            String refusal = Sudo.refusal(result.exitCode(), result.err(), target(), user, command.argv());
-            if (refusal != null) {
-                throw new HostExecutionException(refusal);
-            }
-        }
-        return result;
+        return Sudo.checked(result, viaSudo, target(), user, command.argv());
     }
 
     /** The command on its own exec channel, stdin and stdout held open for the caller (stderr collected). */
@@ -266,14 +260,8 @@ public final class SshExecutor implements HostExecutor {
         ChannelExec ch = channel;
         return new Conversation(command, ch.getInvertedOut(), ch.getInvertedIn(), timeout -> {
             int status = awaitExit(ch, timeout.toMillis(), timeout, command);
-            ExecResult result = new ExecResult(status, new byte[0], err.toByteArray(), Duration.ofNanos(System.nanoTime() - start));
-            if (viaSudo) {
-                String refusal = Sudo.refusal(result.exitCode(), result.err(), target(), user, command.argv());
-                if (refusal != null) {
-                    throw new HostExecutionException(refusal);
-                }
-            }
-            return result;
+            return Sudo.checked(new ExecResult(status, new byte[0], err.toByteArray(),
+                    Duration.ofNanos(System.nanoTime() - start)), viaSudo, target(), user, command.argv());
         }, () -> {
             signal(ch, "TERM");
             ch.close(true);
@@ -314,10 +302,14 @@ public final class SshExecutor implements HostExecutor {
             } catch (RuntimeException ignored) {
                 // best effort, as the signal on a channel of its own
             }
-            throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
-                    + ": " + command.commandLine());
+            throw timedOut(timeout, command);
         }
         return r;
+    }
+
+    private HostExecutionException timedOut(Duration timeout, HostCommand command) {
+        return new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target() + ": "
+                + command.commandLine());
     }
 
     private void closeShell() {
@@ -369,8 +361,7 @@ public final class SshExecutor implements HostExecutor {
         if (events.contains(ClientChannelEvent.TIMEOUT)) {
             signal(channel, "TERM");
             channel.close(true);
-            throw new HostExecutionException("timed out after " + Sudo.format(timeout) + " on " + target()
-                    + ": " + command.commandLine());
+            throw timedOut(timeout, command);
         }
         Integer status = channel.getExitStatus();
         if (status != null) {

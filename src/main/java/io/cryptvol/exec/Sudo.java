@@ -44,6 +44,20 @@ final class Sudo {
         return null;
     }
 
+    /**
+     * The result as is, unless the command ran through sudo and sudo itself refused: then the one-line
+     * {@link #refusal} as a {@link HostExecutionException}.
+     */
+    static ExecResult checked(ExecResult result, boolean viaSudo, String where, String user, List<String> argv) {
+        if (viaSudo) {
+            String refusal = refusal(result.exitCode(), result.err(), where, user, argv);
+            if (refusal != null) {
+                throw new HostExecutionException(refusal);
+            }
+        }
+        return result;
+    }
+
     /** "500ms", "5s", "1.5s", "10min". */
     static String format(Duration d) {
         long ms = d.toMillis();
