@@ -105,7 +105,7 @@ public final class SshExecutor implements HostExecutor {
         this.port = b.port;
         this.identityFile = Objects.requireNonNull(b.identityFile, "identityFile");
         this.knownHosts = b.knownHosts != null ? b.knownHosts
-                : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+                : io.cryptvol.session.Dirs.ssh().resolve("known_hosts");
         this.policy = b.policy;
         this.defaultTimeout = b.defaultTimeout;
         this.connectTimeout = b.connectTimeout;

@@ -37,13 +37,9 @@ public final class Transcript {
         create(this.file);
     }
 
-    /** $XDG_STATE_HOME/cryptvol/transcript.log, else ~/.local/state/cryptvol/transcript.log. */
+    /** transcript.log in the state directory ({@link io.cryptvol.session.Dirs#state()}). */
     public static Path defaultFile() {
-        String state = System.getenv("XDG_STATE_HOME");
-        Path base = state != null && !state.isBlank() && Path.of(state).isAbsolute()
-                ? Path.of(state)
-                : Path.of(System.getProperty("user.home"), ".local", "state");
-        return base.resolve("cryptvol").resolve("transcript.log");
+        return io.cryptvol.session.Dirs.state().resolve("transcript.log");
     }
 
     public static Transcript openDefault() {
