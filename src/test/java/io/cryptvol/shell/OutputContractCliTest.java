@@ -136,4 +136,43 @@ class OutputContractCliTest {
         }
         assertThat(Files.readString(state.resolve("cryptvol.log.1"))).contains("\tat ");
     }
+
+    /**
+     * Issue 14 item 8: after chmod 644 on a key and 755 on the key directory, `keys list` warns (stderr) and
+     * `keys verify` fails; `keys verify --fix` repairs both; `keys verify` is then ok.
+     */
+    @Test
+    void keysVerifyReportsLoosePermissionsAndFixRepairsThem() throws Exception {
+        Map<String, String> env = Map.of("CRYPTVOL_HOME", home.resolve("cv").toString());
+        Run r = cryptvol(env, "keys", "generate", "k1");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        Path dir = home.resolve("cv/config/keys");
+        Path key = dir.resolve("k1.key");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        r = cryptvol(env, "keys", "list");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("k1").doesNotContain("warning:");
+        assertThat(r.stderr()).contains("warning: the key directory has mode 0755, should be 0700")
+                .contains("warning: key 'k1': the key file has mode 0644, should be 0600");
+
+        r = cryptvol(env, "keys", "verify");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.stdout()).contains("LOOSE: the key directory has mode 0755").contains("LOOSE: the key file has mode 0644");
+        assertThat(r.stderr().lines().filter(l -> l.startsWith("error:")).toList()).as(r.toString())
+                .containsExactly("error: 2 loose permission(s) in the key store " + dir + ": repair with 'keys verify --fix'");
+        assertThat(mode(key)).isEqualTo("rw-r--r--"); // verify alone changes nothing
+
+        r = cryptvol(env, "keys", "verify", "--fix");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("fixed: the key file has mode 0644, should be 0600; mode set to 0600")
+                .contains("2 permission(s) repaired");
+        assertThat(mode(key)).isEqualTo("rw-------");
+        assertThat(mode(dir)).isEqualTo("rwx------");
+
+        r = cryptvol(env, "keys", "verify");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).doesNotContain("LOOSE").contains("all 1 copies verified");
+    }
 }
