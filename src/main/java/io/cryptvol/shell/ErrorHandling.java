@@ -49,7 +49,8 @@ public class ErrorHandling implements CommandExceptionResolver, org.springframew
             w.flush();
             return CommandHandlingResult.of("", exitCode(ex));
         }
-        return CommandHandlingResult.of(text, exitCode(ex));
+        // the interactive shell: "error:" in red where the terminal has colour and NO_COLOR does not say otherwise
+        return CommandHandlingResult.of(ui == null ? text : ui.red("error:") + text.substring("error:".length()), exitCode(ex));
     }
 
 

@@ -140,21 +140,21 @@ public class PlanPresenter {
         PlanRunner runner = new PlanRunner(ex, keys, trail, new PlanRunner.Listener() {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
-                ui.print(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
+                ui.progressPart(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
                 progress[0] = WipeProgress.startIfWipe(ex, step, ui);
             }
 
             @Override
             public void stepDone(int index, int total, PlanStep step, Duration took) {
                 stopProgress(progress);
-                ui.println(ui.green("ok") + ui.dim(" (" + seconds(took) + ")"));
+                ui.progress(ui.green("ok") + ui.dim(" (" + seconds(took) + ")"));
             }
 
             @Override
             public void stepFailed(int index, int total, PlanStep step, String error) {
                 stopProgress(progress);
-                ui.println(ui.red("FAILED"));
-                ui.println(indent(error));
+                ui.progress(ui.red("FAILED"));
+                ui.progress(indent(error));
             }
 
             @Override

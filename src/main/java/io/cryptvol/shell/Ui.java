@@ -141,6 +141,13 @@ public class Ui {
         diagnostic(s);
     }
 
+    /** Progress without a line end ("[2/8] Create the VG … ", then "ok" when the step ends). */
+    public void progressPart(String s) {
+        PrintWriter w = diagnostics();
+        w.print(s);
+        w.flush();
+    }
+
     public void json(Object value) {
         try {
             println(JSON.writeValueAsString(value));

@@ -116,7 +116,7 @@ final class WipeProgress {
             }
             long done = Math.min(total, (sectors - baseline) * 512);
             double secs = (System.nanoTime() - t0) / 1e9;
-            ui.print("\n" + line(done, total, secs));
+            ui.progressPart("\n" + line(done, total, secs));
             printed = true;
         } catch (RuntimeException ignored) {
             // progress is best effort; the fill itself reports failures
@@ -149,7 +149,7 @@ final class WipeProgress {
             Thread.currentThread().interrupt();
         }
         if (printed) {
-            ui.print("\n   ");
+            ui.progressPart("\n   ");
         }
     }
 }

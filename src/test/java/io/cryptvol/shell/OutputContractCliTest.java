@@ -175,4 +175,23 @@ class OutputContractCliTest {
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).doesNotContain("LOOSE").contains("all 1 copies verified");
     }
+
+    /**
+     * Progress is not the result: the per-volume lines of `volumes create` go to stderr in one-command mode,
+     * through the real SDK client against the sandbox endpoint.
+     */
+    @Test
+    void progressLinesGoToStderr(@TempDir Path data) throws Exception {
+        try (io.cryptvol.sandbox.ec2.SandboxEc2Server server = io.cryptvol.sandbox.ec2.SandboxEc2Server.builder()
+                .dataDir(data).build().start()) {
+            String instance = server.addInstance("us-east-1a", new io.cryptvol.sandbox.RecordingDiskHost());
+            Map<String, String> env = Map.of("CRYPTVOL_HOME", home.resolve("cv").toString(),
+                    "CRYPTVOL_EC2_ENDPOINT", server.endpoint().toString());
+            Run r = cryptvol(env, "use", "instance", instance);
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            r = cryptvol(env, "volumes", "create", "--count", "2", "--size", "1", "--yes");
+            assertThat(r.stderr()).as(r.toString()).containsPattern("\\[1/2\\] vol-\\w+\\s+(requested|creating|attach)");
+            assertThat(r.stdout()).as(r.toString()).doesNotContain("[1/2]").doesNotContain("[2/2]");
+        }
+    }
 }
