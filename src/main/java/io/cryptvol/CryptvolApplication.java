@@ -41,7 +41,13 @@ public class CryptvolApplication {
         java.util.Map<String, Object> defaults = new java.util.HashMap<>();
         java.nio.file.Path state = io.cryptvol.session.Dirs.ensurePrivateDir(io.cryptvol.session.Dirs.state());
         logDefaults(defaults, state);
-        defaults.put("spring.shell.history.name", state.resolve("history").toString());
+        java.nio.file.Path history = state.resolve("history");
+        try {
+            io.cryptvol.session.Dirs.ensurePrivateFile(history); // JLine appends with the umask's mode otherwise
+        } catch (java.io.IOException e) {
+            System.err.println("warning: " + e.getMessage());
+        }
+        defaults.put("spring.shell.history.name", history.toString());
         // no arguments: the interactive shell; arguments: one command, then exit
         defaults.put("spring.shell.interactive.enabled", String.valueOf(args.isEmpty()));
         if (!args.isEmpty()) {

@@ -4,12 +4,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
 
 /**
  * The log file appender (see logback-spring.xml): a size-capped rolling file that is 0600 from its
@@ -18,29 +13,9 @@ import java.util.Set;
  * roll-over. Rolled copies are renamed, so they keep 0600.
  */
 public class PrivateRollingFileAppender extends RollingFileAppender<ILoggingEvent> {
-    static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-
     @Override
     public void openFile(String fileName) throws IOException {
-        makePrivate(Path.of(fileName));
+        io.cryptvol.session.Dirs.ensurePrivateFile(Path.of(fileName)); // 0600 (0700 parents); a symlink is refused
         super.openFile(fileName);
-    }
-
-    /** Creates {@code file} as 0600 (with 0700 parents) or tightens it to 0600; never follows a symlink. */
-    static void makePrivate(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        if (Files.isSymbolicLink(file)) {
-            throw new IOException(file + " is a symbolic link; the log is written only to a regular file");
-        }
-        try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        } catch (FileAlreadyExistsException e) {
-            if (!Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
-                Files.setPosixFilePermissions(file, OWNER_ONLY);
-            }
-        }
     }
 }

@@ -50,6 +50,20 @@ public final class Dirs {
         return Path.of(System.getProperty("user.home"));
     }
 
+    /**
+     * A path as typed at the prompt, where no shell expanded it: a leading {@code ~} or {@code ~/} is the
+     * user's {@link #home()}; anything else (including {@code ~other}) is left as it is.
+     */
+    public static Path expandHome(String typed) {
+        if (typed.equals("~")) {
+            return home();
+        }
+        if (typed.startsWith("~/")) {
+            return home().resolve(typed.substring(2));
+        }
+        return Path.of(typed);
+    }
+
     /** {@code ~/.ssh}, under {@link #home()}: known_hosts and the default identities. */
     public static Path ssh() {
         return home().resolve(".ssh");
@@ -64,6 +78,30 @@ public final class Dirs {
     /** Tests: read the environment from {@code e} instead of the process's; null puts the real one back. */
     static void environment(java.util.function.UnaryOperator<String> e) {
         env = e == null ? System::getenv : e;
+    }
+
+    /**
+     * Creates {@code file} empty with mode 0600 (its directory 0700 when it has to be made), or tightens an
+     * existing one to 0600: for files others append to with the umask's mode (the log, the shell history).
+     * A symlink is refused, not followed.
+     */
+    public static Path ensurePrivateFile(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        if (Files.isSymbolicLink(file)) {
+            throw new IOException(file + " is a symbolic link; cryptvol writes only to a regular file there");
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            if (!Files.getPosixFilePermissions(file, java.nio.file.LinkOption.NOFOLLOW_LINKS).equals(ownerOnly)) {
+                Files.setPosixFilePermissions(file, ownerOnly);
+            }
+        }
+        return file;
     }
 
     /**

@@ -96,7 +96,7 @@ public class ContextCommands {
     }
 
     private static String absolute(String path) {
-        return path == null ? null : java.nio.file.Path.of(path).toAbsolutePath().normalize().toString();
+        return path == null ? null : io.cryptvol.session.Dirs.expandHome(path).toAbsolutePath().normalize().toString();
     }
 
     static SessionContext.Part part(String what) {

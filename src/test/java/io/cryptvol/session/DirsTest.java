@@ -70,6 +70,19 @@ class DirsTest {
         assertThat(Dirs.state()).isEqualTo(tmp.resolve("state"));
     }
 
+    @ParameterizedTest
+    @CsvSource({
+            "~, /tmp/x",
+            "~/.ssh/id_ed25519, /tmp/x/.ssh/id_ed25519",
+            "~other/id, ~other/id",
+            "/abs/~/id, /abs/~/id",
+            "rel/id, rel/id",
+    })
+    void aTypedTildeIsTheHome(String typed, String expected) {
+        env(Map.of("HOME", "/tmp/x"));
+        assertThat(Dirs.expandHome(typed)).isEqualTo(Path.of(expected));
+    }
+
     @Test
     void aNewPrivateDirIs0700() throws Exception {
         Path d = Dirs.ensurePrivateDir(tmp.resolve("a/b"));

@@ -68,6 +68,8 @@ class OutputContractCliTest {
     void anEc2FailureIsOneLineOnStderrNothingOnStdoutAndFilesLiveUnderHome() throws Exception {
         Path state = Files.createDirectories(home.resolve(".local/state/cryptvol"));
         Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path history = Files.writeString(state.resolve("history"), "");
+        Files.setPosixFilePermissions(history, PosixFilePermissions.fromString("rw-r--r--"));
 
         Run r = cryptvol(Map.of(), "--endpoint", "http://127.0.0.1:1", "volumes", "list", "-o", "json");
 
@@ -81,6 +83,7 @@ class OutputContractCliTest {
         assertThat(log).exists();
         assertThat(mode(log)).isEqualTo("rw-------");
         assertThat(Files.readString(log)).doesNotContain("\tat ").doesNotContain("Application run failed");
+        assertThat(mode(history)).isEqualTo("rw-------");
     }
 
     /** Parser errors and unknown commands: one uncoloured line on stderr (off a terminal, no NO_COLOR), exit 2. */
