@@ -53,7 +53,6 @@ public class ErrorHandling implements CommandExceptionResolver, org.springframew
         return CommandHandlingResult.of(ui == null ? text : ui.red("error:") + text.substring("error:".length()), exitCode(ex));
     }
 
-
     public static String render(Throwable ex) {
         String line = "error: " + message(ex) + "\n";
         if (debug()) {
