@@ -15,9 +15,10 @@ public class Completions {
 
     public static final List<String> CONTEXT_PARTS = List.of("vg", "lv", "mapping", "mountpoint", "instance");
 
+    /** Names by target: completion offers what was seen on the session's current target, and a dry run writes none. */
     @Bean
-    public Inventory inventory() {
-        return new Inventory();
+    public Inventory inventory(io.cryptvol.session.SessionContext ctx, io.cryptvol.session.SessionMode mode) {
+        return new Inventory(() -> Inventory.keyOf(ctx.target()), mode::dryRun);
     }
 
     @Bean
