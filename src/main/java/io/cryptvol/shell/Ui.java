@@ -13,9 +13,17 @@ import java.util.List;
  * Everything the shell prints goes through here: plain lines, coloured status lines, tables,
  * JSON. Colour is used only when the terminal supports it and neither {@code NO_COLOR} nor
  * {@code --no-color} says otherwise.
+ *
+ * <p>This is the seam where text meets the terminal, so terminal control characters are escaped here,
+ * once, for whatever is printed ({@link ControlChars}): names from hosts and EC2 may hold them. Only the
+ * colour this class adds survives (and only when colour is on). JSON is escaped as JSON.
  */
 public class Ui {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static {
+        // JSON stays JSON: DEL, C1 and bidi controls as \\uXXXX too (Jackson escapes C0 itself)
+        JSON.getFactory().setCharacterEscapes(new JsonControlEscapes());
+    }
 
     private final Terminal terminal;
     private final boolean color;
@@ -51,13 +59,18 @@ public class Ui {
     }
 
     public void println(String s) {
-        terminal.writer().println(s);
+        terminal.writer().println(screen(s));
         terminal.writer().flush();
     }
 
     public void print(String s) {
-        terminal.writer().print(s);
+        terminal.writer().print(screen(s));
         terminal.writer().flush();
+    }
+
+    /** What may reach the terminal of this text: control characters escaped (colour kept when it is on). */
+    public String screen(String s) {
+        return color ? ControlChars.escapeKeepingColour(s) : ControlChars.escape(s);
     }
 
     public String style(String s, AttributedStyle style) {
@@ -101,7 +114,8 @@ public class Ui {
 
     public void json(Object value) {
         try {
-            println(JSON.writeValueAsString(value));
+            terminal.writer().println(JSON.writeValueAsString(value)); // escaped by JsonControlEscapes
+            terminal.writer().flush();
         } catch (Exception e) {
             throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
         }
@@ -171,6 +185,25 @@ public class Ui {
                 return s;
             }
             return s + " ".repeat(Math.max(0, w - s.length()));
+        }
+    }
+
+    /** Jackson's standard escapes plus DEL, C1 controls and bidi controls as {@code \\uXXXX}. */
+    static final class JsonControlEscapes extends com.fasterxml.jackson.core.io.CharacterEscapes {
+        private final int[] ascii = standardAsciiEscapesForJSON();
+
+        JsonControlEscapes() {
+            ascii[0x7f] = ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public com.fasterxml.jackson.core.SerializableString getEscapeSequence(int ch) {
+            return ControlChars.isControl(ch) ? new com.fasterxml.jackson.core.io.SerializedString(String.format("\\u%04x", ch)) : null;
         }
     }
 }
