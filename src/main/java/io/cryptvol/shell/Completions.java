@@ -72,7 +72,8 @@ public class Completions {
         return ctx -> proposals(List.of("table", "json"));
     }
 
+    /** Proposals of names; a name holding a newline or a control character is not offered (see ControlChars). */
     static List<CompletionProposal> proposals(List<String> values) {
-        return values.stream().map(CompletionProposal::new).toList();
+        return values.stream().filter(v -> v != null && !v.isEmpty() && !ControlChars.any(v)).map(CompletionProposal::new).toList();
     }
 }

@@ -103,16 +103,13 @@ public class PlanPresenter {
      * @return true when the host is now as planned (ran, or nothing to do); false for a dry run or a "no"
      */
     public boolean execute(Function<HostExecutor, PlanResult> planner, Options opts) {
-        // --dry-run is the session's dry run for this one command: the same guard as replay --dry-run (no
-        // changing command reaches the host, the inventory is not written), one switch for both
-        try (io.cryptvol.session.SessionMode.Scope s = opts.dryRun() ? mode.enterDryRun() : () -> { }) {
-            return executeNow(planner, opts);
-        }
-    }
-
-    private boolean executeNow(Function<HostExecutor, PlanResult> planner, Options opts) {
         HostExecutor ex = hosts.executor();
-        PlanResult result = planner.apply(ex);
+        PlanResult result;
+        // --dry-run plans inside the session's dry run, as replay --dry-run does: no changing command reaches
+        // the host while observing, and the inventory is not written (one switch for both)
+        try (io.cryptvol.session.SessionMode.Scope s = opts.dryRun() ? mode.enterDryRun() : () -> { }) {
+            result = planner.apply(ex);
+        }
         if (result.isRefused()) {
             refuse(result);
         }

@@ -122,6 +122,12 @@ class CompletionInventoryShellTest {
         assertThat(tab("pv", "create", "")).containsExactly("/dev/nvme1n1", "/dev/nvme9n1");
         assertThat(tab("use", "vg", "")).containsExactly("data");
 
+        // names holding control characters are not offered, neither to the scripts nor at the prompt
+        shell.bean(Inventory.class).put("mountpoint", List.of("/mnt/ok", "/mnt/x\u001b]0;T\u0007", "/mnt/n\n$(id)"));
+        assertThat(tab("umount", "")).containsExactly("/mnt/ok");
+        var provider = shell.bean(io.cryptvol.shell.StageConfig.class).stageMountpointCompletion(shell.bean(Inventory.class));
+        assertThat(provider.apply(null)).extracting(org.springframework.shell.CompletionProposal::value).containsExactly("/mnt/ok");
+
         ctx.setTarget(Target.ssh("root@10.0.0.6", null));
         assertThat(tab("pv", "create", "")).as("a host never observed").isEmpty();
         assertThat(tab("luks", "format", "--key", "")).as("key names are this machine's").containsExactly("key1");
