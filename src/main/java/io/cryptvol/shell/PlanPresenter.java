@@ -80,6 +80,14 @@ public class PlanPresenter {
     }
 
     /**
+     * The scope to observe and plan in: for a command's {@code --dry-run}, the session's dry run (no changing
+     * command reaches the host, the completion inventory is not written), as under replay --dry-run.
+     */
+    public io.cryptvol.session.SessionMode.Scope planning(boolean dryRunFlag) {
+        return dryRunFlag ? mode.enterDryRun() : () -> { };
+    }
+
+    /**
      * Ends a dry run after {@code plan} was shown. In a session-wide dry run (replay --dry-run) the plan joins
      * the combined plan, and later lines are planned as if its steps had run (HostObserver lays their
      * effects over what it observes).
@@ -107,7 +115,7 @@ public class PlanPresenter {
         PlanResult result;
         // --dry-run plans inside the session's dry run, as replay --dry-run does: no changing command reaches
         // the host while observing, and the inventory is not written (one switch for both)
-        try (io.cryptvol.session.SessionMode.Scope s = opts.dryRun() ? mode.enterDryRun() : () -> { }) {
+        try (io.cryptvol.session.SessionMode.Scope s = planning(opts.dryRun())) {
             result = planner.apply(ex);
         }
         if (result.isRefused()) {

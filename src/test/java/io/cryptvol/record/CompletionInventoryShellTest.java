@@ -170,6 +170,8 @@ class CompletionInventoryShellTest {
         start();
         String out = shell.type("vg create myvg /dev/nvme1n1 /dev/nvme2n1 --dry-run");
         assertThat(out).contains("dry run: nothing was changed").doesNotContain("error:");
+        shell.type("detach /mnt/mymountpoint --dry-run"); // refused (nothing there), after observing
+        shell.type("umount /mnt/elsewhere --dry-run");
         out = shell.type("replay scripts/provision.cvsh --dry-run");
         assertThat(out).contains("nothing was changed").doesNotContain("error:");
         assertThat(out).contains("vgcreate myvg");
