@@ -88,9 +88,12 @@ public class Inventory {
         return names.getOrDefault(scope(kind), Map.of()).getOrDefault(kind, List.of());
     }
 
-    /** The names the current target will have once the change about to run has run (dropped in a dry run). */
+    /**
+     * The names the current target will have once the change about to run has run; null: none known (a
+     * new plan begins). Dropped in a dry run.
+     */
     public void expect(Map<String, List<String>> values) {
-        expected = dryRun.getAsBoolean() ? null : new Expected(target.get(), Map.copyOf(values));
+        expected = values == null || dryRun.getAsBoolean() ? null : new Expected(target.get(), Map.copyOf(values));
     }
 
     /** The change said in {@link #expect} ran: its names replace the observed ones, if still on that target. */

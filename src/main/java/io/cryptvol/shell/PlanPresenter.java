@@ -112,6 +112,9 @@ public class PlanPresenter {
      */
     public boolean execute(Function<HostExecutor, PlanResult> planner, Options opts) {
         HostExecutor ex = hosts.executor();
+        if (inventory != null) {
+            inventory.expect(null); // what an earlier plan that failed expected is not this plan's
+        }
         PlanResult result;
         // --dry-run plans inside the session's dry run, as replay --dry-run does: no changing command reaches
         // the host while observing, and the inventory is not written (one switch for both)

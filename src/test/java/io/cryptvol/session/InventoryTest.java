@@ -97,6 +97,10 @@ class InventoryTest {
         assertThat(inv.get("vg")).as("another target").isEmpty();
         target.set(Inventory.SANDBOX);
         assertThat(inv.get("vg")).containsExactly("myvg");
+        inv.expect(Map.of("vg", List.of("failed")));
+        inv.expect(null); // the next plan begins: the one before failed
+        inv.ran();
+        assertThat(inv.get("vg")).containsExactly("myvg");
     }
 
     @Test
