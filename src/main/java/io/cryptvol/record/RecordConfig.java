@@ -81,7 +81,7 @@ public class RecordConfig {
     public static final class InventoryPersistence implements InitializingBean, DisposableBean {
         private final Inventory inventory;
         private final InventoryStore store;
-        private Map<String, List<String>> loaded = Map.of();
+        private Map<String, Map<String, List<String>>> loaded = Map.of();
 
         InventoryPersistence(Inventory inventory, InventoryStore store) {
             this.inventory = inventory;
@@ -90,14 +90,13 @@ public class RecordConfig {
 
         @Override
         public void afterPropertiesSet() {
-            loaded = store.load();
-            loaded.forEach(inventory::put);
+            inventory.restore(store.load());
             loaded = inventory.snapshot();
         }
 
         @Override
         public void destroy() {
-            Map<String, List<String>> now = inventory.snapshot();
+            Map<String, Map<String, List<String>>> now = inventory.snapshot();
             if (!now.equals(loaded)) {
                 store.save(now);
             }

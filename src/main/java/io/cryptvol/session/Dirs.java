@@ -28,6 +28,11 @@ public final class Dirs {
         return home != null ? home.resolve("state") : xdg("XDG_STATE_HOME", ".local/state").resolve("cryptvol");
     }
 
+    /** Where the sandbox keeps its instance, endpoint state and images. */
+    public static Path sandbox() {
+        return state().resolve("sandbox");
+    }
+
     private static Path override() {
         String home = System.getProperty("cryptvol.home", System.getenv("CRYPTVOL_HOME"));
         return home == null || home.isBlank() ? null : Path.of(home);

@@ -19,6 +19,11 @@ import java.util.TreeSet;
  * the bash and zsh scripts in {@code completions/}: command names from the {@link CommandCatalog}, option
  * names, and option values from the same {@code CompletionProvider} beans the interactive shell uses (they
  * read the cached inventory only, never the host). Prints candidates for CURRENT, one per line.
+ *
+ * <p>A candidate is one line and ends up inside a command line, so one holding a newline, a tab or any other
+ * control character ({@link ControlChars#any}) is dropped: a mountpoint seen on a host can be named anything,
+ * and such a name is better typed by hand than offered. Everything else is printed as it is; the scripts
+ * quote it (never evaluate it).
  */
 public class CommandLineCompletion {
     /** The hidden entry point: handled by {@code CryptvolApplication} before Spring Shell parses anything. */
@@ -152,6 +157,6 @@ public class CommandLineCompletion {
     }
 
     private static List<String> filter(Set<String> candidates, String prefix) {
-        return candidates.stream().filter(c -> c.startsWith(prefix)).toList();
+        return candidates.stream().filter(c -> c.startsWith(prefix) && !c.isEmpty() && !ControlChars.any(c)).toList();
     }
 }

@@ -15,9 +15,10 @@ public class Completions {
 
     public static final List<String> CONTEXT_PARTS = List.of("vg", "lv", "mapping", "mountpoint", "instance");
 
+    /** Names by target: completion offers what was seen on the session's current target, and a dry run writes none. */
     @Bean
-    public Inventory inventory() {
-        return new Inventory();
+    public Inventory inventory(io.cryptvol.session.SessionContext ctx, io.cryptvol.session.SessionMode mode) {
+        return new Inventory(() -> Inventory.keyOf(ctx.target()), mode::dryRun);
     }
 
     @Bean
@@ -71,7 +72,8 @@ public class Completions {
         return ctx -> proposals(List.of("table", "json"));
     }
 
+    /** Proposals of names; a name holding a newline or a control character is not offered (see ControlChars). */
     static List<CompletionProposal> proposals(List<String> values) {
-        return values.stream().map(CompletionProposal::new).toList();
+        return values.stream().filter(v -> v != null && !v.isEmpty() && !ControlChars.any(v)).map(CompletionProposal::new).toList();
     }
 }

@@ -43,7 +43,7 @@ public class Confirmer {
             throw new CryptvolException("cannot ask for confirmation here: add --yes", 2, null);
         }
         try {
-            String answer = r.readLine(question + " [y/N] ");
+            String answer = r.readLine(ControlChars.escape(question) + " [y/N] ");
             String a = answer == null ? "" : answer.strip().toLowerCase(Locale.ROOT);
             return a.equals("y") || a.equals("yes");
         } catch (UserInterruptException | EndOfFileException e) {

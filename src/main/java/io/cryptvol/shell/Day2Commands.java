@@ -359,7 +359,10 @@ public class Day2Commands {
             }
             // refuse a stripe mismatch before anything is created
             VolumeLocator.Located[] at = {null};
-            HostState h = observe(hosts.executor(), mountpoint, List.of(), at);
+            HostState h;
+            try (var s = plans.planning(dryRun)) {
+                h = observe(hosts.executor(), mountpoint, List.of(), at);
+            }
             int stripes = h.lv(at[0].vg(), at[0].lv()).map(LogicalVolume::stripes).orElse(1);
             if (!linear && stripes > 1 && add % stripes != 0) {
                 throw new CryptvolException("refused: " + at[0].lvPath() + " has " + stripes + " stripes; add a multiple of "

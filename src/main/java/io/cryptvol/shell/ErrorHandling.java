@@ -109,6 +109,7 @@ public class ErrorHandling implements CommandExceptionResolver, org.springframew
         }
         String first = s.strip();
         int nl = first.indexOf('\n');
-        return nl < 0 ? first : first.substring(0, nl).strip();
+        // a host's or EC2's words may be in it: never their control characters raw
+        return ControlChars.escape(nl < 0 ? first : first.substring(0, nl).strip());
     }
 }

@@ -27,6 +27,7 @@ public class PlanPresenter {
     private final PlanRunner.KeySource keys;
     private final PlanRunner.KeyFileTrail trail;
     private final io.cryptvol.session.SessionMode mode;
+    private final io.cryptvol.session.Inventory inventory;
 
     /** {@code --yes} and {@code --dry-run} as given to the command. */
     public record Options(boolean yes, boolean dryRun) {
@@ -37,6 +38,17 @@ public class PlanPresenter {
 
     public PlanPresenter(Ui ui, HostAccess hosts, Confirmer confirmer, PlanRunner.KeySource keys,
                          PlanRunner.KeyFileTrail trail, io.cryptvol.session.SessionMode mode) {
+        this(ui, hosts, confirmer, keys, trail, mode, null);
+    }
+
+    /**
+     * @param inventory told when a plan ran ({@link io.cryptvol.session.Inventory#ran}), so that Tab offers
+     *                  the names the plan made; null when nothing completes (tests)
+     */
+    public PlanPresenter(Ui ui, HostAccess hosts, Confirmer confirmer, PlanRunner.KeySource keys,
+                         PlanRunner.KeyFileTrail trail, io.cryptvol.session.SessionMode mode,
+                         io.cryptvol.session.Inventory inventory) {
+        this.inventory = inventory;
         this.mode = mode;
         this.ui = ui;
         this.hosts = hosts;
@@ -64,7 +76,15 @@ public class PlanPresenter {
         return new PlanPresenter(ui, hosts, confirmer, ref -> {
             byte[] b = extra.bytes(ref);
             return b != null ? b : base.bytes(ref);
-        }, trail, mode);
+        }, trail, mode, inventory);
+    }
+
+    /**
+     * The scope to observe and plan in: for a command's {@code --dry-run}, the session's dry run (no changing
+     * command reaches the host, the completion inventory is not written), as under replay --dry-run.
+     */
+    public io.cryptvol.session.SessionMode.Scope planning(boolean dryRunFlag) {
+        return dryRunFlag ? mode.enterDryRun() : () -> { };
     }
 
     /**
@@ -92,7 +112,15 @@ public class PlanPresenter {
      */
     public boolean execute(Function<HostExecutor, PlanResult> planner, Options opts) {
         HostExecutor ex = hosts.executor();
-        PlanResult result = planner.apply(ex);
+        if (inventory != null) {
+            inventory.expect(null); // what an earlier plan that failed expected is not this plan's
+        }
+        PlanResult result;
+        // --dry-run plans inside the session's dry run, as replay --dry-run does: no changing command reaches
+        // the host while observing, and the inventory is not written (one switch for both)
+        try (io.cryptvol.session.SessionMode.Scope s = planning(opts.dryRun())) {
+            result = planner.apply(ex);
+        }
         if (result.isRefused()) {
             refuse(result);
         }
@@ -132,6 +160,9 @@ public class PlanPresenter {
             ui.print(renderSteps(plan));
         }
         ui.ok("done");
+        if (inventory != null) {
+            inventory.ran();
+        }
         return true;
     }
 

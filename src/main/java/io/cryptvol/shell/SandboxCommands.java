@@ -46,7 +46,7 @@ public class SandboxCommands {
     }
 
     public static Sandbox create() {
-        return new Sandbox(root().resolve("scripts/testvm/build.sh"), Dirs.state().resolve("sandbox"));
+        return new Sandbox(root().resolve("scripts/testvm/build.sh"), Dirs.sandbox());
     }
 
     public static void banner(Ui ui) {

@@ -70,7 +70,7 @@ public class ShellConfig {
     @Bean
     public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
                                        io.cryptvol.exec.PlanRunner.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
-                                       io.cryptvol.session.SessionMode mode) {
+                                       io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory) {
         return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
             @Override
             public void written(String target, String path, String keyName) {
@@ -81,7 +81,7 @@ public class ShellConfig {
             public void shredded(String target, String path) {
                 ledger.markShredded(target, path);
             }
-        }, mode);
+        }, mode, inventory);
     }
 
     @Bean(destroyMethod = "close")

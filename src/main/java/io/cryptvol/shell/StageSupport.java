@@ -73,6 +73,10 @@ public class StageSupport {
             HostState h = o.observe(scope, keys);
             remember(h);
             PlanResult r = planner.apply(h);
+            if (!r.isRefused() && !r.plan().isEmpty()) {
+                // what Tab offers once the plan ran (PlanPresenter says when it did)
+                inventory.expect(names(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
+            }
             if (!r.isRefused() && r.plan().steps().stream().anyMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY)) {
                 o.requireTmpfsKeyDir();
             }
@@ -94,21 +98,28 @@ public class StageSupport {
         }
     }
 
-    /** Refreshes what Tab completion offers: devices (free first), VGs, LVs, mappings, mountpoints. */
+    /** Refreshes what Tab completion offers on the current target: devices (free first), VGs, LVs, mappings, mountpoints. */
     public void remember(HostState h) {
+        names(h).forEach(inventory::put);
+    }
+
+    /** The names Tab completion offers for a host state, by inventory kind. */
+    static java.util.Map<String, List<String>> names(HostState h) {
         List<BlockDevice> all = h.allDevices().stream().filter(d -> !noise(d)).toList();
-        inventory.put("device", all.stream().filter(d -> d.type() == DeviceType.DISK || d.type() == DeviceType.PART)
+        java.util.Map<String, List<String>> m = new java.util.LinkedHashMap<>();
+        m.put("device", all.stream().filter(d -> d.type() == DeviceType.DISK || d.type() == DeviceType.PART)
                 .sorted(Comparator.comparing((BlockDevice d) -> !free(h, d)).thenComparing(BlockDevice::path))
                 .map(BlockDevice::path).distinct().toList());
-        inventory.put("vg", h.vgs().stream().map(VolumeGroup::name).sorted().toList());
-        inventory.put("lv", h.lvs().stream().map(LogicalVolume::name).distinct().sorted().toList());
-        inventory.put("lvpath", h.lvs().stream().map(LogicalVolume::path).sorted().toList());
-        inventory.put("mapping", all.stream().filter(d -> d.type() == DeviceType.CRYPT).map(BlockDevice::name)
+        m.put("vg", h.vgs().stream().map(VolumeGroup::name).sorted().toList());
+        m.put("lv", h.lvs().stream().map(LogicalVolume::name).distinct().sorted().toList());
+        m.put("lvpath", h.lvs().stream().map(LogicalVolume::path).sorted().toList());
+        m.put("mapping", all.stream().filter(d -> d.type() == DeviceType.CRYPT).map(BlockDevice::name)
                 .distinct().sorted().toList());
-        inventory.put("mountpoint", java.util.stream.Stream.concat(
+        m.put("mountpoint", java.util.stream.Stream.concat(
                 h.mounts().stream().map(Mount::target).filter(t -> t.startsWith("/mnt/") || t.startsWith("/data")),
                 h.fstab().entries().stream().map(e -> e.mountpoint()).filter(t -> t.startsWith("/") && !t.equals("/")))
                 .distinct().sorted().toList());
+        return m;
     }
 
     static boolean free(HostState h, BlockDevice d) {

@@ -19,9 +19,16 @@ import java.util.List;
  * ({@code cryptvol CMD …}) that is the process's stderr, so that stdout holds only the result.
  * In the interactive shell both are the terminal JLine owns: there they reach the same screen,
  * and writing around JLine would put its cursor out of step.
+ * <p>This is the seam where text meets the terminal, so terminal control characters are escaped here,
+ * once, for whatever is printed ({@link ControlChars}): names from hosts and EC2 may hold them. Only the
+ * colour this class adds survives (and only when colour is on). JSON is escaped as JSON.
  */
 public class Ui {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static {
+        // JSON stays JSON: DEL, C1 and bidi controls as \\uXXXX too (Jackson escapes C0 itself)
+        JSON.getFactory().setCharacterEscapes(new JsonControlEscapes());
+    }
 
     private final Terminal terminal;
     private final boolean color;
@@ -58,7 +65,7 @@ public class Ui {
     /** A whole line of diagnostics (warning, error, progress): see {@link #diagnostics()}. */
     public void diagnostic(String s) {
         PrintWriter w = diagnostics();
-        w.println(s);
+        w.println(screen(s));
         w.flush();
     }
 
@@ -88,13 +95,18 @@ public class Ui {
     }
 
     public void println(String s) {
-        terminal.writer().println(s);
+        terminal.writer().println(screen(s));
         terminal.writer().flush();
     }
 
     public void print(String s) {
-        terminal.writer().print(s);
+        terminal.writer().print(screen(s));
         terminal.writer().flush();
+    }
+
+    /** What may reach the terminal of this text: control characters escaped (colour kept when it is on). */
+    public String screen(String s) {
+        return color ? ControlChars.escapeKeepingColour(s) : ControlChars.escape(s);
     }
 
     public String style(String s, AttributedStyle style) {
@@ -144,13 +156,14 @@ public class Ui {
     /** Progress without a line end ("[2/8] Create the VG … ", then "ok" when the step ends). */
     public void progressPart(String s) {
         PrintWriter w = diagnostics();
-        w.print(s);
+        w.print(screen(s));
         w.flush();
     }
 
     public void json(Object value) {
         try {
-            println(JSON.writeValueAsString(value));
+            terminal.writer().println(JSON.writeValueAsString(value)); // escaped by JsonControlEscapes
+            terminal.writer().flush();
         } catch (Exception e) {
             throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
         }
@@ -220,6 +233,25 @@ public class Ui {
                 return s;
             }
             return s + " ".repeat(Math.max(0, w - s.length()));
+        }
+    }
+
+    /** Jackson's standard escapes plus DEL, C1 controls and bidi controls as {@code \\uXXXX}. */
+    static final class JsonControlEscapes extends com.fasterxml.jackson.core.io.CharacterEscapes {
+        private final int[] ascii = standardAsciiEscapesForJSON();
+
+        JsonControlEscapes() {
+            ascii[0x7f] = ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public com.fasterxml.jackson.core.SerializableString getEscapeSequence(int ch) {
+            return ControlChars.isControl(ch) ? new com.fasterxml.jackson.core.io.SerializedString(String.format("\\u%04x", ch)) : null;
         }
     }
 }
