@@ -84,9 +84,9 @@ class RecordReplayShellTest {
 
         assertThat(Files.readString(file)).containsPattern("(?m)^# Replay: .*\n# Variables: vg, lv, key1, key2, mapping "
                 + "\\(override with --var NAME=VALUE\\)\nset vg=myvg\nset lv=mylv\nset key1=k1\nset key2=k2\nset mapping=m\n\n"
-                + "use vg \\$\\{vg}\n");
+                + "use vg \"\\$\\{vg}\"\n");
         assertThat(commandLines(file)).containsExactly("set vg=myvg", "set lv=mylv", "set key1=k1", "set key2=k2", "set mapping=m",
-                "use vg ${vg}", "use lv ${lv}", "keys generate ${key1} ${key2}", "use mapping ${mapping}");
+                "use vg \"${vg}\"", "use lv \"${lv}\"", "keys generate \"${key1}\" \"${key2}\"", "use mapping \"${mapping}\"");
 
         String out = shell.type("replay " + file + " --yes --var vg=other --var key1=k3 --var key2=k4");
         assertThat(out).contains("use vg other").contains("keys generate k3 k4").contains("replayed 4 commands");

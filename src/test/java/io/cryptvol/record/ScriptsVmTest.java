@@ -88,7 +88,7 @@ class ScriptsVmTest {
         Target t = shell.bean(SessionContext.class).target();
         assertThat(t.isLocal()).isFalse();
         return " --var target=" + t.user() + "@" + t.host() + ":" + t.port()
-                + " --var 'connect_opts=--identity " + t.identityFile() + " --known-hosts " + t.knownHosts() + "'";
+                + " --var identity=" + t.identityFile() + " --var known_hosts=" + t.knownHosts();
     }
 
     static String connectLine() {
