@@ -75,7 +75,8 @@ public final class ScriptFormat {
             }
             out.add(new Script.Line(start, words));
         }
-        return new Script(file, out);
+        int lines = physical.length - (text.endsWith("\n") || text.isEmpty() ? 1 : 0);
+        return new Script(file, out, lines);
     }
 
     private static void set(String file, int line, List<Script.Word> words, Map<String, String> env,

@@ -106,21 +106,24 @@ public class RecordCommands {
             boolean dryRun,
             @Option(longNames = "from-line", description = "start at the command on this line (after a fix)", defaultValue = "1")
             int fromLine,
-            @Option(longNames = "yes", shortNames = 'y', description = "answer yes to every confirmation") boolean yes,
+            @Option(longNames = "yes", shortNames = 'y', description = "answer yes to the question before the run and to every "
+                    + "command's confirmation (not to lines that destroy a key, snapshots, volumes or the sandbox)") boolean yes,
+            @Option(longNames = "yes-destroy", description = "also allow the lines that destroy a key, snapshots, volumes or "
+                    + "the sandbox, without typing their names") boolean yesDestroy,
             @Option(longNames = "rehearse", description = "run it on a fresh sandbox first and report, before it touches the real target")
             boolean rehearse,
             @Option(longNames = "rehearse-only", description = "rehearse on the sandbox and stop there")
             boolean rehearseOnly,
             CommandContext command) {
         List<String> vars = varValues(command.getRawArgs());
-        Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, Math.max(1, fromLine), yes);
+        Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, fromLine, yes, yesDestroy);
+        ShellContext sc = shellContext.getIfAvailable();
+        boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || System.console() != null;
         if (rehearse || rehearseOnly) {
-            ShellContext sc = shellContext.getIfAvailable();
-            boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || System.console() != null;
             replayer.rehearse(request, rehearsalStage.getObject(), rehearseOnly, interactive);
             return;
         }
-        replayer.replay(request);
+        replayer.replay(request, interactive);
     }
 
     /**
