@@ -307,11 +307,11 @@ public class Replayer {
                 }
             }
         } finally {
+            if (r.dryRun()) {
+                context.restore(before); // a dry run leaves the session as it found it (still inside it: nothing saved)
+            }
             for (int k = scopes.size() - 1; k >= 0; k--) {
                 scopes.get(k).close();
-            }
-            if (r.dryRun()) {
-                context.restore(before); // a dry run leaves the session as it found it
             }
         }
         if (r.dryRun()) {
