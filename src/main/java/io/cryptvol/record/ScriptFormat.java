@@ -42,7 +42,24 @@ public final class ScriptFormat {
     /** Parses a whole script; {@code vars} are the {@code --var} values (they win over {@code set}). */
     public static Script parse(String file, String text, Map<String, String> vars) {
         Map<String, String> fixed = Map.copyOf(vars);
-        Map<String, String> env = new HashMap<>(fixed);
+        return parse(file, text, fixed, new HashMap<>(fixed));
+    }
+
+    /**
+     * Checks a script's syntax only (quotes, continuations, {@code ${...}} forms, {@code set} lines), whatever its
+     * variables hold: every variable counts as set to a plain word.
+     */
+    public static void checkSyntax(String file, String text) {
+        Map<String, String> anyValue = new HashMap<>() {
+            @Override
+            public String get(Object key) {
+                return super.getOrDefault(key, "x");
+            }
+        };
+        parse(file, text, Map.of(), anyValue);
+    }
+
+    private static Script parse(String file, String text, Map<String, String> fixed, Map<String, String> env) {
         List<Script.Line> out = new ArrayList<>();
         String[] physical = text.split("\r?\n", -1);
         int i = 0;

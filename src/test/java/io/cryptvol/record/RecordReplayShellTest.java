@@ -244,6 +244,59 @@ class RecordReplayShellTest {
     }
 
     @Test
+    void appendAddsOnlyToAnExistingCryptvolScript() throws Exception {
+        Path jar = work.resolve("app.jar");
+        Files.write(jar, new byte[] {'P', 'K', 3, 4, 20, 0, 8, 0, 0, 0, (byte) 0xc3, 0x28, 'M', 'E', 'T', 'A'});
+        Path bashrc = work.resolve(".bashrc");
+        Files.writeString(bashrc, "alias ll='ls -l'\nexport PATH=$HOME/bin:$PATH\n");
+        Path binary = work.resolve("data.cvsh");
+        Files.write(binary, new byte[] {'u', 's', 'e', ' ', 0, 1, 2, '\n'});
+        Path broken = work.resolve("broken.cvsh");
+        Files.writeString(broken, "use vg 'unterminated\n");
+        Path dir = work.resolve("dir.cvsh");
+        Files.createDirectory(dir);
+        Map<Path, String> refusals = new java.util.LinkedHashMap<>();
+        refusals.put(jar, "binary content, not a cryptvol script");
+        refusals.put(bashrc, "not a cryptvol script (a recording starts with '# cryptvol recording', a script's name ends "
+                + "in .cvsh); record to a new file");
+        refusals.put(binary, "binary content, not a cryptvol script");
+        refusals.put(broken, "not a cryptvol script: " + broken + ":1: unterminated ' quote");
+        refusals.put(dir, "not a regular file");
+        for (Map.Entry<Path, String> r : refusals.entrySet()) {
+            byte[] before = Files.isRegularFile(r.getKey()) ? Files.readAllBytes(r.getKey()) : null;
+            String out = shell.type("record start " + r.getKey() + " --append");
+            assertThat(out.strip()).isEqualTo("error: not appending to " + r.getKey() + ": " + r.getValue());
+            if (before != null) {
+                assertThat(Files.readAllBytes(r.getKey())).isEqualTo(before);
+            }
+            assertThat(shell.type("record status")).contains("not recording");
+        }
+
+        // without --append an existing file is refused, a recording too
+        Path rec = work.resolve("rec.txt");
+        shell.type("record start " + rec);
+        shell.type("use vg myvg");
+        shell.type("record stop");
+        String recorded = Files.readString(rec);
+        assertThat(shell.type("record start " + rec).strip())
+                .isEqualTo("error: " + rec + " exists: choose another file, or add --append");
+        assertThat(Files.readString(rec)).isEqualTo(recorded);
+
+        // a recording (by its header) and a hand-written .cvsh without a final newline take --append
+        assertThat(shell.type("record start " + rec + " --append")).contains("recording to " + rec);
+        shell.type("use lv mylv");
+        shell.type("record stop");
+        assertThat(Files.readString(rec)).startsWith(recorded).contains("# cryptvol recording (continued)");
+        assertThat(commandLines(rec)).containsExactly("use vg myvg", "use lv mylv");
+        Path hand = work.resolve("hand.cvsh");
+        Files.writeString(hand, "set vg=a\nuse vg ${vg}");
+        assertThat(shell.type("record start " + hand + " --append")).contains("recording to " + hand);
+        shell.type("use mapping m");
+        shell.type("record stop");
+        assertThat(commandLines(hand)).containsExactly("set vg=a", "use vg ${vg}", "use mapping m");
+    }
+
+    @Test
     void fromLineMustBeALineOfTheFile() throws Exception {
         Path file = work.resolve("f.cvsh");
         Files.writeString(file, "# header\nuse vg myvg\nuse lv mylv\n");
