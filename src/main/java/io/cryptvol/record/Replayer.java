@@ -21,7 +21,9 @@ import java.util.Set;
 /**
  * Runs a script through the shell, line by line: echoes each line with its progress, stops at the first
  * failure with {@code FILE:LINE}, the command and the error, and says how to resume. Everything is checked
- * before the first command runs: syntax, variables, that every line names a command.
+ * before the first command runs: syntax, variables, that every line names a command. Before any question the
+ * whole script is shown as it will run ({@link ScriptPreview}); lines that destroy something need their own
+ * confirmation.
  */
 public class Replayer {
     private final RecordingShell shell;

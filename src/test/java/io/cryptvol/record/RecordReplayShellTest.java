@@ -362,6 +362,20 @@ class RecordReplayShellTest {
     }
 
     @Test
+    void aDryRunRefusesKeysVerifyWhichRecordsItsChecksInTheKeyStore() throws Exception {
+        shell.type("keys generate k1");
+        Path meta = shell.bean(io.cryptvol.keys.KeyStore.class).metadataFile();
+        byte[] before = Files.readAllBytes(meta);
+        Path file = work.resolve("verify.cvsh");
+        Files.writeString(file, "use vg myvg\nkeys verify\n");
+        String out = shell.type("replay " + file + " --dry-run");
+        assertThat(out.strip()).isEqualTo("error: " + file + ":2: 'keys verify' has no dry run (it would change something "
+                + "and cannot show a plan); nothing was run");
+        assertThat(Files.readAllBytes(meta)).isEqualTo(before);
+        assertThat(shell.type("replay " + file + " --yes")).contains("all 1 copies verified").contains("replayed 2 commands");
+    }
+
+    @Test
     void recordingsAndHistoryNeverHoldSecretValues() throws Exception {
         // the recorder's line (a command with a secret option, as a future 'luks format' will have)
         assertThat(RecordRules.line(List.of("luks", "format", "/dev/vg/lv", "--key", "k1", "--passphrase", "hunter2")))
