@@ -36,10 +36,10 @@ public class ExecConfig {
             HostExecutor ex = open(target, policy);
             if (ex instanceof SshExecutor ssh && ssh.sessionHostKey() != null) {
                 ui.warn("dry run: the new host key " + ssh.sessionHostKey() + " of " + ssh.target()
-                        + " is trusted for this session only, in memory; " + ssh.knownHostsFile() + " is not changed");
+                        + " is trusted for this dry run only, in memory; " + ssh.knownHostsFile() + " is not changed");
             }
             return mode.guard(new TranscribingExecutor(ex, transcript));
-        });
+        }, mode);
     }
 
     static HostExecutor open(Target t, SshExecutor.HostKeyPolicy policy) {
