@@ -52,7 +52,10 @@ public class Recorder implements RecordingShell.Listener {
         }
     }
 
-    /** Starts recording to {@code file}; it must not exist unless {@code append}. Writes the header. */
+    /**
+     * Starts recording to {@code file}; it must not exist unless {@code append}, and then it must be a cryptvol script
+     * ({@link #existingScript}). Writes the header.
+     */
     public synchronized Active start(Path file, boolean append, String version, String target) {
         Active now = active();
         if (now != null) {
