@@ -66,7 +66,12 @@ public final class SshExecutor implements HostExecutor {
     /** What to do with a host key that is not in known_hosts. A changed key is always refused. */
     public enum HostKeyPolicy {
         REFUSE_UNKNOWN,
-        ACCEPT_AND_REMEMBER
+        ACCEPT_AND_REMEMBER,
+        /**
+         * Trust the first key an unknown host presents for this executor only, in memory: known_hosts is not
+         * written (a dry run changes nothing anywhere). A reconnection must present the same key.
+         */
+        ACCEPT_FOR_SESSION
     }
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
@@ -85,6 +90,7 @@ public final class SshExecutor implements HostExecutor {
     private final AtomicInteger sessionsOpened = new AtomicInteger();
     private final AtomicReference<String> hostKeyRejection = new AtomicReference<>();
     private final AtomicReference<String> rememberedHostKey = new AtomicReference<>();
+    private final AtomicReference<PublicKey> sessionHostKey = new AtomicReference<>();
     private final AtomicReference<String> rememberFailure = new AtomicReference<>();
     private final Object lock = new Object();
     private SshClient client;
@@ -197,6 +203,12 @@ public final class SshExecutor implements HostExecutor {
 
     public Path knownHostsFile() {
         return knownHosts;
+    }
+
+    /** SHA256 fingerprint of an unknown host key trusted for this executor only (not written anywhere), or null. */
+    public String sessionHostKey() {
+        PublicKey k = sessionHostKey.get();
+        return k == null ? null : KeyUtils.getFingerPrint(k);
     }
 
     /** Connects now (no-op when connected), so that host key and auth problems surface early. */
@@ -589,6 +601,15 @@ public final class SshExecutor implements HostExecutor {
         }
 
         @Override
+        protected KnownHostEntry updateKnownHostsFile(ClientSession s, SocketAddress remote, PublicKey key, Path file,
+                                                      Collection<HostEntryPair> knownHosts) throws Exception {
+            if (policy == HostKeyPolicy.ACCEPT_FOR_SESSION) {
+                return null; // trusted in memory only: the file stays byte for byte as it was
+            }
+            return super.updateKnownHostsFile(s, remote, key, file, knownHosts);
+        }
+
+        @Override
         protected void handleKnownHostsFileUpdateFailure(ClientSession s, SocketAddress remote, PublicKey key,
                                                          Path file, Collection<HostEntryPair> knownHosts,
                                                          Throwable reason) {
@@ -609,6 +630,15 @@ public final class SshExecutor implements HostExecutor {
 
     private boolean acceptUnknown(PublicKey key) {
         String fingerprint = KeyUtils.getFingerPrint(key);
+        if (policy == HostKeyPolicy.ACCEPT_FOR_SESSION) {
+            PublicKey trusted = sessionHostKey.updateAndGet(k -> k == null ? key : k);
+            if (KeyUtils.compareKeys(trusted, key)) {
+                return true;
+            }
+            hostKeyRejection.set("HOST KEY CHANGED for " + target() + " within this session: it presented "
+                    + KeyUtils.getFingerPrint(trusted) + " before and " + fingerprint + " now; refusing to connect");
+            return false;
+        }
         if (policy == HostKeyPolicy.ACCEPT_AND_REMEMBER) {
             try {
                 Path dir = knownHosts.toAbsolutePath().getParent();

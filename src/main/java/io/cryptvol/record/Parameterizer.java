@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <p>A value becomes a variable only where its position in a command says what it is; the text is
  * never searched for values. The positions, by command:
  * <ul>
- *   <li>{@code connect TARGET [OPTIONS...]}: {@code target}, and {@code connect_opts} for the rest of the words.</li>
+ *   <li>{@code connect TARGET [OPTIONS...]}: {@code target}, and the values of {@code --identity} ({@code -i}) and
+ *       {@code --known-hosts}: {@code identity} and {@code known_hosts}. Other options stay as typed.</li>
  *   <li>{@code use vg|lv|mapping|mountpoint NAME} (not {@code none}), and the value of {@code --vg}, {@code --lv},
  *       {@code --mapping}, {@code --mountpoint} on any command: {@code vg}, {@code lv}, {@code mapping},
  *       {@code mountpoint}. So are {@code vg create VG}, {@code lv create LV}, {@code luks open DEV MAPPING},
@@ -30,13 +31,15 @@ import java.util.regex.Pattern;
  *       {@code keys generate NAME...} and {@code keys backup NAME}: {@code key1}, {@code key2}, ... one per
  *       distinct name.</li>
  *   <li>The {@code /dev/...} words of {@code pv create}, {@code sanitize} and {@code vg create VG}, as one list:
- *       {@code devices}. The value of {@code --devices a,b} is {@code devices} too, unless a list came first.</li>
+ *       {@code devices}, written {@code ${=devices}} (the explicit list form). The value of {@code --devices a,b} is
+ *       {@code devices} too, unless a list came first.</li>
  * </ul>
  * Positional words are those right after the command, before its first option.
  *
  * <p>The first value at a variable's position is its value ({@code set NAME=VALUE} after the header);
- * a later word there becomes {@code ${NAME}} only when it has that same value, otherwise it stays as typed.
- * A value that is empty or has blanks stays as typed (an unquoted expansion would split it). Secret prompts
+ * a later word there becomes {@code "${NAME}"} only when it has that same value, otherwise it stays as typed.
+ * A reference is written quoted, so that it stays one word whatever value {@code --var} gives (an empty one too).
+ * An empty value stays as typed, and so does a device list whose words hold blanks. Secret prompts
  * {@code ${?name}} are kept as they are. A recording that already has variables is expanded first and then
  * parameterized afresh; one whose variables are not all set cannot be (a {@link ScriptException}).
  */
@@ -60,7 +63,7 @@ public final class Parameterizer {
 
     /** What a position holds; the variable it names, where there is one. */
     private enum Kind {
-        TARGET("target"), CONNECT_OPTS("connect_opts"), VG("vg"), LV("lv"), MAPPING("mapping"),
+        TARGET("target"), IDENTITY("identity"), KNOWN_HOSTS("known_hosts"), VG("vg"), LV("lv"), MAPPING("mapping"),
         MOUNTPOINT("mountpoint"), KEY(null), KEYS(null), DEVICES("devices"), DEVICES_CSV("devices"), LUKS_DEVICE(null);
 
         final String variable;
@@ -194,10 +197,17 @@ public final class Parameterizer {
             return; // options before the target: left as typed
         }
         out.add(new Slot(1, 2, Kind.TARGET));
-        if (w.size() > 2) {
-            out.add(new Slot(2, w.size(), Kind.CONNECT_OPTS));
+        for (int i = 2; i + 1 < w.size(); i++) {
+            Kind kind = get(CONNECT_OPTIONS, text(w, i));
+            if (kind != null && isValue(w, i + 1)) {
+                out.add(new Slot(i + 1, i + 2, kind));
+                i++;
+            }
         }
     }
+
+    private static final Map<String, Kind> CONNECT_OPTIONS = Map.of(
+            "--identity", Kind.IDENTITY, "-i", Kind.IDENTITY, "--known-hosts", Kind.KNOWN_HOSTS);
 
     private static void use(List<Script.Word> w, List<Slot> out) {
         Kind kind = get(USE, text(w, 1));
@@ -276,13 +286,23 @@ public final class Parameterizer {
         return t != null && !t.startsWith("-");
     }
 
-    /** A value an unquoted {@code ${NAME}} gives back unchanged: not empty, no blanks. */
+    /** A value a quoted {@code "${NAME}"} gives back unchanged, on one line: not empty, no line break. */
     private static boolean expandsBack(String value) {
-        return !value.isEmpty() && value.chars().noneMatch(c -> c == ' ' || c == '\t' || c == '\n' || c == '\r');
+        return !value.isEmpty() && value.chars().noneMatch(c -> c == '\n' || c == '\r');
+    }
+
+    /** A word of a list that {@code ${=NAME}} splits back into the same words: no blanks either. */
+    private static boolean listWord(String value) {
+        return expandsBack(value) && value.chars().noneMatch(c -> c == ' ' || c == '\t') && !value.startsWith("-");
     }
 
     private static String ref(String name) {
-        return "${" + name + "}";
+        return "\"${" + name + "}\"";
+    }
+
+    /** Literal text inside double quotes. */
+    private static String inDoubleQuotes(String literal) {
+        return literal.replace("\\", "\\\\").replace("\"", "\\\"").replace("$", "\\$");
     }
 
     /** The variables found so far, and the rule that binds a value to one. */
@@ -297,22 +317,35 @@ public final class Parameterizer {
                 case KEY -> key(words.get(0));
                 case DEVICES_CSV -> devicesCsv(words.get(0));
                 case LUKS_DEVICE -> luksDevice(words.get(0));
-                default -> bind(s.kind().variable, words);
+                case DEVICES -> bindList(s.kind().variable, words);
+                default -> bind(s.kind().variable, words.get(0));
             };
         }
 
-        /** {@code ${name}} when the words are the variable's value (defining it if new), else null. */
-        String bind(String name, List<Script.Word> words) {
+        /** {@code "${name}"} when the word is the variable's value (defining it if new), else null. */
+        String bind(String name, Script.Word w) {
+            if (w.isPrompt() || !expandsBack(w.text())) {
+                return null;
+            }
+            return define(name, w.text()) ? ref(name) : null;
+        }
+
+        /** {@code ${=name}} when the words, joined by blanks, are the variable's value (defining it if new), else null. */
+        String bindList(String name, List<Script.Word> words) {
             List<String> texts = new ArrayList<>();
             for (Script.Word w : words) {
-                if (w.isPrompt() || !expandsBack(w.text())) {
+                if (w.isPrompt() || !listWord(w.text())) {
                     return null;
                 }
                 texts.add(w.text());
             }
-            String value = String.join(" ", texts);
+            return define(name, String.join(" ", texts)) ? "${=" + name + "}" : null;
+        }
+
+        /** Defines the variable if new; true when it has this value. */
+        boolean define(String name, String value) {
             values.putIfAbsent(name, value);
-            return values.get(name).equals(value) ? ref(name) : null;
+            return values.get(name).equals(value);
         }
 
         /** Every distinct key name is a variable of its own: key1, key2, ... */
@@ -321,7 +354,7 @@ public final class Parameterizer {
                 return null;
             }
             String name = keyNames.computeIfAbsent(w.text(), v -> "key" + (keyNames.size() + 1));
-            return bind(name, List.of(w));
+            return bind(name, w);
         }
 
         /** {@code --devices a,b} is {@code devices} unless a device list defined it first. */
@@ -330,7 +363,7 @@ public final class Parameterizer {
             if (!fresh && !devicesFromCsv) {
                 return null;
             }
-            String r = bind(Kind.DEVICES_CSV.variable, List.of(w));
+            String r = bind(Kind.DEVICES_CSV.variable, w);
             devicesFromCsv |= fresh && r != null;
             return r;
         }
@@ -341,13 +374,13 @@ public final class Parameterizer {
             if (m == null || !m.matches() || m.group(1).equals("mapper")) {
                 return null;
             }
-            String vg = bind(Kind.VG.variable, List.of(Script.Word.of(m.group(1))));
-            String lv = bind(Kind.LV.variable, List.of(Script.Word.of(m.group(2))));
-            if (vg == null && lv == null) {
+            boolean vg = expandsBack(m.group(1)) && define(Kind.VG.variable, m.group(1));
+            boolean lv = expandsBack(m.group(2)) && define(Kind.LV.variable, m.group(2));
+            if (!vg && !lv) {
                 return null;
             }
-            return "/dev/" + (vg != null ? vg : ScriptFormat.quote(m.group(1))) + "/"
-                    + (lv != null ? lv : ScriptFormat.quote(m.group(2)));
+            return "\"/dev/" + (vg ? "${vg}" : inDoubleQuotes(m.group(1))) + "/"
+                    + (lv ? "${lv}" : inDoubleQuotes(m.group(2))) + "\"";
         }
     }
 }

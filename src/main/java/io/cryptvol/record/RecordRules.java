@@ -31,11 +31,12 @@ public final class RecordRules {
      * Commands without a {@code --dry-run} option that {@code replay --dry-run} may still run: they only read,
      * or steer the session (which the dry run puts back afterwards). Every other command must have
      * {@code --dry-run}, which the dry run adds to its line; a script naming one that has neither is refused
-     * before anything runs.
+     * before anything runs. Not {@code keys verify}: it records when each backup was last checked in the key store,
+     * and a dry run changes nothing anywhere.
      */
     public static final Set<String> DRY_RUN_SAFE = Set.of(
             "connect", "disconnect", "use", "context", "devices", "version", "help", "history", "clear",
-            "aws use", "aws show", "keys list", "keys verify", "keys where", "luks status", "volumes list",
+            "aws use", "aws show", "keys list", "keys where", "luks status", "volumes list",
             "snapshots list", "sandbox status");
 
     /** A command given with one of these changed nothing; it is not recorded. */

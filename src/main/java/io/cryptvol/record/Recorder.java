@@ -52,19 +52,27 @@ public class Recorder implements RecordingShell.Listener {
         }
     }
 
-    /** Starts recording to {@code file}; it must not exist unless {@code append}. Writes the header. */
+    /**
+     * Starts recording to {@code file}; it must not exist unless {@code append}, and then it must be a cryptvol script
+     * ({@link #existingScript}). Writes the header.
+     */
     public synchronized Active start(Path file, boolean append, String version, String target) {
         Active now = active();
         if (now != null) {
             throw new CryptvolException("already recording to " + now.file() + " (record stop first)", 2, null);
         }
         Path abs = file.toAbsolutePath().normalize();
-        if (Files.exists(abs) && !append) {
+        if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !append) {
             throw new CryptvolException(file + " exists: choose another file, or add --append", 2, null);
         }
+        boolean newline = false;
+        if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            String text = existingScript(file, abs);
+            newline = !text.isEmpty() && !text.endsWith("\n");
+        }
         Instant since = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        String header = String.join("\n",
-                "# cryptvol recording" + (Files.exists(abs) ? " (continued)" : ""),
+        String header = (newline ? "\n" : "") + String.join("\n",
+                HEADER + (Files.exists(abs) ? " (continued)" : ""),
                 "# date:     " + since,
                 "# cryptvol: " + version,
                 "# target:   " + target,
@@ -89,6 +97,53 @@ public class Recorder implements RecordingShell.Listener {
             throw new CryptvolException("cannot record to " + file + ": " + e.getMessage(), e);
         }
         return new Active(abs, since);
+    }
+
+    /** The first line of every recording. */
+    public static final String HEADER = "# cryptvol recording";
+
+    /** The largest file {@code --append} takes for a script. */
+    static final long MAX_SCRIPT_BYTES = 1 << 20;
+
+    /**
+     * The text of an existing file that {@code record start --append} may add to, or a refusal: a regular file (not a
+     * link, a directory or a device) of UTF-8 text without control characters (but tab and line ends), that is a
+     * recording (its first line is {@link #HEADER}) or a {@code .cvsh} script, and whose lines all parse as script
+     * lines. So a jar, a binary or a .bashrc is never written to.
+     */
+    static String existingScript(Path shown, Path abs) {
+        String refusal = "not appending to " + shown + ": ";
+        if (!Files.isRegularFile(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new CryptvolException(refusal + "not a regular file", 2, null);
+        }
+        String text;
+        try {
+            if (Files.size(abs) > MAX_SCRIPT_BYTES) {
+                throw new CryptvolException(refusal + "larger than 1 MiB, not a cryptvol script", 2, null);
+            }
+            byte[] bytes = Files.readAllBytes(abs);
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CryptvolException(refusal + "binary content, not a cryptvol script", 2, null);
+        } catch (IOException e) {
+            throw new CryptvolException(refusal + "cannot read it (" + e.getMessage() + ")", 2, null);
+        }
+        if (text.chars().anyMatch(c -> (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)) {
+            throw new CryptvolException(refusal + "binary content, not a cryptvol script", 2, null);
+        }
+        if (!text.startsWith(HEADER) && !abs.getFileName().toString().endsWith(".cvsh")) {
+            throw new CryptvolException(refusal + "not a cryptvol script (a recording starts with '" + HEADER
+                    + "', a script's name ends in .cvsh); record to a new file", 2, null);
+        }
+        try {
+            ScriptFormat.checkSyntax(shown.toString(), text);
+        } catch (ScriptException e) {
+            throw new CryptvolException(refusal + "not a cryptvol script: " + e.getMessage(), 2, null);
+        }
+        return text;
     }
 
     /** Stops recording; returns what was active, or null. */

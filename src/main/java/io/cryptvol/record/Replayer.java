@@ -21,7 +21,9 @@ import java.util.Set;
 /**
  * Runs a script through the shell, line by line: echoes each line with its progress, stops at the first
  * failure with {@code FILE:LINE}, the command and the error, and says how to resume. Everything is checked
- * before the first command runs: syntax, variables, that every line names a command.
+ * before the first command runs: syntax, variables, that every line names a command. Before any question the
+ * whole script is shown as it will run ({@link ScriptPreview}); lines that destroy something need their own
+ * confirmation.
  */
 public class Replayer {
     private final RecordingShell shell;
@@ -30,8 +32,14 @@ public class Replayer {
     private final Prompter prompter;
     private final Ui ui;
 
-    /** What to replay and how. {@code file} is shown as given. */
-    public record Request(String file, Map<String, String> vars, boolean dryRun, int fromLine, boolean yes) {
+    /**
+     * What to replay and how. {@code file} is shown as given. {@code yes} answers the question before the run;
+     * {@code yesDestroy} also allows the lines that destroy something for good, which {@code yes} alone does not.
+     */
+    public record Request(String file, Map<String, String> vars, boolean dryRun, int fromLine, boolean yes, boolean yesDestroy) {
+        public Request(String file, Map<String, String> vars, boolean dryRun, int fromLine, boolean yes) {
+            this(file, vars, dryRun, fromLine, yes, false);
+        }
     }
 
     /**
@@ -103,19 +111,101 @@ public class Replayer {
         return words;
     }
 
-    public void replay(Request r) {
+    /**
+     * Runs a script. Before any question it shows every line as it will run, the targets it reaches and the lines
+     * that run host code from the script or destroy something; then asks once (unless {@code --yes}), and asks
+     * again for each destroying line, which the user allows by typing its name (or {@code --yes-destroy}).
+     *
+     * @param interactive whether someone can answer a question; without it a replay needs {@code --yes} (and
+     *                    {@code --yes-destroy} for destroying lines) and refuses in one line otherwise
+     */
+    public void replay(Request r, boolean interactive) {
         List<Script.Line> todo = todo(r);
         int n = todo.size();
-        if (!r.dryRun() && !r.yes() && !mode.assumeYes()
-                && !prompter.confirm("Run " + n + " command" + (n == 1 ? "" : "s") + " from " + r.file()
-                + " on " + context.target().display() + "?")) {
+        ScriptPreview.Preview preview = ScriptPreview.of(r.file(), todo, context.target().display(), shell::command);
+        if (r.dryRun()) {
+            ui.println(ui.bold("Dry run of " + r.file() + " (" + plural(n) + ") on " + preview.targetsText()
+                    + "; nothing will be changed"));
+            run(r, todo, secrets(todo, true), null);
+            return;
+        }
+        boolean ask = !r.yes() && !mode.assumeYes();
+        if (ask && !interactive) {
+            throw new CryptvolException("not replaying " + r.file() + " (" + plural(n) + " on " + preview.targetsText()
+                    + ") without a yes, and no one can answer here: check it with --dry-run, then add --yes", 2, null);
+        }
+        refuseUnconfirmableDestruction(r, preview, interactive);
+        announce(r, preview);
+        if (ask && !prompter.confirm("Run " + plural(n) + " from " + r.file() + " on " + preview.targetsText() + "?")) {
             throw new CryptvolException("replay cancelled; nothing was run", 1, null);
         }
-        run(r, todo, secrets(todo, r.dryRun()), null);
+        confirmDestruction(r, preview);
+        run(r, todo, secrets(todo, false), null);
+    }
+
+    /** Every line as it will run, the targets, and the marked lines; on the terminal, before any question. */
+    private void announce(Request r, ScriptPreview.Preview p) {
+        int n = p.entries().size();
+        ui.println(ui.bold("Replay of " + r.file() + ": " + plural(n) + " on " + p.targetsText()));
+        String current = p.targets().get(0);
+        for (ScriptPreview.Entry e : p.entries()) {
+            boolean moves = !e.target().equals(current);
+            current = e.target();
+            ui.println("  " + ui.dim(e.where()) + "  " + e.shown() + (moves ? ui.dim("   → now on " + e.target()) : ""));
+            if (e.hostCode() != null) {
+                ui.println("      " + ui.yellow("! runs host code from the script as root (sh -c) on " + e.target() + ": "
+                        + e.hostCode()));
+            }
+            if (e.destroys() != null) {
+                ui.println("      " + ui.red("! destroys: " + e.destroys().what() + "; asked separately"));
+            }
+        }
+        long hooks = p.entries().stream().filter(e -> e.hostCode() != null).count();
+        if (hooks > 0) {
+            ui.println(ui.yellow(hooks + " line" + (hooks == 1 ? " runs" : "s run") + " host code written in " + r.file()
+                    + "; read it before you agree"));
+        }
+    }
+
+    /** Without a terminal, a destroying line needs --yes-destroy: refused in one line before anything is shown or run. */
+    private void refuseUnconfirmableDestruction(Request r, ScriptPreview.Preview p, boolean interactive) {
+        if (r.yesDestroy() || interactive) {
+            return;
+        }
+        List<ScriptPreview.Entry> destructive = p.destructive();
+        if (!destructive.isEmpty()) {
+            ScriptPreview.Entry e = destructive.get(0);
+            throw new CryptvolException(e.where() + " '" + e.shown() + "' " + e.destroys().what()
+                    + ": a replay runs it only when you type '" + ScriptPreview.safe(e.destroys().confirmWord())
+                    + "' at a terminal, or with --yes-destroy; nothing was run", 2, null);
+        }
+    }
+
+    /**
+     * Each destroying line is allowed on its own, by typing the name it destroys: a piped or reflexive 'y' is not
+     * enough, and --yes does not answer it (--yes-destroy does).
+     */
+    private void confirmDestruction(Request r, ScriptPreview.Preview p) {
+        if (r.yesDestroy()) {
+            return;
+        }
+        for (ScriptPreview.Entry e : p.destructive()) {
+            String word = e.destroys().confirmWord();
+            String answer = prompter.ask(e.where() + " " + e.destroys().what() + ". Type '" + ScriptPreview.safe(word)
+                    + "' to allow it (anything else stops the replay): ", false);
+            if (answer == null || !answer.strip().equals(word)) {
+                throw new CryptvolException("not confirmed: " + e.where() + " '" + e.shown() + "' " + e.destroys().what()
+                        + "; nothing was run (type '" + ScriptPreview.safe(word) + "' when asked, or add --yes-destroy)", 1, null);
+            }
+        }
     }
 
     private List<Script.Line> todo(Request r) {
         Script script = load(r);
+        if (r.fromLine() < 1 || r.fromLine() > script.lines()) {
+            throw new CryptvolException("--from-line " + r.fromLine() + " is not a line of " + r.file() + " (1 to "
+                    + script.lines() + ")", 2, null);
+        }
         List<Script.Line> todo = script.commands().stream().filter(l -> l.number() >= r.fromLine()).toList();
         if (todo.isEmpty()) {
             throw new CryptvolException(r.file() + " has no command at or after line " + r.fromLine(), 2, null);
@@ -138,6 +228,11 @@ public class Replayer {
         List<Script.Line> todo = todo(r); // syntax, variables and command names are checked before anything starts
         int n = todo.size();
         boolean yes = r.yes() || mode.assumeYes();
+        ScriptPreview.Preview preview = ScriptPreview.of(r.file(), todo, context.target().display(), shell::command);
+        // a rehearsal really runs the lines: a key is destroyed in the local key store, sandbox or not
+        refuseUnconfirmableDestruction(r, preview, interactive);
+        announce(r, preview);
+        confirmDestruction(r, preview);
         if (stage.running() && !yes
                 && !(interactive && prompter.confirm("The sandbox is running; reset it for the rehearsal (deletes its volumes and snapshots)?"))) {
             throw new CryptvolException("rehearsal cancelled: the sandbox runs and resetting it needs a yes (or --yes); nothing was run", 1, null);
@@ -151,7 +246,7 @@ public class Replayer {
                 + before.target().display() + " yet."));
         try {
             where = stage.enter(before);
-            run(new Request(r.file(), r.vars(), false, r.fromLine(), true), todo, secrets, stage);
+            run(new Request(r.file(), r.vars(), false, r.fromLine(), true, r.yesDestroy()), todo, secrets, stage);
             result = new Rehearsal(true, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), null);
         } catch (RuntimeException e) {
             result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorHandling.message(e));
@@ -179,7 +274,7 @@ public class Replayer {
                         + before.target().display(), 1, null);
             }
         }
-        run(new Request(r.file(), r.vars(), false, r.fromLine(), true), todo, secrets, null);
+        run(new Request(r.file(), r.vars(), false, r.fromLine(), true, r.yesDestroy()), todo, secrets, null);
         return result;
     }
 
@@ -214,11 +309,11 @@ public class Replayer {
                 }
             }
         } finally {
+            if (r.dryRun()) {
+                context.restore(before); // a dry run leaves the session as it found it (still inside it: nothing saved)
+            }
             for (int k = scopes.size() - 1; k >= 0; k--) {
                 scopes.get(k).close();
-            }
-            if (r.dryRun()) {
-                context.restore(before); // a dry run leaves the session as it found it
             }
         }
         if (r.dryRun()) {
@@ -265,6 +360,9 @@ public class Replayer {
         }
         if (r.yes()) {
             sb.append(" --yes");
+        }
+        if (r.yesDestroy()) {
+            sb.append(" --yes-destroy");
         }
         return sb.toString();
     }

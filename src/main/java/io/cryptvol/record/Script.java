@@ -9,8 +9,9 @@ import java.util.stream.Collectors;
  *
  * @param file     the name errors and progress refer to (as the user gave it)
  * @param commands the command lines, each with the number of the line it starts on
+ * @param lines    how many lines the file has
  */
-public record Script(String file, List<Line> commands) {
+public record Script(String file, List<Line> commands, int lines) {
 
     public Script {
         commands = List.copyOf(commands);

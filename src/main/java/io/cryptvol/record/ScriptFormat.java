@@ -16,9 +16,16 @@ import java.util.regex.Pattern;
  *   <li>A line ending in {@code \} continues on the next line (trailing blanks after it are forgiven).</li>
  *   <li>Quoting: {@code '...'} is literal; {@code "..."} expands variables and takes {@code \"}, {@code \\},
  *       {@code \$}; outside quotes {@code \x} is a literal x.</li>
- *   <li>Variables: {@code ${name}}, {@code ${name:-default}}. An unquoted expansion is split on blanks into
- *       words (so {@code pv create ${devices}} works with a list); a quoted one stays one word. An unset
- *       variable without a default is an error at {@code FILE:LINE}. (A {@code set} value is never split.)</li>
+ *   <li>Variables: {@code ${name}}, {@code ${name:-default}}. An expansion is exactly one word, never split
+ *       on blanks (as in zsh): {@code --var 'vg=aa --size 64'} gives the one word {@code aa --size 64}, never an
+ *       option. Unquoted, an empty value gives no word at all; quoted ({@code "${name}"}) it gives one empty word.
+ *       An unset variable without a default is an error at {@code FILE:LINE}.</li>
+ *   <li>A list is asked for explicitly: {@code ${=name}} (zsh's form) splits the value on blanks into words, for
+ *       device lists ({@code pv create ${=devices}}). It must be a word of its own, unquoted, and none of its words
+ *       may start with {@code -}: a list gives values, never options.</li>
+ *   <li>{@code ${name:+WORDS}} gives the words of {@code WORDS} (written in the script, each variable in them
+ *       again one word) when {@code name} is set and not empty, and nothing otherwise: an optional option,
+ *       {@code ${identity:+--identity ${identity}}}. It must be a word of its own, unquoted.</li>
  *   <li>{@code set name=value} sets a variable for the lines after it. Values given with
  *       {@code --var name=value} win over {@code set}, which wins over {@code :-} defaults.</li>
  *   <li>{@code ${?name}} is a secret asked for once when the replay starts (never echoed, never stored);
@@ -35,7 +42,24 @@ public final class ScriptFormat {
     /** Parses a whole script; {@code vars} are the {@code --var} values (they win over {@code set}). */
     public static Script parse(String file, String text, Map<String, String> vars) {
         Map<String, String> fixed = Map.copyOf(vars);
-        Map<String, String> env = new HashMap<>(fixed);
+        return parse(file, text, fixed, new HashMap<>(fixed));
+    }
+
+    /**
+     * Checks a script's syntax only (quotes, continuations, {@code ${...}} forms, {@code set} lines), whatever its
+     * variables hold: every variable counts as set to a plain word.
+     */
+    public static void checkSyntax(String file, String text) {
+        Map<String, String> anyValue = new HashMap<>() {
+            @Override
+            public String get(Object key) {
+                return super.getOrDefault(key, "x");
+            }
+        };
+        parse(file, text, Map.of(), anyValue);
+    }
+
+    private static Script parse(String file, String text, Map<String, String> fixed, Map<String, String> env) {
         List<Script.Line> out = new ArrayList<>();
         String[] physical = text.split("\r?\n", -1);
         int i = 0;
@@ -68,7 +92,8 @@ public final class ScriptFormat {
             }
             out.add(new Script.Line(start, words));
         }
-        return new Script(file, out);
+        int lines = physical.length - (text.endsWith("\n") || text.isEmpty() ? 1 : 0);
+        return new Script(file, out, lines);
     }
 
     private static void set(String file, int line, List<Script.Word> words, Map<String, String> env,
@@ -141,6 +166,10 @@ public final class ScriptFormat {
                         if (ref.prompt) {
                             throw new ScriptException(file, lineNo, "${?" + ref.name + "} must be a word of its own, not quoted");
                         }
+                        if (ref.list || ref.alternative != null) {
+                            throw new ScriptException(file, lineNo, (ref.list ? "${=" + ref.name + "}" : "${" + ref.name + ":+...}")
+                                    + " must be a word of its own, not quoted");
+                        }
                         cur.append(value(file, lineNo, ref, env));
                         i = ref.end;
                     } else {
@@ -168,18 +197,20 @@ public final class ScriptFormat {
                     i = ref.end;
                     continue;
                 }
-                // unquoted: split on blanks, like a shell would
-                String v = value(file, lineNo, ref, env);
-                String[] parts = split ? v.split("[ \t]+", -1) : new String[] {v};
-                for (int k = 0; k < parts.length; k++) {
-                    if (k > 0 && inWord) {
-                        words.add(Script.Word.of(cur.toString()));
-                        cur.setLength(0);
-                        inWord = false;
+                boolean alone = !inWord && (ref.end >= n || s.charAt(ref.end) == ' ' || s.charAt(ref.end) == '\t');
+                if (ref.list || ref.alternative != null) {
+                    String form = ref.list ? "${=" + ref.name + "}" : "${" + ref.name + ":+...}";
+                    if (!alone) {
+                        throw new ScriptException(file, lineNo, form + " must be a word of its own");
                     }
-                    cur.append(parts[k]);
-                    inWord |= !parts[k].isEmpty();
+                    words.addAll(ref.list ? list(file, lineNo, ref, env, split) : alternative(file, lineNo, ref, env, split));
+                    i = ref.end;
+                    continue;
                 }
+                // one word, never split; an empty value adds nothing (a quoted one would be an empty word)
+                String v = value(file, lineNo, ref, env);
+                cur.append(v);
+                inWord |= !v.isEmpty();
                 i = ref.end;
             } else {
                 cur.append(c);
@@ -193,7 +224,7 @@ public final class ScriptFormat {
         return words;
     }
 
-    private record Ref(String name, String fallback, boolean prompt, int end) {
+    private record Ref(String name, String fallback, String alternative, boolean prompt, boolean list, int end) {
     }
 
     private static Ref ref(String file, int lineNo, String s, int dollar) {
@@ -216,19 +247,61 @@ public final class ScriptFormat {
         }
         String body = s.substring(dollar + 2, close);
         boolean prompt = body.startsWith("?");
-        if (prompt) {
+        boolean list = !prompt && body.startsWith("=");
+        if (prompt || list) {
             body = body.substring(1);
         }
         String fallback = null;
-        int dflt = body.indexOf(":-");
-        if (dflt >= 0 && !prompt) {
-            fallback = body.substring(dflt + 2);
-            body = body.substring(0, dflt);
+        String alternative = null;
+        int colon = body.indexOf(':');
+        if (colon >= 0 && colon + 1 < body.length() && !prompt) {
+            char op = body.charAt(colon + 1);
+            if (op == '-') {
+                fallback = body.substring(colon + 2);
+                body = body.substring(0, colon);
+            } else if (op == '+' && !list) {
+                alternative = body.substring(colon + 2);
+                body = body.substring(0, colon);
+            }
         }
         if (!NAME.matcher(body).matches()) {
             throw new ScriptException(file, lineNo, "not a variable name: '" + body + "' in ${" + s.substring(dollar + 2, close) + "}");
         }
-        return new Ref(body, fallback, prompt, close + 1);
+        return new Ref(body, fallback, alternative, prompt, list, close + 1);
+    }
+
+    /** {@code ${=name}}: the value split on blanks; a word that looks like an option is refused. */
+    private static List<Script.Word> list(String file, int lineNo, Ref ref, Map<String, String> env, boolean split) {
+        String v = value(file, lineNo, ref, env);
+        List<Script.Word> out = new ArrayList<>();
+        if (!split) {
+            out.add(Script.Word.of(v)); // a set value is never split: the list is split where it is used
+            return out;
+        }
+        for (String part : v.strip().split("[ \t]+")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            if (part.startsWith("-")) {
+                throw new ScriptException(file, lineNo, "${=" + ref.name + "} holds '" + part
+                        + "': a list gives values, not options");
+            }
+            out.add(Script.Word.of(part));
+        }
+        return out;
+    }
+
+    /** {@code ${name:+WORDS}}: the words of WORDS when name is set and not empty, else none. */
+    private static List<Script.Word> alternative(String file, int lineNo, Ref ref, Map<String, String> env, boolean split) {
+        String v = env.get(ref.name);
+        if (v == null || v.isEmpty()) {
+            return List.of();
+        }
+        List<Script.Word> out = words(file, lineNo, ref.alternative, env, split);
+        if (out.stream().anyMatch(Script.Word::isPrompt)) {
+            throw new ScriptException(file, lineNo, "${?...} cannot be part of ${" + ref.name + ":+...}");
+        }
+        return out;
     }
 
     private static String value(String file, int lineNo, Ref ref, Map<String, String> env) {
@@ -250,8 +323,8 @@ public final class ScriptFormat {
         while (i < text.length()) {
             if (text.startsWith("${", i)) {
                 Ref r = ref(file, lineNo, text, i);
-                if (r.prompt) {
-                    throw new ScriptException(file, lineNo, "${?" + r.name + "} cannot be a default");
+                if (r.prompt || r.list || r.alternative != null) {
+                    throw new ScriptException(file, lineNo, "${" + text.substring(i + 2, r.end - 1) + "} cannot be part of a default");
                 }
                 sb.append(value(file, lineNo, r, env));
                 i = r.end;

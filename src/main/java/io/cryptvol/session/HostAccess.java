@@ -9,8 +9,11 @@ import io.cryptvol.exec.HostExecutor;
 public class HostAccess implements AutoCloseable {
     private final SessionContext context;
     private final ExecutorFactory factory;
+    private final SessionMode mode;
     private HostExecutor current;
     private Target currentTarget;
+    /** The current connection was opened in a dry run (its host key may be trusted for that dry run only). */
+    private boolean openedInDryRun;
 
     /** Opens an executor for a target (connecting and checking the host key for SSH). */
     @FunctionalInterface
@@ -19,19 +22,30 @@ public class HostAccess implements AutoCloseable {
     }
 
     public HostAccess(SessionContext context, ExecutorFactory factory) {
+        this(context, factory, null);
+    }
+
+    /** With the session's mode: a connection opened in a dry run is not used after it, and is opened afresh. */
+    public HostAccess(SessionContext context, ExecutorFactory factory, SessionMode mode) {
         this.context = context;
         this.factory = factory;
+        this.mode = mode;
+    }
+
+    private boolean dryRun() {
+        return mode != null && mode.dryRun();
     }
 
     /** The executor for the current target; connects when needed. */
     public synchronized HostExecutor executor() {
         Target t = context.target();
-        if (current != null && !t.equals(currentTarget)) {
+        if (current != null && (!t.equals(currentTarget) || (openedInDryRun && !dryRun()))) {
             closeQuietly();
         }
         if (current == null) {
             current = factory.open(t, false);
             currentTarget = t;
+            openedInDryRun = dryRun();
         }
         return current;
     }
@@ -42,6 +56,7 @@ public class HostAccess implements AutoCloseable {
         closeQuietly();
         current = fresh;
         currentTarget = t;
+        openedInDryRun = dryRun();
         context.setTarget(t);
         return fresh;
     }

@@ -27,13 +27,22 @@ public class ExecConfig {
     }
 
     @Bean(destroyMethod = "close")
-    public HostAccess hostAccess(SessionContext ctx, Transcript transcript, io.cryptvol.session.SessionMode mode) {
-        // session-wide dry-run (replay --dry-run) is enforced here, under every command
-        return new HostAccess(ctx, (target, acceptNew) ->
-                mode.guard(new TranscribingExecutor(open(target, acceptNew), transcript)));
+    public HostAccess hostAccess(SessionContext ctx, Transcript transcript, io.cryptvol.session.SessionMode mode, Ui ui) {
+        // session-wide dry-run (replay --dry-run) is enforced here, under every command; in a dry run a new host
+        // key is trusted in memory only, so that known_hosts stays as it was
+        return new HostAccess(ctx, (target, acceptNew) -> {
+            SshExecutor.HostKeyPolicy policy = !acceptNew ? SshExecutor.HostKeyPolicy.REFUSE_UNKNOWN
+                    : mode.dryRun() ? SshExecutor.HostKeyPolicy.ACCEPT_FOR_SESSION : SshExecutor.HostKeyPolicy.ACCEPT_AND_REMEMBER;
+            HostExecutor ex = open(target, policy);
+            if (ex instanceof SshExecutor ssh && ssh.sessionHostKey() != null) {
+                ui.warn("dry run: the new host key " + ssh.sessionHostKey() + " of " + ssh.target()
+                        + " is trusted for this dry run only, in memory; " + ssh.knownHostsFile() + " is not changed");
+            }
+            return mode.guard(new TranscribingExecutor(ex, transcript));
+        }, mode);
     }
 
-    static HostExecutor open(Target t, boolean acceptNewHostKey) {
+    static HostExecutor open(Target t, SshExecutor.HostKeyPolicy policy) {
         if (t.isLocal()) {
             return new LocalExecutor();
         }
@@ -41,8 +50,7 @@ public class ExecConfig {
                 .port(t.port())
                 .identityFile(identity(t))
                 .knownHosts(t.knownHosts() == null ? null : Path.of(t.knownHosts()))
-                .hostKeyPolicy(acceptNewHostKey ? SshExecutor.HostKeyPolicy.ACCEPT_AND_REMEMBER
-                        : SshExecutor.HostKeyPolicy.REFUSE_UNKNOWN)
+                .hostKeyPolicy(policy)
                 .build();
         ssh.connect();
         return ssh;

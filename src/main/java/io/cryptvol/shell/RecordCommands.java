@@ -45,7 +45,8 @@ public class RecordCommands {
 
     @Command(command = "record start", description = "Write every command that succeeds from now on to FILE, as a script for replay.")
     public void start(@Option(description = "the script to write (e.g. setup.cvsh)", required = true) String file,
-                      @Option(longNames = "append", description = "add to an existing script") boolean append) {
+                      @Option(longNames = "append", description = "add to an existing cryptvol script (a recording, or a .cvsh file "
+                    + "whose lines parse); any other file is refused") boolean append) {
         Recorder.Active a = recorder.start(Path.of(file), append, version(), ctx.target().display());
         ui.ok("recording to " + a.file() + " (secrets are written as ${?name} prompts; 'record stop' ends it)");
     }
@@ -97,30 +98,34 @@ public class RecordCommands {
                 : "recording to " + a.file() + " since " + a.since() + " (" + plural(Recorder.commandCount(a.file())) + ")");
     }
 
-    @Command(command = "replay", description = "Run a script line by line; stop at the first failure and tell how to resume.")
+    @Command(command = "replay", description = "Run a script line by line: first show every line, the targets it reaches "
+            + "and its host hooks, then ask; stop at the first failure and tell how to resume.")
     public void replay(
             @Option(description = "the script to run", required = true) String file,
             @Option(longNames = "var", description = "NAME=VALUE for ${NAME} in the script (repeatable)", arityMax = 64)
             String[] var,
             @Option(longNames = "dry-run", description = "run every line in dry-run mode and print the combined plan")
             boolean dryRun,
-            @Option(longNames = "from-line", description = "start at the command on this line (after a fix)", defaultValue = "1")
+            @Option(longNames = "from-line", description = "start at the command on this line of the file (after a fix)", defaultValue = "1")
             int fromLine,
-            @Option(longNames = "yes", shortNames = 'y', description = "answer yes to every confirmation") boolean yes,
+            @Option(longNames = "yes", shortNames = 'y', description = "answer yes to the question before the run and to every "
+                    + "command's confirmation (not to lines that destroy a key, snapshots, volumes or the sandbox)") boolean yes,
+            @Option(longNames = "yes-destroy", description = "also allow the lines that destroy a key, snapshots, volumes or "
+                    + "the sandbox, without typing their names") boolean yesDestroy,
             @Option(longNames = "rehearse", description = "run it on a fresh sandbox first and report, before it touches the real target")
             boolean rehearse,
             @Option(longNames = "rehearse-only", description = "rehearse on the sandbox and stop there")
             boolean rehearseOnly,
             CommandContext command) {
         List<String> vars = varValues(command.getRawArgs());
-        Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, Math.max(1, fromLine), yes);
+        Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, fromLine, yes, yesDestroy);
+        ShellContext sc = shellContext.getIfAvailable();
+        boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || consoleIsTerminal();
         if (rehearse || rehearseOnly) {
-            ShellContext sc = shellContext.getIfAvailable();
-            boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || System.console() != null;
             replayer.rehearse(request, rehearsalStage.getObject(), rehearseOnly, interactive);
             return;
         }
-        replayer.replay(request);
+        replayer.replay(request, interactive);
     }
 
     /**
@@ -143,6 +148,24 @@ public class RecordCommands {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether a person can answer on this process's console. From JDK 22 on, {@code System.console()} is not null
+     * even when stdin is a pipe; {@code Console.isTerminal()} (JDK 22+) then says whether it is a terminal.
+     */
+    static boolean consoleIsTerminal() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (NoSuchMethodException e) {
+            return true; // before JDK 22 there is a console only on a terminal
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static String plural(long n) {

@@ -24,13 +24,17 @@ public class ShellConfig {
     }
 
     @Bean
-    public SessionContext sessionContext(ContextStore store) {
+    public SessionContext sessionContext(ContextStore store, io.cryptvol.session.SessionMode mode) {
         SessionContext ctx = new SessionContext();
         ContextState saved = store.load();
         if (saved != null) {
             ctx.restore(saved);
         }
-        ctx.addListener(c -> store.save(c.state()));
+        ctx.addListener(c -> {
+            if (!mode.dryRun()) { // a dry run changes nothing anywhere, context.json included
+                store.save(c.state());
+            }
+        });
         return ctx;
     }
 

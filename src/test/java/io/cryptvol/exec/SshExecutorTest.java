@@ -284,6 +284,35 @@ class SshExecutorTest {
     }
 
     @Test
+    void sessionPolicyTrustsANewKeyInMemoryOnlyAcrossReconnectionsAndNeverWritesKnownHosts() throws Exception {
+        Path kh = dir.resolve("ssh/known_hosts");
+        executor = builder().knownHosts(kh).hostKeyPolicy(SshExecutor.HostKeyPolicy.ACCEPT_FOR_SESSION).build();
+        assertThat(executor.run(HostCommand.of("echo", "echo", "hi")).out()).isEqualTo("hi\n");
+        assertThat(executor.sessionHostKey()).isEqualTo(server.hostKeyFingerprint());
+        assertThat(executor.rememberedHostKey()).isNull();
+        server.dropConnections();
+        assertThat(executor.run(HostCommand.of("echo", "echo", "again")).out()).isEqualTo("again\n");
+        assertThat(executor.sessionsOpened()).isEqualTo(2);
+        assertThat(dir.resolve("ssh")).doesNotExist();
+        executor.close();
+
+        // nothing was remembered: a strict executor still refuses the key
+        executor = builder().knownHosts(kh).build();
+        assertThatThrownBy(() -> executor.connect()).hasMessageContaining("unknown host key");
+    }
+
+    @Test
+    void sessionPolicyStillRefusesAChangedHostKey() throws Exception {
+        KeyPair other = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
+        String oldLine = server.knownHostsLine(other);
+        Files.writeString(knownHosts, oldLine + "\n");
+        executor = builder().hostKeyPolicy(SshExecutor.HostKeyPolicy.ACCEPT_FOR_SESSION).build();
+        assertThatThrownBy(() -> executor.connect()).hasMessageContaining("HOST KEY CHANGED");
+        assertThat(executor.sessionHostKey()).isNull();
+        assertThat(Files.readString(knownHosts)).isEqualTo(oldLine + "\n");
+    }
+
+    @Test
     void refusesChangedHostKeyEvenWithAcceptPolicy() throws Exception {
         KeyPair other = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
         String oldLine = server.knownHostsLine(other);

@@ -58,10 +58,10 @@ class ParameterizerTest {
     static Stream<Arguments> recordings() {
         return Stream.of(
                 arguments("stage by stage, with connect options", STAGES, List.of(
-                        "# Variables: target, connect_opts, key1, key2, devices, vg, lv, mapping, mountpoint"
+                        "# Variables: target, identity, key1, key2, devices, vg, lv, mapping, mountpoint"
                                 + " (override with --var NAME=VALUE)",
                         "set target=ec2-user@10.0.0.5",
-                        "set connect_opts='--identity /home/me/.ssh/k.pem --accept-new-host-key'",
+                        "set identity=/home/me/.ssh/k.pem",
                         "set key1=data-key-1",
                         "set key2=data-key-2",
                         "set devices='/dev/nvme1n1 /dev/nvme2n1'",
@@ -70,22 +70,22 @@ class ParameterizerTest {
                         "set mapping=secret",
                         "set mountpoint=/mnt/data",
                         "",
-                        "connect ${target} ${connect_opts}",
+                        "connect \"${target}\" --identity \"${identity}\" --accept-new-host-key",
                         "modules load",
-                        "keys generate ${key1} ${key2}",
-                        "keys backup ${key1} --to /media/usb",
-                        "sanitize ${devices} --yes",
-                        "pv create ${devices} --yes",
-                        "vg create ${vg} ${devices} --yes",
-                        "use vg ${vg}",
-                        "lv create ${lv} --stripes 2 --yes",
-                        "use lv ${lv}",
-                        "luks format /dev/${vg}/${lv} --key ${key1} --yes",
-                        "luks add-key /dev/${vg}/${lv} --key ${key1} --new-key ${key2} --yes",
-                        "luks open /dev/${vg}/${lv} ${mapping} --key ${key1} --yes",
-                        "use mapping ${mapping}",
-                        "fs make ${mapping} --yes",
-                        "use mountpoint ${mountpoint}",
+                        "keys generate \"${key1}\" \"${key2}\"",
+                        "keys backup \"${key1}\" --to /media/usb",
+                        "sanitize ${=devices} --yes",
+                        "pv create ${=devices} --yes",
+                        "vg create \"${vg}\" ${=devices} --yes",
+                        "use vg \"${vg}\"",
+                        "lv create \"${lv}\" --stripes 2 --yes",
+                        "use lv \"${lv}\"",
+                        "luks format \"/dev/${vg}/${lv}\" --key \"${key1}\" --yes",
+                        "luks add-key \"/dev/${vg}/${lv}\" --key \"${key1}\" --new-key \"${key2}\" --yes",
+                        "luks open \"/dev/${vg}/${lv}\" \"${mapping}\" --key \"${key1}\" --yes",
+                        "use mapping \"${mapping}\"",
+                        "fs make \"${mapping}\" --yes",
+                        "use mountpoint \"${mountpoint}\"",
                         "fstab add --yes",
                         "mount --yes")),
                 arguments("provision --devices", List.of(
@@ -105,12 +105,12 @@ class ParameterizerTest {
                         "set mapping=cryptdata",
                         "set mountpoint=/srv/data",
                         "",
-                        "connect ${target}",
-                        "keys generate ${key1} ${key2}",
-                        "provision --devices ${devices} --vg ${vg} --lv ${lv} --mapping ${mapping}"
-                                + " --mountpoint ${mountpoint} --key ${key1} --key2 ${key2} --yes",
-                        "use vg ${vg}",
-                        "pv create ${devices} --yes")),
+                        "connect \"${target}\"",
+                        "keys generate \"${key1}\" \"${key2}\"",
+                        "provision --devices \"${devices}\" --vg \"${vg}\" --lv \"${lv}\" --mapping \"${mapping}\""
+                                + " --mountpoint \"${mountpoint}\" --key \"${key1}\" --key2 \"${key2}\" --yes",
+                        "use vg \"${vg}\"",
+                        "pv create ${=devices} --yes")),
                 arguments("use lines; none and instance stay", List.of(
                         "use mountpoint /mnt/x",
                         "use vg a",
@@ -125,13 +125,13 @@ class ParameterizerTest {
                         "set lv=b",
                         "set mapping=c",
                         "",
-                        "use mountpoint ${mountpoint}",
-                        "use vg ${vg}",
-                        "use lv ${lv}",
-                        "use mapping ${mapping}",
+                        "use mountpoint \"${mountpoint}\"",
+                        "use vg \"${vg}\"",
+                        "use lv \"${lv}\"",
+                        "use mapping \"${mapping}\"",
                         "use vg none",
                         "use instance i-0123",
-                        "use mountpoint ${mountpoint}")),
+                        "use mountpoint \"${mountpoint}\"")),
                 arguments("repeated device lists", List.of(
                         "pv create /dev/a /dev/b",
                         "vg create v /dev/a /dev/b",
@@ -144,12 +144,12 @@ class ParameterizerTest {
                         "set vg=v",
                         "set key1=k",
                         "",
-                        "pv create ${devices}",
-                        "vg create ${vg} ${devices}",
+                        "pv create ${=devices}",
+                        "vg create \"${vg}\" ${=devices}",
                         "pv create /dev/c",
                         "sanitize /dev/b /dev/a",
                         "grow /dev/a /dev/b",
-                        "provision --devices /dev/a,/dev/b --key ${key1}")),
+                        "provision --devices /dev/a,/dev/b --key \"${key1}\"")),
                 arguments("a different value at a vg position stays literal", DIFFERENT_VG, List.of(
                         "# Variables: vg, lv, key1, mapping (override with --var NAME=VALUE)",
                         "set vg=myvg",
@@ -157,12 +157,12 @@ class ParameterizerTest {
                         "set key1=k1",
                         "set mapping=m_restore",
                         "",
-                        "use vg ${vg}",
-                        "use lv ${lv}",
-                        "lv create ${lv} --vg othervg --yes",
-                        "luks format /dev/othervg/${lv} --key ${key1} --yes",
-                        "restore snap-1 --key ${key1} --vg myvg_restore --mapping ${mapping} --yes",
-                        "use vg ${vg}")),
+                        "use vg \"${vg}\"",
+                        "use lv \"${lv}\"",
+                        "lv create \"${lv}\" --vg othervg --yes",
+                        "luks format \"/dev/othervg/${lv}\" --key \"${key1}\" --yes",
+                        "restore snap-1 --key \"${key1}\" --vg myvg_restore --mapping \"${mapping}\" --yes",
+                        "use vg \"${vg}\"")),
                 arguments("secret prompts untouched", List.of(
                         "use vg myvg",
                         "luks format /dev/myvg/mylv --key k1 --passphrase ${?passphrase}",
@@ -173,9 +173,9 @@ class ParameterizerTest {
                         "set key1=k1",
                         "set mapping=m",
                         "",
-                        "use vg ${vg}",
-                        "luks format /dev/${vg}/${lv} --key ${key1} --passphrase ${?passphrase}",
-                        "luks open /dev/mapper/x ${mapping} --key ${?passphrase}")),
+                        "use vg \"${vg}\"",
+                        "luks format \"/dev/${vg}/${lv}\" --key \"${key1}\" --passphrase ${?passphrase}",
+                        "luks open /dev/mapper/x \"${mapping}\" --key ${?passphrase}")),
                 arguments("values that need quoting", List.of(
                         "use mountpoint \"/mnt/it's\"",
                         "use mapping '${x}#1'",
@@ -184,25 +184,34 @@ class ParameterizerTest {
                         "set mountpoint=\"/mnt/it's\"",
                         "set mapping='${x}#1'",
                         "",
-                        "use mountpoint ${mountpoint}",
-                        "use mapping ${mapping}",
-                        "fs make ${mapping}")),
-                arguments("values with blanks stay as typed", List.of(
-                        "connect root@h --identity '/home/me/my key.pem'",
+                        "use mountpoint \"${mountpoint}\"",
+                        "use mapping \"${mapping}\"",
+                        "fs make \"${mapping}\"")),
+                arguments("values with blanks are quoted; connect options by name", List.of(
+                        "connect root@h --identity '/home/me/my key.pem' --known-hosts /k/kh",
                         "use mountpoint '/mnt/my data'",
                         "use mountpoint /mnt/d",
                         "connect root@h",
-                        "connect other@h -i k.pem"), List.of(
-                        "# Variables: target, mountpoint, connect_opts (override with --var NAME=VALUE)",
+                        "connect other@h -i '/home/me/my key.pem' --accept-new-host-key --known-hosts /k/other"), List.of(
+                        "# Variables: target, identity, known_hosts, mountpoint (override with --var NAME=VALUE)",
                         "set target=root@h",
-                        "set mountpoint=/mnt/d",
-                        "set connect_opts='-i k.pem'",
+                        "set identity='/home/me/my key.pem'",
+                        "set known_hosts=/k/kh",
+                        "set mountpoint='/mnt/my data'",
                         "",
-                        "connect ${target} --identity '/home/me/my key.pem'",
-                        "use mountpoint '/mnt/my data'",
-                        "use mountpoint ${mountpoint}",
-                        "connect ${target}",
-                        "connect other@h ${connect_opts}")));
+                        "connect \"${target}\" --identity \"${identity}\" --known-hosts \"${known_hosts}\"",
+                        "use mountpoint \"${mountpoint}\"",
+                        "use mountpoint /mnt/d",
+                        "connect \"${target}\"",
+                        "connect other@h -i \"${identity}\" --accept-new-host-key --known-hosts /k/other")),
+                arguments("a device list with an option-like or blank word stays as typed", List.of(
+                        "pv create /dev/a '/dev/b c'",
+                        "pv create /dev/a /dev/b"), List.of(
+                        "# Variables: devices (override with --var NAME=VALUE)",
+                        "set devices='/dev/a /dev/b'",
+                        "",
+                        "pv create /dev/a '/dev/b c'",
+                        "pv create ${=devices}")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -259,6 +268,18 @@ class ParameterizerTest {
     }
 
     @Test
+    void aVarOverrideIsOneWordAndCannotAddOptions() {
+        String text = Parameterizer.parameterize("s.cvsh", recording(STAGES)).text();
+        List<List<String>> words = ScriptFormat.parse("s.cvsh", text,
+                Map.of("mountpoint", "/mnt/a b --yes", "key1", "aa bb --size 64")).commands().stream()
+                .map(l -> l.words().stream().map(Script.Word::text).toList()).toList();
+        assertThat(words).contains(List.of("use", "mountpoint", "/mnt/a b --yes"),
+                List.of("keys", "generate", "aa bb --size 64", "data-key-2"));
+        assertThatThrownBy(() -> ScriptFormat.parse("s.cvsh", text, Map.of("devices", "/dev/x --size 64")))
+                .hasMessageContaining("${=devices} holds '--size': a list gives values, not options");
+    }
+
+    @Test
     void aRecordingWithoutVariablesIsLeftAsItIs() {
         List<String> lines = recording(List.of("modules load", "devices", "keys list"));
         Parameterizer.Result r = Parameterizer.parameterize("s.cvsh", lines);
@@ -281,11 +302,11 @@ class ParameterizerTest {
                 "set lv=mylv",
                 "set mapping=m",
                 "",
-                "use vg ${vg}",
-                "use lv ${lv}",
+                "use vg \"${vg}\"",
+                "use lv \"${lv}\"",
                 "# cryptvol recording (continued)",
-                "use vg ${vg}",
-                "use mapping ${mapping}",
+                "use vg \"${vg}\"",
+                "use mapping \"${mapping}\"",
                 ""));
     }
 

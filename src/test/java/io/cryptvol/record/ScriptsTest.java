@@ -77,4 +77,24 @@ class ScriptsTest {
                         "lv create mylv --stripes 2 --stripe-size 4K --extents 100%VG",
                         "luks open /dev/myvg/mylv myencryptedlv --key key1");
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scripts")
+    void connectTakesItsOptionsOnlyWhenGivenAndEachAsOneWord(Path file) throws IOException {
+        String name = file.getFileName().toString();
+        Map<String, String> vars = new java.util.HashMap<>(REQUIRED.getOrDefault(name, Map.of()));
+        String text = Files.readString(file);
+        assertThat(connectLine(name, text, vars)).isEqualTo(List.of("connect", "local"));
+        vars.put("target", "root@10.0.0.5");
+        vars.put("identity", "/keys/my key.pem");
+        vars.put("known_hosts", "/keys/known --accept-new-host-key");
+        assertThat(connectLine(name, text, vars)).isEqualTo(List.of("connect", "root@10.0.0.5",
+                "--identity", "/keys/my key.pem", "--known-hosts", "/keys/known --accept-new-host-key"));
+    }
+
+    private static List<String> connectLine(String name, String text, Map<String, String> vars) {
+        return ScriptFormat.parse(name, text, vars).commands().stream()
+                .filter(l -> l.words().get(0).text().equals("connect")).findFirst().orElseThrow()
+                .words().stream().map(Script.Word::text).toList();
+    }
 }

@@ -88,7 +88,7 @@ class ScriptsVmTest {
         Target t = shell.bean(SessionContext.class).target();
         assertThat(t.isLocal()).isFalse();
         return " --var target=" + t.user() + "@" + t.host() + ":" + t.port()
-                + " --var 'connect_opts=--identity " + t.identityFile() + " --known-hosts " + t.knownHosts() + "'";
+                + " --var identity=" + t.identityFile() + " --var known_hosts=" + t.knownHosts();
     }
 
     static String connectLine() {
@@ -157,7 +157,7 @@ class ScriptsVmTest {
 
         String text = Files.readString(rec);
         System.out.println("[scripts-vm] recording:\n" + text);
-        assertThat(text).contains("${vg}").contains("${key1}").contains("${devices}").contains("set vg=rvg");
+        assertThat(text).contains("${vg}").contains("${key1}").contains("${=devices}").contains("\"${vg}\"").contains("set vg=rvg");
 
         // a fresh instance: no volumes, no LVM, nothing in fstab
         assertThat(ok("sandbox reset --yes")).contains("sandbox reset");

@@ -58,6 +58,66 @@ class SshSessionShellTest {
     }
 
     @Test
+    void aDryRunReplayTrustsANewHostKeyInMemoryOnlyAndLeavesKnownHostsAndContextByteIdentical() throws Exception {
+        assertThat(shell.type("use vg before")).contains("using vg before");
+        Path context = home.resolve("config/context.json");
+        byte[] contextBefore = Files.readAllBytes(context);
+        var contextTime = Files.getLastModifiedTime(context);
+        Path script = keys.resolve("elsewhere.cvsh");
+        Files.writeString(script, connectLine() + " --accept-new-host-key\nuse vg myvg\nmodules load --legacy\n");
+
+        // known_hosts absent before: still absent after
+        assertThat(knownHosts).doesNotExist();
+        String out = shell.type("replay " + script + " --dry-run");
+        assertThat(out).contains("Dry run of " + script + " (3 commands) on local, then root@127.0.0.1:" + server.port())
+                .contains("warning: dry run: the new host key " + server.hostKeyFingerprint() + " of root@127.0.0.1:"
+                        + server.port() + " is trusted for this dry run only, in memory; " + knownHosts + " is not changed")
+                .contains("Dry run of " + script + ": 3 commands, nothing was changed.")
+                .contains("modprobe");
+        assertThat(knownHosts).doesNotExist();
+        assertThat(server.sessionsCreated.get()).isEqualTo(1);
+
+        // known_hosts with other hosts in it: byte for byte the same after
+        String otherHost = server.knownHostsLine(server.hostKey).replace("]:" + server.port() + " ", "]:1 ");
+        byte[] khBefore = ("# my hosts\n" + otherHost + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Files.write(knownHosts, khBefore);
+        out = shell.type("replay " + script + " --dry-run");
+        assertThat(out).contains("is trusted for this dry run only").contains("nothing was changed.");
+        assertThat(Files.readAllBytes(knownHosts)).isEqualTo(khBefore);
+
+        // the session is back where it was, and context.json was never written
+        assertThat(shell.prompt()).isEqualTo("cryptvol [before]> ");
+        assertThat(Files.readAllBytes(context)).isEqualTo(contextBefore);
+        assertThat(Files.getLastModifiedTime(context)).isEqualTo(contextTime);
+
+        // the key was not remembered: a real connect still refuses it, and accepting it for real writes it
+        out = shell.type(connectLine());
+        assertThat(out).startsWith("error: ").contains("unknown host key").contains(server.hostKeyFingerprint());
+        assertThat(shell.type(connectLine() + " --accept-new-host-key")).contains("connected to root@127.0.0.1:" + server.port())
+                .doesNotContain("dry run only");
+        assertThat(Files.readString(knownHosts)).startsWith(new String(khBefore, java.nio.charset.StandardCharsets.UTF_8))
+                .contains("[127.0.0.1]:" + server.port() + " ");
+    }
+
+    @Test
+    void aConnectionOpenedInADryRunIsNotUsedAfterIt() throws Exception {
+        // the session already points at the host (its key unknown); a dry run connects there with the key accepted
+        io.cryptvol.session.Target t = io.cryptvol.session.Target.ssh("root@127.0.0.1:" + server.port(),
+                identity.toString(), knownHosts.toString());
+        shell.bean(io.cryptvol.session.SessionContext.class).setTarget(t);
+        Path script = keys.resolve("same.cvsh");
+        Files.writeString(script, connectLine() + " --accept-new-host-key\nmodules load --legacy\n");
+        assertThat(shell.type("replay " + script + " --dry-run")).contains("is trusted for this dry run only")
+                .contains("nothing was changed.");
+        assertThat(shell.bean(io.cryptvol.session.SessionContext.class).target()).isEqualTo(t);
+
+        // after it, the key is not trusted: the next command connects afresh and is refused
+        String out = shell.type("modules load --legacy --dry-run");
+        assertThat(out).startsWith("error: ").contains("unknown host key").contains(server.hostKeyFingerprint());
+        assertThat(knownHosts).doesNotExist();
+    }
+
+    @Test
     void connectUseContextAndADryRunPlan() throws Exception {
         Files.writeString(knownHosts, server.knownHostsLine(server.hostKey) + "\n");
         assertThat(shell.type(connectLine())).contains("connected to root@127.0.0.1:" + server.port());
