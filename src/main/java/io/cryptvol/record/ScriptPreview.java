@@ -1,5 +1,7 @@
 package io.cryptvol.record;
 
+import io.cryptvol.domain.ControlChars;
+
 import io.cryptvol.CryptvolException;
 import io.cryptvol.session.Target;
 
@@ -182,16 +184,11 @@ public final class ScriptPreview {
         return out;
     }
 
-    /** Text from a script or a host, safe to print: control characters (C0, DEL, C1) as {@code \xNN}. */
+    /**
+     * Text from a script or a host, safe to print on one line: newline and tab as {@code \\n}, {@code \\t}, every
+     * other control character as {@link ControlChars} shows it.
+     */
     public static String safe(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        s.codePoints().forEach(c -> {
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                sb.append(String.format("\\x%02x", c));
-            } else {
-                sb.appendCodePoint(c);
-            }
-        });
-        return sb.toString();
+        return ControlChars.escape(s.replace("\n", "\\n").replace("\t", "\\t"));
     }
 }

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.domain.ControlChars;
 import org.springframework.shell.CompletionContext;
 import org.springframework.shell.CompletionProposal;
 import org.springframework.shell.command.CommandCatalog;

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.domain.ControlChars;
 import io.cryptvol.session.Inventory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

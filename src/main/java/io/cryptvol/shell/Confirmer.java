@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.domain.ControlChars;
 import io.cryptvol.CryptvolException;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
@@ -34,7 +35,7 @@ public class Confirmer {
         }
         ShellContext sc = shellContext.getIfAvailable();
         boolean interactive = sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE;
-        if (!interactive && System.console() == null) {
+        if (!interactive && !consoleIsTerminal()) {
             throw new CryptvolException("not changing anything without confirmation: add --yes to run it, "
                     + "or --dry-run to only see the plan", 2, null);
         }
@@ -47,6 +48,24 @@ public class Confirmer {
             String a = answer == null ? "" : answer.strip().toLowerCase(Locale.ROOT);
             return a.equals("y") || a.equals("yes");
         } catch (UserInterruptException | EndOfFileException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether a person can answer on this process's console. From JDK 22 on, {@code System.console()} is not null
+     * even when stdin is a pipe; {@code Console.isTerminal()} (JDK 22+) then says whether it is a terminal.
+     */
+    public static boolean consoleIsTerminal() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (NoSuchMethodException e) {
+            return true; // before JDK 22 there is a console only on a terminal
+        } catch (ReflectiveOperationException | RuntimeException e) {
             return false;
         }
     }

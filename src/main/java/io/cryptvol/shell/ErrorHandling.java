@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.domain.ControlChars;
 import io.cryptvol.CryptvolException;
 import org.springframework.shell.command.CommandExceptionResolver;
 import org.springframework.shell.command.CommandExecution;

@@ -120,7 +120,7 @@ public class RecordCommands {
         List<String> vars = varValues(command.getRawArgs());
         Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, fromLine, yes, yesDestroy);
         ShellContext sc = shellContext.getIfAvailable();
-        boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || consoleIsTerminal();
+        boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || Confirmer.consoleIsTerminal();
         if (rehearse || rehearseOnly) {
             replayer.rehearse(request, rehearsalStage.getObject(), rehearseOnly, interactive);
             return;
@@ -150,23 +150,6 @@ public class RecordCommands {
         return out;
     }
 
-    /**
-     * Whether a person can answer on this process's console. From JDK 22 on, {@code System.console()} is not null
-     * even when stdin is a pipe; {@code Console.isTerminal()} (JDK 22+) then says whether it is a terminal.
-     */
-    static boolean consoleIsTerminal() {
-        java.io.Console c = System.console();
-        if (c == null) {
-            return false;
-        }
-        try {
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
-        } catch (NoSuchMethodException e) {
-            return true; // before JDK 22 there is a console only on a terminal
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
-        }
-    }
 
     private static String plural(long n) {
         return n + " command" + (n == 1 ? "" : "s");

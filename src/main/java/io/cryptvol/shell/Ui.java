@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.domain.ControlChars;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.jline.terminal.Terminal;

@@ -1,5 +1,6 @@
 package io.cryptvol.record;
 
+import io.cryptvol.domain.ControlChars;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cryptvol.domain.model.BlockDevice;
@@ -9,7 +10,7 @@ import io.cryptvol.domain.model.Mount;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
-import io.cryptvol.shell.ControlChars;
+
 import io.cryptvol.shell.ShellHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

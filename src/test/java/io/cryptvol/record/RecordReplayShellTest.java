@@ -181,7 +181,7 @@ class RecordReplayShellTest {
                         + " +→ now on root@10.0.0.5")
                 .contains(file + ":4  snapshot --pre 'touch /tmp/pwned' --post true")
                 .contains("! runs host code from the script as root (sh -c) on root@10.0.0.5: --pre 'touch /tmp/pwned', --post true")
-                .contains(file + ":6  use lv 'a\\x1b]0;T\\x07b'")
+                .contains(file + ":6  use lv 'a\\e]0;T\\ab'")
                 .doesNotContain("\u001b").doesNotContain("\u0007");
         assertThat(out).contains("error: replay cancelled; nothing was run").doesNotContain("[1/4]");
         assertThat(shell.prompt()).isEqualTo("cryptvol> ");

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.domain.ControlChars;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -1,9 +1,9 @@
-package io.cryptvol.shell;
+package io.cryptvol.domain;
 
 /**
  * Terminal control characters in text that reaches the screen: values from hosts, EC2, scripts and users
  * are hostile (a device model may hold {@code ESC]0;TITLE BEL}, a mountpoint a carriage return that hides
- * what follows). {@link Ui} passes everything it prints through {@link #escape}; {@code __complete} drops
+ * what follows). The shell's Ui passes everything it prints through {@link #escape}; {@code __complete} drops
  * candidates that {@link #any} finds, since a candidate is one line and is inserted into a command line.
  *
  * <p>Escaped: C0 controls except newline and tab, DEL, C1 controls (U+0080–U+009F), and the Unicode
@@ -21,7 +21,7 @@ public final class ControlChars {
         return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c >= 0x80 && c <= 0x9f) || isBidi(c);
     }
 
-    static boolean isBidi(int c) {
+    public static boolean isBidi(int c) {
         return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
     }
 
@@ -37,7 +37,7 @@ public final class ControlChars {
 
     /**
      * The same, but colour sequences ({@code ESC [ digits;… m}, SGR: nothing but colour and weight) are kept:
-     * what {@link Ui} prints when colour is on. Every other escape sequence (titles, cursor moves, the
+     * what the shell's Ui prints when colour is on. Every other escape sequence (titles, cursor moves, the
      * clipboard) is escaped.
      */
     public static String escapeKeepingColour(String s) {
