@@ -314,25 +314,32 @@ class RecordReplayShellTest {
      * Runs a line that must fail in the non-interactive mode (no terminal to ask on); returns the screen. The shell
      * then reports the failure with an exception carrying the exit code, which must be 2 (bad input, nothing run).
      */
+    /** Runs a line as in one-command mode (no terminal): the error line must be on stderr, and only there. */
     private String typeWithoutATerminal(String line) throws Exception {
         var sc = shell.bean(org.springframework.shell.context.ShellContext.class);
         String version = shell.type("version");
         sc.setInteractionMode(org.springframework.shell.context.InteractionMode.NONINTERACTIVE);
         Integer code = null;
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
             shell.type(line);
         } catch (RuntimeException e) {
             assertThat(e).isInstanceOf(org.springframework.boot.ExitCodeGenerator.class);
             code = ((org.springframework.boot.ExitCodeGenerator) e).getExitCode();
         } finally {
+            System.setErr(stderr);
             sc.setInteractionMode(org.springframework.shell.context.InteractionMode.INTERACTIVE);
         }
         String out = shell.type("version");
         assertThat(out).endsWith(version);
-        out = out.substring(0, out.length() - version.length());
-        assertThat(out).startsWith("error: ");
-        assertThat(code).as(out).isEqualTo(2);
-        return out;
+        assertThat(out.substring(0, out.length() - version.length())).as("stdout").doesNotContain("error:");
+        String text = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(text).startsWith("error: ");
+        assertThat(text.strip().lines()).hasSize(1);
+        assertThat(code).as(text).isEqualTo(2);
+        return text;
     }
 
     /** Reads what is left of the typed keys, so that the next question starts clean. */

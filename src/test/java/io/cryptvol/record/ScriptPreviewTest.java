@@ -89,7 +89,7 @@ class ScriptPreviewTest {
     void secretsShowAsPlaceholdersAndControlCharactersEscaped() {
         ScriptPreview.Preview p = preview("luks open /dev/x m --passphrase ${?passphrase}\nuse mapping 'a\u0007\u009bb\u007f'");
         assertThat(p.entries()).extracting(ScriptPreview.Entry::shown).containsExactly(
-                "luks open /dev/x m --passphrase ${?passphrase}", "use mapping 'a\\a\\u{9b}b\\x7f'");
+                "luks open /dev/x m --passphrase ${?passphrase}", "use mapping 'a\\a\\u{009b}b\\x7f'");
         assertThat(Arrays.stream(ScriptPreview.safe("\t\n\r\u001b").split("")).noneMatch(c -> c.charAt(0) < 0x20)).isTrue();
     }
 }
