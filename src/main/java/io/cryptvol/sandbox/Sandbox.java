@@ -48,8 +48,17 @@ public final class Sandbox implements AutoCloseable {
         return dataDir;
     }
 
+    /**
+     * Whether the sandbox runs: its endpoint and its instance's machine. The instance itself may be stopped
+     * in EC2's terms (StopInstances, a poweroff typed on it): see {@link #instanceState()}.
+     */
     public synchronized boolean running() {
-        return instance != null && instance.isRunning();
+        return ec2 != null && instance != null;
+    }
+
+    /** The sandbox instance's EC2 state (pending, running, stopping, stopped), or null when the sandbox is not running. */
+    public synchronized String instanceState() {
+        return running() ? ec2.instanceStateName(instanceId) : null;
     }
 
     /**
@@ -59,6 +68,9 @@ public final class Sandbox implements AutoCloseable {
      */
     public synchronized Status start() {
         if (running()) {
+            if ("stopped".equals(ec2.instanceStateName(instanceId))) {
+                ec2.startInstance(instanceId, POWER_TIMEOUT); // stopped through EC2 or from the guest: StartInstances
+            }
             return status();
         }
         if (!Files.isRegularFile(buildScript)) {
@@ -135,6 +147,11 @@ public final class Sandbox implements AutoCloseable {
     public synchronized Status reboot() {
         if (!running()) {
             throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+        }
+        String state = ec2.instanceStateName(instanceId);
+        if (!"running".equals(state)) {
+            throw new CryptvolException("the sandbox instance " + instanceId + " is " + state
+                    + ", not running: 'sandbox start' starts it");
         }
         ec2.rebootInstance(instanceId, POWER_TIMEOUT);
         return status();

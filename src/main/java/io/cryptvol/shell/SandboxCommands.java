@@ -79,6 +79,7 @@ public class SandboxCommands {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("running", s.running());
         m.put("instance", s.running() ? s.instanceId() : w.instances().isEmpty() ? null : w.instances().get(0));
+        m.put("instanceState", s.running() ? sandbox.instanceState() : w.instances().isEmpty() ? null : "stopped");
         m.put("availabilityZone", s.availabilityZone());
         m.put("ssh", s.running() ? "root@" + s.sshHost() + ":" + s.sshPort() : null);
         m.put("ec2Endpoint", s.ec2Endpoint() == null ? null : s.ec2Endpoint().toString());

@@ -1186,6 +1186,26 @@ final class Ec2Backend {
         }
     }
 
+    /** Waits until the instance's host actions asked for so far (a reboot, a stop, a start, plugs) are done. */
+    void awaitIdle(String id, Duration timeout) {
+        CompletableFuture<Void> f;
+        synchronized (lock) {
+            Inst in = instances.get(id);
+            if (in == null) {
+                throw new IllegalArgumentException("no instance " + id);
+            }
+            f = in.hostQueue;
+        }
+        try {
+            f.handle((r, e) -> null).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("instance " + id + " still busy after " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
     private static void sleepRest(long fromNanos, Duration total) {
         long rest = total.toNanos() - (System.nanoTime() - fromNanos);
         if (rest > 0) {

@@ -203,6 +203,14 @@ public final class SandboxEc2Server implements AutoCloseable {
         backend.power(instanceId, "start", timeout);
     }
 
+    /**
+     * Waits until what the API asked of an instance's host so far (RebootInstances, a stop, a start, plugs)
+     * is done: a reboot keeps the instance "running" throughout, as on EC2, so its state cannot tell.
+     */
+    public void awaitInstanceIdle(String instanceId, Duration timeout) {
+        backend.awaitIdle(instanceId, timeout);
+    }
+
     /** The volumes and snapshot sets this endpoint holds. */
     public Ec2StateFile.World world() {
         return backend.world();
