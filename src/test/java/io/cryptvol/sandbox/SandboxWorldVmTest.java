@@ -244,4 +244,25 @@ class SandboxWorldVmTest {
         assertThat(bootId()).isNotEqualTo(before);
         unlockAndCheck();
     }
+
+    /**
+     * Issue 15's confirmed bug: {@code replay --rehearse-only} while the session is on the running sandbox resets it
+     * (new ports, new instance); afterwards the session must be on the new sandbox, target and EC2 endpoint alike.
+     */
+    @Test
+    @Order(5)
+    void aRehearsalOnTheRunningSandboxLeavesTheSessionOnItsNewInstance() throws Exception {
+        Path script = home.resolve("list.cvsh");
+        java.nio.file.Files.writeString(script, "volumes list\n");
+        String out = ok("replay " + script + " --rehearse-only --yes");
+        assertThat(out).contains("rehearsal passed");
+        Sandbox.Status s = sandbox().status();
+        assertThat(s.instanceId()).isNotEqualTo(instanceId); // the reset forgot the old world
+        SessionContext ctx = shell.bean(SessionContext.class);
+        assertThat(ctx.target().port()).isEqualTo(s.sshPort());
+        assertThat(ctx.instanceId()).isEqualTo(s.instanceId());
+        assertThat(ok("aws show")).contains(s.ec2Endpoint().toString());
+        assertThat(bootId()).isNotEmpty(); // the session's target answers
+        assertThat(volumeIds(ok("volumes list"))).hasSize(1); // the new instance's root volume, through the endpoint
+    }
 }
