@@ -86,6 +86,12 @@ public final class Sandbox implements AutoCloseable {
                 .withWorkDir(dataDir.resolve("instance")));
         try {
             List<String> known = server.instanceIds();
+            if (!known.isEmpty()) {
+                // as StartInstances: the instance boots with its volumes where the machine can take them before
+                // its first boot; else they are hot-plugged once it answers (instanceBooted)
+                server.bindInstance(known.get(0), vm);
+                server.plugAttachedBeforeBoot(known.get(0));
+            }
             vm.start();
             if (known.isEmpty()) {
                 byte[] r = new byte[8];
@@ -94,7 +100,6 @@ public final class Sandbox implements AutoCloseable {
                 server.addInstance(instanceId, AZ, vm, true);
             } else {
                 instanceId = known.get(0);
-                server.bindInstance(instanceId, vm);
                 server.instanceBooted(instanceId, POWER_TIMEOUT);
             }
             instance = vm;

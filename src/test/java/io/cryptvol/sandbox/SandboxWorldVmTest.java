@@ -117,6 +117,10 @@ class SandboxWorldVmTest {
     }
 
     static void unlockAndCheck() throws Exception {
+        // Volumes plugged into a running systemd guest are auto-activated by udev (as on an AMI); an unlock typed
+        // while that runs was seen to observe the LV without its LUKS header (reported: unlock should settle udev
+        // first). Here the guest settles first, so the test checks the world, not that race.
+        host("udevadm", "settle", "--timeout=60");
         assertThat(ok("unlock --key wk1 --yes")).contains("unlocked /mnt/w");
         assertThat(host("sha256sum", "/mnt/w/data")).isEqualTo(sum);
     }
@@ -238,6 +242,9 @@ class SandboxWorldVmTest {
                 });
             }
             ec2.startInstances(b -> b.instanceIds(instanceId));
+            sandbox().ec2().awaitInstanceIdle(instanceId, Duration.ofMinutes(6));
+            Instance in = ec2.describeInstances(b -> b.instanceIds(instanceId)).reservations().get(0).instances().get(0);
+            assertThat(in.state().name()).as("state after StartInstances (%s)", in.stateReason()).isEqualTo(InstanceStateName.RUNNING);
             w.waitUntilInstanceRunning(b -> b.instanceIds(instanceId));
         }
         reenter();

@@ -147,7 +147,6 @@ final class Ec2Backend {
                 a.deleteOnTermination = true;
                 a.plugged = false; // the test instance boots from its initramfs, not from this image
                 v.att = a;
-                v.state = "in-use";
             }
         }
         save();
@@ -1184,6 +1183,21 @@ final class Ec2Backend {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
         }
+    }
+
+    /**
+     * Gives the host the volumes EC2 has attached to the instance before it boots (a host that takes disks
+     * only while running refuses; they are plugged once it runs). True when the host holds them all.
+     */
+    boolean plugBeforeBoot(String id) {
+        Inst in;
+        synchronized (lock) {
+            in = instances.get(id);
+            if (in == null || in.host == null) {
+                return false;
+            }
+        }
+        return reconcile(in, in.host, false);
     }
 
     /** Waits until the instance's host actions asked for so far (a reboot, a stop, a start, plugs) are done. */

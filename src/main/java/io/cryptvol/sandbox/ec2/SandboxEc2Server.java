@@ -181,6 +181,15 @@ public final class SandboxEc2Server implements AutoCloseable {
     }
 
     /**
+     * Before its owner boots the instance's host: the volumes EC2 has attached are given to it, so that it
+     * boots with them, when the host takes disks while off. False when it does not (then
+     * {@link #instanceBooted} plugs them in once it runs).
+     */
+    public boolean plugAttachedBeforeBoot(String instanceId) {
+        return backend.plugBeforeBoot(instanceId);
+    }
+
+    /**
      * The instance's host was booted by its owner (a sandbox start): the volumes EC2 has attached to it are
      * plugged in, and it goes pending → running. Returns when it runs.
      */

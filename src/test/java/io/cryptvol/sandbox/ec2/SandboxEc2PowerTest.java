@@ -37,7 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sandbox endpoint; the disk host is a {@link PoweredDiskHost} (the qemu side is proven in the VM tests).
  */
 class SandboxEc2PowerTest {
-    static final SandboxTimings T = SandboxTimings.uniform(Duration.ofMillis(150));
+    /** Volumes quick; "stopping" long enough to be seen and refused on a loaded machine. */
+    static final SandboxTimings T = new SandboxTimings(Duration.ofMillis(150), Duration.ofMillis(150), Duration.ofMillis(150),
+            Duration.ofMillis(150), Duration.ofMillis(150), Duration.ofSeconds(3), Duration.ofMillis(300));
     @TempDir
     Path dir;
     final List<AutoCloseable> open = new ArrayList<>();
