@@ -15,6 +15,7 @@ public class PoweredDiskHost extends RecordingDiskHost {
     private final List<String> power = new ArrayList<>();
     private boolean on = true;
     private Runnable guestPowerOff = () -> { };
+    private boolean failNextBoot;
 
     public PoweredDiskHost(boolean coldPlug) {
         this.coldPlug = coldPlug;
@@ -42,6 +43,16 @@ public class PoweredDiskHost extends RecordingDiskHost {
             throw new IllegalStateException("cannot reboot: powered off");
         }
         power.add("reboot " + attachedSerials());
+        if (failNextBoot) {
+            failNextBoot = false;
+            on = false;
+            throw new IllegalStateException("the test instance did not boot: kernel panic");
+        }
+    }
+
+    /** The next boot (a reboot) fails, leaving the machine off, as a guest kernel that panics. */
+    public synchronized void failNextBoot() {
+        failNextBoot = true;
     }
 
     @Override

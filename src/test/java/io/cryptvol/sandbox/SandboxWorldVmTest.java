@@ -218,7 +218,7 @@ class SandboxWorldVmTest {
             ec2.rebootInstances(b -> b.instanceIds(instanceId));
             sandbox().ec2().awaitInstanceIdle(instanceId, Duration.ofMinutes(6));
             Instance in = ec2.describeInstances(b -> b.instanceIds(instanceId)).reservations().get(0).instances().get(0);
-            assertThat(in.state().name()).isEqualTo(InstanceStateName.RUNNING);
+            assertThat(in.state().name()).as("state after the reboot (%s)", in.stateReason()).isEqualTo(InstanceStateName.RUNNING);
             assertThat(in.blockDeviceMappings()).extracting(m -> m.ebs().volumeId()).containsExactlyInAnyOrderElementsOf(volumes);
         }
         reenter();

@@ -936,6 +936,15 @@ final class Ec2Backend {
                 if (host != null) {
                     host.reboot();
                 }
+            } catch (RuntimeException e) {
+                if (!host.poweredOn()) { // the machine did not come back: EC2 would show it failed, not running
+                    synchronized (lock) {
+                        in.state = "stopped";
+                        in.reason = "Server.InternalError: " + e.getMessage();
+                        in.reasonCode = "Server.InternalError";
+                    }
+                }
+                throw e;
             } finally {
                 synchronized (lock) {
                     in.rebooting = false;

@@ -270,6 +270,26 @@ class SandboxEc2PowerTest {
     }
 
     @Test
+    void aRebootThatDoesNotComeBackShowsTheInstanceStoppedWithItsReason() throws Exception {
+        SandboxEc2Server s = server();
+        PoweredDiskHost host = new PoweredDiskHost(false);
+        String id = s.addInstance("us-east-1a", host);
+        Ec2Client ec2 = client(s);
+        host.failNextBoot();
+        ec2.rebootInstances(b -> b.instanceIds(id));
+        s.awaitInstanceIdle(id, Duration.ofSeconds(10));
+        Instance in = describe(ec2, id);
+        assertThat(in.state().name()).isEqualTo(InstanceStateName.STOPPED);
+        assertThat(in.stateReason().code()).isEqualTo("Server.InternalError");
+        assertThat(in.stateReason().message()).contains("kernel panic");
+        try (Ec2Waiter w = waiter(ec2)) {
+            ec2.startInstances(b -> b.instanceIds(id));
+            w.waitUntilInstanceRunning(b -> b.instanceIds(id));
+        }
+        assertThat(host.poweredOn()).isTrue();
+    }
+
+    @Test
     void theWorldSurvivesTheEndpoint() throws Exception {
         String id, vol, loose, snap;
         Path snapImage;
