@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -51,6 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * One sandbox for the class (every boot costs about 30 s under TCG); the methods build on each other.
  */
 @Tag("vm")
+@ExtendWith(io.cryptvol.testvm.VmClassTimer.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SandboxWorldVmTest {
     static final Pattern VOLUME = Pattern.compile("vol-[0-9a-f]{17}");
