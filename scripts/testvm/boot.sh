@@ -3,21 +3,25 @@
 # client key, starts qemu with sshd forwarded to 127.0.0.1:PORT, pins the host key from the console
 # and prints the ssh command. Ctrl-C stops it. The Java driver is io.cryptvol.sandbox.TestInstance.
 #
-#   scripts/testvm/boot.sh [--port N] [IMAGE=SERIAL ...]     e.g. disk0.img=vol0123456789abcdef0
+#   scripts/testvm/boot.sh [--port N] [--variant systemd|init] [IMAGE=SERIAL ...]
+#                                                            e.g. disk0.img=vol0123456789abcdef0
 #   (make an image with: truncate -s 1G disk0.img)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 port=2222
+variant=()
 disks=()
 while (($#)); do
     case "$1" in
         --port) port=$2; shift 2 ;;
+        --variant) variant=(--variant "$2"); shift 2 ;;
         *=*) disks+=("$1"); shift ;;
-        *) echo "usage: $0 [--port N] [IMAGE=SERIAL ...]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--port N] [--variant systemd|init] [IMAGE=SERIAL ...]" >&2; exit 2 ;;
     esac
 done
 
-img=$("$here/build.sh")
+img=$("$here/build.sh" "${variant[@]}")
+kargs=$(cat "$img/cmdline" 2>/dev/null || echo rdinit=/init)   # what the variant boots with
 dir=$(mktemp -d "${TMPDIR:-/tmp}/cryptvol-testvm-XXXXXX")
 chmod 0700 "$dir"
 ssh-keygen -q -t ecdsa -N '' -C cryptvol-testvm -f "$dir/id_ecdsa"
@@ -34,7 +38,7 @@ done
 
 qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic -no-reboot -vga none \
     -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-    -append "console=ttyS0 rdinit=/init panic=-1 quiet cryptvol.authkey=$authkey" \
+    -append "console=ttyS0 $kargs panic=-1 quiet cryptvol.authkey=$authkey" \
     -qmp "unix:$dir/qmp.sock,server=on,wait=off" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
     -device virtio-rng-pci "${args[@]}" < /dev/null > "$dir/console.log" 2>&1 &

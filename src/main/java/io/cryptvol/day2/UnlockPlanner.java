@@ -30,6 +30,16 @@ import java.util.Optional;
 public final class UnlockPlanner {
 
     public PlanResult plan(VolumeLocator.Located v, KeyRef key, boolean vgExported, HostState h) {
+        return plan(v, key, vgExported, List.of(), h);
+    }
+
+    /**
+     * @param missing the VG's members the host cannot see (see {@link #missingPvQuery} and {@link #missingPvs}),
+     *                each as the words to name it with: "vol-0abc… (PV uuid …)" when EC2 tells which volume,
+     *                else "PV uuid …". A VG with a missing member is refused before anything changes: a striped
+     *                LV cannot be activated without it.
+     */
+    public PlanResult plan(VolumeLocator.Located v, KeyRef key, boolean vgExported, List<String> missing, HostState h) {
         List<Refusal> refusals = new ArrayList<>();
         List<PlanStep> steps = new ArrayList<>();
         Optional<LogicalVolume> lv = h.lv(v.vg(), v.lv());
@@ -37,6 +47,11 @@ public final class UnlockPlanner {
         if (h.vg(v.vg()).isEmpty() || lv.isEmpty()) {
             return PlanResult.refused(List.of(Refusal.of(Reason.LV_MISSING, v.lvPath(), "is not on the host: are the "
                     + "VG's volumes attached? (volumes list)")));
+        }
+        if (!missing.isEmpty()) {
+            return PlanResult.refused(List.of(Refusal.of(Reason.MEMBER_MISSING, "VG " + v.vg(), "is missing "
+                    + missing.size() + (missing.size() == 1 ? " member: " : " members: ") + String.join(", ", missing)
+                    + "; attach " + (missing.size() == 1 ? "it" : "them") + " to this instance and unlock again")));
         }
         boolean active = lv.get().active();
         if (vgExported) {
@@ -88,6 +103,30 @@ public final class UnlockPlanner {
 
     public static HostCommand vgexport(String vg) {
         return HostCommand.of("Export VG " + vg + " (so its volumes can be detached)", "vgexport", vg);
+    }
+
+    /** Every PV's UUID, VG and missing flag, as JSON (a PV whose device is gone shows pv_missing "missing"). */
+    public static HostCommand missingPvQuery() {
+        return HostCommand.query("Are PVs missing?", "pvs", "--reportformat", "json", "-o", "pv_uuid,pv_missing,vg_name");
+    }
+
+    /** The UUIDs of the PVs of {@code vg} that {@link #missingPvQuery()} shows missing, in its order. */
+    public static List<String> missingPvs(String pvsJson, String vg) {
+        List<String> out = new ArrayList<>();
+        try {
+            com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(pvsJson).path("report");
+            for (com.fasterxml.jackson.databind.JsonNode r : report) {
+                for (com.fasterxml.jackson.databind.JsonNode pv : r.path("pv")) {
+                    if (vg.equals(pv.path("vg_name").asText()) && !pv.path("pv_missing").asText("").isBlank()) {
+                        out.add(pv.path("pv_uuid").asText());
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            return List.of(); // no report: nothing known to be missing; the activation says the rest
+        }
+        return out;
     }
 
     /** Prints "exported" when the VG is exported. */

@@ -1,6 +1,7 @@
 package io.cryptvol.sandbox;
 
 import io.cryptvol.CryptvolException;
+import io.cryptvol.sandbox.ec2.Ec2StateFile;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 
 import java.io.IOException;
@@ -42,13 +43,34 @@ public final class Sandbox implements AutoCloseable {
         this.dataDir = dataDir;
     }
 
-    public synchronized boolean running() {
-        return instance != null && instance.isRunning();
+    /** Where the sandbox keeps everything (images, its EC2 world, the instance's keys). */
+    public Path dataDir() {
+        return dataDir;
     }
 
-    /** Builds the image (first time), boots the instance, starts the EC2 endpoint. */
+    /**
+     * Whether the sandbox runs: its endpoint and its instance's machine. The instance itself may be stopped
+     * in EC2's terms (StopInstances, a poweroff typed on it): see {@link #instanceState()}.
+     */
+    public synchronized boolean running() {
+        return ec2 != null && instance != null;
+    }
+
+    /** The sandbox instance's EC2 state (pending, running, stopping, stopped), or null when the sandbox is not running. */
+    public synchronized String instanceState() {
+        return running() ? ec2.instanceStateName(instanceId) : null;
+    }
+
+    /**
+     * Builds the image (first time), starts the EC2 endpoint on the saved world, boots the instance. The
+     * sandbox's instance is the one the world already has (same id, its volumes plugged in again, as after
+     * a StartInstances); a new world gets a new instance with an 8 GiB root volume.
+     */
     public synchronized Status start() {
         if (running()) {
+            if ("stopped".equals(ec2.instanceStateName(instanceId))) {
+                ec2.startInstance(instanceId, POWER_TIMEOUT); // stopped through EC2 or from the guest: StartInstances
+            }
             return status();
         }
         if (!Files.isRegularFile(buildScript)) {
@@ -59,22 +81,93 @@ public final class Sandbox implements AutoCloseable {
         } catch (IOException e) {
             throw new CryptvolException("cannot create " + dataDir + ": " + e.getMessage(), e);
         }
+        SandboxEc2Server server = startEndpoint();
         TestInstance vm = new TestInstance(TestInstance.Options.defaults().withBuildScript(buildScript)
                 .withWorkDir(dataDir.resolve("instance")));
         try {
+            List<String> known = server.instanceIds();
+            if (!known.isEmpty()) {
+                // as StartInstances: the instance boots with its volumes where the machine can take them before
+                // its first boot; else they are hot-plugged once it answers (instanceBooted)
+                server.bindInstance(known.get(0), vm);
+                server.plugAttachedBeforeBoot(known.get(0));
+            }
             vm.start();
-            SandboxEc2Server server = SandboxEc2Server.builder().dataDir(dataDir.resolve("ec2")).build().start();
-            byte[] r = new byte[8];
-            new java.security.SecureRandom().nextBytes(r);
-            instanceId = "i-0" + java.util.HexFormat.of().formatHex(r);
-            server.addInstance(instanceId, AZ, vm, true);
+            if (known.isEmpty()) {
+                byte[] r = new byte[8];
+                new java.security.SecureRandom().nextBytes(r);
+                instanceId = "i-0" + java.util.HexFormat.of().formatHex(r);
+                server.addInstance(instanceId, AZ, vm, true);
+            } else {
+                instanceId = known.get(0);
+                server.instanceBooted(instanceId, POWER_TIMEOUT);
+            }
             instance = vm;
             ec2 = server;
         } catch (RuntimeException e) {
+            instanceId = null;
+            server.close();
             vm.close();
             throw e;
         }
         return status();
+    }
+
+    private static final Duration POWER_TIMEOUT = Duration.ofMinutes(6);
+
+    /** The endpoint on the saved world, on the port of last time when it is free (what a session pointed at goes on working). */
+    private SandboxEc2Server startEndpoint() {
+        Path ec2Dir = dataDir.resolve("ec2");
+        Path portFile = dataDir.resolve("ec2-port");
+        int port = 0;
+        try {
+            if (Files.isRegularFile(portFile)) {
+                port = Integer.parseInt(Files.readString(portFile).trim());
+            }
+        } catch (IOException | NumberFormatException e) {
+            port = 0;
+        }
+        SandboxEc2Server server;
+        try {
+            server = SandboxEc2Server.builder().dataDir(ec2Dir).port(port).build().start();
+        } catch (IllegalStateException e) {
+            if (e.getMessage() != null && e.getMessage().contains("could not listen") && port != 0) {
+                server = SandboxEc2Server.builder().dataDir(ec2Dir).build().start();
+            } else {
+                throw new CryptvolException(e.getMessage(), e);
+            }
+        }
+        try {
+            Files.writeString(portFile, server.port() + "\n");
+        } catch (IOException e) {
+            // the next start picks another port: no harm
+        }
+        return server;
+    }
+
+    /**
+     * Reboots the instance as RebootInstances does (same id, same disks) and returns when it answers again;
+     * the SSH port and known host key may have changed (see {@link #status()}).
+     */
+    public synchronized Status reboot() {
+        if (!running()) {
+            throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+        }
+        String state = ec2.instanceStateName(instanceId);
+        if (!"running".equals(state)) {
+            throw new CryptvolException("the sandbox instance " + instanceId + " is " + state
+                    + ", not running: 'sandbox start' starts it");
+        }
+        ec2.rebootInstance(instanceId, POWER_TIMEOUT);
+        return status();
+    }
+
+    /** The sandbox's volumes and snapshot sets: the running endpoint's, else the ones saved on disk. */
+    public synchronized Ec2StateFile.World world() {
+        if (ec2 != null) {
+            return ec2.world();
+        }
+        return SandboxEc2Server.savedWorld(dataDir.resolve("ec2"));
     }
 
     public synchronized Status status() {
@@ -95,7 +188,10 @@ public final class Sandbox implements AutoCloseable {
         return instance;
     }
 
-    /** Stops the instance and the endpoint; volume images stay until {@link #reset()}. */
+    /**
+     * Stops the instance and the endpoint. The EC2 world stays on disk (instance, volumes, attachments,
+     * tags, snapshots) for the next {@link #start()}; only {@link #reset()} forgets it.
+     */
     public synchronized void stop() {
         if (ec2 != null) {
             ec2.close();
@@ -108,7 +204,7 @@ public final class Sandbox implements AutoCloseable {
         instanceId = null;
     }
 
-    /** Stops, deletes every volume and snapshot image, starts afresh. */
+    /** Stops, forgets the EC2 world (every volume and snapshot image, the instance), starts afresh. */
     public synchronized Status reset() {
         stop();
         deleteTree(dataDir);

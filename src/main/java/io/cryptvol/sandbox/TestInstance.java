@@ -37,20 +37,38 @@ import io.cryptvol.CryptvolException;
  * booted in qemu (TCG), reached over SSH on a forwarded loopback port, with raw image files plugged in as
  * NVMe devices whose serial is an EBS volume id without its dash, as on a Nitro instance.
  *
- * <p>The image is built by {@code scripts/testvm/build.sh} (cached outside the repository). Each
- * {@link #start()} makes a fresh ECDSA client key (OpenSSH format, in a private 0700 directory), passes its
- * public half on the kernel command line, reads the guest's host keys from the serial console (between the
- * markers EC2's console output uses) into a known_hosts file, and waits until sshd sends its banner.
+ * <p>The image is built by {@code scripts/testvm/build.sh} (cached outside the repository); its default
+ * variant boots as an EC2 AMI does (systemd as PID 1, udev, the systemd-cryptsetup generator, sshd as a
+ * unit). Each {@link #start()} makes a fresh ECDSA client key (OpenSSH format, in a private 0700 directory),
+ * passes its public half on the kernel command line, reads the guest's host keys from the serial console
+ * (between the markers EC2's console output uses) into a known_hosts file, and waits until sshd sends its
+ * banner.
+ *
+ * <p>Power as EC2 gives it ({@link DiskHost}): {@link #reboot()} keeps every disk, {@link #powerOff()} /
+ * {@link #powerOn()} keep the EBS disks and give the instance-store disks back empty. qemu runs with
+ * {@code -no-reboot}, so every boot is a new qemu process: a {@code reboot} typed on the guest ends it with
+ * a SHUTDOWN event whose reason is "guest-reset", and the driver boots it again with the same disks; a
+ * {@code poweroff} typed on the guest ("guest-shutdown") leaves it powered off and calls the
+ * {@link #onGuestPowerOff} listener. Each boot gives the NVMe controllers to qemu in a shuffled order
+ * (PCI slots, hence enumeration and /dev/nvmeX names, differ between boots as on Nitro); the seed and the
+ * order are logged on the console log and stderr, and {@value #SEED_PROPERTY} (or
+ * {@code CRYPTVOL_TESTVM_NVME_SEED}) pins the seed to reproduce a run.
  *
  * <p>Not thread-safe beyond what QMP serialises; one owner drives it.
  */
 public final class TestInstance implements DiskHost, AutoCloseable {
 
     public static final String USER = "root";
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     public static final String HOST = "127.0.0.1";
     private static final String KEYS_BEGIN = "-----BEGIN SSH HOST KEY KEYS-----";
     private static final String KEYS_END = "-----END SSH HOST KEY KEYS-----";
     private static final Pattern SERIAL = Pattern.compile("[A-Za-z0-9]{1,20}");
+    /** System property that pins the NVMe shuffle's base seed (a long), to reproduce a run's orders. */
+    public static final String SEED_PROPERTY = "cryptvol.testvm.nvmeSeed";
+    /** What EC2 reports as the model of an instance-store NVMe device. */
+    public static final String INSTANCE_STORE_MODEL = "Amazon EC2 NVMe Instance Storage";
+    private static final Duration GUEST_SHUTDOWN_TIMEOUT = Duration.ofMinutes(2);
 
     private final Options options;
     private final Path workDir;
@@ -69,36 +87,91 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     private int diskCounter;
     private Duration bootTime;
     private List<String> hostKeys = List.of();
+    private final List<Disk> instanceStore = new ArrayList<>();
+    private final long nvmeBaseSeed;
+    private Long nextBootSeed;
+    private long lastNvmeSeed;
+    private List<String> lastNvmeOrder = List.of();
+    private volatile boolean powered;
+    private int completedBoots;
+    /** qemu processes this driver ends itself; their exit is no guest act. */
+    private final java.util.Set<Process> expectedExits = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private volatile Runnable guestPowerOffListener = () -> { };
 
     /** Disk plugged into the instance: QMP ids derive from a counter, so a serial can come back. */
     private record Disk(String serial, Path image, String nodeName, String deviceId) {
     }
 
-    /** How to build and run the instance; every field has a default. */
+    /**
+     * How to build and run the instance; every field has a default.
+     *
+     * @param variant            the image variant build.sh makes ("systemd", "init"); null: build.sh's default
+     *                           (systemd, or CRYPTVOL_TESTVM_VARIANT)
+     * @param instanceStoreDisks how many instance-store NVMe disks the instance has (0: none)
+     * @param instanceStoreBytes the size of each
+     * @param nvmeSeed           base seed of the NVMe shuffle; null: {@value #SEED_PROPERTY}, then
+     *                           CRYPTVOL_TESTVM_NVME_SEED, then random
+     */
     public record Options(Path buildScript, Path imageDir, Path workDir, int memoryMb, int cpus,
-                          Duration bootTimeout, String qemuBinary) {
+                          Duration bootTimeout, String qemuBinary, String variant, int instanceStoreDisks,
+                          long instanceStoreBytes, Long nvmeSeed) {
+
+        public Options {
+            if (variant != null && !variant.matches("[a-z]+")) {
+                throw new IllegalArgumentException("image variant must be a lower-case word: " + variant);
+            }
+            if (instanceStoreDisks < 0 || instanceStoreDisks > 8) {
+                throw new IllegalArgumentException("instance-store disks must be 0 to 8: " + instanceStoreDisks);
+            }
+            if (instanceStoreDisks > 0 && (instanceStoreBytes <= 0 || instanceStoreBytes % 512 != 0)) {
+                throw new IllegalArgumentException("instance-store size must be a positive multiple of 512: "
+                        + instanceStoreBytes);
+            }
+        }
 
         public static Options defaults() {
             String image = System.getenv("CRYPTVOL_TESTVM_IMAGE");
             return new Options(Path.of("scripts", "testvm", "build.sh"),
                     image == null || image.isBlank() ? null : Path.of(image), null, 2048, 2,
-                    Duration.ofMinutes(4), "qemu-system-x86_64");
+                    Duration.ofMinutes(4), "qemu-system-x86_64", null, 0, 0, null);
         }
 
         public Options withWorkDir(Path dir) {
-            return new Options(buildScript, imageDir, dir, memoryMb, cpus, bootTimeout, qemuBinary);
+            return new Options(buildScript, imageDir, dir, memoryMb, cpus, bootTimeout, qemuBinary, variant,
+                    instanceStoreDisks, instanceStoreBytes, nvmeSeed);
         }
 
         public Options withBuildScript(Path script) {
-            return new Options(script, imageDir, workDir, memoryMb, cpus, bootTimeout, qemuBinary);
+            return new Options(script, imageDir, workDir, memoryMb, cpus, bootTimeout, qemuBinary, variant,
+                    instanceStoreDisks, instanceStoreBytes, nvmeSeed);
         }
 
         public Options withImageDir(Path dir) {
-            return new Options(buildScript, dir, workDir, memoryMb, cpus, bootTimeout, qemuBinary);
+            return new Options(buildScript, dir, workDir, memoryMb, cpus, bootTimeout, qemuBinary, variant,
+                    instanceStoreDisks, instanceStoreBytes, nvmeSeed);
         }
 
         public Options withBootTimeout(Duration timeout) {
-            return new Options(buildScript, imageDir, workDir, memoryMb, cpus, timeout, qemuBinary);
+            return new Options(buildScript, imageDir, workDir, memoryMb, cpus, timeout, qemuBinary, variant,
+                    instanceStoreDisks, instanceStoreBytes, nvmeSeed);
+        }
+
+        /** The image variant to build and boot ("systemd" or "init"); ignored when an image dir is given. */
+        public Options withVariant(String v) {
+            return new Options(buildScript, imageDir, workDir, memoryMb, cpus, bootTimeout, qemuBinary, v,
+                    instanceStoreDisks, instanceStoreBytes, nvmeSeed);
+        }
+
+        /** {@code count} instance-store NVMe disks of {@code bytes} each, kept on reboot, empty after power-on. */
+        public Options withInstanceStore(int count, long bytes) {
+            return new Options(buildScript, imageDir, workDir, memoryMb, cpus, bootTimeout, qemuBinary, variant,
+                    count, bytes, nvmeSeed);
+        }
+
+        /** Pins the NVMe shuffle's base seed (each boot's seed derives from it and the boot number). */
+        public Options withNvmeSeed(long seed) {
+            return new Options(buildScript, imageDir, workDir, memoryMb, cpus, bootTimeout, qemuBinary, variant,
+                    instanceStoreDisks, instanceStoreBytes, seed);
         }
     }
 
@@ -108,6 +181,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
 
     public TestInstance(Options options) {
         this.options = Objects.requireNonNull(options, "options");
+        this.nvmeBaseSeed = baseSeed(options.nvmeSeed());
         try {
             if (options.workDir() != null) {
                 Files.createDirectories(options.workDir());
@@ -131,7 +205,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
             throw new IllegalStateException("test instance already started");
         }
         if (imageDir == null) {
-            imageDir = options.imageDir() != null ? options.imageDir() : build(options.buildScript());
+            imageDir = options.imageDir() != null ? options.imageDir() : build(options.buildScript(), options.variant());
         }
         if (!Files.isRegularFile(imageDir.resolve("vmlinuz")) || !Files.isRegularFile(imageDir.resolve("initrd.img"))) {
             throw new CryptvolException("no vmlinuz and initrd.img in " + imageDir);
@@ -142,20 +216,145 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         if (hostKeyFile == null) {
             makeHostKey();
         }
+        if (instanceStore.isEmpty() && options.instanceStoreDisks() > 0) {
+            makeInstanceStore();
+        }
         boot(freePort());
         return this;
     }
 
-    /**
-     * A reboot that keeps the disks: flushes the guest's page cache, stops qemu and boots again with the
-     * same disks (given on the command line). The client key, the host key and, when still free, the port
-     * stay; {@link #knownHostsFile()} is rewritten only if the port changed.
-     */
+    /** The same as {@link #reboot()} (the name older callers use). */
     public synchronized void restart() {
+        reboot();
+    }
+
+    /**
+     * A reboot as RebootInstances gives it: the guest shuts down cleanly (systemd, through Ctrl-Alt-Del;
+     * the old init variant is synced and stopped), and qemu boots again with every disk (EBS and instance
+     * store, kept as they are) given on its command line in a new shuffled order. The client key, the host
+     * key and, when still free, the port stay; {@link #knownHostsFile()} is rewritten only if the port changed.
+     */
+    @Override
+    public synchronized void reboot() {
         requireRunning();
         int oldPort = port;
-        shutdown();
+        if (isSystemd()) {
+            String reason = guestShutdown(() -> qmp.execute("send-key", Map.of("keys", List.of(
+                    Map.of("type", "qcode", "data", "ctrl"), Map.of("type", "qcode", "data", "alt"),
+                    Map.of("type", "qcode", "data", "delete")))));
+            log("reboot: the guest went down (" + reason + ")");
+        } else {
+            shutdown();
+        }
         boot(portFreeOr(oldPort));
+    }
+
+    /**
+     * Powers off as StopInstances does: an ACPI power-button press, which systemd answers with a clean
+     * poweroff (the old init variant is synced and stopped). The EBS disks stay attached for
+     * {@link #powerOn()}; the instance listener is not called (this is no guest act).
+     */
+    @Override
+    public synchronized void powerOff() {
+        requireRunning();
+        if (isSystemd()) {
+            String reason = guestShutdown(() -> qmp.execute("system_powerdown", null));
+            log("power-off: the guest went down (" + reason + ")");
+        } else {
+            shutdown();
+        }
+        powered = false;
+    }
+
+    /**
+     * Boots again after {@link #powerOff()} (or a guest poweroff), as StartInstances does: the EBS disks
+     * attached now (also those attached or detached while powered off) are given on the command line; the
+     * instance-store disks come back empty.
+     */
+    @Override
+    public synchronized void powerOn() {
+        if (qemu != null) {
+            throw new IllegalStateException("the test instance is already powered on");
+        }
+        if (identityFile == null) {
+            throw new IllegalStateException("the test instance was never started (or was stopped for good)");
+        }
+        for (Disk d : instanceStore) {
+            createDiskImage(d.image(), options.instanceStoreBytes()); // as EC2: a new, empty instance store
+        }
+        boot(portFreeOr(port));
+    }
+
+    @Override
+    public boolean poweredOn() {
+        return powered;
+    }
+
+    @Override
+    public void onGuestPowerOff(Runnable listener) {
+        this.guestPowerOffListener = listener == null ? () -> { } : listener;
+    }
+
+    /** Boots that reached sshd since {@link #start()} (a reboot typed on the guest counts too). */
+    public synchronized int completedBoots() {
+        return completedBoots;
+    }
+
+    /**
+     * Waits until at least {@code boots} boots have reached sshd, e.g. after a {@code reboot} typed on the
+     * guest: {@code int n = completedBoots(); ...reboot...; awaitBoots(n + 1, ...)}. False on timeout or
+     * when the guest powered off instead.
+     */
+    public synchronized boolean awaitBoots(int boots, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (completedBoots < boots) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The seed for the next boot's NVMe order only (then back to the base seed's sequence). */
+    public synchronized void nextBootNvmeSeed(long seed) {
+        nextBootSeed = seed;
+    }
+
+    /** Serials in the order the last boot gave them to qemu (PCI slot order), instance store included. */
+    public synchronized List<String> lastNvmeOrder() {
+        return lastNvmeOrder;
+    }
+
+    /** The seed of the last boot's NVMe order. */
+    public synchronized long lastNvmeSeed() {
+        return lastNvmeSeed;
+    }
+
+    /**
+     * The NVMe order a seed gives: a plain seeded shuffle of the instance-store serials followed by the EBS
+     * serials in attach order, so a test can pick a seed that changes the order.
+     */
+    public static List<String> nvmeOrder(List<String> serials, long seed) {
+        List<String> order = new ArrayList<>(serials);
+        java.util.Collections.shuffle(order, new java.util.Random(seed));
+        return List.copyOf(order);
+    }
+
+    /** Serials of the instance-store disks ("AWS" and 17 hex digits, as EC2 gives them). */
+    public synchronized List<String> instanceStoreSerials() {
+        return instanceStore.stream().map(Disk::serial).toList();
+    }
+
+    /** The image variant booted ("systemd" or "init", from the image directory). */
+    public synchronized String variant() {
+        return imageVariant(imageDir);
     }
 
     /** Flushes the guest, stops qemu, deletes the work directory if this object created it. */
@@ -163,7 +362,9 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         if (qemu != null) {
             shutdown();
         }
+        powered = false;
         disks.clear();
+        instanceStore.clear();
         if (ownWorkDir) {
             deleteTree(workDir);
         } else if (identityFile != null) {
@@ -211,17 +412,25 @@ public final class TestInstance implements DiskHost, AutoCloseable {
 
     // ------------------------------------------------------------------ disks (DiskHost)
 
+    /**
+     * Hot-plugs the disk; while powered off (after {@link #powerOff()}), records it for the next
+     * {@link #powerOn()}, as EC2 attaches a volume to a stopped instance.
+     */
     @Override
     public synchronized void attachDisk(String serial, Path image) {
-        requireRunning();
         checkSerial(serial);
-        if (disks.containsKey(serial)) {
+        if (disks.containsKey(serial) || instanceStore.stream().anyMatch(d -> d.serial().equals(serial))) {
             throw new CryptvolException("a disk with serial " + serial + " is already attached");
         }
         Path file = image.toAbsolutePath();
         if (!Files.isRegularFile(file)) {
             throw new CryptvolException("disk image " + file + " does not exist");
         }
+        if (qemu == null && identityFile != null) {
+            disks.put(serial, newDisk(serial, file));
+            return;
+        }
+        requireRunning();
         Disk d = newDisk(serial, file);
         qmp.execute("blockdev-add", Map.of("node-name", d.nodeName(), "driver", "raw",
                 "file", Map.of("driver", "file", "filename", file.toString())));
@@ -249,7 +458,6 @@ public final class TestInstance implements DiskHost, AutoCloseable {
      * awaited together (each takes about a second under TCG), then the block nodes are deleted.
      */
     public synchronized void detachDisks(List<String> serials) {
-        requireRunning();
         List<Disk> ds = new ArrayList<>();
         for (String serial : serials) {
             Disk d = disks.get(serial);
@@ -258,6 +466,13 @@ public final class TestInstance implements DiskHost, AutoCloseable {
             }
             ds.add(d);
         }
+        if (qemu == null && identityFile != null) { // powered off: the next power-on goes without them
+            for (Disk d : ds) {
+                disks.remove(d.serial());
+            }
+            return;
+        }
+        requireRunning();
         for (Disk d : ds) {
             qmp.execute("device_del", Map.of("id", d.deviceId()));
         }
@@ -279,6 +494,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         }
     }
 
+    /** Serials of the EBS disks attached now (while powered off: those the next power-on brings). */
     @Override
     public synchronized List<String> attachedSerials() {
         return List.copyOf(disks.keySet());
@@ -287,11 +503,14 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     /** The image file behind an attached serial. */
     public synchronized Path diskImage(String serial) {
         Disk d = disks.get(serial);
+        if (d == null) {
+            d = instanceStore.stream().filter(x -> x.serial().equals(serial)).findFirst().orElse(null);
+        }
         return d == null ? null : d.image();
     }
 
     /** Detaches every disk. */
-    public synchronized void detachAll() {
+    public synchronized void detachAll() { // EBS disks; the instance store stays
         if (!disks.isEmpty()) {
             detachDisks(new ArrayList<>(disks.keySet()));
         }
@@ -392,14 +611,19 @@ public final class TestInstance implements DiskHost, AutoCloseable {
 
     // ------------------------------------------------------------------ internals
 
-    private static Path build(Path script) {
+    private static Path build(Path script, String variant) {
         Path s = script.toAbsolutePath();
         if (!Files.isRegularFile(s)) {
             throw new CryptvolException("test instance build script not found: " + s
                     + " (run from the repository root or set CRYPTVOL_TESTVM_IMAGE)");
         }
         try {
-            Process p = new ProcessBuilder("bash", s.toString())
+            List<String> argv = new ArrayList<>(List.of("bash", s.toString()));
+            if (variant != null) {
+                argv.add("--variant");
+                argv.add(variant);
+            }
+            Process p = new ProcessBuilder(argv)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
@@ -479,28 +703,51 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         } catch (IOException e) {
             throw new CryptvolException("cannot clean " + workDir + ": " + e.getMessage(), e);
         }
+        String variant = imageVariant(imageDir);
         List<String> cmd = new ArrayList<>(List.of(options.qemuBinary(),
                 "-accel", "tcg", "-m", Integer.toString(options.memoryMb()), "-smp", Integer.toString(options.cpus()),
                 "-nographic", "-no-reboot", "-vga", "none",
                 "-kernel", imageDir.resolve("vmlinuz").toString(),
                 "-initrd", imageDir.resolve("initrd.img").toString(),
-                "-append", "console=ttyS0 rdinit=/init panic=-1 quiet cryptvol.authkey="
+                "-append", "console=ttyS0 " + kernelArgs(imageDir) + " panic=-1 quiet cryptvol.authkey="
                         + Base64.getEncoder().encodeToString(publicKeyLine.getBytes(StandardCharsets.US_ASCII)),
                 "-qmp", "unix:" + qmpSocket + ",server=on,wait=off",
                 "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:" + HOST + ":" + port + "-:22",
                 "-device", "virtio-net-pci,netdev=n0",
                 "-device", "virtio-rng-pci",
                 "-fw_cfg", "name=opt/cryptvol/ssh_host_ecdsa_key,file=" + hostKeyFile));
-        for (Disk d : disks.values()) { // a reboot keeps the disks: same ids, given at boot
+        // Every disk (EBS kept across the reboot, instance store) is given at boot, in a shuffled order: qemu
+        // puts them in PCI slots in command-line order, so the guest enumerates them differently at each
+        // boot, as Nitro does.
+        Map<String, Disk> all = new LinkedHashMap<>();
+        instanceStore.forEach(d -> all.put(d.serial(), d));
+        all.putAll(disks);
+        long seed = nextBootSeed != null ? nextBootSeed : bootSeed(nvmeBaseSeed, boots);
+        nextBootSeed = null;
+        List<String> order = nvmeOrder(new ArrayList<>(all.keySet()), seed);
+        lastNvmeSeed = seed;
+        lastNvmeOrder = order;
+        for (String serial : order) {
+            Disk d = all.get(serial);
             cmd.add("-blockdev");
             cmd.add(json(Map.of("driver", "raw", "node-name", d.nodeName(),
                     "file", Map.of("driver", "file", "filename", d.image().toString()))));
             cmd.add("-device");
             cmd.add(json(Map.of("driver", "nvme", "id", d.deviceId(), "drive", d.nodeName(), "serial", d.serial())));
         }
-        long t0 = System.nanoTime();
+        String orderLine = "testvm: boot " + boots + " (" + variant + "): nvme seed " + seed + " (base seed "
+                + nvmeBaseSeed + ", pin with -D" + SEED_PROPERTY + "=" + nvmeBaseSeed + "), slot order: "
+                + (order.isEmpty() ? "(no disks)" : String.join(" ", order));
+        log(orderLine);
         try {
-            qemu = new ProcessBuilder(cmd)
+            Files.writeString(consoleLog, orderLine + "\n");
+        } catch (IOException e) {
+            throw new CryptvolException("cannot write " + consoleLog + ": " + e.getMessage(), e);
+        }
+        long t0 = System.nanoTime();
+        Process started;
+        try {
+            started = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(consoleLog.toFile()))
                     .start();
@@ -509,6 +756,8 @@ public final class TestInstance implements DiskHost, AutoCloseable {
             throw new CryptvolException("cannot start " + options.qemuBinary() + " (install qemu-system-x86): "
                     + e.getMessage(), e);
         }
+        qemu = started;
+        powered = true;
         try {
             qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(30), qemu.toHandle());
             long deadline = t0 + options.bootTimeout().toNanos();
@@ -519,9 +768,143 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         } catch (RuntimeException e) {
             String tail = tail(consoleLog, 15);
             killQemu();
+            powered = false;
             throw new CryptvolException("the test instance did not boot: " + e.getMessage()
                     + "\n--- last lines of " + consoleLog + " ---\n" + tail, e);
         }
+        completedBoots++;
+        notifyAll();
+        log(String.format("boot %d (%s) answered ssh in %.1f s", boots, variant, bootTime.toMillis() / 1000.0));
+        started.onExit().thenRunAsync(() -> onQemuExit(started), r -> {
+            Thread t = new Thread(r, "testvm-power");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
+
+    /**
+     * qemu ended without this driver asking: the guest rebooted (reason "guest-reset" under -no-reboot) or
+     * powered itself off. A reboot boots again with the same disks; a power-off tells the listener.
+     */
+    private void onQemuExit(Process p) {
+        Runnable notify = null;
+        synchronized (this) {
+            if (expectedExits.remove(p) || p != qemu) {
+                return;
+            }
+            var event = qmp == null ? null
+                    : qmp.awaitEvent(e -> "SHUTDOWN".equals(e.path("event").asText()), Duration.ofSeconds(2));
+            String reason = event == null ? "unknown" : event.path("data").path("reason").asText("unknown");
+            killQemu();
+            if ("guest-reset".equals(reason)) {
+                log("the guest rebooted itself (" + reason + "): booting it again with the same disks");
+                try {
+                    boot(portFreeOr(port));
+                } catch (RuntimeException e) {
+                    log("the reboot the guest asked for failed: " + e.getMessage());
+                    powered = false;
+                    notifyAll();
+                }
+                return;
+            }
+            log("the guest powered itself off (" + reason + ", qemu exit " + p.exitValue() + ")");
+            powered = false;
+            notifyAll();
+            notify = guestPowerOffListener;
+        }
+        notify.run();
+    }
+
+    /**
+     * Asks the guest to go down (the action sends the key press or the ACPI event), waits until qemu ends
+     * and returns the SHUTDOWN reason; a guest that does not go down in time is synced and stopped, as EC2
+     * forces a stop or reboot that the OS does not perform.
+     */
+    private String guestShutdown(Runnable action) {
+        Process p = qemu;
+        expectedExits.add(p);
+        qmp.clearEvents();
+        action.run();
+        try {
+            if (!p.waitFor(GUEST_SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                log("the guest did not go down within " + GUEST_SHUTDOWN_TIMEOUT.toSeconds() + " s: forced");
+                shutdown();
+                return "forced";
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CryptvolException("interrupted while the guest went down", e);
+        }
+        var event = qmp.awaitEvent(e -> "SHUTDOWN".equals(e.path("event").asText()), Duration.ofSeconds(2));
+        killQemu();
+        return event == null ? "unknown" : event.path("data").path("reason").asText("unknown");
+    }
+
+    private boolean isSystemd() {
+        return "systemd".equals(imageVariant(imageDir));
+    }
+
+    private static String imageVariant(Path dir) {
+        try {
+            return dir == null ? "unknown" : Files.readString(dir.resolve("variant")).trim();
+        } catch (IOException e) {
+            return "init"; // images built before the variants existed
+        }
+    }
+
+    /** What the image's variant needs on the kernel command line (rdinit=..., written by build.sh). */
+    private static String kernelArgs(Path dir) {
+        try {
+            String line = Files.readString(dir.resolve("cmdline")).trim();
+            if (!line.matches("[A-Za-z0-9_./=, -]+")) {
+                throw new CryptvolException("unexpected kernel arguments in " + dir.resolve("cmdline"));
+            }
+            return line;
+        } catch (IOException e) {
+            return "rdinit=/init";
+        }
+    }
+
+    private void makeInstanceStore() {
+        byte[] r = new byte[9];
+        for (int i = 0; i < options.instanceStoreDisks(); i++) {
+            RANDOM.nextBytes(r);
+            String serial = "AWS" + java.util.HexFormat.of().withUpperCase().formatHex(r).substring(0, 17);
+            Path image = workDir.resolve("instance-store").resolve("ephemeral" + i + ".img");
+            createDiskImage(image, options.instanceStoreBytes());
+            diskCounter++;
+            instanceStore.add(new Disk(serial, image, "store" + diskCounter, "nvmestore" + diskCounter));
+        }
+    }
+
+    private static long baseSeed(Long pinned) {
+        if (pinned != null) {
+            return pinned;
+        }
+        String v = System.getProperty(SEED_PROPERTY);
+        if (v == null || v.isBlank()) {
+            v = System.getenv("CRYPTVOL_TESTVM_NVME_SEED");
+        }
+        if (v != null && !v.isBlank()) {
+            try {
+                return Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(SEED_PROPERTY + " must be a long: " + v.trim());
+            }
+        }
+        return RANDOM.nextLong();
+    }
+
+    /** Boot n's seed from the base seed (a SplitMix64 step, so neighbouring boots differ). */
+    static long bootSeed(long base, int boot) {
+        long z = base + boot * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private static void log(String line) {
+        System.err.println("testvm: " + line.replaceFirst("^testvm: ", ""));
     }
 
     private List<String> awaitHostKeys(long deadline) {
@@ -586,6 +969,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     }
 
     private void shutdown() {
+        expectedExits.add(qemu);
         if (qemu.isAlive()) {
             syncGuest(Duration.ofSeconds(30));
             try {

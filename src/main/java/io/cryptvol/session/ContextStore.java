@@ -24,9 +24,18 @@ public class ContextStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Path file;
+    private volatile Path diverted;
 
     public ContextStore(Path file) {
         this.file = file;
+    }
+
+    /**
+     * From now on saves go to {@code other} (the sandbox keeps its own context there), and the session's
+     * file stays as it was; {@code null} ends that.
+     */
+    public void divert(Path other) {
+        this.diverted = other;
     }
 
     public static ContextStore inConfigDir() {
@@ -38,6 +47,7 @@ public class ContextStore {
     }
 
     public void save(ContextState s) {
+        Path file = diverted != null ? diverted : this.file;
         ObjectNode n = JSON.createObjectNode();
         n.put("version", 1);
         Target t = s.target() == null ? Target.LOCAL : s.target();

@@ -181,9 +181,10 @@ public class Day2Commands {
                 VolumeLocator.Located v = at[0];
                 boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(false);
                 boolean exported = inactive && ex.run(UnlockPlanner.exportedQuery(v.vg())).out().contains("exported");
-                activatedHere[0] |= inactive;
-                importedHere[0] |= exported;
-                return planner.plan(v, choice.ref(), exported, h);
+                List<String> missing = inactive ? missingMembers(ex, v.vg()) : List.of();
+                activatedHere[0] |= inactive && missing.isEmpty();
+                importedHere[0] |= exported && missing.isEmpty();
+                return planner.plan(v, choice.ref(), exported, missing, h);
             }, PlanPresenter.Options.of(yes, dryRun));
         } catch (PlanRunner.StepFailedException e) {
             if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
@@ -208,6 +209,34 @@ public class Day2Commands {
         verify(v);
         ui.ok(String.format(Locale.ROOT, "unlocked %s in %.1f s of tool time (the open step's time above includes "
                 + "the key derivation)", v.mountpoint(), (System.nanoTime() - t0) / 1e9));
+    }
+
+    /**
+     * The VG's members the host cannot see, named by PV UUID and, when EC2 can be asked, by the volume ids tagged
+     * for the VG that are not attached here.
+     */
+    private List<String> missingMembers(io.cryptvol.exec.HostExecutor ex, String vg) {
+        List<String> uuids = UnlockPlanner.missingPvs(ex.run(UnlockPlanner.missingPvQuery()).out(), vg);
+        if (uuids.isEmpty()) {
+            return List.of();
+        }
+        List<String> ids = List.of();
+        try {
+            VolumeService vs = volumes.getIfAvailable();
+            ids = vs == null ? List.of() : vs.vgMembersNotAttached(vg);
+        } catch (RuntimeException e) {
+            // no EC2 view (no credentials, no instance selected): name the PVs only
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < uuids.size(); i++) {
+            out.add("PV uuid " + uuids.get(i));
+        }
+        if (!ids.isEmpty()) {
+            out.set(0, String.join(", ", ids) + " (EBS, tagged cryptvol:vg=" + vg + ", not attached here; "
+                    + out.get(0));
+            out.set(out.size() - 1, out.get(out.size() - 1) + ")");
+        }
+        return out;
     }
 
     private static String describe(KeyChoice c) {

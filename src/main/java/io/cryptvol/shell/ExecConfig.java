@@ -46,6 +46,7 @@ public class ExecConfig {
         if (t.isLocal()) {
             return new LocalExecutor();
         }
+        checkIdentityExists(t);
         SshExecutor ssh = SshExecutor.builder(t.user(), t.host())
                 .port(t.port())
                 .identityFile(identity(t))
@@ -54,6 +55,24 @@ public class ExecConfig {
                 .build();
         ssh.connect();
         return ssh;
+    }
+
+    /**
+     * A target whose identity file is gone cannot be reached: one line that says what is gone and how to go
+     * on (the sandbox's instance key goes with the sandbox).
+     */
+    static void checkIdentityExists(Target t) {
+        if (t.identityFile() == null || Files.exists(Path.of(t.identityFile()))) {
+            return;
+        }
+        Path id = Path.of(t.identityFile()).toAbsolutePath().normalize();
+        if (id.startsWith(SandboxCommands.dataDir().toAbsolutePath().normalize())) {
+            throw new CryptvolException("the target " + t.display() + " was the sandbox, which is not running: "
+                    + "'sandbox start' (or scripts/cryptvol --sandbox) goes back to it; 'connect local' or "
+                    + "'connect USER@HOST' works elsewhere", 1, null);
+        }
+        throw new CryptvolException("cannot reach " + t.display() + ": its identity file " + id + " is gone; "
+                + "'connect " + t.display() + " --identity FILE' or 'connect local' to go on", 1, null);
     }
 
     /** The identity file given, or the first of the usual ones in ~/.ssh. */

@@ -2,21 +2,23 @@ package io.cryptvol.shell;
 
 import io.cryptvol.CryptvolException;
 import io.cryptvol.sandbox.Sandbox;
+import io.cryptvol.sandbox.ec2.Ec2StateFile;
 import io.cryptvol.session.Dirs;
 import io.cryptvol.session.HostAccess;
-import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.Target;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * {@code sandbox start|status|stop|reset}: a local test instance (a real Linux kernel in qemu) and a
- * local EC2 endpoint wired to it, to try everything or rehearse a script without AWS.
+ * {@code sandbox start|status|reboot|stop|reset}: a local test instance (a real Linux kernel in qemu) and a
+ * local EC2 endpoint wired to it, to try everything or rehearse a script without AWS. Its EC2 world
+ * (instance, volumes, snapshots, tags) is kept on disk across stop and start; only reset forgets it.
  */
 @Command(command = "sandbox", group = "Sandbox")
 public class SandboxCommands {
@@ -27,17 +29,14 @@ public class SandboxCommands {
 
     private final Sandbox sandbox;
     private final HostAccess hosts;
-    private final SessionContext ctx;
+    private final SandboxSession session;
     private final Ui ui;
-    private final ApplicationEventPublisher events;
 
-    public SandboxCommands(Sandbox sandbox, HostAccess hosts, SessionContext ctx, Ui ui,
-                           ApplicationEventPublisher events) {
+    public SandboxCommands(Sandbox sandbox, HostAccess hosts, SandboxSession session, Ui ui) {
         this.sandbox = sandbox;
         this.hosts = hosts;
-        this.ctx = ctx;
+        this.session = session;
         this.ui = ui;
-        this.events = events;
     }
 
     /** Where the repository is (the launcher passes it); the image recipe lives there. */
@@ -46,7 +45,12 @@ public class SandboxCommands {
     }
 
     public static Sandbox create() {
-        return new Sandbox(root().resolve("scripts/testvm/build.sh"), Dirs.sandbox());
+        return new Sandbox(root().resolve("scripts/testvm/build.sh"), dataDir());
+    }
+
+    /** Where the sandbox keeps its images, its EC2 world and its instance's keys. */
+    public static Path dataDir() {
+        return Dirs.sandbox();
     }
 
     public static void banner(Ui ui) {
@@ -54,55 +58,98 @@ public class SandboxCommands {
                 + "Nothing here touches AWS or a real host.");
     }
 
-    @Command(command = "start", description = "Boot the sandbox (builds its image the first time) and work on it.")
+    @Command(command = "start", description = "Boot the sandbox (builds its image the first time) and work on it; "
+            + "its instance, volumes and snapshots are those of last time.")
     public void start() {
         ui.println(ui.dim("starting the sandbox (first time: builds the test instance image, about a minute) ..."));
         Sandbox.Status s = sandbox.start();
-        attach(s);
+        session.enter(s, null);
         banner(ui);
+        Ec2StateFile.World w = sandbox.world();
         ui.ok("sandbox instance " + s.instanceId() + " (" + s.availabilityZone() + ") booted in "
-                + PlanPresenter.seconds(s.bootTime()) + "; EC2 endpoint " + s.ec2Endpoint());
+                + PlanPresenter.seconds(s.bootTime()) + "; EC2 endpoint " + s.ec2Endpoint() + "; "
+                + count(w.volumes().size(), "volume") + ", " + count(w.snapshotSets().size(), "snapshot set"));
     }
 
-    @Command(command = "status", description = "Show whether the sandbox runs, its instance, endpoints and disks.")
+    @Command(command = "status", description = "Show whether the sandbox runs, its instance, endpoints, and its volumes and snapshot sets.")
     public void status(@Option(longNames = "output", shortNames = 'o', defaultValue = "table", description = "table or json")
                        String output) {
         Sandbox.Status s = sandbox.status();
+        Ec2StateFile.World w = sandbox.world();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("running", s.running());
-        m.put("instance", s.instanceId());
+        m.put("instance", s.running() ? s.instanceId() : w.instances().isEmpty() ? null : w.instances().get(0));
+        m.put("instanceState", s.running() ? sandbox.instanceState() : w.instances().isEmpty() ? null : "stopped");
         m.put("availabilityZone", s.availabilityZone());
         m.put("ssh", s.running() ? "root@" + s.sshHost() + ":" + s.sshPort() : null);
         m.put("ec2Endpoint", s.ec2Endpoint() == null ? null : s.ec2Endpoint().toString());
         m.put("disks", s.attachedSerials());
         m.put("dataDir", s.dataDir().toString());
         if (OutputFormat.parse(output) == OutputFormat.JSON) {
+            m.put("volumes", w.volumes());
+            m.put("snapshotSets", w.snapshotSets());
             ui.json(m);
             return;
         }
         ui.keyValues(m);
-    }
-
-    @Command(command = "stop", description = "Stop the sandbox instance and endpoint (volume images stay until reset).")
-    public void stop() {
-        boolean wasTarget = sandbox.running() && isSandboxTarget(sandbox.status());
-        sandbox.stop();
-        if (wasTarget) {
-            hosts.disconnect();
-            ctx.setTarget(Target.LOCAL);
+        ui.println("");
+        List<List<String>> vols = new ArrayList<>();
+        for (Ec2StateFile.VolumeInfo v : w.volumes()) {
+            vols.add(List.of(v.id(), v.sizeGiB() + " GiB", v.state(), v.device() == null ? "" : v.device(),
+                    printable(v.set()), printable(v.name())));
         }
-        events.publishEvent(new SandboxChanged(sandbox.status()));
-        ui.ok("sandbox stopped");
+        if (vols.isEmpty()) {
+            ui.println("no volumes");
+        } else {
+            ui.table(List.of("VOLUME", "SIZE", "STATE", "ATTACHED AS", "SET", "NAME"), vols);
+        }
+        ui.println("");
+        List<List<String>> sets = new ArrayList<>();
+        for (Ec2StateFile.SnapshotSet set : w.snapshotSets()) {
+            sets.add(List.of(printable(set.set()), String.valueOf(set.count()), set.state(),
+                    set.started() == null ? "" : set.started().toString(), printable(set.vg())));
+        }
+        if (sets.isEmpty()) {
+            ui.println("no snapshot sets");
+        } else {
+            ui.table(List.of("SNAPSHOT SET", "SNAPSHOTS", "STATE", "STARTED", "VG"), sets);
+        }
     }
 
-    @Command(command = "reset", description = "Stop the sandbox, delete all its volumes and snapshots, start it afresh.")
+    @Command(command = "reboot", description = "Reboot the sandbox instance as EC2's RebootInstances does: same instance, "
+            + "volumes stay attached; the encrypted volume is closed afterwards (then 'unlock').")
+    public void reboot() {
+        if (!sandbox.running()) {
+            throw new CryptvolException("the sandbox is not running: 'sandbox start' first", 1, null);
+        }
+        ui.println(ui.dim("rebooting the sandbox instance (about half a minute) ..."));
+        hosts.disconnect();
+        long t0 = System.nanoTime();
+        Sandbox.Status s = sandbox.reboot();
+        session.enter(s, session.names());
+        ui.ok("sandbox instance " + s.instanceId() + " rebooted in "
+                + PlanPresenter.seconds(java.time.Duration.ofNanos(System.nanoTime() - t0)) + "; "
+                + count(s.attachedSerials().size(), "disk") + " attached");
+    }
+
+    @Command(command = "stop", description = "Stop the sandbox instance and endpoint; its volumes, snapshots and instance "
+            + "stay for the next 'sandbox start' (until 'sandbox reset').")
+    public void stop() {
+        sandbox.stop();
+        session.leave();
+        Ec2StateFile.World w = sandbox.world();
+        ui.ok("sandbox stopped; " + count(w.volumes().size(), "volume") + " and "
+                + count(w.snapshotSets().size(), "snapshot set") + " kept for the next 'sandbox start'");
+    }
+
+    @Command(command = "reset", description = "Stop the sandbox, forget its instance, volumes and snapshots, start it afresh.")
     public void reset(@Option(longNames = "yes", shortNames = 'y', description = "do not ask") boolean yes) {
         if (!yes) {
             throw new CryptvolException("'sandbox reset' deletes every sandbox volume and snapshot: add --yes", 2, null);
         }
         hosts.disconnect();
         Sandbox.Status s = sandbox.reset();
-        attach(s);
+        session.enter(s, null);
         banner(ui);
         ui.ok("sandbox reset; instance " + s.instanceId() + " booted in " + PlanPresenter.seconds(s.bootTime()));
     }
@@ -112,15 +159,23 @@ public class SandboxCommands {
                 s.knownHostsFile().toString());
     }
 
-    private void attach(Sandbox.Status s) {
-        Target t = target(s);
-        hosts.connect(t, false);
-        ctx.set(SessionContext.Part.INSTANCE, s.instanceId());
-        events.publishEvent(new SandboxChanged(s));
+    private static String count(int n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
     }
 
-    private boolean isSandboxTarget(Sandbox.Status s) {
-        Target t = ctx.target();
-        return !t.isLocal() && t.port() == s.sshPort() && s.sshHost().equals(t.host());
+    /** Tag values are the user's (or a script's): control characters are shown escaped, never sent to the terminal. */
+    static String printable(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                sb.append(String.format("\\x%02x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        return sb.toString();
     }
 }

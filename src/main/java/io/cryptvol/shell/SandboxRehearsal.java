@@ -7,7 +7,6 @@ import io.cryptvol.session.ContextState;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.Target;
-import org.springframework.context.ApplicationEventPublisher;
 
 import java.net.URI;
 import java.util.Objects;
@@ -16,27 +15,29 @@ import java.util.Objects;
  * The sandbox as the stage of {@code replay FILE --rehearse}: a fresh sandbox (started, or reset when it
  * already runs), the session pointed at its instance and EC2 endpoint for the rehearsal, and everything
  * put back afterwards. A sandbox started for the rehearsal is stopped again, so EBS commands of the real
- * run go where they went before; a sandbox that was already running stays up (reset).
+ * run go where they went before; a sandbox that was already running stays up (reset), and a session that
+ * was on it is on it again, on its new instance. Entering and leaving go through {@link SandboxSession}, and
+ * the AWS settings follow the sandbox through its events alone: this class saves and restores neither.
  */
 public class SandboxRehearsal implements Replayer.Stage {
     private final Sandbox sandbox;
     private final HostAccess hosts;
     private final SessionContext ctx;
     private final AwsAccess aws;
-    private final ApplicationEventPublisher events;
+    private final SandboxSession session;
     private final Ui ui;
     private boolean startedHere;
-    private AwsAccess.Configured awsBefore;
+    private boolean wasInside;
     private Target sandboxTarget;
     private URI sandboxEndpoint;
 
     public SandboxRehearsal(Sandbox sandbox, HostAccess hosts, SessionContext ctx, AwsAccess aws,
-                            ApplicationEventPublisher events, Ui ui) {
+                            SandboxSession session, Ui ui) {
         this.sandbox = sandbox;
         this.hosts = hosts;
         this.ctx = ctx;
         this.aws = aws;
-        this.events = events;
+        this.session = session;
         this.ui = ui;
     }
 
@@ -47,8 +48,8 @@ public class SandboxRehearsal implements Replayer.Stage {
 
     @Override
     public String enter(ContextState before) {
-        awsBefore = aws.configured();
         hosts.disconnect();
+        wasInside = session.inside();
         Sandbox.Status s;
         if (sandbox.running()) {
             startedHere = false;
@@ -59,13 +60,10 @@ public class SandboxRehearsal implements Replayer.Stage {
             ui.println(ui.dim("starting the sandbox for the rehearsal (first time: builds the test instance image) ..."));
             s = sandbox.start();
         }
-        events.publishEvent(new SandboxCommands.SandboxChanged(s));
+        // the script's names (VG, LV, ...) stay; only where it runs changes
+        session.enter(s, before);
         sandboxTarget = SandboxCommands.target(s);
         sandboxEndpoint = s.ec2Endpoint();
-        hosts.connect(sandboxTarget, false);
-        // the script's names (VG, LV, ...) stay; only where it runs changes
-        ctx.restore(new ContextState(sandboxTarget, s.instanceId(), before.vg(), before.lv(), before.mapping(),
-                before.mountpoint()));
         SandboxCommands.banner(ui);
         return "sandbox instance " + s.instanceId();
     }
@@ -85,13 +83,16 @@ public class SandboxRehearsal implements Replayer.Stage {
     @Override
     public void leave(ContextState before) {
         hosts.disconnect();
-        if (startedHere && sandbox.running()) {
-            sandbox.stop();
-            events.publishEvent(new SandboxCommands.SandboxChanged(sandbox.status()));
+        if (startedHere) {
+            if (sandbox.running()) {
+                sandbox.stop();
+            }
+            session.leave(); // the context of before the sandbox: before
+        } else if (wasInside && sandbox.running()) {
+            // the session was on the sandbox: back on it, with its names, on the instance the reset made
+            session.enter(sandbox.status(), before);
+        } else {
+            session.leave();
         }
-        if (awsBefore != null) {
-            aws.restore(awsBefore);
-        }
-        ctx.restore(before); // the host connection to the original target is made again on first use
     }
 }

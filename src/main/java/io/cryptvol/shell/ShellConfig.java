@@ -101,12 +101,19 @@ public class ShellConfig {
         return args -> commands.start();
     }
 
+    /** The session's way into and out of the sandbox (its context kept apart from the session's file). */
+    @Bean
+    public SandboxSession sandboxSession(io.cryptvol.sandbox.Sandbox sandbox, io.cryptvol.session.HostAccess hosts,
+            SessionContext ctx, ContextStore store, org.springframework.context.ApplicationEventPublisher events) {
+        return new SandboxSession(sandbox, hosts, ctx, store, events);
+    }
+
     /** Where {@code replay --rehearse} runs a script first: a fresh sandbox. */
     @Bean
     public io.cryptvol.record.Replayer.Stage rehearsalStage(io.cryptvol.sandbox.Sandbox sandbox,
             io.cryptvol.session.HostAccess hosts, SessionContext ctx, io.cryptvol.aws.AwsAccess aws,
-            org.springframework.context.ApplicationEventPublisher events, Ui ui) {
-        return new SandboxRehearsal(sandbox, hosts, ctx, aws, events, ui);
+            SandboxSession session, Ui ui) {
+        return new SandboxRehearsal(sandbox, hosts, ctx, aws, session, ui);
     }
 
     @Bean

@@ -350,6 +350,16 @@ public class VolumeService {
         return out;
     }
 
+    /**
+     * The ids of the volumes tagged as members of {@code vg} (cryptvol:vg) that are not attached to the current
+     * instance, sorted: what to attach when the VG is missing a member.
+     */
+    public List<String> vgMembersNotAttached(String vg) {
+        String instance = instanceId();
+        return ebs().volumesWithTag(VolumeTags.VG, vg).stream().filter(v -> !v.attachedTo(instance))
+                .map(EbsVolume::id).sorted().toList();
+    }
+
     // ================================================================== detach / delete
 
     /**

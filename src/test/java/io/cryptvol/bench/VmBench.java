@@ -43,8 +43,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Figures, not tests, on the test instance (a real kernel in qemu, TCG): provision over SSH vs the same
  * host commands as one plain {@code ssh} script; the unlock plan after a restart (vgchange -ay, luks open,
  * mount through PlanRunner) with the KDF reported apart; sanitize throughput vs raw dd of zeros; the
- * freeze window of snapshot for 1, 4 and 16 volumes through the sandbox EC2 endpoint. Boots its own
- * instance. Run by scripts/bench/run; args: [runs] [only: provision,unlock,sanitize,freeze].
+ * freeze window of snapshot for 1, 4 and 16 volumes through the sandbox EC2 endpoint; the boot time of the
+ * systemd image (as an EC2 AMI boots) beside the old custom init's, booted alternately in the same run.
+ * Boots its own instances. Run by scripts/bench/run; args: [runs] [only: boot,provision,unlock,sanitize,freeze].
  */
 public final class VmBench {
     static final long MIB = 1024 * 1024;
@@ -64,8 +65,18 @@ public final class VmBench {
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        String only = args.length > 1 ? args[1] : "provision,unlock,sanitize,freeze";
+        String only = args.length > 1 ? args[1] : "boot,provision,unlock,sanitize,freeze";
         Path work = Files.createTempDirectory("cryptvol-vmbench");
+        if (only.contains("boot")) {
+            BenchOut bootOut = new BenchOut("vm-boot");
+            bootTimes(bootOut, runs, work.resolve("boot"));
+            bootOut.write();
+            only = only.replace("boot", "").replaceAll("^,+|,+$", "").replaceAll(",,+", ",");
+            if (only.isEmpty()) {
+                deleteTree(work);
+                return;
+            }
+        }
         long t0 = System.nanoTime();
         try (TestInstance vm = new TestInstance(TestInstance.Options.defaults().withWorkDir(work.resolve("vm"))).start()) {
             System.out.printf(Locale.ROOT, "test instance up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -92,6 +103,40 @@ public final class VmBench {
         } finally {
             deleteTree(work);
         }
+    }
+
+    // ------------------------------------------------------------------ boot time
+
+    /**
+     * Boots the systemd image and the old-init image alternately ({@code runs} each, so load changes hit both),
+     * each from qemu's start to sshd's banner, and reports the medians and their ratio (target: at most 2x).
+     */
+    static void bootTimes(BenchOut out, int runs, Path work) throws Exception {
+        Map<String, List<Double>> times = new LinkedHashMap<>();
+        times.put("systemd", new ArrayList<>());
+        times.put("init", new ArrayList<>());
+        for (int r = 0; r < runs; r++) {
+            for (String variant : times.keySet()) {
+                try (TestInstance vm = new TestInstance(TestInstance.Options.defaults().withVariant(variant)
+                        .withWorkDir(work.resolve(variant + r)))) {
+                    vm.start();
+                    double t = vm.bootTime().toMillis() / 1000.0;
+                    times.get(variant).add(t);
+                    System.out.printf(Locale.ROOT, "boot %d: %s image answered ssh in %.1f s (load %s)%n", r + 1,
+                            variant, t, BenchOut.loadAverage());
+                    if (variant.equals("systemd")) {
+                        String analyze = new VmBench(vm, work, 1, "boot").ssh(
+                                "systemd-analyze time; systemd-analyze blame | head -n 8", null);
+                        System.out.println(analyze.strip());
+                    }
+                }
+            }
+        }
+        double sd = BenchOut.median(times.get("systemd"));
+        double init = BenchOut.median(times.get("init"));
+        out.figure("boot to sshd, systemd image (as an AMI)", "s", sd, "old custom init, same run", init, sd / init,
+                "<= 2x the old init", sd / init <= 2.0, runs, "systemd " + times.get("systemd") + ", init "
+                        + times.get("init"));
     }
 
     // ------------------------------------------------------------------ provision + unlock

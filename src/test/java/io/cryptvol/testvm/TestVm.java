@@ -128,6 +128,37 @@ public final class TestVm {
         System.out.printf("test instance: restarted in %.1f s%n", instance.bootTime().toMillis() / 1000.0);
     }
 
+    /** Powers off as StopInstances does (EBS disks stay attached, see {@link TestInstance#powerOff()}). */
+    public synchronized void powerOff() {
+        closeExecutor();
+        instance.powerOff();
+    }
+
+    /** Boots after {@link #powerOff()}; the next {@link #executor()} connects to the new boot. */
+    public synchronized void powerOn() {
+        closeExecutor();
+        instance.powerOn();
+        System.out.printf("test instance: powered on in %.1f s%n", instance.bootTime().toMillis() / 1000.0);
+    }
+
+    /**
+     * What a boot must look like whatever cryptvol wrote to fstab and crypttab: systemd finished starting
+     * (no job left, nothing waiting for a passphrase on a console EC2 does not have) and no unit failed.
+     * Returns {@code systemctl list-units --all} lines for the caller's own checks.
+     */
+    public String assertBootDidNotWait() {
+        String state = sh("timeout 120 systemctl is-system-running --wait").out().strip();
+        String jobs = shOk("systemctl list-jobs --no-legend --no-pager").strip();
+        String asks = shOk("ls -A /run/systemd/ask-password 2>/dev/null | grep '^ask\\.' || true").strip();
+        String failed = shOk("systemctl list-units --failed --no-legend --no-pager --plain").strip();
+        if (!"running".equals(state) || !jobs.isEmpty() || !asks.isEmpty() || !failed.isEmpty()) {
+            throw new AssertionError("the boot did not finish cleanly: is-system-running=" + state + "\njobs: " + jobs
+                    + "\npassword requests: " + asks + "\nfailed units: " + failed + "\njournal:\n"
+                    + sh("journalctl -b -p warning --no-pager | tail -n 40").out());
+        }
+        return shOk("systemctl list-units --all --no-legend --no-pager --plain");
+    }
+
     synchronized Path diskDir() {
         if (diskDir == null) {
             try {
@@ -144,6 +175,9 @@ public final class TestVm {
      * (LUKS mappings, LVs), reset /etc/fstab, detach every disk and delete the images.
      */
     synchronized void reset() {
+        if (!instance.isRunning() && !instance.poweredOn() && instance.identityFile() != null) {
+            powerOn(); // a class left it powered off
+        }
         if (instance.isRunning()) {
             shOk("for m in $(awk '$2 ~ \"^/mnt/\" {print $2}' /proc/mounts | sort -r); do umount -l \"$m\"; done;"
                     + " dmsetup remove_all --force >/dev/null 2>&1; dmsetup remove_all --force;"

@@ -18,6 +18,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Tag("vm")
-@ExtendWith(TestVmExtension.class)
+@ExtendWith({VmClassTimer.class, TestVmExtension.class})
 public @interface VmTest {
 }

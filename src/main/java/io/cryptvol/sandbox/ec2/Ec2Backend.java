@@ -15,7 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -60,7 +63,12 @@ final class Ec2Backend {
 
     static final class Inst {
         String id, region, az, state = "running", rootDevice;
+        /** Why the state last changed (EC2's stateTransitionReason and stateReason), or null. */
+        String reason, reasonCode;
         DiskHost host;
+        boolean rebooting;
+        /** The host actions of this instance, one after the other (power, plug, unplug). */
+        CompletableFuture<Void> hostQueue = CompletableFuture.completedFuture(null);
         final Map<String, String> tags = new LinkedHashMap<>();
     }
 
@@ -70,14 +78,23 @@ final class Ec2Backend {
     private final Map<String, Inst> instances = new LinkedHashMap<>();
     private final Path dataDir;
     private final ScheduledExecutorService timer;
+    private final ExecutorService hostActions;
     private final SandboxFaults faults;
+    private final Ec2StateFile stateFile;
     private volatile SandboxTimings timings;
 
-    Ec2Backend(Path dataDir, ScheduledExecutorService timer, SandboxFaults faults, SandboxTimings timings) {
+    /** Loads the world saved in {@code dataDir} (volumes, snapshots, tags, instances), if any. */
+    Ec2Backend(Path dataDir, ScheduledExecutorService timer, ExecutorService hostActions, SandboxFaults faults,
+               SandboxTimings timings) {
         this.dataDir = dataDir;
         this.timer = timer;
+        this.hostActions = hostActions;
         this.faults = faults;
         this.timings = timings;
+        this.stateFile = new Ec2StateFile(dataDir);
+        synchronized (lock) {
+            stateFile.load(volumes, snapshots, instances);
+        }
     }
 
     void timings(SandboxTimings t) {
@@ -113,9 +130,9 @@ final class Ec2Backend {
             in.id = id;
             in.az = az;
             in.region = regionOfAz(az);
-            in.host = host;
             in.rootDevice = "/dev/xvda";
             instances.put(id, in);
+            bind(in, host);
             if (withRootVolume) {
                 Vol v = newVolume(in.region, az, "gp3", 8);
                 v.iops = 3000;
@@ -132,6 +149,7 @@ final class Ec2Backend {
                 v.att = a;
             }
         }
+        save();
     }
 
     void instanceState(String id, String state) {
@@ -161,6 +179,16 @@ final class Ec2Backend {
     // ------------------------------------------------------------------ dispatch
 
     String handle(QueryRequest q) {
+        try {
+            return dispatch(q);
+        } finally {
+            if (!q.action.startsWith("Describe")) {
+                save();
+            }
+        }
+    }
+
+    private String dispatch(QueryRequest q) {
         return switch (q.action) {
             case "CreateVolume" -> createVolume(q);
             case "DescribeVolumes" -> describeVolumes(q);
@@ -170,6 +198,9 @@ final class Ec2Backend {
             case "CreateTags" -> createTags(q);
             case "DeleteTags" -> deleteTags(q);
             case "DescribeInstances" -> describeInstances(q);
+            case "RebootInstances" -> rebootInstances(q);
+            case "StopInstances" -> stopInstances(q);
+            case "StartInstances" -> startInstances(q);
             case "CreateSnapshot" -> createSnapshot(q);
             case "CreateSnapshots" -> createSnapshots(q);
             case "DescribeSnapshots" -> describeSnapshots(q);
@@ -547,16 +578,18 @@ final class Ec2Backend {
             v.att = a;
             v.state = "in-use";
             if (!faults.takeStuck(volumeId)) {
-                DiskHost host = in.host;
                 Path image = v.image;
-                schedule(timings.attach(), () -> {
+                schedule(timings.attach(), () -> onHost(in, host -> {
+                    boolean plug;
                     synchronized (lock) {
                         if (v.att != a || !a.state.equals("attaching")) {
                             return;
                         }
+                        // a stopped (or stopping, or booting) instance gets the disk at its next start
+                        plug = host != null && in.state.equals("running");
                     }
                     try {
-                        if (host != null) {
+                        if (plug) {
                             host.attachDisk(serialOf(v.id), image);
                         }
                     } catch (RuntimeException e) {
@@ -570,12 +603,12 @@ final class Ec2Backend {
                         return;
                     }
                     synchronized (lock) {
-                        a.plugged = host != null;
+                        a.plugged = plug;
                         if (v.att == a && a.state.equals("attaching")) {
                             a.state = "attached";
                         }
                     }
-                });
+                }));
             }
             Xml x = begin("AttachVolume").el("volumeId", v.id).el("instanceId", a.instanceId).el("device", a.device)
                     .el("status", a.state).el("attachTime", a.time);
@@ -617,14 +650,16 @@ final class Ec2Backend {
             }
             if (!a.state.equals("detaching")) {
                 a.state = "detaching";
-                DiskHost host = in == null ? null : in.host;
-                schedule(timings.detach(), () -> {
+                Runnable unplug = () -> {
                     boolean plugged;
+                    DiskHost host;
                     synchronized (lock) {
                         if (v.att != a) {
                             return;
                         }
-                        plugged = a.plugged;
+                        // a stopped instance loses the disk at its next start (see reconcile)
+                        plugged = a.plugged && in != null && in.state.equals("running");
+                        host = in == null ? null : in.host;
                     }
                     if (plugged && host != null) {
                         try {
@@ -644,7 +679,8 @@ final class Ec2Backend {
                             }
                         }
                     }
-                });
+                };
+                schedule(timings.detach(), in == null ? unplug : () -> onHost(in, h -> unplug.run()));
             }
             Xml x = begin("DetachVolume").el("volumeId", v.id).el("instanceId", a.instanceId).el("device", a.device)
                     .el("status", a.state).el("attachTime", a.time);
@@ -756,7 +792,12 @@ final class Ec2Backend {
                         .open("groupSet").close("groupSet").open("instancesSet").open("item");
                 x.el("instanceId", in.id).el("imageId", "ami-0sandbox000000000")
                         .open("instanceState").el("code", stateCode(in.state)).el("name", in.state).close("instanceState")
-                        .el("instanceType", "m5.large").el("amiLaunchIndex", 0)
+                        .el("reason", in.reason == null ? "" : in.reason);
+                if (in.reasonCode != null) {
+                    x.open("stateReason").el("code", in.reasonCode).el("message", in.reasonCode + ": " + in.reason)
+                            .close("stateReason");
+                }
+                x.el("instanceType", "m5.large").el("amiLaunchIndex", 0)
                         .open("placement").el("availabilityZone", in.az).el("tenancy", "default").close("placement")
                         .el("architecture", "x86_64").el("rootDeviceType", "ebs").el("rootDeviceName", in.rootDevice)
                         .el("hypervisor", "xen").el("virtualizationType", "hvm");
@@ -772,6 +813,444 @@ final class Ec2Backend {
             }
             x.close("reservationSet");
             return end(x, "DescribeInstances");
+        }
+    }
+
+    // ------------------------------------------------------------------ instance power (Reboot/Stop/StartInstances)
+
+    private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}([0-9a-f]{9})?");
+
+    /** Binds a disk host to an instance (on registration, or to a loaded instance) and listens for its power-off. */
+    private void bind(Inst in, DiskHost host) {
+        in.host = host;
+        if (host != null) {
+            host.onGuestPowerOff(() -> guestPoweredOff(in));
+        }
+    }
+
+    void bindHost(String id, DiskHost host) {
+        synchronized (lock) {
+            Inst in = instances.get(id);
+            if (in == null) {
+                throw new IllegalArgumentException("no instance " + id);
+            }
+            bind(in, host);
+        }
+    }
+
+    List<String> instanceIds() {
+        synchronized (lock) {
+            return List.copyOf(instances.keySet());
+        }
+    }
+
+    String instanceState(String id) {
+        synchronized (lock) {
+            Inst in = instances.get(id);
+            return in == null ? null : in.state;
+        }
+    }
+
+    /** Runs a host action after the instance's earlier ones (a reboot, a power-on, a plug), on a thread of its own. */
+    private CompletableFuture<Void> onHost(Inst in, Consumer<DiskHost> action) {
+        synchronized (lock) {
+            in.hostQueue = in.hostQueue.handle((r, e) -> null).thenRunAsync(() -> {
+                DiskHost host;
+                synchronized (lock) {
+                    host = in.host;
+                }
+                try {
+                    action.accept(host);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "sandbox instance " + in.id + ": " + e.getMessage(), e);
+                    throw e;
+                } finally {
+                    save();
+                }
+            }, hostActions);
+            return in.hostQueue;
+        }
+    }
+
+    /** The instances a power call names: every id checked first, as EC2 refuses the whole call. Call under lock. */
+    private List<Inst> namedInstances(QueryRequest q) {
+        List<String> ids = q.list("InstanceId");
+        if (ids.isEmpty()) {
+            throw Ec2Error.missing("InstanceId");
+        }
+        for (String id : ids) {
+            if (!INSTANCE_ID.matcher(id).matches()) {
+                throw new Ec2Error("InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        List<Inst> out = new ArrayList<>();
+        for (String id : ids) {
+            Inst in = instances.get(id);
+            if (in == null || !in.region.equals(q.region)) {
+                missing.add(id);
+            } else if (!out.contains(in)) {
+                out.add(in);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new Ec2Error("InvalidInstanceID.NotFound", missing.size() == 1
+                    ? "The instance ID '" + missing.get(0) + "' does not exist"
+                    : "The instance IDs '" + String.join(", ", missing) + "' do not exist");
+        }
+        return out;
+    }
+
+    private static void stateChange(Xml x, String id, String current, String previous) {
+        x.open("item").el("instanceId", id)
+                .open("currentState").el("code", stateCode(current)).el("name", current).close("currentState")
+                .open("previousState").el("code", stateCode(previous)).el("name", previous).close("previousState")
+                .close("item");
+    }
+
+    private String rebootInstances(QueryRequest q) {
+        dryRun(q);
+        synchronized (lock) {
+            List<Inst> named = namedInstances(q);
+            for (Inst in : named) {
+                if (!in.state.equals("running")) {
+                    throw new Ec2Error("IncorrectInstanceState", "The instance '" + in.id
+                            + "' is not in a state from which it can be rebooted.");
+                }
+            }
+            named.forEach(this::reboot);
+            return returnTrue("RebootInstances");
+        }
+    }
+
+    /** Reboots as EC2 does: the state stays running, the disks stay; a reboot asked during one is folded into it. */
+    private CompletableFuture<Void> reboot(Inst in) {
+        synchronized (lock) {
+            if (in.rebooting) {
+                return in.hostQueue;
+            }
+            in.rebooting = true;
+        }
+        return onHost(in, host -> {
+            try {
+                if (host != null) {
+                    host.reboot();
+                }
+            } catch (RuntimeException e) {
+                if (!host.poweredOn()) { // the machine did not come back: EC2 would show it failed, not running
+                    synchronized (lock) {
+                        in.state = "stopped";
+                        in.reason = "Server.InternalError: " + e.getMessage();
+                        in.reasonCode = "Server.InternalError";
+                    }
+                }
+                throw e;
+            } finally {
+                synchronized (lock) {
+                    in.rebooting = false;
+                }
+            }
+        });
+    }
+
+    private String stopInstances(QueryRequest q) {
+        dryRun(q);
+        if (q.bool("Hibernate", false)) {
+            throw new Ec2Error("UnsupportedHibernationConfiguration",
+                    "For hibernation, the instance must have been launched with hibernation enabled.");
+        }
+        synchronized (lock) {
+            List<Inst> named = namedInstances(q);
+            for (Inst in : named) {
+                if (!List.of("running", "stopping", "stopped").contains(in.state)) {
+                    throw new Ec2Error("IncorrectInstanceState", "This instance '" + in.id
+                            + "' is not in a state from which it can be stopped.");
+                }
+            }
+            Xml x = begin("StopInstances").open("instancesSet");
+            for (Inst in : named) {
+                String previous = in.state;
+                if (previous.equals("running")) {
+                    stop(in, "User initiated (" + java.time.LocalDateTime.now(java.time.ZoneOffset.UTC)
+                            .withNano(0).toString().replace('T', ' ') + " GMT)", "Client.UserInitiatedShutdown");
+                }
+                stateChange(x, in.id, in.state, previous);
+            }
+            x.close("instancesSet");
+            return end(x, "StopInstances");
+        }
+    }
+
+    /** running → stopping → (the host powers off, keeping its disks) → stopped. Call under lock. */
+    private CompletableFuture<Void> stop(Inst in, String reason, String code) {
+        in.state = "stopping";
+        in.reason = reason;
+        in.reasonCode = code;
+        long from = System.nanoTime();
+        return onHost(in, host -> {
+            boolean off = true;
+            try {
+                if (host != null && host.poweredOn()) {
+                    host.powerOff();
+                }
+            } catch (RuntimeException e) {
+                off = !host.poweredOn();
+                if (!off) {
+                    throw e; // stays "stopping", as a real instance can
+                }
+            }
+            sleepRest(from, timings.instanceStop());
+            synchronized (lock) {
+                if (in.state.equals("stopping")) {
+                    in.state = "stopped";
+                }
+            }
+        });
+    }
+
+    private String startInstances(QueryRequest q) {
+        dryRun(q);
+        synchronized (lock) {
+            List<Inst> named = namedInstances(q);
+            for (Inst in : named) {
+                if (!List.of("running", "pending", "stopped").contains(in.state)) {
+                    throw new Ec2Error("IncorrectInstanceState", "The instance '" + in.id
+                            + "' is not in a state from which it can be started.");
+                }
+            }
+            Xml x = begin("StartInstances").open("instancesSet");
+            for (Inst in : named) {
+                String previous = in.state;
+                if (previous.equals("stopped")) {
+                    start(in, true);
+                }
+                stateChange(x, in.id, in.state, previous);
+            }
+            x.close("instancesSet");
+            return end(x, "StartInstances");
+        }
+    }
+
+    /**
+     * stopped → pending → running: the disks EC2 has attached now are given to the host (changes made while
+     * stopped take effect here), the host boots (unless {@code powerOn} is false: it runs already), and the
+     * instance is running once the host holds exactly the attached volumes. Call under lock.
+     */
+    private CompletableFuture<Void> start(Inst in, boolean powerOn) {
+        in.state = "pending";
+        in.reason = "";
+        in.reasonCode = null;
+        long from = System.nanoTime();
+        return onHost(in, host -> {
+            try {
+                if (host != null && powerOn) {
+                    reconcile(in, host, false); // cold: the boot sees them; a host that cannot is served below
+                    host.powerOn();
+                }
+                sleepRest(from, timings.instanceStart());
+                for (int round = 0; ; round++) {
+                    if (host == null || reconcile(in, host, round > 0)) {
+                        synchronized (lock) {
+                            if (host == null || pluggedAsAttached(in, host)) {
+                                if (in.state.equals("pending")) {
+                                    in.state = "running";
+                                }
+                                return;
+                            }
+                        }
+                    }
+                    if (round == 5) {
+                        throw new IllegalStateException("the disks of " + in.id + " do not settle");
+                    }
+                }
+            } catch (RuntimeException e) {
+                synchronized (lock) {
+                    in.state = "stopped";
+                    in.reason = "Server.InternalError: " + e.getMessage();
+                    in.reasonCode = "Server.InternalError";
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** Volume serials (not instance store) the host holds. */
+    private static List<String> volumeSerials(DiskHost host) {
+        return host.attachedSerials().stream().filter(s -> s.startsWith("vol")).toList();
+    }
+
+    /** What EC2 has attached to the instance (root volume aside: the test instance boots without it). Under lock. */
+    private Map<String, Vol> attachedTo(Inst in) {
+        Map<String, Vol> want = new LinkedHashMap<>();
+        for (Vol v : volumes.values()) {
+            if (v.att != null && v.att.instanceId.equals(in.id) && !v.att.device.equals(in.rootDevice)
+                    && !v.att.state.equals("detaching")) {
+                want.put(serialOf(v.id), v);
+            }
+        }
+        return want;
+    }
+
+    private boolean pluggedAsAttached(Inst in, DiskHost host) {
+        return new HashSet<>(volumeSerials(host)).equals(attachedTo(in).keySet());
+    }
+
+    /**
+     * Plugs and unplugs volumes so that the host holds what EC2 has attached. Returns false when a host
+     * action failed (left for a later round); with {@code strict} such a failure is logged.
+     */
+    private boolean reconcile(Inst in, DiskHost host, boolean strict) {
+        Map<String, Vol> want;
+        synchronized (lock) {
+            want = attachedTo(in);
+        }
+        List<String> have = volumeSerials(host);
+        boolean ok = true;
+        for (String serial : have) {
+            if (!want.containsKey(serial)) {
+                try {
+                    host.detachDisk(serial);
+                } catch (RuntimeException e) {
+                    ok = false;
+                    if (strict) {
+                        LOG.log(Level.WARNING, "could not unplug " + serial + " from " + in.id + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, Vol> w : want.entrySet()) {
+            if (!have.contains(w.getKey())) {
+                try {
+                    host.attachDisk(w.getKey(), w.getValue().image);
+                } catch (RuntimeException e) {
+                    ok = false;
+                    if (strict) {
+                        LOG.log(Level.WARNING, "could not plug " + w.getKey() + " into " + in.id + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
+        synchronized (lock) {
+            List<String> now = volumeSerials(host);
+            for (Vol v : want.values()) {
+                if (v.att != null && now.contains(serialOf(v.id))) {
+                    v.att.plugged = true;
+                    if (v.att.state.equals("attaching")) {
+                        v.att.state = "attached";
+                    }
+                }
+            }
+        }
+        return ok;
+    }
+
+    /** The guest powered itself off (a poweroff typed on it): EC2 shows it stopped, as after a shutdown from the OS. */
+    private void guestPoweredOff(Inst in) {
+        synchronized (lock) {
+            if (!in.state.equals("running")) {
+                return; // a stop of ours, or a boot that failed: their own task sets the state
+            }
+            in.state = "stopped";
+            in.reason = "User initiated (" + java.time.LocalDateTime.now(java.time.ZoneOffset.UTC)
+                    .withNano(0).toString().replace('T', ' ') + " GMT)";
+            in.reasonCode = "Client.InstanceInitiatedShutdown";
+        }
+        save();
+    }
+
+    /** For the sandbox's own commands: the same transitions as the API calls, waited for. */
+    void power(String id, String action, Duration timeout) {
+        CompletableFuture<Void> f;
+        synchronized (lock) {
+            Inst in = instances.get(id);
+            if (in == null) {
+                throw new IllegalArgumentException("no instance " + id);
+            }
+            f = switch (action) {
+                case "reboot" -> {
+                    if (!in.state.equals("running")) {
+                        throw new IllegalStateException("instance " + id + " is " + in.state + ", not running");
+                    }
+                    yield reboot(in);
+                }
+                case "stop" -> in.state.equals("running") ? stop(in, "User initiated", "Client.UserInitiatedShutdown") : in.hostQueue;
+                case "start" -> in.state.equals("stopped") ? start(in, true) : in.hostQueue;
+                // the host was booted by its owner: plug the attached volumes and go to running
+                case "booted" -> start(in, false);
+                default -> throw new IllegalArgumentException(action);
+            };
+        }
+        save();
+        try {
+            f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException r ? r : new IllegalStateException(c);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("instance " + id + " did not " + action + " within " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    /**
+     * Gives the host the volumes EC2 has attached to the instance before it boots (a host that takes disks
+     * only while running refuses; they are plugged once it runs). True when the host holds them all.
+     */
+    boolean plugBeforeBoot(String id) {
+        Inst in;
+        synchronized (lock) {
+            in = instances.get(id);
+            if (in == null || in.host == null) {
+                return false;
+            }
+        }
+        return reconcile(in, in.host, false);
+    }
+
+    /** Waits until the instance's host actions asked for so far (a reboot, a stop, a start, plugs) are done. */
+    void awaitIdle(String id, Duration timeout) {
+        CompletableFuture<Void> f;
+        synchronized (lock) {
+            Inst in = instances.get(id);
+            if (in == null) {
+                throw new IllegalArgumentException("no instance " + id);
+            }
+            f = in.hostQueue;
+        }
+        try {
+            f.handle((r, e) -> null).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("instance " + id + " still busy after " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    private static void sleepRest(long fromNanos, Duration total) {
+        long rest = total.toNanos() - (System.nanoTime() - fromNanos);
+        if (rest > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(rest);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ persistence
+
+    /** Writes the world to the data directory (after every change, so a killed sandbox loses nothing). */
+    void save() {
+        stateFile.save(lock, volumes, snapshots, instances);
+    }
+
+    /** What the sandbox holds, for its status. */
+    Ec2StateFile.World world() {
+        synchronized (lock) {
+            return Ec2StateFile.world(volumes, snapshots, instances);
         }
     }
 
@@ -1085,6 +1564,7 @@ final class Ec2Backend {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "sandbox transition failed: " + e.getMessage(), e);
             }
+            save();
         }, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
     }
 

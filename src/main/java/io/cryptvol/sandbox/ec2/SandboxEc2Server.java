@@ -60,6 +60,7 @@ public final class SandboxEc2Server implements AutoCloseable {
     private final SandboxFaults faults = new SandboxFaults();
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
+    private final ExecutorService hostActions;
     private final Ec2Backend backend;
     private HttpServer http;
 
@@ -68,7 +69,8 @@ public final class SandboxEc2Server implements AutoCloseable {
         this.requestedPort = b.port;
         this.timer = Executors.newScheduledThreadPool(4, daemon("sandbox-ec2-timer"));
         this.workers = Executors.newCachedThreadPool(daemon("sandbox-ec2-http"));
-        this.backend = new Ec2Backend(dataDir, timer, faults, b.timings);
+        this.hostActions = Executors.newCachedThreadPool(daemon("sandbox-ec2-host"));
+        this.backend = new Ec2Backend(dataDir, timer, hostActions, faults, b.timings);
     }
 
     public static Builder builder() {
@@ -80,7 +82,11 @@ public final class SandboxEc2Server implements AutoCloseable {
         private int port;
         private SandboxTimings timings = SandboxTimings.defaults();
 
-        /** Where the volume and snapshot images live (created if missing). */
+        /**
+         * Where the volume and snapshot images live (created if missing), and the world's state file: an
+         * endpoint started on the same directory finds the instances, volumes, attachments, tags and
+         * snapshots of the one before it (its instances stopped).
+         */
         public Builder dataDir(Path dir) {
             this.dataDir = dir;
             return this;
@@ -159,6 +165,71 @@ public final class SandboxEc2Server implements AutoCloseable {
         backend.addInstance(instanceId, availabilityZone, host, withRootVolume);
     }
 
+    /** The instances this endpoint knows (registered, or loaded from the data directory), oldest first. */
+    public java.util.List<String> instanceIds() {
+        return backend.instanceIds();
+    }
+
+    /** An instance's state name (pending, running, stopping, stopped), or null when there is no such instance. */
+    public String instanceStateName(String instanceId) {
+        return backend.instanceState(instanceId);
+    }
+
+    /** Gives a loaded instance the machine its disks are plugged into (and whose power it drives). */
+    public void bindInstance(String instanceId, DiskHost host) {
+        backend.bindHost(instanceId, host);
+    }
+
+    /**
+     * Before its owner boots the instance's host: the volumes EC2 has attached are given to it, so that it
+     * boots with them, when the host takes disks while off. False when it does not (then
+     * {@link #instanceBooted} plugs them in once it runs).
+     */
+    public boolean plugAttachedBeforeBoot(String instanceId) {
+        return backend.plugBeforeBoot(instanceId);
+    }
+
+    /**
+     * The instance's host was booted by its owner (a sandbox start): the volumes EC2 has attached to it are
+     * plugged in, and it goes pending → running. Returns when it runs.
+     */
+    public void instanceBooted(String instanceId, Duration timeout) {
+        backend.power(instanceId, "booted", timeout);
+    }
+
+    /** RebootInstances for one instance, waited for: returns when the guest answers again. */
+    public void rebootInstance(String instanceId, Duration timeout) {
+        backend.power(instanceId, "reboot", timeout);
+    }
+
+    /** StopInstances for one instance, waited for: returns when it is stopped. */
+    public void stopInstance(String instanceId, Duration timeout) {
+        backend.power(instanceId, "stop", timeout);
+    }
+
+    /** StartInstances for one instance, waited for: returns when it is running. */
+    public void startInstance(String instanceId, Duration timeout) {
+        backend.power(instanceId, "start", timeout);
+    }
+
+    /**
+     * Waits until what the API asked of an instance's host so far (RebootInstances, a stop, a start, plugs)
+     * is done: a reboot keeps the instance "running" throughout, as on EC2, so its state cannot tell.
+     */
+    public void awaitInstanceIdle(String instanceId, Duration timeout) {
+        backend.awaitIdle(instanceId, timeout);
+    }
+
+    /** The volumes and snapshot sets this endpoint holds. */
+    public Ec2StateFile.World world() {
+        return backend.world();
+    }
+
+    /** The world saved in a data directory, read without starting an endpoint (empty when there is none). */
+    public static Ec2StateFile.World savedWorld(Path dataDir) {
+        return Ec2StateFile.read(dataDir);
+    }
+
     /** Sets an instance's state name (running, stopped, ...). */
     public void instanceState(String instanceId, String state) {
         backend.instanceState(instanceId, state);
@@ -182,6 +253,8 @@ public final class SandboxEc2Server implements AutoCloseable {
         }
         timer.shutdownNow();
         workers.shutdownNow();
+        hostActions.shutdownNow();
+        backend.save();
     }
 
     // ------------------------------------------------------------------ HTTP

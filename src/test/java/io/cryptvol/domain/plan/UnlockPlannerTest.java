@@ -93,4 +93,50 @@ class UnlockPlannerTest {
         PlanResult r = new UnlockPlanner().plan(VolumeLocator.locate(null, NONE, h), KEY, false, h);
         assertThat(r.refusals()).singleElement().satisfies(x -> assertThat(x.line()).contains("are the VG's volumes attached"));
     }
+
+    @Test
+    void refusesAVgWithAMissingMemberBeforeAnyStepAndNamesIt() {
+        HostState h = rebooted();
+        Located v = VolumeLocator.locate(null, NONE, h);
+        PlanResult r = new UnlockPlanner().plan(v, KEY, false, List.of("vol-0123456789abcdef0 (EBS, tagged cryptvol:vg=myvg,"
+                + " not attached here; PV uuid aaaa)"), h);
+        assertThat(r.refusals()).singleElement().satisfies(x -> {
+            assertThat(x.reason()).isEqualTo(Refusal.Reason.MEMBER_MISSING);
+            assertThat(x.line()).isEqualTo("VG myvg: is missing 1 member: vol-0123456789abcdef0 (EBS, tagged cryptvol:vg=myvg,"
+                    + " not attached here; PV uuid aaaa); attach it to this instance and unlock again");
+        });
+        assertThat(new UnlockPlanner().plan(v, KEY, false, List.of("PV uuid a", "PV uuid b"), h).refusals())
+                .singleElement().satisfies(x -> assertThat(x.line()).contains("is missing 2 members: PV uuid a, PV uuid b;")
+                        .contains("attach them"));
+        assertThat(new UnlockPlanner().plan(v, KEY, false, List.of(), h).refusals()).isEmpty();
+    }
+
+    static Stream<Arguments> missingPvs() {
+        // lvm2 2.03 `pvs --reportformat json -o pv_uuid,pv_missing,vg_name` with one PV of avg gone
+        String report = """
+                  {
+                      "report": [
+                          {
+                              "pv": [
+                                  {"pv_uuid":"Wq3kcy-Jd0H-1n2S-Lx7s-0Yb2-VZ1s-h3mT9a", "pv_missing":"", "vg_name":"avg"},
+                                  {"pv_uuid":"Yk1bXz-7hQp-uT0e-2f8R-mN4c-Lr6s-a9GdE2", "pv_missing":"missing", "vg_name":"avg"},
+                                  {"pv_uuid":"Cc0aQw-1111-2222-3333-4444-5555-666666", "pv_missing":"missing", "vg_name":"bvg"},
+                                  {"pv_uuid":"Dd0aQw-1111-2222-3333-4444-5555-666666", "pv_missing":"", "vg_name":""}
+                              ]
+                          }
+                      ]
+                  }
+                """;
+        return Stream.of(arguments(report, "avg", List.of("Yk1bXz-7hQp-uT0e-2f8R-mN4c-Lr6s-a9GdE2")),
+                arguments(report, "bvg", List.of("Cc0aQw-1111-2222-3333-4444-5555-666666")),
+                arguments(report, "cvg", List.of()),
+                arguments("  WARNING: not json", "avg", List.of()),
+                arguments("", "avg", List.of()));
+    }
+
+    @ParameterizedTest
+    @MethodSource
+    void missingPvs(String report, String vg, List<String> expected) {
+        assertThat(UnlockPlanner.missingPvs(report, vg)).isEqualTo(expected);
+    }
 }
