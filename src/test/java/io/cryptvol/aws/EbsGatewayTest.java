@@ -38,7 +38,10 @@ class EbsGatewayTest {
 
     @BeforeEach
     void start() {
-        server = SandboxEc2Server.builder().dataDir(dir).timings(SandboxTimings.uniform(Duration.ofMillis(200))).build().start();
+        server = SandboxEc2Server.builder().dataDir(dir).timings(new SandboxTimings(Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(200),
+                // a snapshot stays pending long enough that the answer to CreateSnapshots still sees it pending on a
+                // loaded machine (200 ms was not: the test then saw "completed")
+                Duration.ofMillis(200), Duration.ofSeconds(2))).build().start();
         clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
         ebs = new EbsGateway(clients, EbsOptions.sandbox().withPollInterval(Duration.ofMillis(50)).withPageSize(5));
         host = new RecordingDiskHost();
