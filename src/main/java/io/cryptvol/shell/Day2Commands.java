@@ -173,7 +173,12 @@ public class Day2Commands {
         VolumeLocator.Located[] at = {null};
         boolean[] activatedHere = {false};
         boolean[] importedHere = {false};
+        boolean[] keyTested = {false};
         UnlockPlanner planner = new UnlockPlanner();
+        PlanRunner.KeySource keys = ref -> {
+            byte[] b = choice.source().bytes(ref);
+            return b != null ? b : stages.keys().bytes(ref);
+        };
         boolean done;
         try {
             done = p.execute(ex -> {
@@ -183,7 +188,15 @@ public class Day2Commands {
                 boolean exported = inactive && ex.run(UnlockPlanner.exportedQuery(v.vg())).out().contains("exported");
                 activatedHere[0] |= inactive;
                 importedHere[0] |= exported;
-                return planner.plan(v, choice.ref(), exported, h);
+                // the key is tried before anything changes (a query: in a dry run too)
+                io.cryptvol.day2.UnlockKeyCheck.Result k = io.cryptvol.day2.UnlockKeyCheck.check(ex, h, v, choice.label(), keys);
+                keyTested[0] = k.tested();
+                PlanResult r = planner.plan(v, choice.ref(), exported, k.state());
+                if (r.isRefused() && r.refusals().stream().anyMatch(x -> x.reason()
+                        == io.cryptvol.domain.plan.Refusal.Reason.LUKS_KEY_DOES_NOT_OPEN)) {
+                    throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
+                }
+                return r;
             }, PlanPresenter.Options.of(yes, dryRun));
         } catch (PlanRunner.StepFailedException e) {
             if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
@@ -200,6 +213,14 @@ public class Day2Commands {
             throw e;
         }
         if (!done || plans.dryRun(dryRun)) {
+            if (plans.dryRun(dryRun) && at[0] != null) {
+                if (keyTested[0]) {
+                    ui.ok(describe(choice) + " opens " + at[0].lvPath() + " (tested with cryptsetup open --test-passphrase)");
+                } else if (activatedHere[0]) {
+                    ui.warn(describe(choice) + " was not tested: " + at[0].lvPath() + " is inactive, and a dry run does "
+                            + "not activate its VG; the open step tests it");
+                }
+            }
             return;
         }
         VolumeLocator.Located v = at[0];

@@ -186,8 +186,14 @@ public class StageSupport {
             if (!argon && memory != null) {
                 throw new CryptvolException("--pbkdf-memory applies to argon2 only, not " + kdfName, 2, null);
             }
-            return new LuksOptions(t, cipher != null ? cipher : base.cipher(), keySize != null ? keySize : base.keySizeBits(),
-                    hash != null ? hash : base.hash(), kdf);
+            LuksOptions o = new LuksOptions(t, cipher != null ? cipher : base.cipher(),
+                    keySize != null ? keySize : base.keySizeBits(), hash != null ? hash : base.hash(), kdf);
+            // the planners check the same again; refusing here stops a bad value before the host is even looked at
+            List<io.cryptvol.domain.plan.Refusal> bad = io.cryptvol.domain.plan.Inputs.luks(o);
+            if (!bad.isEmpty()) {
+                throw new CryptvolException(bad.get(0).line(), 2, null);
+            }
+            return o;
         } catch (CryptvolException e) {
             throw new CryptvolException(e.getMessage(), 2, null);
         }
