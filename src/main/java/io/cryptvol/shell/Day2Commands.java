@@ -80,6 +80,9 @@ public class Day2Commands {
             pvs.clear();
             pvs.addAll(StageSupport.pvPaths(h, v.vg()));
             PlanResult r = planner.plan(new DetachPlanner.DetachSpec(v.mountpoint(), v.mapping(), v.vg()), h);
+            if (!r.isRefused()) {
+                stages.remember(h);
+            }
             if (detachVolumes && !r.isRefused()) {
                 List<PlanStep> steps = new ArrayList<>(r.plan().steps());
                 steps.add(PlanStep.of(StepKind.DEACTIVATE_VG, UnlockPlanner.vgexport(v.vg())));
@@ -192,6 +195,9 @@ public class Day2Commands {
                 io.cryptvol.day2.UnlockKeyCheck.Result k = io.cryptvol.day2.UnlockKeyCheck.check(ex, h, v, choice.label(), keys);
                 keyTested[0] = k.tested();
                 PlanResult r = planner.plan(v, choice.ref(), exported, k.state());
+                if (!r.isRefused()) {
+                    stages.remember(h);
+                }
                 if (r.isRefused() && r.refusals().stream().anyMatch(x -> x.reason()
                         == io.cryptvol.domain.plan.Refusal.Reason.LUKS_KEY_DOES_NOT_OPEN)) {
                     throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
@@ -410,8 +416,12 @@ public class Day2Commands {
             if (before[0] == 0) {
                 before[0] = h.mapping(v.mapping()).map(d -> d.sizeBytes()).orElse(0L);
             }
-            return planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
+            PlanResult r = planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
                     StageSupport.fsType(v.fsType()), key, linear), h);
+            if (!r.isRefused()) {
+                stages.remember(h);
+            }
+            return r;
         }, PlanPresenter.Options.of(yes, dryRun));
         if (done) {
             VolumeLocator.Located v = at[0];
@@ -438,8 +448,7 @@ public class Day2Commands {
         if (!v.mountpoint().equals(mp) && h.mountAt(v.mountpoint()).isPresent()) {
             h = o.observe(new HostObserver.Scope(devices, List.of(), List.of(v.mountpoint())), stages.keys());
         }
-        stages.remember(h);
-        at[0] = v;
+        at[0] = v; // the caller refreshes the inventory once its plan is not refused
         return h;
     }
 

@@ -62,7 +62,7 @@ public class StageSupport {
 
     /**
      * A planner function for {@link PlanPresenter}: checks every key name resolves, observes the host
-     * (scope + key tests), refreshes the inventory, plans, and refuses a key file write when the
+     * (scope + key tests), plans, refreshes the inventory unless the plan was refused, and refuses a key file write when the
      * target's key directory is not on tmpfs.
      */
     public Function<HostExecutor, PlanResult> planning(HostObserver.Scope scope,
@@ -71,8 +71,10 @@ public class StageSupport {
             requireKeys(scope.keyNames());
             HostObserver o = new HostObserver(ex);
             HostState h = o.observe(scope, keys);
-            remember(h);
             PlanResult r = planner.apply(h);
+            if (!r.isRefused()) {
+                remember(h); // a refused command changes nothing, the completion inventory included
+            }
             if (!r.isRefused() && r.plan().steps().stream().anyMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY)) {
                 o.requireTmpfsKeyDir();
             }

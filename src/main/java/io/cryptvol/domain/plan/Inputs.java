@@ -125,6 +125,22 @@ public final class Inputs {
                 : Optional.of(Refusal.of(Reason.INVALID_NAME, kind + " " + shown(name), why));
     }
 
+    /**
+     * A block device path as the user gives it: under /dev/, without whitespace, control or shell special
+     * characters (whether it exists is the planners' question, from the host's answer).
+     */
+    public static Optional<Refusal> devicePath(String path) {
+        String why = null;
+        if (path == null || !path.startsWith("/dev/") || path.length() <= "/dev/".length()) {
+            why = "is not a device path (/dev/...)";
+        } else if (path.chars().anyMatch(c -> c <= 0x20 || c == 0x7f || SHELL_SPECIAL.indexOf(c) >= 0)) {
+            why = "must not contain spaces, control or shell special characters";
+        } else if (path.length() > PATH_MAX) {
+            why = "is longer than " + PATH_MAX + " characters";
+        }
+        return why == null ? Optional.empty() : Optional.of(Refusal.of(Reason.INVALID_NAME, "device " + shown(path), why));
+    }
+
     // ---- mountpoints ---------------------------------------------------------------------------------
 
     /**
@@ -145,6 +161,12 @@ public final class Inputs {
     static final List<String> SYSTEM_DIRS = List.of("/home", "/media", "/mnt", "/opt", "/root", "/srv", "/var",
             "/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/mail", "/var/backups", "/snap", "/lost+found");
 
+    /**
+     * Characters a new mountpoint may not hold: legal in a Linux path, but each breaks someone's script, a
+     * systemd unit name or an fstab field, and none is needed for a data volume.
+     */
+    static final String SHELL_SPECIAL = "$`;|&<>()*?[]{}'\"\\!#";
+
     /** Linux PATH_MAX (with the NUL) and NAME_MAX. */
     private static final int PATH_MAX = 4095;
     private static final int NAME_MAX = 255;
@@ -153,7 +175,7 @@ public final class Inputs {
      * An absolute path, normalised ({@code //}, {@code .}, {@code ..} and a trailing '/' resolved as the
      * kernel would), that is not {@code /}, not a kernel or runtime directory, and — unless {@code force} —
      * not a system directory. No whitespace or control characters (an fstab field and a prompt line must
-     * stay one line). The value returned is the normalised path.
+     * stay one line), no shell special characters. The value returned is the normalised path.
      */
     public static Checked mountpoint(String raw, boolean force) {
         if (raw == null || raw.isEmpty()) {
@@ -165,6 +187,12 @@ public final class Inputs {
         }
         if (raw.chars().anyMatch(c -> c < 0x20 || c == 0x7f || Character.isWhitespace(c) || Character.isSpaceChar(c))) {
             return Checked.no(Reason.INVALID_MOUNTPOINT, subject, "must not contain spaces or control characters");
+        }
+        for (int i = 0; i < raw.length(); i++) {
+            if (SHELL_SPECIAL.indexOf(raw.charAt(i)) >= 0) {
+                return Checked.no(Reason.INVALID_MOUNTPOINT, subject, "must not contain '" + raw.charAt(i) + "': a new "
+                        + "mountpoint is a plain path (no shell or fstab special characters " + SHELL_SPECIAL + ")");
+            }
         }
         if (raw.length() > PATH_MAX) {
             return Checked.no(Reason.INVALID_MOUNTPOINT, subject, "is longer than " + PATH_MAX + " characters");

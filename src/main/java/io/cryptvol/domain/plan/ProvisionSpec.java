@@ -45,6 +45,7 @@ public record ProvisionSpec(List<String> devices, String vgName, String lvName, 
         if (new HashSet<>(devices).size() != devices.size()) {
             r.add(bad("spec", "a device is listed twice: " + devices));
         }
+        devices.forEach(d -> Inputs.devicePath(d).ifPresent(r::add));
         Inputs.vgName(vgName).ifPresent(r::add);
         Inputs.lvName(lvName).ifPresent(r::add);
         r.addAll(Inputs.stripes(stripes, devices.isEmpty() ? 0 : devices.size(), stripeSizeBytes));

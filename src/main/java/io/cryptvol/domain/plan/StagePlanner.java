@@ -54,6 +54,11 @@ public final class StagePlanner {
             r.add(Refusal.of(Reason.INVALID_SPEC, "pv create", "give at least one device"));
         }
         for (String d : devices) {
+            Optional<Refusal> badPath = Inputs.devicePath(d);
+            if (badPath.isPresent()) {
+                r.add(badPath.get());
+                continue;
+            }
             Optional<PhysicalVolume> pv = h.pvOn(d);
             if (pv.isPresent()) {
                 if (!DeviceChecks.present(h, d).isEmpty()) {
@@ -425,6 +430,10 @@ public final class StagePlanner {
 
     /** A block device there (disk, partition, loop, LV), not a crypt mapping. */
     private static List<Refusal> blockDevice(HostState h, String device) {
+        Optional<Refusal> bad = Inputs.devicePath(device);
+        if (bad.isPresent()) {
+            return List.of(bad.get());
+        }
         Optional<BlockDevice> d = h.deviceByPath(device);
         if (d.isEmpty()) {
             return List.of(Refusal.of(Reason.MISSING_DEVICE, device, "no such block device on the host"));

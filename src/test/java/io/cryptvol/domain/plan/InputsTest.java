@@ -65,7 +65,12 @@ class InputsTest {
                 arguments("/mnt/a\nb", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/a\\nb': must not contain"),
                 arguments("/mnt/\u001b]0;T\u0007", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/\\x1b]0;T\\x07'"),
                 arguments("/mnt/" + "x".repeat(256), false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/xxx"),
-                arguments("/mnt/$(touch /tmp/x)", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/$(touch /tmp/x)'"));
+                arguments("/mnt/$(touch${IFS}/tmp/x)", false, null, Reason.INVALID_MOUNTPOINT,
+                        "mountpoint '/mnt/$(touch${IFS}/tmp/x)': must not contain '$'"),
+                arguments("/mnt/a;reboot", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/a;reboot': must not contain ';'"),
+                arguments("/mnt/`id`", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/`id`': must not contain '`'"),
+                arguments("/mnt/data#x", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/data#x': must not contain '#'"),
+                arguments("/mnt/dätä-1_2.x@y", false, "/mnt/dätä-1_2.x@y", null, null));
     }
 
     @ParameterizedTest(name = "[{index}] force={1}")
