@@ -51,10 +51,14 @@ public class CryptvolApplication {
         SpringApplication app = new SpringApplication(sources);
         java.util.Map<String, Object> defaults = new java.util.HashMap<>();
         java.nio.file.Path state = io.cryptvol.session.Dirs.ensurePrivateDir(io.cryptvol.session.Dirs.state());
-        defaults.put("logging.file.name", state.resolve("cryptvol.log").toString());
+        logDefaults(defaults, state);
         defaults.put("spring.shell.history.name", state.resolve("history").toString());
         // no arguments: the interactive shell; arguments: one command, then exit
         defaults.put("spring.shell.interactive.enabled", String.valueOf(args.isEmpty()));
+        if (!args.isEmpty()) {
+            // one command from a script or a pipe: no terminal is expected, so JLine's "dumb terminal" warning is noise
+            defaults.put("logging.level.org.jline", "ERROR");
+        }
         app.setDefaultProperties(defaults);
         try {
             app.run(args.toArray(new String[0])).close();
@@ -76,8 +80,7 @@ public class CryptvolApplication {
     static int complete(List<String> words) {
         SpringApplication app = new SpringApplication(CryptvolApplication.class);
         java.util.Map<String, Object> defaults = new java.util.HashMap<>();
-        java.nio.file.Path state = io.cryptvol.session.Dirs.state();
-        defaults.put("logging.file.name", state.resolve("cryptvol.log").toString());
+        logDefaults(defaults, io.cryptvol.session.Dirs.state());
         defaults.put("spring.shell.history.enabled", "false");
         defaults.put("spring.shell.interactive.enabled", "false");
         defaults.put("spring.shell.noninteractive.enabled", "false");
@@ -87,6 +90,20 @@ public class CryptvolApplication {
             return 0;
         } catch (RuntimeException e) {
             return 1;
+        }
+    }
+
+    /**
+     * The log (logback-spring.xml: 0600, size-capped, rolled): in the state directory. A failed
+     * command was told to the user in one line already: the log gets no stack trace of it unless
+     * {@code --debug}, and Spring Boot's own "Application run failed" report is off.
+     */
+    static void logDefaults(java.util.Map<String, Object> defaults, java.nio.file.Path state) {
+        defaults.put("logging.file.name", state.resolve("cryptvol.log").toString());
+        defaults.put("spring.main.log-startup-info", "false");
+        if (!ErrorHandling.debug()) {
+            defaults.put("logging.exception-conversion-word", "%nopex");
+            defaults.put("logging.level.org.springframework.boot.SpringApplication", "OFF");
         }
     }
 

@@ -160,7 +160,16 @@ public final class PlanRunner {
             return Redactor.of(secret == null ? new byte[0] : secret).redact(e.getMessage());
         }
         if (r.ok()) {
-            KeyFiles.shreddedPath(cmd).ifPresent(p -> trail.shredded(executor.target(), p));
+            java.util.Optional<String> shredded = KeyFiles.shreddedPath(cmd);
+            if (shredded.isPresent() && executor.changesHost()) {
+                // the ledger trusts only "nothing is there now", not shred's exit code
+                ExecResult there = executor.run(KeyFiles.stillThere(shredded.get()));
+                if (there.exitCode() != 1) {
+                    return "shred exited 0 but " + shredded.get() + (there.exitCode() == 0 ? " is still there"
+                            : " may still be there (test exit " + there.exitCode() + ")") + ": " + cmd.commandLine();
+                }
+            }
+            shredded.ifPresent(p -> trail.shredded(executor.target(), p));
             return null;
         }
         String err = secret == null ? r.err() : Redactor.of(secret).redact(r.err());

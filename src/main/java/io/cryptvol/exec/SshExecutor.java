@@ -105,7 +105,7 @@ public final class SshExecutor implements HostExecutor {
         this.port = b.port;
         this.identityFile = Objects.requireNonNull(b.identityFile, "identityFile");
         this.knownHosts = b.knownHosts != null ? b.knownHosts
-                : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+                : io.cryptvol.session.Dirs.ssh().resolve("known_hosts");
         this.policy = b.policy;
         this.defaultTimeout = b.defaultTimeout;
         this.connectTimeout = b.connectTimeout;
@@ -447,7 +447,7 @@ public final class SshExecutor implements HostExecutor {
         try {
             s = client.connect(user, host, port).verify(connectTimeout).getSession();
         } catch (IOException | RuntimeException e) {
-            throw new HostExecutionException("cannot connect to " + target() + ": " + oneLine(e), e);
+            throw new HostExecutionException("cannot connect to " + target() + ": " + connectFailure(e, connectTimeout), e);
         }
         try {
             s.addPublicKeyIdentity(identity);
@@ -500,6 +500,38 @@ public final class SshExecutor implements HostExecutor {
             throw new HostExecutionException("no private key found in SSH identity " + file);
         }
         return pairs.get(0);
+    }
+
+    /**
+     * Why a TCP connect failed, as ssh says it ("connection refused"), not as MINA's future does
+     * ("DefaultConnectFuture[…]: Failed (ConnectException) to execute: …"): the socket's own cause, named.
+     */
+    static String connectFailure(Throwable e, Duration timeout) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+                return m.contains("timed out") ? "timed out" : "connection refused";
+            }
+            if (t instanceof java.net.UnknownHostException || t instanceof java.nio.channels.UnresolvedAddressException) {
+                return "unknown host";
+            }
+            if (t instanceof java.net.NoRouteToHostException) {
+                return "no route to host";
+            }
+            if (t instanceof java.net.SocketTimeoutException || t instanceof java.util.concurrent.TimeoutException
+                    || t instanceof java.io.InterruptedIOException) {
+                return "no answer in " + timeout.toSeconds() + " s";
+            }
+        }
+        String m = oneLine(e);
+        if (m.contains("timeout") || m.contains("Timeout")) {
+            return "no answer in " + timeout.toSeconds() + " s";
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return oneLine(root);
     }
 
     private static String oneLine(Throwable e) {

@@ -21,8 +21,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * Append-only log of every command run on a host, one JSON object per line:
  * {@code ts, target, mode ("run" | "dry-run"), description, argv, privileged, readOnly, stdin (only when
- * there is stdin), exit, durationMs} and, for commands that could not run, {@code error}. {@code stdin} is a size only
- * ("<32 bytes secret, redacted>" or "<12 bytes>"); stdin bytes and stdout are never written. stderr is
+ * there is stdin), exit, durationMs} and, for commands that could not run, {@code error}. {@code stdin} is a note:
+ * "<secret, redacted>" (not even its length: a typed passphrase's length is a hint to whoever reads the
+ * transcript) or "<12 bytes>" for stdin that is not secret; stdin bytes and stdout are never written. stderr is
  * written (trimmed to {@value #STDERR_LIMIT} chars) only for failed commands whose stdin is not secret.
  * The file is created 0600 in a 0700 directory.
  */
@@ -37,13 +38,9 @@ public final class Transcript {
         create(this.file);
     }
 
-    /** $XDG_STATE_HOME/cryptvol/transcript.log, else ~/.local/state/cryptvol/transcript.log. */
+    /** transcript.log in the state directory ({@link io.cryptvol.session.Dirs#state()}). */
     public static Path defaultFile() {
-        String state = System.getenv("XDG_STATE_HOME");
-        Path base = state != null && !state.isBlank() && Path.of(state).isAbsolute()
-                ? Path.of(state)
-                : Path.of(System.getProperty("user.home"), ".local", "state");
-        return base.resolve("cryptvol").resolve("transcript.log");
+        return io.cryptvol.session.Dirs.state().resolve("transcript.log");
     }
 
     public static Transcript openDefault() {
@@ -94,7 +91,7 @@ public final class Transcript {
         if (command.stdin() == null) {
             return null;
         }
-        return "<" + command.stdin().length + " bytes" + (command.stdinSecret() ? " secret, redacted>" : ">");
+        return command.stdinSecret() ? "<secret, redacted>" : "<" + command.stdin().length + " bytes>";
     }
 
     private synchronized void append(Map<String, Object> line) {

@@ -142,13 +142,47 @@ public final class KeyStore {
      */
     public Path backupFile(String name, Path targetDir) {
         Path to = targetDir.toAbsolutePath().normalize();
-        if (!Files.isDirectory(to)) {
+        if (!Files.exists(to)) {
             throw new CryptvolException("backup directory " + to + " does not exist (is the drive mounted?)", 2, null);
+        }
+        if (!Files.isDirectory(to)) {
+            throw new CryptvolException(to + " is not a directory: give the directory to copy the key into", 2, null);
+        }
+        String fs = fileSystemType(to);
+        if (fs != null && VIRTUAL_FILE_SYSTEMS.contains(fs)) {
+            throw new CryptvolException(to + " is on a " + fs + " file system, not a disk: back up to a mounted drive", 2, null);
         }
         if (sameDir(to, dir)) {
             throw new CryptvolException("that is the key directory itself: back up to another disk or machine", 2, null);
         }
         return to.resolve(name + SUFFIX);
+    }
+
+    /** Kernel file systems that hold no files of ours: a backup there is lost or refused. */
+    private static final Set<String> VIRTUAL_FILE_SYSTEMS = Set.of("proc", "sysfs", "devtmpfs", "devpts", "cgroup",
+            "cgroup2", "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs",
+            "efivarfs", "binfmt_misc", "autofs", "rpc_pipefs", "nsfs");
+
+    private static String fileSystemType(Path p) {
+        try {
+            return Files.getFileStore(p).type();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** An I/O failure as a person reads it: "permission denied", "Read-only file system", not an exception class. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "the file could not be created there (no such file or directory)";
+        }
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** The checks of {@link #generate} without generating anything (for a dry run). */
@@ -522,8 +556,7 @@ public final class KeyStore {
         } catch (FileAlreadyExistsException e) {
             throw new CryptvolException(copy + " appeared while writing it: refusing to overwrite it", 1, null);
         } catch (IOException e) {
-            throw new CryptvolException("cannot write the backup " + copy + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()), 1, null);
+            throw new CryptvolException("cannot write the backup " + copy + ": " + reason(e), 1, null);
         } finally {
             if (tmp != null) {
                 try {

@@ -2,7 +2,6 @@ package io.cryptvol.keys;
 
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 
 import java.io.IOException;
@@ -15,7 +14,8 @@ import java.util.function.Supplier;
 /**
  * Scrubs the copies the {@link KeyLedger} lists as outstanding: {@code shred -u PATH} through the executor of
  * the current target, {@link Shredder} for temp files on this machine. A copy is marked shredded only when it is
- * known to be gone (shred succeeded, or {@code test -e} says it is not there). Copies on other hosts are
+ * known to be gone: {@code test -e} says nothing is there any more (shred's own exit code is not taken for that:
+ * a shred that says 0 and leaves the file is a failure), or, on this machine, the path no longer exists. Copies on other hosts are
  * reported as not reachable now.
  */
 public final class LedgerShredder {
@@ -73,14 +73,16 @@ public final class LedgerShredder {
         }
         try {
             ExecResult r = ex.run(KeyFiles.shred(e.path()));
-            if (r.ok()) {
+            ExecResult test = ex.run(KeyFiles.stillThere(e.path()));
+            if (test.exitCode() == 1) { // gone: the only answer the ledger trusts, whatever shred said
                 ledger.markShredded(e.id());
-                return new Outcome(e, Result.SHREDDED, "shredded");
+                return r.ok() ? new Outcome(e, Result.SHREDDED, "shredded") : new Outcome(e, Result.ALREADY_GONE, "already gone");
             }
-            ExecResult test = ex.run(HostCommand.query("Check that " + e.path() + " is gone", "test", "-e", e.path()));
-            if (test.exitCode() == 1) {
-                ledger.markShredded(e.id());
-                return new Outcome(e, Result.ALREADY_GONE, "already gone");
+            if (r.ok()) {
+                return new Outcome(e, Result.FAILED, test.exitCode() == 0
+                        ? "shred said it succeeded but " + e.path() + " is still there"
+                        : "shred said it succeeded but whether " + e.path() + " is gone cannot be told (test exit "
+                        + test.exitCode() + ")");
             }
             String err = r.err().strip();
             return new Outcome(e, Result.FAILED, "shred failed (exit " + r.exitCode() + ")"
@@ -93,11 +95,12 @@ public final class LedgerShredder {
     /** Shreds one temp file on this machine and marks the ledger when it is gone. */
     public Outcome shredLocal(LedgerEntry e) {
         try {
-            boolean was = Shredder.shred(Path.of(e.path()));
+            boolean was = Shredder.shred(Path.of(e.path())); // throws when the file is still there afterwards
             ledger.markShredded(e.id());
             return new Outcome(e, was ? Result.SHREDDED : Result.ALREADY_GONE, was ? "shredded" : "already gone");
         } catch (IOException | RuntimeException ex) {
-            return new Outcome(e, Result.FAILED, "could not shred: " + ex.getClass().getSimpleName());
+            return new Outcome(e, Result.FAILED, "could not shred: " + (ex.getMessage() == null
+                    ? ex.getClass().getSimpleName() : firstLine(ex.getMessage())));
         }
     }
 

@@ -22,7 +22,10 @@ public final class Shredder {
     private Shredder() {
     }
 
-    /** @return false when there was nothing at {@code file} */
+    /**
+     * @return false when there was nothing at {@code file}
+     * @throws IOException when it cannot be overwritten or unlinked, or is still there afterwards
+     */
     public static boolean shred(Path file) throws IOException {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return false;
@@ -51,6 +54,9 @@ public final class Shredder {
             }
         }
         Files.delete(file);
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(file + " is still there after it was shredded and unlinked");
+        }
         return true;
     }
 }

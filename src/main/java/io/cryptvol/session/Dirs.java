@@ -7,9 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * Where cryptvol keeps its files on the user's machine (XDG layout). {@code CRYPTVOL_HOME}
- * (or the system property {@code cryptvol.home}) overrides both: config and state then live
- * under it. Tests and the sandbox use that.
+ * Where cryptvol keeps its files on the user's machine (XDG layout), the one place that knows:
+ * {@code $XDG_CONFIG_HOME/cryptvol} (else {@code $HOME/.config/cryptvol}) and
+ * {@code $XDG_STATE_HOME/cryptvol} (else {@code $HOME/.local/state/cryptvol}). {@code $HOME} wins
+ * over the passwd entry (Java's {@code user.home}), as every CLI honours it; relative XDG values are
+ * ignored, as the XDG spec says. {@code CRYPTVOL_HOME} (or the system property {@code cryptvol.home})
+ * overrides both: config and state then live under it. Tests and the sandbox use that.
  */
 public final class Dirs {
     private Dirs() {
@@ -31,19 +34,56 @@ public final class Dirs {
     }
 
     private static Path xdg(String var, String fallback) {
-        String xdg = System.getenv(var);
-        if (xdg != null && !xdg.isBlank()) {
+        String xdg = env(var);
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
             return Path.of(xdg);
         }
-        return Path.of(System.getProperty("user.home")).resolve(fallback);
+        return home().resolve(fallback);
     }
 
-    /** Creates the directory (and parents) with mode 0700 when it does not exist. */
+    /** The user's home: {@code $HOME} when set to an absolute path, else the passwd entry. */
+    public static Path home() {
+        String home = env("HOME");
+        if (home != null && !home.isBlank() && Path.of(home).isAbsolute()) {
+            return Path.of(home);
+        }
+        return Path.of(System.getProperty("user.home"));
+    }
+
+    /** {@code ~/.ssh}, under {@link #home()}: known_hosts and the default identities. */
+    public static Path ssh() {
+        return home().resolve(".ssh");
+    }
+
+    private static java.util.function.UnaryOperator<String> env = System::getenv;
+
+    private static String env(String name) {
+        return env.apply(name);
+    }
+
+    /** Tests: read the environment from {@code e} instead of the process's; null puts the real one back. */
+    static void environment(java.util.function.UnaryOperator<String> e) {
+        env = e == null ? System::getenv : e;
+    }
+
+    /**
+     * Creates the directory (and parents) with mode 0700, and tightens it to 0700 when it exists
+     * with group or other bits (an older version, or a umask, made it 0755). A symlink is not followed
+     * into: it is refused, as is a directory another user owns.
+     */
     public static Path ensurePrivateDir(Path dir) {
         try {
-            if (!Files.isDirectory(dir)) {
+            if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isSymbolicLink(dir)) {
+                    throw new UncheckedIOException(new IOException(dir + " is a symbolic link; cryptvol keeps its files only in a real directory"));
+                }
                 Files.createDirectories(dir);
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> perms =
+                    Files.getPosixFilePermissions(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rwx------");
+            if (!perms.equals(ownerOnly)) {
+                Files.setPosixFilePermissions(dir, ownerOnly);
             }
             return dir;
         } catch (IOException e) {

@@ -13,8 +13,27 @@ import java.util.stream.Collectors;
  * Turns any exception a command throws into one clear line ("error: …") and an exit code:
  * 2 for usage errors, the {@link CryptvolException}'s own code, 1 for anything else. The stack
  * trace is shown only in debug mode ({@code --debug} or {@code CRYPTVOL_DEBUG=1}).
+ * <p>
+ * It resolves parser errors too (it runs before Spring Shell's own resolver, which paints them red
+ * whatever the terminal), and the line goes where {@link Ui#diagnostics()} says: stderr in
+ * one-command mode, the terminal in the interactive shell.
  */
-public class ErrorHandling implements CommandExceptionResolver {
+public class ErrorHandling implements CommandExceptionResolver, org.springframework.core.Ordered {
+    private final Ui ui;
+
+    /** Errors rendered for the terminal (the text is returned to the shell, which prints it). */
+    public ErrorHandling() {
+        this(null);
+    }
+
+    public ErrorHandling(Ui ui) {
+        this.ui = ui;
+    }
+
+    @Override
+    public int getOrder() {
+        return HIGHEST_PRECEDENCE;
+    }
 
     public static boolean debug() {
         return Boolean.getBoolean("cryptvol.debug") || "1".equals(System.getenv("CRYPTVOL_DEBUG"));
@@ -22,8 +41,17 @@ public class ErrorHandling implements CommandExceptionResolver {
 
     @Override
     public CommandHandlingResult resolve(Exception ex) {
-        return CommandHandlingResult.of(render(ex), exitCode(ex));
+        String text = render(ex);
+        if (ui != null && ui.oneCommand()) {
+            // one-command mode: the line goes to stderr; the shell gets only the exit code
+            java.io.PrintWriter w = ui.diagnostics();
+            w.print(text);
+            w.flush();
+            return CommandHandlingResult.of("", exitCode(ex));
+        }
+        return CommandHandlingResult.of(text, exitCode(ex));
     }
+
 
     public static String render(Throwable ex) {
         String line = "error: " + message(ex) + "\n";

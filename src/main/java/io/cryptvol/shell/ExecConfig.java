@@ -53,7 +53,7 @@ public class ExecConfig {
         if (t.identityFile() != null) {
             return Path.of(t.identityFile());
         }
-        Path ssh = Path.of(System.getProperty("user.home"), ".ssh");
+        Path ssh = Dirs.ssh();
         for (String n : List.of("id_ed25519", "id_ecdsa", "id_rsa")) {
             if (Files.isReadable(ssh.resolve(n))) {
                 return ssh.resolve(n);

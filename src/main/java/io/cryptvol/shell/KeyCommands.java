@@ -5,6 +5,7 @@ import io.cryptvol.keys.Backup;
 import io.cryptvol.keys.BackupCheck;
 import io.cryptvol.keys.KeyInfo;
 import io.cryptvol.keys.KeyLedger;
+import io.cryptvol.keys.KeyPermissions;
 import io.cryptvol.keys.KeyStore;
 import io.cryptvol.keys.LedgerEntry;
 import io.cryptvol.keys.LedgerShredder;
@@ -79,12 +80,14 @@ public class KeyCommands {
         OutputFormat format = OutputFormat.parse(output);
         List<KeyInfo> keys = store.list();
         List<KeyInfo> missing = store.missing();
+        List<KeyPermissions.Problem> loose = new KeyPermissions(store.dir()).check(null);
         refreshInventory();
         if (format == OutputFormat.JSON) {
             List<Map<String, Object>> out = new ArrayList<>();
-            keys.forEach(k -> out.add(json(k, true)));
-            missing.forEach(k -> out.add(json(k, false)));
+            keys.forEach(k -> out.add(json(k, true, loose)));
+            missing.forEach(k -> out.add(json(k, false, loose)));
             ui.json(out);
+            warnLoose(loose);
             return;
         }
         if (keys.isEmpty() && missing.isEmpty()) {
@@ -102,6 +105,15 @@ public class KeyCommands {
                     k.backups().stream().map(Backup::location).toList()) + ")"));
         }
         keys.forEach(this::warnIfUnderBackedUp);
+        warnLoose(loose);
+    }
+
+    /** One warning per loose permission, with the command that repairs it. */
+    private void warnLoose(List<KeyPermissions.Problem> loose) {
+        for (KeyPermissions.Problem p : loose) {
+            ui.warn((p.keyName() == null ? "" : "key '" + p.keyName() + "': ") + p.describe() + " (" + p.path() + ")"
+                    + (p.fixable() ? ": repair with 'keys verify --fix'" : ""));
+        }
     }
 
     @Command(command = "backup", description = "Copy a key to a local or mounted directory (0600), read it back and "
@@ -128,16 +140,34 @@ public class KeyCommands {
     }
 
     @Command(command = "verify", description = "Check a key (or every key) and each recorded backup: present and the "
-            + "same SHA-256.")
+            + "same SHA-256; and the key store's permissions (directory 0700, key files 0600, owned by you, no "
+            + "symlinks). --fix repairs the modes (never following a symlink).")
     public void verify(@Option(description = "the key (default: every key)") @OptionValues(provider = "keyNameCompletion")
-                       String name) {
+                       String name,
+                       @Option(longNames = "fix", description = "repair loose modes of the key directory and key files "
+                               + "(chmod 0700 / 0600; symlinks and owners are reported, not changed)") boolean fix) {
+        KeyPermissions permissions = new KeyPermissions(store.dir());
+        List<KeyPermissions.Outcome> repaired = fix && !mode.dryRun() ? permissions.fix(name) : List.of();
+        List<KeyPermissions.Problem> loose = fix && !mode.dryRun()
+                ? repaired.stream().filter(o -> !o.fixed()).map(KeyPermissions.Outcome::problem).toList()
+                : permissions.check(name);
         List<BackupCheck> checks = name == null ? store.verifyAll() : store.verify(name);
-        if (checks.isEmpty()) {
+        if (checks.isEmpty() && loose.isEmpty() && repaired.isEmpty()) {
             ui.println("no keys to verify");
             return;
         }
-        ui.table(List.of("KEY", "COPY", "STATUS"), checks.stream()
+        List<List<String>> rows = new ArrayList<>(checks.stream()
                 .map(c -> List.of(c.keyName(), c.location(), c.status().describe())).toList());
+        for (KeyPermissions.Outcome o : repaired) {
+            if (o.fixed()) {
+                rows.add(List.of(keyOrDir(o.problem()), o.problem().path().toString(), "fixed: " + o.problem().describe()
+                        + "; " + o.note()));
+            }
+        }
+        for (KeyPermissions.Problem p : loose) {
+            rows.add(List.of(keyOrDir(p), p.path().toString(), "LOOSE: " + p.describe()));
+        }
+        ui.table(List.of("KEY", "COPY", "STATUS"), rows);
         List<String> names = checks.stream().map(BackupCheck::keyName).distinct().toList();
         for (String n : names) {
             if (store.exists(n)) {
@@ -146,9 +176,21 @@ public class KeyCommands {
         }
         long bad = checks.stream().filter(c -> !c.ok()).count();
         if (bad > 0) {
-            throw new CryptvolException(bad + " of " + checks.size() + " key copies failed verification", 1, null);
+            throw new CryptvolException(bad + " of " + checks.size() + " key copies failed verification"
+                    + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"), 1, null);
         }
-        ui.ok("all " + checks.size() + " copies verified");
+        if (!loose.isEmpty()) {
+            boolean fixable = loose.stream().anyMatch(KeyPermissions.Problem::fixable);
+            throw new CryptvolException(loose.size() + " loose permission(s) in the key store " + store.dir()
+                    + (fixable ? ": repair with 'keys verify --fix'" : ": fix them by hand (cryptvol does not follow "
+                    + "symlinks or change owners)"), 1, null);
+        }
+        ui.ok("all " + checks.size() + " copies verified" + (repaired.isEmpty() ? "" : "; "
+                + repaired.size() + " permission(s) repaired"));
+    }
+
+    private static String keyOrDir(KeyPermissions.Problem p) {
+        return p.keyName() == null ? "(key directory)" : p.keyName();
     }
 
     @Command(command = "where", description = "Show the ledger of transient key copies (tmpfs files on hosts, temp "
@@ -266,7 +308,7 @@ public class KeyCommands {
         inventory.put("key", store.names());
     }
 
-    private static Map<String, Object> json(KeyInfo k, boolean present) {
+    private static Map<String, Object> json(KeyInfo k, boolean present, List<KeyPermissions.Problem> loose) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", k.name());
         m.put("present", present);
@@ -286,6 +328,8 @@ public class KeyCommands {
             bs.add(bm);
         }
         m.put("backups", bs);
+        m.put("permissionProblems", loose.stream().filter(p -> p.keyName() == null || p.keyName().equals(k.name()))
+                .map(KeyPermissions.Problem::describe).toList());
         return m;
     }
 

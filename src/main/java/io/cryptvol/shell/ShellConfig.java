@@ -35,8 +35,13 @@ public class ShellConfig {
     }
 
     @Bean
-    public Ui ui(@Lazy Terminal terminal) {
-        return new Ui(terminal, Ui.colorWantedByEnvironment());
+    public Ui ui(@Lazy Terminal terminal,
+                 org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> shell) {
+        // one-command mode is the shell's NONINTERACTIVE mode (set by its runner for `cryptvol CMD …`)
+        return new Ui(terminal, Ui.colorWantedByEnvironment(), () -> {
+            org.springframework.shell.context.ShellContext sc = shell.getIfAvailable();
+            return sc != null && sc.getInteractionMode() == org.springframework.shell.context.InteractionMode.NONINTERACTIVE;
+        });
     }
 
     @Bean
@@ -101,8 +106,21 @@ public class ShellConfig {
     }
 
     @Bean
-    public ErrorHandling errorHandling() {
-        return new ErrorHandling();
+    public ErrorHandling errorHandling(Ui ui) {
+        return new ErrorHandling(ui);
+    }
+
+    /** "error: No command found for 'x' (try 'help')", uncoloured, on stderr in one-command mode. */
+    @Bean
+    public org.springframework.shell.result.CommandNotFoundMessageProvider commandNotFoundMessageProvider(Ui ui) {
+        return ctx -> {
+            String line = "error: " + ErrorHandling.message(ctx.error()) + " (try 'help')";
+            if (ui.oneCommand()) {
+                ui.diagnostic(line);
+                return "";
+            }
+            return line;
+        };
     }
 
     /** Every command gets the same error handling: one line, an exit code, no stack trace. */

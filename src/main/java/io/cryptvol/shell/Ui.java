@@ -13,16 +13,53 @@ import java.util.List;
  * Everything the shell prints goes through here: plain lines, coloured status lines, tables,
  * JSON. Colour is used only when the terminal supports it and neither {@code NO_COLOR} nor
  * {@code --no-color} says otherwise.
+ * <p>
+ * The output contract: the result (tables, JSON, "✔ done" lines) goes to {@link #writer()};
+ * warnings, errors and progress go to {@link #diagnostics()}. In one-command mode
+ * ({@code cryptvol CMD …}) that is the process's stderr, so that stdout holds only the result.
+ * In the interactive shell both are the terminal JLine owns: there they reach the same screen,
+ * and writing around JLine would put its cursor out of step.
  */
 public class Ui {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Terminal terminal;
     private final boolean color;
+    private final java.util.function.BooleanSupplier oneCommand;
 
     public Ui(Terminal terminal, boolean colorWanted) {
+        this(terminal, colorWanted, () -> false);
+    }
+
+    /** @param oneCommand true while a single command from the arguments runs (diagnostics then go to stderr) */
+    public Ui(Terminal terminal, boolean colorWanted, java.util.function.BooleanSupplier oneCommand) {
         this.terminal = terminal;
         this.color = colorWanted && (isForced() || !Terminal.TYPE_DUMB.equals(terminal.getType()));
+        this.oneCommand = oneCommand;
+    }
+
+    /** True in one-command mode: diagnostics go to the process's stderr. */
+    public boolean oneCommand() {
+        return oneCommand.getAsBoolean();
+    }
+
+    /**
+     * Where warnings, errors and progress go: stderr in one-command mode (the result's stream is
+     * flushed first, so that the two interleave in order on a terminal), else the terminal.
+     */
+    public PrintWriter diagnostics() {
+        if (!oneCommand()) {
+            return terminal.writer();
+        }
+        terminal.writer().flush();
+        return new PrintWriter(new java.io.OutputStreamWriter(System.err, terminal.encoding()), true);
+    }
+
+    /** A whole line of diagnostics (warning, error, progress): see {@link #diagnostics()}. */
+    public void diagnostic(String s) {
+        PrintWriter w = diagnostics();
+        w.println(s);
+        w.flush();
     }
 
     private static boolean isForced() {
@@ -92,11 +129,16 @@ public class Ui {
     }
 
     public void warn(String s) {
-        println(yellow("warning: ") + s);
+        diagnostic(yellow("warning: ") + s);
     }
 
     public void error(String s) {
-        println(red("error: ") + s);
+        diagnostic(red("error: ") + s);
+    }
+
+    /** A progress line: not part of the result, so it goes with the diagnostics. */
+    public void progress(String s) {
+        diagnostic(s);
     }
 
     public void json(Object value) {

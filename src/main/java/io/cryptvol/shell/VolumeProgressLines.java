@@ -43,6 +43,6 @@ public class VolumeProgressLines implements VolumeService.Progress {
 
     private void line(int index, String id, String text) {
         String who = id != null ? id : "(volume " + (index + 1) + ")";
-        ui.println(ui.dim(String.format("[%d/%d] ", index + 1, total)) + String.format("%-21s  ", who) + text);
+        ui.progress(ui.dim(String.format("[%d/%d] ", index + 1, total)) + String.format("%-21s  ", who) + text);
     }
 }

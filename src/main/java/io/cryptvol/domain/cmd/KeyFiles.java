@@ -66,4 +66,13 @@ public final class KeyFiles {
     public static HostCommand shred(String path) {
         return HostCommand.of("Shred " + path, "shred", "-u", path);
     }
+
+    /**
+     * Asks whether anything is still at {@code path} (a file, or a link even a dangling one): exit 0 yes,
+     * 1 no, anything else unknown. Run after {@link #shred}: an exit code of 0 from shred does not prove
+     * the file is gone (a wrapper, an alias, a file put back), so the ledger trusts only this answer.
+     */
+    public static HostCommand stillThere(String path) {
+        return HostCommand.query("Check that " + path + " is gone", "test", "-e", path, "-o", "-L", path);
+    }
 }

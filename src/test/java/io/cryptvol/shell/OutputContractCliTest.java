@@ -1,0 +1,178 @@
+package io.cryptvol.shell;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The output contract of one-command mode, and where the files go, as a user sees them: a separate JVM
+ * started with a bare environment (HOME of its own, no CRYPTVOL_HOME unless the test sets it), stdout and
+ * stderr captured apart, no terminal.
+ */
+class OutputContractCliTest {
+    @TempDir
+    Path home;
+
+    record Run(int exitCode, String stdout, String stderr) {
+    }
+
+    Run cryptvol(Map<String, String> extraEnv, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", VolumeCliTest.productClasspath(),
+                "io.cryptvol.CryptvolApplication"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("HOME", home.toString());
+        env.put("LANG", "C.UTF-8");
+        env.putAll(extraEnv);
+        Path out = Files.createTempFile(home, "out", ".txt");
+        Path err = Files.createTempFile(home, "err", ".txt");
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.redirectOutput(out.toFile());
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
+        }
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    private static String mode(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    /**
+     * Issue 17 item 8: with the endpoint down, {@code volumes list -o json} leaves stdout empty (so `| jq`
+     * is not fooled), says one line on stderr and exits non-zero. Issue 17 item 13: the files live under
+     * $HOME (not the passwd entry's home); issue 14 item 12: the state directory that existed as 0755 is
+     * tightened to 0700, and the log is 0600 with no stack trace.
+     */
+    @Test
+    void anEc2FailureIsOneLineOnStderrNothingOnStdoutAndFilesLiveUnderHome() throws Exception {
+        Path state = Files.createDirectories(home.resolve(".local/state/cryptvol"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        Run r = cryptvol(Map.of(), "--endpoint", "http://127.0.0.1:1", "volumes", "list", "-o", "json");
+
+        assertThat(r.exitCode()).as(r.toString()).isNotZero();
+        assertThat(r.stdout()).as(r.toString()).isEmpty();
+        assertThat(r.stderr().lines().toList()).as(r.toString()).hasSize(1);
+        assertThat(r.stderr()).startsWith("error: cannot reach EC2").doesNotContain("\tat ").doesNotContain("Exception");
+
+        assertThat(mode(state)).isEqualTo("rwx------");
+        Path log = state.resolve("cryptvol.log");
+        assertThat(log).exists();
+        assertThat(mode(log)).isEqualTo("rw-------");
+        assertThat(Files.readString(log)).doesNotContain("\tat ").doesNotContain("Application run failed");
+    }
+
+    /** Parser errors and unknown commands: one uncoloured line on stderr (off a terminal, no NO_COLOR), exit 2. */
+    @Test
+    void usageErrorsAreOnePlainLineOnStderrWithExit2() throws Exception {
+        for (String[] args : List.of(new String[]{"volumes", "list", "--bogus"}, new String[]{"nosuchcommand"},
+                new String[]{"keys", "backup"})) {
+            Run r = cryptvol(Map.of(), args);
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+            assertThat(r.stdout()).as(r.toString()).isEmpty();
+            assertThat(r.stderr().lines().toList()).as(r.toString()).hasSize(1);
+            assertThat(r.stderr()).as(r.toString()).startsWith("error: ").doesNotContain("\u001b");
+        }
+    }
+
+    /** XDG_STATE_HOME and XDG_CONFIG_HOME win over $HOME; nothing lands in $HOME then. */
+    @Test
+    void xdgDirectoriesAreHonoured() throws Exception {
+        Path xdgState = home.resolve("xs");
+        Path xdgConfig = home.resolve("xc");
+        Run r = cryptvol(Map.of("XDG_STATE_HOME", xdgState.toString(), "XDG_CONFIG_HOME", xdgConfig.toString()),
+                "keys", "generate", "k1");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(xdgState.resolve("cryptvol/cryptvol.log")).exists();
+        assertThat(xdgConfig.resolve("cryptvol/keys")).isDirectory();
+        assertThat(home.resolve(".local")).doesNotExist();
+        assertThat(home.resolve(".config")).doesNotExist();
+    }
+
+    /**
+     * --debug: the stack trace goes to stderr (and to the log); the log rolls over at its size cap, and every
+     * file of it is 0600.
+     */
+    @Test
+    void debugShowsTheStackTraceAndTheLogRollsOverPrivately() throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("CRYPTVOL_LOG_MAX_SIZE", "1KB", "CRYPTVOL_LOG_KEEP", "2"));
+        Run r = null;
+        for (int i = 0; i < 4; i++) {
+            r = cryptvol(env, "--debug", "--endpoint", "http://127.0.0.1:1", "volumes", "list");
+            assertThat(r.exitCode()).as(r.toString()).isNotZero();
+            assertThat(r.stdout()).as(r.toString()).isEmpty();
+        }
+        assertThat(r.stderr()).startsWith("error: cannot reach EC2").contains("\tat ");
+        Path state = home.resolve(".local/state/cryptvol");
+        List<Path> logs;
+        try (Stream<Path> s = Files.list(state)) {
+            logs = s.filter(p -> p.getFileName().toString().startsWith("cryptvol.log")).sorted().toList();
+        }
+        assertThat(logs).extracting(p -> p.getFileName().toString())
+                .containsExactly("cryptvol.log", "cryptvol.log.1", "cryptvol.log.2");
+        for (Path p : logs) {
+            assertThat(mode(p)).as(p.toString()).isEqualTo("rw-------");
+        }
+        assertThat(Files.readString(state.resolve("cryptvol.log.1"))).contains("\tat ");
+    }
+
+    /**
+     * Issue 14 item 8: after chmod 644 on a key and 755 on the key directory, `keys list` warns (stderr) and
+     * `keys verify` fails; `keys verify --fix` repairs both; `keys verify` is then ok.
+     */
+    @Test
+    void keysVerifyReportsLoosePermissionsAndFixRepairsThem() throws Exception {
+        Map<String, String> env = Map.of("CRYPTVOL_HOME", home.resolve("cv").toString());
+        Run r = cryptvol(env, "keys", "generate", "k1");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        Path dir = home.resolve("cv/config/keys");
+        Path key = dir.resolve("k1.key");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        r = cryptvol(env, "keys", "list");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("k1").doesNotContain("warning:");
+        assertThat(r.stderr()).contains("warning: the key directory has mode 0755, should be 0700")
+                .contains("warning: key 'k1': the key file has mode 0644, should be 0600");
+
+        r = cryptvol(env, "keys", "verify");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.stdout()).contains("LOOSE: the key directory has mode 0755").contains("LOOSE: the key file has mode 0644");
+        assertThat(r.stderr().lines().filter(l -> l.startsWith("error:")).toList()).as(r.toString())
+                .containsExactly("error: 2 loose permission(s) in the key store " + dir + ": repair with 'keys verify --fix'");
+        assertThat(mode(key)).isEqualTo("rw-r--r--"); // verify alone changes nothing
+
+        r = cryptvol(env, "keys", "verify", "--fix");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("fixed: the key file has mode 0644, should be 0600; mode set to 0600")
+                .contains("2 permission(s) repaired");
+        assertThat(mode(key)).isEqualTo("rw-------");
+        assertThat(mode(dir)).isEqualTo("rwx------");
+
+        r = cryptvol(env, "keys", "verify");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).doesNotContain("LOOSE").contains("all 1 copies verified");
+    }
+}
