@@ -283,12 +283,10 @@ class BadInputTest {
         List<String> argv = words(r.line().replace("\n", "\u0000")).stream().map(w -> w.replace("\u0000", "\n")).toList();
         Run run = oneCommand(argv);
         assertThat(run.exit()).as(run.toString()).isNotZero();
-        // TODO(lead): drop the stdout fallback once errors go to stderr (branch keyslogs, issue 14 item 12)
-        List<String> errLines = run.err().lines().toList();
-        List<String> errors = errLines.isEmpty()
-                ? run.out().lines().filter(l -> l.startsWith("error:")).toList() : errLines;
+        List<String> errors = run.err().lines().toList();
         assertThat(errors).as(run.toString()).hasSize(1);
         assertThat(errors.get(0)).startsWith("error: ");
+        assertThat(run.out()).as("stdout holds results only").doesNotContain("error:");
         assertClean(run.out() + run.err());
         assertNothingChanged(before);
     }
@@ -358,9 +356,9 @@ class BadInputTest {
         try {
             ShellHarness.STREAMS.set(new ShellHarness.Streams(in, out));
             System.setProperty("cryptvol.home", home.toString());
-            // the product's logging (Spring Boot's default: a file, console off), not the test classpath's
-            // logback-test.xml, which logs to the console the product keeps for the shell
-            System.setProperty("logging.config", "classpath:logback-product.xml");
+            // the product's logging (logback-spring.xml: a file), not the test classpath's logback-test.xml, which
+            // logs to the console that is the product's stdout
+            System.setProperty("logging.config", "classpath:logback-spring.xml");
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             code = CryptvolApplication.run(argv.toArray(new String[0]), ShellHarness.TestTerminal.class,
