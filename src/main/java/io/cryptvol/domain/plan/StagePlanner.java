@@ -149,7 +149,7 @@ public final class StagePlanner {
         if (n > pvs.size()) {
             r.add(Refusal.of(Reason.STRIPES_MISMATCH, "VG " + vgName, "has " + pvs.size() + " PV(s); cannot stripe "
                     + "over " + n));
-        } else if (lv(h, vgName, lvName).isEmpty()) {
+        } else if (h.lv(vgName, lvName).isEmpty()) {
             r.addAll(Inputs.stripes(n, pvs.size(), stripeSizeBytes));
         }
         if (n > 1) {
@@ -407,10 +407,6 @@ public final class StagePlanner {
         }
         return PlanResult.ok(new Plan("Unmount " + mountpoint, List.of(PlanStep.of(StepKind.UNMOUNT,
                 Mounts.umount(mountpoint)))));
-    }
-
-    private static Optional<LogicalVolume> lv(HostState h, String vg, String lv) {
-        return h.lv(vg, lv);
     }
 
     // ---- shared --------------------------------------------------------------------------------------
