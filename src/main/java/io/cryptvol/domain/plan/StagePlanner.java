@@ -371,16 +371,16 @@ public final class StagePlanner {
             return PlanResult.refused(List.of(Refusal.of(Reason.MOUNTPOINT_BUSY, mountpoint, "already has "
                     + at.get().source() + " mounted on it")));
         }
+        List<Refusal> there = Inputs.mountpointOnHost(h, mountpoint, force);
+        if (!there.isEmpty()) {
+            return PlanResult.refused(there);
+        }
         if (h.mapping(mapping).isEmpty()) {
             return PlanResult.refused(List.of(Refusal.of(Reason.MISSING_DEVICE, mapper, "is not open; open it first")));
         }
         if (h.signatureOn(mapper).isEmpty()) {
             return PlanResult.refused(List.of(Refusal.of(Reason.MISSING_DEVICE, mapper, "holds no filesystem; "
                     + "make one first (fs make " + mapping + ")")));
-        }
-        List<Refusal> there = Inputs.mountpointOnHost(h, mountpoint, force);
-        if (!there.isEmpty()) {
-            return PlanResult.refused(there);
         }
         String opts = Arrays.stream(options.split(",")).filter(o -> !o.equals("noauto") && !o.isBlank())
                 .collect(Collectors.joining(","));
