@@ -26,6 +26,14 @@ public class CryptvolApplication {
 
     /** Runs the shell and returns the process exit code. */
     public static int run(String[] rawArgs) {
+        return run(rawArgs, new Class<?>[0]);
+    }
+
+    /**
+     * {@link #run(String[])} with more configuration classes: tests run one-command mode in-process with a
+     * fixture host and a terminal they read.
+     */
+    public static int run(String[] rawArgs, Class<?>... extraSources) {
         // jline-terminal-jansi is deprecated upstream but still what we ship; keep its warning off the console
         System.setProperty("org.jline.terminal.disableDeprecatedProviderWarning", "true");
         if (rawArgs.length > 0 && CommandLineCompletion.COMMAND.equals(rawArgs[0])) {
@@ -37,7 +45,10 @@ public class CryptvolApplication {
             System.out.println(io.cryptvol.shell.VersionCommand.line());
             return 0;
         }
-        SpringApplication app = new SpringApplication(CryptvolApplication.class);
+        Class<?>[] sources = new Class<?>[extraSources.length + 1];
+        sources[0] = CryptvolApplication.class;
+        System.arraycopy(extraSources, 0, sources, 1, extraSources.length);
+        SpringApplication app = new SpringApplication(sources);
         java.util.Map<String, Object> defaults = new java.util.HashMap<>();
         java.nio.file.Path state = io.cryptvol.session.Dirs.ensurePrivateDir(io.cryptvol.session.Dirs.state());
         logDefaults(defaults, state);

@@ -7,6 +7,7 @@ import io.cryptvol.domain.cmd.Mounts;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.LogicalVolume;
 import io.cryptvol.domain.model.Mount;
+import io.cryptvol.domain.plan.Inputs;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.domain.plan.PlanResult;
@@ -41,6 +42,12 @@ public final class UnlockPlanner {
      */
     public PlanResult plan(VolumeLocator.Located v, KeyRef key, boolean vgExported, List<String> missing, HostState h) {
         List<Refusal> refusals = new ArrayList<>();
+        Inputs.mappingName(v.mapping()).ifPresent(refusals::add);
+        Inputs.Checked mp = Inputs.mountpoint(v.mountpoint(), true);
+        refusals.addAll(mp.refusals());
+        if (!refusals.isEmpty()) {
+            return PlanResult.refused(refusals);
+        }
         List<PlanStep> steps = new ArrayList<>();
         Optional<LogicalVolume> lv = h.lv(v.vg(), v.lv());
         String title = "Unlock " + v.mountpoint() + " (" + v.lvPath() + " → " + v.mapperPath() + ")";
@@ -69,6 +76,9 @@ public final class UnlockPlanner {
         } else {
             if (active && h.luksOn(v.lvPath()).isEmpty()) {
                 refusals.add(Refusal.of(Reason.FOREIGN_SIGNATURE, v.lvPath(), "holds no LUKS header"));
+            } else if (h.keyOpens(v.lvPath(), key.name()).filter(opens -> !opens).isPresent()) {
+                refusals.add(Refusal.of(Reason.LUKS_KEY_DOES_NOT_OPEN, v.lvPath(), key.describe()
+                        + " does not open its LUKS header (tested with cryptsetup open --test-passphrase)"));
             }
             steps.add(PlanStep.withKey(StepKind.OPEN_MAPPING, Cryptsetup.open(v.lvPath(), v.mapping()), key));
         }

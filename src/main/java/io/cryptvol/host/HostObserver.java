@@ -10,6 +10,7 @@ import io.cryptvol.domain.model.CrypttabFile;
 import io.cryptvol.domain.model.FstabFile;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.LogicalVolume;
+import io.cryptvol.domain.model.PathInfo;
 import io.cryptvol.domain.model.Signature;
 import io.cryptvol.domain.parse.BlkidParser;
 import io.cryptvol.domain.parse.FuserParser;
@@ -17,6 +18,7 @@ import io.cryptvol.domain.parse.LsblkParser;
 import io.cryptvol.domain.parse.LuksDumpParser;
 import io.cryptvol.domain.parse.LvmReportParser;
 import io.cryptvol.domain.parse.MountsParser;
+import io.cryptvol.domain.plan.Inputs;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
 import io.cryptvol.exec.HostCommand;
@@ -79,16 +81,19 @@ public final class HostObserver {
      * part of {@link #observe}. LVM absent on the target counts as "no LVM objects".
      */
     public HostState devicesAndLvm() {
-        return planned(observedDevicesAndLvm());
+        return planned(observedDevicesAndLvm(List.of()));
     }
 
-    private HostState observedDevicesAndLvm() {
-        Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab",
-                "sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
+    /** @param paths mountpoints to say what they are on the host ({@link PathInfo}), in the same command */
+    private HostState observedDevicesAndLvm(List<String> paths) {
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
                 String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
                 String.join(",", LvmReportParser.PV_FIELDS), String.join(",", LvmReportParser.VG_FIELDS),
                 String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS),
                 String.join(",", LvmReportParser.LV_ONLY_FIELDS), String.join(",", LvmReportParser.SEG_FIELDS)));
+        argv.addAll(paths);
+        Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab"
+                + (paths.isEmpty() ? "" : ", " + String.join(", ", paths)), argv));
         HostState s = HostState.empty().withDevices(LsblkParser.parse(base.require("lsblk")));
         if (base.exit("lvm fullreport") == 0) {
             String report = base.out("lvm fullreport");
@@ -97,9 +102,15 @@ public final class HostObserver {
             s = s.withLvm(LvmReportParser.pvs(base.require("pvs")), LvmReportParser.vgs(base.require("vgs")),
                     LvmReportParser.lvs(base.require("lvs")));
         }
-        return s.withMounts(MountsParser.findmnt(base.require("findmnt")))
+        s = s.withMounts(MountsParser.findmnt(base.require("findmnt")))
                 .withFstab(FstabFile.parse(base.require("fstab")))
                 .withCrypttab(CrypttabFile.parse(base.require("crypttab")));
+        for (String p : paths) {
+            if (base.exit("path " + p) == 0) {
+                s = s.withPath(p, PathInfo.parse(base.out("path " + p)));
+            }
+        }
+        return s;
     }
 
     /**
@@ -124,7 +135,9 @@ public final class HostObserver {
     }
 
     private HostState observeHost(Scope scope, PlanRunner.KeySource keys) {
-        HostState s = observedDevicesAndLvm();
+        // only what passes as a mountpoint is asked about (a value like "-x" never reaches test or ls)
+        HostState s = observedDevicesAndLvm(scope.mountpoints().stream()
+                .filter(mp -> Inputs.mountpoint(mp, true).ok()).distinct().toList());
         Set<String> probe = new LinkedHashSet<>();
         for (String d : scope.devices()) {
             if (s.deviceByPath(d).isPresent()) {
@@ -173,7 +186,9 @@ public final class HostObserver {
 
     /**
      * $1..$8: lsblk columns, legacy lsblk columns, pv, vg, lv fields, findmnt columns, fullreport's lv and seg
-     * fields. LVM is read with one {@code lvm fullreport} (each LVM process scans the devices); when that fails
+     * fields; then the mountpoints to classify (a "path P" section each: symlink, dir-empty, dir-nonempty, file,
+     * missing, or "blocked ANCESTOR"). LVM is read with one {@code lvm fullreport} (each LVM process scans the
+     * devices); when that fails
      * for any reason but a missing lvm, with pvs, vgs and lvs as before. The two files are read by the shell
      * itself (a process less each).
      */
@@ -192,7 +207,18 @@ public final class HostObserver {
             "fi",
             "sec findmnt; findmnt -J -o \"$6\"; end $?",
             "sec fstab; put /etc/fstab; end $?",
-            "sec crypttab; put /etc/crypttab; end $?");
+            "sec crypttab; put /etc/crypttab; end $?",
+            "shift 8",
+            "for p in \"$@\"; do",
+            "  sec \"path $p\"",
+            "  if [ -L \"$p\" ]; then echo symlink",
+            "  elif [ -d \"$p\" ]; then if [ -n \"$(ls -A \"$p\" 2>/dev/null | head -n 1)\" ]; then echo dir-nonempty; else echo dir-empty; fi",
+            "  elif [ -e \"$p\" ]; then echo file",
+            "  else q=$p; while [ \"$q\" != / ] && [ ! -e \"$q\" ] && [ ! -L \"$q\" ]; do q=${q%/*}; q=${q:-/}; done",
+            "    if [ -d \"$q\" ]; then echo missing; else echo \"blocked $q\"; fi",
+            "  fi",
+            "  end 0",
+            "done");
 
     /** For each device argument: blkid -p, and luksDump when it is LUKS. */
     static final String PROBE_SCRIPT = String.join("\n",

@@ -107,17 +107,31 @@ public class ContextCommands {
         }
     }
 
+    /**
+     * The value, checked by the one validator for its kind ({@link io.cryptvol.domain.plan.Inputs}); a mountpoint
+     * comes back normalised. System directories are the planners' call (they know --force).
+     */
     static String validate(SessionContext.Part part, String name) {
-        boolean ok = switch (part) {
-            // lvm2 names: letters, digits and + _ . - ; not starting with '-'
-            case VG, LV -> name.matches("[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}") && !name.equals(".") && !name.equals("..");
-            case MAPPING -> name.matches("[A-Za-z0-9_.+-]{1,127}") && !name.startsWith("-");
-            case MOUNTPOINT -> name.startsWith("/") && !name.contains("\0") && !name.matches(".*\\s.*");
-            case INSTANCE -> name.matches("i-[0-9a-f]{8,17}");
+        if (part == SessionContext.Part.MOUNTPOINT) {
+            io.cryptvol.domain.plan.Inputs.Checked c = io.cryptvol.domain.plan.Inputs.mountpoint(name, true);
+            if (!c.ok()) {
+                throw new CryptvolException(c.refusal().line(), 2, null);
+            }
+            return c.value();
+        }
+        java.util.Optional<io.cryptvol.domain.plan.Refusal> bad = switch (part) {
+            case VG -> io.cryptvol.domain.plan.Inputs.vgName(name);
+            case LV -> io.cryptvol.domain.plan.Inputs.lvName(name);
+            case MAPPING -> io.cryptvol.domain.plan.Inputs.mappingName(name);
+            case MOUNTPOINT, INSTANCE -> java.util.Optional.empty();
         };
+        if (bad.isPresent()) {
+            throw new CryptvolException(bad.get().line(), 2, null);
+        }
+        boolean ok = part != SessionContext.Part.INSTANCE || name.matches("i-[0-9a-f]{8,17}");
         if (!ok) {
-            throw new CryptvolException("not a valid " + part.name().toLowerCase(Locale.ROOT) + " name: '" + name + "'"
-                    + (part == SessionContext.Part.MOUNTPOINT ? " (an absolute path without spaces)" : ""), 2, null);
+            throw new CryptvolException("not a valid " + part.name().toLowerCase(Locale.ROOT) + " name: "
+                    + io.cryptvol.domain.plan.Inputs.shown(name), 2, null);
         }
         return name;
     }

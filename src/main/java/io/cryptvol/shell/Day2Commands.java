@@ -80,6 +80,9 @@ public class Day2Commands {
             pvs.clear();
             pvs.addAll(StageSupport.pvPaths(h, v.vg()));
             PlanResult r = planner.plan(new DetachPlanner.DetachSpec(v.mountpoint(), v.mapping(), v.vg()), h);
+            if (!r.isRefused()) {
+                stages.remember(h);
+            }
             if (detachVolumes && !r.isRefused()) {
                 List<PlanStep> steps = new ArrayList<>(r.plan().steps());
                 steps.add(PlanStep.of(StepKind.DEACTIVATE_VG, UnlockPlanner.vgexport(v.vg())));
@@ -173,7 +176,12 @@ public class Day2Commands {
         VolumeLocator.Located[] at = {null};
         boolean[] activatedHere = {false};
         boolean[] importedHere = {false};
+        boolean[] keyTested = {false};
         UnlockPlanner planner = new UnlockPlanner();
+        PlanRunner.KeySource keys = ref -> {
+            byte[] b = choice.source().bytes(ref);
+            return b != null ? b : stages.keys().bytes(ref);
+        };
         boolean done;
         try {
             done = p.execute(ex -> {
@@ -184,7 +192,18 @@ public class Day2Commands {
                 List<String> missing = inactive ? missingMembers(ex, v.vg()) : List.of();
                 activatedHere[0] |= inactive && missing.isEmpty();
                 importedHere[0] |= exported && missing.isEmpty();
-                return planner.plan(v, choice.ref(), exported, missing, h);
+                // the key is tried before anything changes (a query: in a dry run too)
+                io.cryptvol.day2.UnlockKeyCheck.Result k = io.cryptvol.day2.UnlockKeyCheck.check(ex, h, v, choice.label(), keys);
+                keyTested[0] = k.tested();
+                PlanResult r = planner.plan(v, choice.ref(), exported, missing, k.state());
+                if (!r.isRefused()) {
+                    stages.remember(h);
+                }
+                if (r.isRefused() && r.refusals().stream().anyMatch(x -> x.reason()
+                        == io.cryptvol.domain.plan.Refusal.Reason.LUKS_KEY_DOES_NOT_OPEN)) {
+                    throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
+                }
+                return r;
             }, PlanPresenter.Options.of(yes, dryRun));
         } catch (PlanRunner.StepFailedException e) {
             if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
@@ -201,6 +220,14 @@ public class Day2Commands {
             throw e;
         }
         if (!done || plans.dryRun(dryRun)) {
+            if (plans.dryRun(dryRun) && at[0] != null) {
+                if (keyTested[0]) {
+                    ui.ok(describe(choice) + " opens " + at[0].lvPath() + " (tested with cryptsetup open --test-passphrase)");
+                } else if (activatedHere[0]) {
+                    ui.warn(describe(choice) + " was not tested: " + at[0].lvPath() + " is inactive, and a dry run does "
+                            + "not activate its VG; the open step tests it");
+                }
+            }
             return;
         }
         VolumeLocator.Located v = at[0];
@@ -421,8 +448,12 @@ public class Day2Commands {
             if (before[0] == 0) {
                 before[0] = h.mapping(v.mapping()).map(d -> d.sizeBytes()).orElse(0L);
             }
-            return planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
+            PlanResult r = planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
                     StageSupport.fsType(v.fsType()), key, linear), h);
+            if (!r.isRefused()) {
+                stages.remember(h);
+            }
+            return r;
         }, PlanPresenter.Options.of(yes, dryRun));
         if (done) {
             VolumeLocator.Located v = at[0];
@@ -449,8 +480,7 @@ public class Day2Commands {
         if (!v.mountpoint().equals(mp) && h.mountAt(v.mountpoint()).isPresent()) {
             h = o.observe(new HostObserver.Scope(devices, List.of(), List.of(v.mountpoint())), stages.keys());
         }
-        stages.remember(h);
-        at[0] = v;
+        at[0] = v; // the caller refreshes the inventory once its plan is not refused
         return h;
     }
 

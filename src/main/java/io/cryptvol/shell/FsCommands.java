@@ -22,9 +22,12 @@ public class FsCommands {
     private final StageSupport stages;
     private final StagePlanner planner = new StagePlanner();
 
-    public FsCommands(PlanPresenter plans, StageSupport stages) {
+    private final Ui ui;
+
+    public FsCommands(PlanPresenter plans, StageSupport stages, Ui ui) {
         this.plans = plans;
         this.stages = stages;
+        this.ui = ui;
     }
 
     @Command(command = {"fs", "make"}, description = "Make a filesystem (xfs default, ext4) on /dev/mapper/MAPPING; never over an existing one.")
@@ -52,17 +55,24 @@ public class FsCommands {
             @OptionValues(provider = "stageFsCompletion") String type,
             @Option(longNames = "options", description = "mount options (default rw,noatime,nouuid,noauto for xfs)") String options,
             @Option(longNames = "crypttab", description = "also an /etc/crypttab line (luks,noauto) for the selected LV") boolean crypttab,
+            @Option(longNames = "auto", description = "let each boot mount the line (drops noauto; adds nofail and a 10 s device timeout)") boolean auto,
+            @Option(longNames = "force", description = "accept a system directory or a directory with files in it as the mountpoint") boolean force,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         String m = stages.orContext(mapping, SessionContext.Part.MAPPING, "--mapping");
         String mp = ContextCommands.validate(SessionContext.Part.MOUNTPOINT,
                 stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "--mountpoint"));
         FsType t = StageSupport.fsType(type);
-        String opts = options != null ? options : t.defaultMountOptions();
+        String given = options != null ? options : t.defaultMountOptions();
+        io.cryptvol.domain.plan.Inputs.Checked checked = io.cryptvol.domain.plan.Inputs.mountOptions(given, auto);
+        String opts = checked.ok() ? checked.value() : given;
         String lvPath = crypttab ? "/dev/" + stages.orContext(null, SessionContext.Part.VG, "--crypttab (use vg)") + "/"
                 + stages.orContext(null, SessionContext.Part.LV, "--crypttab (use lv)") : null;
-        if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()),
-                h -> planner.fstabAdd(m, mp, t, opts, lvPath, h)), PlanPresenter.Options.of(yes, dryRun))) {
+        if (checked.ok() && checked.note() != null) {
+            ui.warn(checked.note());
+        }
+        if (plans.execute(stages.planning(new HostObserver.Scope(List.of(), List.of(), List.of(mp)),
+                h -> planner.fstabAdd(m, mp, t, given, lvPath, auto, force, h)), PlanPresenter.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.MOUNTPOINT, mp);
         }
     }
@@ -75,14 +85,17 @@ public class FsCommands {
             @OptionValues(provider = "stageMappingCompletion") String mapping,
             @Option(longNames = "type", shortNames = 't', description = "xfs or ext4 (default: from fstab, else xfs)")
             @OptionValues(provider = "stageFsCompletion") String type,
+            @Option(longNames = "force", description = "accept a system directory or a directory with files in it as the mountpoint") boolean force,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        String mp = stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "MOUNTPOINT");
-        plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()), h -> mountPlan(h, mp, mapping, type)),
+        String mp = ContextCommands.validate(SessionContext.Part.MOUNTPOINT,
+                stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "MOUNTPOINT"));
+        plans.execute(stages.planning(new HostObserver.Scope(List.of(), List.of(), List.of(mp)),
+                        h -> mountPlan(h, mp, mapping, type, force)),
                 PlanPresenter.Options.of(yes, dryRun));
     }
 
-    private PlanResult mountPlan(HostState h, String mp, String mapping, String type) {
+    private PlanResult mountPlan(HostState h, String mp, String mapping, String type, boolean force) {
         Optional<FstabEntry> e = h.fstabFor(mp);
         String m = mapping;
         if (m == null && e.isPresent() && e.get().source().startsWith("/dev/mapper/")) {
@@ -93,7 +106,7 @@ public class FsCommands {
         }
         FsType t = StageSupport.fsType(type != null ? type : e.map(FstabEntry::fstype).orElse("xfs"));
         String opts = e.map(x -> String.join(",", x.options())).orElse(t.defaultMountOptions());
-        return planner.mount(m, mp, t, opts, h);
+        return planner.mount(m, mp, t, opts, force, h);
     }
 
     @Command(command = "umount", description = "Unmount the selected mountpoint (refuses while processes use it).")

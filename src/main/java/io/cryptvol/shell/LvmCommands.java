@@ -66,7 +66,7 @@ public class LvmCommands {
         String lv = ContextCommands.validate(SessionContext.Part.LV, name);
         long ss = StageSupport.size(stripeSize);
         if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()),
-                        h -> planner.lvCreate(vgName, lv, stripes == null ? 0 : stripes, ss, extents, h)),
+                        h -> planner.lvCreate(vgName, lv, stripes, ss, extents, h)),
                 PlanPresenter.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.VG, vgName);
             stages.context().set(SessionContext.Part.LV, lv);

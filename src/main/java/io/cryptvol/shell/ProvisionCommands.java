@@ -59,6 +59,7 @@ public class ProvisionCommands {
             @Option(longNames = "pbkdf-memory", description = "argon2 memory in KiB") Integer memory,
             @Option(longNames = "fs", description = "xfs (default) or ext4", defaultValue = "xfs") @OptionValues(provider = "stageFsCompletion") String fs,
             @Option(longNames = "crypttab", description = "also an /etc/crypttab noauto line") boolean crypttab,
+            @Option(longNames = "force", description = "accept a system directory or a directory with files in it as the mountpoint") boolean force,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         LuksOptions luks = StageSupport.luksOptions(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory);
@@ -72,16 +73,18 @@ public class ProvisionCommands {
                         stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "--mountpoint")))
                 .keys(keys.toArray(new String[0]))
                 .stripeSizeBytes(StageSupport.size(stripeSize)).extents(extents).luks(luks)
-                .fs(StageSupport.fsType(fs)).crypttab(crypttab);
+                .fs(StageSupport.fsType(fs)).crypttab(crypttab).force(force);
         if (stripes != null) {
             b.stripes(stripes);
         }
         // the devices are resolved last: --new-volumes creates volumes, which must not happen for a bad spec
-        ProvisionSpec probe = b.devices(List.of("/dev/placeholder")).stripes(stripes == null ? 0 : stripes).build();
-        List<io.cryptvol.domain.plan.Refusal> bad = probe.problems().stream()
-                .filter(r -> !r.message().contains("stripes must be")).toList();
+        List<String> given = StageSupport.deviceList(devices);
+        int count = !given.isEmpty() ? given.size() : newCount != null && newCount > 0 ? newCount : 1;
+        List<String> probeDevices = !given.isEmpty() ? given
+                : java.util.stream.IntStream.range(0, count).mapToObj(i -> "/dev/new" + i).toList();
+        List<io.cryptvol.domain.plan.Refusal> bad = b.devices(probeDevices).build().problems();
         if (!bad.isEmpty()) {
-            throw new CryptvolException(bad.get(0).message(), 2, null);
+            throw new CryptvolException(bad.get(0).line(), 2, null);
         }
         if (newCount != null && devices == null && newCount >= 1 && sizeGiB != null && sizeGiB >= 1) {
             // new EBS volumes cost money and cannot be "planned" on the host before they exist: ask first
@@ -97,7 +100,7 @@ public class ProvisionCommands {
                 return;
             }
         }
-        ProvisionSpec spec = b.devices(devices(devices, newCount, sizeGiB)).stripes(stripes == null ? 0 : stripes).build();
+        ProvisionSpec spec = b.devices(devices(devices, newCount, sizeGiB)).build();
         boolean done = plans.execute(stages.planning(new HostObserver.Scope(scope(spec), spec.keyNames(),
                 List.of(spec.mountpoint())), h -> planner.plan(spec, h)), PlanPresenter.Options.of(yes, dryRun));
         if (done) {

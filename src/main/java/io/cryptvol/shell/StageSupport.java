@@ -62,7 +62,7 @@ public class StageSupport {
 
     /**
      * A planner function for {@link PlanPresenter}: checks every key name resolves, observes the host
-     * (scope + key tests), refreshes the inventory, plans, and refuses a key file write when the
+     * (scope + key tests), plans, refreshes the inventory unless the plan was refused, and refuses a key file write when the
      * target's key directory is not on tmpfs.
      */
     public Function<HostExecutor, PlanResult> planning(HostObserver.Scope scope,
@@ -71,11 +71,13 @@ public class StageSupport {
             requireKeys(scope.keyNames());
             HostObserver o = new HostObserver(ex);
             HostState h = o.observe(scope, keys);
-            remember(h);
             PlanResult r = planner.apply(h);
-            if (!r.isRefused() && !r.plan().isEmpty()) {
-                // what Tab offers once the plan ran (PlanPresenter says when it did)
-                inventory.expect(names(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
+            if (!r.isRefused()) {
+                remember(h); // a refused command changes nothing, the completion inventory included
+                if (!r.plan().isEmpty()) {
+                    // what Tab offers once the plan ran (PlanPresenter says when it did)
+                    inventory.expect(names(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
+                }
             }
             if (!r.isRefused() && r.plan().steps().stream().anyMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY)) {
                 o.requireTmpfsKeyDir();
@@ -197,8 +199,14 @@ public class StageSupport {
             if (!argon && memory != null) {
                 throw new CryptvolException("--pbkdf-memory applies to argon2 only, not " + kdfName, 2, null);
             }
-            return new LuksOptions(t, cipher != null ? cipher : base.cipher(), keySize != null ? keySize : base.keySizeBits(),
-                    hash != null ? hash : base.hash(), kdf);
+            LuksOptions o = new LuksOptions(t, cipher != null ? cipher : base.cipher(),
+                    keySize != null ? keySize : base.keySizeBits(), hash != null ? hash : base.hash(), kdf);
+            // the planners check the same again; refusing here stops a bad value before the host is even looked at
+            List<io.cryptvol.domain.plan.Refusal> bad = io.cryptvol.domain.plan.Inputs.luks(o);
+            if (!bad.isEmpty()) {
+                throw new CryptvolException(bad.get(0).line(), 2, null);
+            }
+            return o;
         } catch (CryptvolException e) {
             throw new CryptvolException(e.getMessage(), 2, null);
         }

@@ -28,19 +28,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * the host is recorded in {@link #changes} (a dry run must send none) and fails; a query it does not
  * know is recorded in {@link #unknown} and fails, so a new query shows up as a test failure.
  */
-final class FixtureHost implements HostExecutor {
+public final class FixtureHost implements HostExecutor {
     private static final ObjectMapper JSON = new ObjectMapper();
-    final List<HostCommand> changes = new CopyOnWriteArrayList<>();
-    final List<String> unknown = new CopyOnWriteArrayList<>();
-    final List<HostCommand> queries = new CopyOnWriteArrayList<>();
-    volatile HostState state;
+    public final List<HostCommand> changes = new CopyOnWriteArrayList<>();
+    public final List<String> unknown = new CopyOnWriteArrayList<>();
+    public final List<HostCommand> queries = new CopyOnWriteArrayList<>();
+    public volatile HostState state;
+    /** What a path is, as the observation's "path" section says it (missing when not listed). */
+    public final java.util.Map<String, String> paths = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whether every key opens the fixture's LUKS headers (open --test-passphrase). */
+    public volatile boolean keysOpen = true;
 
-    FixtureHost(HostState state) {
+    public FixtureHost(HostState state) {
         this.state = state;
     }
 
     /** Whole disks /dev/nvme1n1.. of {@code bytes} each, with EBS serials, and a root disk. */
-    static HostState disks(List<String> serials, long bytes) {
+    public static HostState disks(List<String> serials, long bytes) {
         List<BlockDevice> d = new ArrayList<>();
         d.add(BlockDevice.disk("/dev/nvme0n1", 8L << 30, "vol00000000000000000"));
         for (int i = 0; i < serials.size(); i++) {
@@ -64,7 +68,9 @@ final class FixtureHost implements HostExecutor {
         if (script.contains("sec lsblk")) {
             return ok(section("lsblk", lsblk(s)) + section("pvs", pvs(s)) + section("vgs", vgs(s)) + section("lvs", lvs(s))
                     + section("findmnt", findmnt(s)) + section("fstab", s.fstab().render())
-                    + section("crypttab", s.crypttab().render()));
+                    + section("crypttab", s.crypttab().render())
+                    + String.join("", a.subList(Math.min(12, a.size()), a.size()).stream()
+                            .map(p -> section("path " + p, paths.getOrDefault(p, "missing"))).toList()));
         }
         if (script.contains("@@cryptvol-section blkid")) {
             StringBuilder out = new StringBuilder();
@@ -81,7 +87,8 @@ final class FixtureHost implements HostExecutor {
             return ok(lsblk(s));
         }
         if (a.get(0).equals("cryptsetup") && a.contains("--test-passphrase")) {
-            return ok(""); // every key in the store opens the fixture's headers
+            return keysOpen ? ok("") : new ExecResult(2, new byte[0], "No key available with this passphrase.\n"
+                    .getBytes(StandardCharsets.UTF_8), Duration.ZERO);
         }
         if (a.get(0).equals("cryptsetup") && a.get(1).equals("luksDump")) {
             return ok(Fixtures.read("luksdump-luks2.txt"));

@@ -107,7 +107,7 @@ class RecordReplayShellTest {
         assertThat(out).contains("[1/3]").contains("[2/3] " + file + ":3");
         assertThat(out).doesNotContain("[3/3]");
         assertThat(out).contains("error: replay stopped at " + file + ":3 (command 2 of 3) 'use mountpoint relative/path'")
-                .contains("not a valid mountpoint name")
+                .contains("mountpoint 'relative/path': must be an absolute path")
                 .contains("resume with: replay " + file + " --from-line 3 --yes");
         assertThat(shell.prompt()).isEqualTo("cryptvol [myvg]> ");
 

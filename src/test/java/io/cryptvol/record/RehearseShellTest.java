@@ -124,7 +124,7 @@ class RehearseShellTest {
         assertThat(out).contains("error: rehearsal on sandbox instance i-sandbox failed after")
                 .contains("nothing was run on local")
                 .contains("replay stopped at " + file + ":3 (command 2 of 3) 'use mountpoint relative/path'")
-                .contains("not a valid mountpoint name")
+                .contains("mountpoint 'relative/path': must be an absolute path")
                 .doesNotContain("[3/3]").doesNotContain("replayed");
         assertThat(stage.events).containsExactly("start from local", "leave, vg was fromscript");
         assertThat(shell.prompt()).isEqualTo("cryptvol [mine]> ");

@@ -35,7 +35,8 @@ class RefusalVmTest {
         String a = disk(vm, 128), b = disk(vm, 128), fs = disk(vm, 128), big = disk(vm, 192), inVg = disk(vm, 128),
                 mounted = disk(vm, 128), luks = disk(vm, 128);
         vm.shOk("mkfs.ext4 -q " + fs + " && pvcreate -q " + inVg + " && vgcreate -q othervg " + inVg
-                + " && mkfs.ext4 -q " + mounted + " && mkdir -p /mnt/busy && mount " + mounted + " /mnt/busy");
+                + " && mkfs.ext4 -q " + mounted + " && mkdir -p /mnt/busy && mount " + mounted + " /mnt/busy"
+                + " && mkdir -p /data/full && touch /data/full/x /data/f");
         vm.executor().run(io.cryptvol.exec.HostCommand.of("format", "cryptsetup", "luksFormat", "--batch-mode",
                 "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", luks)
                 .withSecretStdin(TestKeys.read(io.cryptvol.domain.plan.KeyRef.named("k1"))));
@@ -53,7 +54,14 @@ class RefusalVmTest {
                 new Case("wrong key", "luks open " + luks + " rmap --key k2 --yes",
                         "key 'k2' does not open its LUKS header", 1),
                 new Case("missing device", p + "/dev/nvme99n1," + a, "/dev/nvme99n1: no such block device", 1),
-                new Case("pv create on a filesystem", "pv create " + fs + " --yes", "has a ext4 signature", 1));
+                new Case("pv create on a filesystem", "pv create " + fs + " --yes", "has a ext4 signature", 1),
+                // what the mountpoint is on the host comes from the observation (HostObserver's path sections)
+                new Case("a file as the mountpoint", (p + a + "," + b).replace("/mnt/r", "/data/f"),
+                        "mountpoint '/data/f': exists on the host and is not a directory", 1),
+                new Case("a mountpoint below a file", (p + a + "," + b).replace("/mnt/r", "/data/f/sub"),
+                        "mountpoint '/data/f/sub': cannot be made: '/data/f' is not a directory", 1),
+                new Case("a directory with files in it", (p + a + "," + b).replace("/mnt/r", "/data/full"),
+                        "mountpoint '/data/full': is a directory with files in it", 1));
         try (ShellHarness shell = new ShellHarness(home, Map.of(), TestKeys.class)) {
             assertThat(shell.type(vm.connectLine())).contains("connected");
             long t0 = System.nanoTime();
@@ -62,14 +70,19 @@ class RefusalVmTest {
                 ShellContext sc = shell.bean(ShellContext.class);
                 sc.setInteractionMode(InteractionMode.NONINTERACTIVE);
                 int code = 0;
+                // one-command mode (NONINTERACTIVE) writes its error line to stderr: read it there
+                java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+                java.io.PrintStream stderr = System.err;
+                System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
                 try {
                     shell.type(c.line());
                 } catch (Exception e) {
                     code = ErrorHandling.exitCode(e);
                 } finally {
+                    System.setErr(stderr);
                     sc.setInteractionMode(InteractionMode.INTERACTIVE);
                 }
-                String out = shell.type("");
+                String out = shell.type("") + err.toString(java.nio.charset.StandardCharsets.UTF_8);
                 List<String> errors = out.lines().filter(l -> l.startsWith("error: ")).toList();
                 System.out.printf("stages: refusal %-28s exit %d  %s%n", c.what(), code, out.lines()
                         .filter(l -> l.startsWith("  - ") || l.startsWith("error: ")).toList());

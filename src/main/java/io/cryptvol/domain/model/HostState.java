@@ -22,11 +22,12 @@ import java.util.Set;
  * @param luks       luksDump results by device path
  * @param keyChecks  results of open --test-passphrase, filled by the caller
  * @param processUse fuser -vm results by mountpoint
+ * @param paths      what each mountpoint in the observation's scope is on the host (a directory, a file...)
  */
 public record HostState(List<BlockDevice> devices, Map<String, Signature> signatures, List<PhysicalVolume> pvs,
                         List<VolumeGroup> vgs, List<LogicalVolume> lvs, Map<String, LuksHeader> luks,
                         List<Mount> mounts, FstabFile fstab, CrypttabFile crypttab, List<KeyCheck> keyChecks,
-                        Map<String, List<ProcessUse>> processUse) {
+                        Map<String, List<ProcessUse>> processUse, Map<String, PathInfo> paths) {
 
     public HostState {
         devices = List.copyOf(devices);
@@ -40,58 +41,70 @@ public record HostState(List<BlockDevice> devices, Map<String, Signature> signat
         crypttab = crypttab == null ? CrypttabFile.empty() : crypttab;
         keyChecks = List.copyOf(keyChecks);
         processUse = Map.copyOf(processUse);
+        paths = paths == null ? Map.of() : Map.copyOf(paths);
     }
 
     public static HostState empty() {
         return new HostState(List.of(), Map.of(), List.of(), List.of(), List.of(), Map.of(), List.of(), null, null,
-                List.of(), Map.of());
+                List.of(), Map.of(), Map.of());
     }
 
     // ---- withers -------------------------------------------------------------------------------------
 
     public HostState withDevices(List<BlockDevice> d) {
-        return new HostState(d, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse);
+        return new HostState(d, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths);
     }
 
     public HostState withSignature(Signature s) {
         Map<String, Signature> m = new HashMap<>(signatures);
         m.put(s.device(), s);
-        return new HostState(devices, m, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse);
+        return new HostState(devices, m, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths);
     }
 
     public HostState withLvm(List<PhysicalVolume> p, List<VolumeGroup> v, List<LogicalVolume> l) {
-        return new HostState(devices, signatures, p, v, l, luks, mounts, fstab, crypttab, keyChecks, processUse);
+        return new HostState(devices, signatures, p, v, l, luks, mounts, fstab, crypttab, keyChecks, processUse, paths);
     }
 
     public HostState withLuks(LuksHeader h) {
         Map<String, LuksHeader> m = new HashMap<>(luks);
         m.put(h.device(), h);
-        return new HostState(devices, signatures, pvs, vgs, lvs, m, mounts, fstab, crypttab, keyChecks, processUse);
+        return new HostState(devices, signatures, pvs, vgs, lvs, m, mounts, fstab, crypttab, keyChecks, processUse, paths);
     }
 
     public HostState withMounts(List<Mount> m) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, m, fstab, crypttab, keyChecks, processUse);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, m, fstab, crypttab, keyChecks, processUse, paths);
     }
 
     public HostState withFstab(FstabFile f) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, f, crypttab, keyChecks, processUse);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, f, crypttab, keyChecks, processUse, paths);
     }
 
     public HostState withCrypttab(CrypttabFile c) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, c, keyChecks, processUse);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, c, keyChecks, processUse, paths);
     }
 
     public HostState withKeyCheck(String device, String keyName, boolean opens) {
         List<KeyCheck> k = new ArrayList<>(keyChecks);
         k.removeIf(c -> sameDevice(c.device(), device) && c.keyName().equals(keyName));
         k.add(new KeyCheck(device, keyName, opens));
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, k, processUse);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, k, processUse, paths);
     }
 
     public HostState withProcessUse(String mountpoint, List<ProcessUse> users) {
         Map<String, List<ProcessUse>> m = new HashMap<>(processUse);
         m.put(mountpoint, List.copyOf(users));
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, m);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, m, paths);
+    }
+
+    public HostState withPath(String path, PathInfo info) {
+        Map<String, PathInfo> m = new HashMap<>(paths);
+        m.put(path, info);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, m);
+    }
+
+    /** What the path is on the host; empty when it was not in the observation's scope. */
+    public Optional<PathInfo> pathAt(String path) {
+        return Optional.ofNullable(paths.get(path));
     }
 
     // ---- block devices -------------------------------------------------------------------------------

@@ -18,6 +18,10 @@ final class DeviceChecks {
 
     /** The device is missing or not a whole disk / partition / loop device. */
     static List<Refusal> present(HostState h, String dev) {
+        Optional<Refusal> bad = Inputs.devicePath(dev);
+        if (bad.isPresent()) {
+            return List.of(bad.get());
+        }
         Optional<BlockDevice> d = h.deviceByPath(dev);
         if (d.isEmpty()) {
             return List.of(Refusal.of(Reason.MISSING_DEVICE, dev, "no such block device on the host"));

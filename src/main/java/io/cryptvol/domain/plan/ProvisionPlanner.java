@@ -59,6 +59,8 @@ public final class ProvisionPlanner {
             return PlanResult.refused(refusals);
         }
         List<PlanStep> steps = new ArrayList<>();
+        // what is at the mountpoint is checked first: a file there must stop the plan before pvcreate
+        refusals.addAll(Inputs.mountpointOnHost(h, s.mountpoint(), s.force()));
         planPvs(s, h, steps, refusals);
         planVg(s, h, steps, refusals);
         Optional<LogicalVolume> lv = planLv(s, h, steps, refusals);

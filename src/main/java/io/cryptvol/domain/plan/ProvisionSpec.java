@@ -8,7 +8,6 @@ import io.cryptvol.domain.plan.Refusal.Reason;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The encrypted striped volume the user wants. Build with {@link #builder()}; defaults: stripes =
@@ -16,14 +15,12 @@ import java.util.regex.Pattern;
  * "rw,noatime,nouuid,noauto", an fstab line, no crypttab line.
  *
  * @param keyNames the first key formats the header, each further one is added to its own slot
+ * @param force    a system directory, or a directory with files in it, as the mountpoint (see {@link Inputs})
  */
 public record ProvisionSpec(List<String> devices, String vgName, String lvName, int stripes, long stripeSizeBytes,
                             String extents, List<String> keyNames, LuksOptions luks, String mappingName,
                             FsType fsType, String fsLabel, String mountpoint, String mountOptions, boolean fstab,
-                            boolean crypttab, List<String> vgTags) {
-
-    private static final Pattern LVM_NAME = Pattern.compile("[A-Za-z0-9+_.][A-Za-z0-9+_.-]*");
-    private static final Pattern DM_NAME = Pattern.compile("[A-Za-z0-9_.+-]{1,127}");
+                            boolean crypttab, List<String> vgTags, boolean force) {
 
     public ProvisionSpec {
         devices = List.copyOf(devices);
@@ -48,34 +45,26 @@ public record ProvisionSpec(List<String> devices, String vgName, String lvName, 
         if (new HashSet<>(devices).size() != devices.size()) {
             r.add(bad("spec", "a device is listed twice: " + devices));
         }
-        if (vgName == null || !LVM_NAME.matcher(vgName).matches()) {
-            r.add(bad("spec", "bad VG name '" + vgName + "'"));
-        }
-        if (lvName == null || !LVM_NAME.matcher(lvName).matches()) {
-            r.add(bad("spec", "bad LV name '" + lvName + "'"));
-        }
-        if (stripes < 1 || stripes > devices.size()) {
-            r.add(bad("spec", "stripes must be between 1 and the number of devices (" + devices.size() + "), not "
-                    + stripes));
-        }
-        if (stripes > 1) {
-            try {
-                Sizes.stripeSizeArg(stripeSizeBytes);
-            } catch (RuntimeException e) {
-                r.add(bad("spec", e.getMessage()));
-            }
-        }
+        devices.forEach(d -> Inputs.devicePath(d).ifPresent(r::add));
+        Inputs.vgName(vgName).ifPresent(r::add);
+        Inputs.lvName(lvName).ifPresent(r::add);
+        r.addAll(Inputs.stripes(stripes, devices.isEmpty() ? 0 : devices.size(), stripeSizeBytes));
         if (extents == null || !extents.matches("\\d+(%(VG|FREE|PVS))?")) {
-            r.add(bad("spec", "extents must be a count or N%VG / N%FREE / N%PVS, not '" + extents + "'"));
+            r.add(bad("spec", "extents must be a count or N%VG / N%FREE / N%PVS, not " + Inputs.shown(extents)));
         }
         if (keyNames.isEmpty() || new HashSet<>(keyNames).size() != keyNames.size()) {
             r.add(bad("spec", "give one or more distinct key names (the first formats, the others are added)"));
         }
-        if (mappingName == null || !DM_NAME.matcher(mappingName).matches()) {
-            r.add(bad("spec", "bad mapping name '" + mappingName + "'"));
+        Inputs.mappingName(mappingName).ifPresent(r::add);
+        Inputs.Checked mp = Inputs.mountpoint(mountpoint, force);
+        r.addAll(mp.refusals());
+        if (mp.ok() && !mp.value().equals(mountpoint)) {
+            r.add(Refusal.of(Reason.INVALID_MOUNTPOINT, "mountpoint " + Inputs.shown(mountpoint), "write it as "
+                    + mp.value()));
         }
-        if (mountpoint == null || !mountpoint.startsWith("/") || mountpoint.equals("/") || mountpoint.contains(" ")) {
-            r.add(bad("spec", "the mountpoint must be an absolute path other than /, not '" + mountpoint + "'"));
+        r.addAll(Inputs.mountOptions(mountOptions, false).refusals());
+        if (luks != null) {
+            r.addAll(Inputs.luks(luks));
         }
         if (luks == null || fsType == null) {
             r.add(bad("spec", "LUKS options and filesystem type are required"));
@@ -95,7 +84,7 @@ public record ProvisionSpec(List<String> devices, String vgName, String lvName, 
         private List<String> devices = List.of();
         private String vg;
         private String lv;
-        private int stripes;
+        private Integer stripes;
         private long stripeSize = 4 * Sizes.KiB;
         private String extents = "100%VG";
         private List<String> keys = List.of();
@@ -108,6 +97,7 @@ public record ProvisionSpec(List<String> devices, String vgName, String lvName, 
         private boolean fstab = true;
         private boolean crypttab;
         private List<String> vgTags = List.of();
+        private boolean force;
 
         public Builder devices(String... d) {
             devices = List.of(d);
@@ -194,10 +184,23 @@ public record ProvisionSpec(List<String> devices, String vgName, String lvName, 
             return this;
         }
 
+        /** A system directory, or a directory with files in it, as the mountpoint. */
+        public Builder force(boolean f) {
+            force = f;
+            return this;
+        }
+
+        /**
+         * Stripes default to the number of devices; a count given (even 0) is checked as given. The mountpoint
+         * and the options are normalised when they are valid ({@link Inputs}); {@link #problems()} says why not.
+         */
         public ProvisionSpec build() {
-            return new ProvisionSpec(devices, vg, lv, stripes > 0 ? stripes : devices.size(), stripeSize, extents,
-                    keys, luks, mapping, fsType, fsLabel, mountpoint,
-                    mountOptions != null ? mountOptions : fsType.defaultMountOptions(), fstab, crypttab, vgTags);
+            String opts = mountOptions != null ? mountOptions : fsType.defaultMountOptions();
+            Inputs.Checked o = Inputs.mountOptions(opts, false);
+            Inputs.Checked mp = Inputs.mountpoint(mountpoint, force);
+            return new ProvisionSpec(devices, vg, lv, stripes != null ? stripes : devices.size(), stripeSize, extents,
+                    keys, luks, mapping, fsType, fsLabel, mp.ok() ? mp.value() : mountpoint, o.ok() ? o.value() : opts,
+                    fstab, crypttab, vgTags, force);
         }
     }
 }

@@ -9,7 +9,14 @@ public record Refusal(Reason reason, String subject, String message) {
         INVALID_SPEC, MISSING_DEVICE, NOT_A_DISK, HAS_SIGNATURE, MOUNTED, HAS_HOLDERS, PV_OF_OTHER_VG,
         UNEQUAL_SIZES, VG_HAS_OTHER_PVS, VG_HAS_OTHER_LVS, LV_LAYOUT_DIFFERS, LV_MISSING, FOREIGN_SIGNATURE,
         LUKS_KEY_DOES_NOT_OPEN, LUKS_KEY_NOT_CHECKED, MAPPING_ELSEWHERE, FILESYSTEM_DIFFERS, FSTAB_CONFLICT,
-        CRYPTTAB_CONFLICT, MOUNTPOINT_BUSY, IN_USE, STRIPES_MISMATCH, NOT_MOUNTED, MEMBER_MISSING
+        CRYPTTAB_CONFLICT, MOUNTPOINT_BUSY, IN_USE, STRIPES_MISMATCH, NOT_MOUNTED,
+        // a value refused before anything is looked at or changed (domain/plan/Inputs)
+        INVALID_NAME, INVALID_MOUNTPOINT, SYSTEM_DIRECTORY, INVALID_MOUNT_OPTIONS, UNSUPPORTED_LUKS_OPTION,
+        INVALID_STRIPES,
+        // what the host holds at the mountpoint (HostState.pathAt)
+        MOUNTPOINT_NOT_DIRECTORY, MOUNTPOINT_NOT_EMPTY,
+        // a member of the VG is not attached (EC2 volume id when known)
+        MEMBER_MISSING
     }
 
     public static Refusal of(Reason reason, String subject, String message) {

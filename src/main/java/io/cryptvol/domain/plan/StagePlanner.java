@@ -54,6 +54,11 @@ public final class StagePlanner {
             r.add(Refusal.of(Reason.INVALID_SPEC, "pv create", "give at least one device"));
         }
         for (String d : devices) {
+            Optional<Refusal> badPath = Inputs.devicePath(d);
+            if (badPath.isPresent()) {
+                r.add(badPath.get());
+                continue;
+            }
             Optional<PhysicalVolume> pv = h.pvOn(d);
             if (pv.isPresent()) {
                 if (!DeviceChecks.present(h, d).isEmpty()) {
@@ -71,6 +76,10 @@ public final class StagePlanner {
     }
 
     public PlanResult vgCreate(String name, List<String> devices, HostState h) {
+        Optional<Refusal> badName = Inputs.vgName(name);
+        if (badName.isPresent()) {
+            return PlanResult.refused(List.of(badName.get()));
+        }
         List<Refusal> r = new ArrayList<>();
         List<PlanStep> steps = new ArrayList<>();
         if (devices.isEmpty()) {
@@ -113,17 +122,35 @@ public final class StagePlanner {
      */
     public PlanResult lvCreate(String vgName, String lvName, int stripes, long stripeSizeBytes, String extents,
                                HostState h) {
+        return lvCreate(vgName, lvName, stripes > 0 ? Integer.valueOf(stripes) : null, stripeSizeBytes, extents, h);
+    }
+
+    /**
+     * @param stripes null = one stripe per PV of the VG; a count given is checked as given (0 is refused)
+     */
+    public PlanResult lvCreate(String vgName, String lvName, Integer stripes, long stripeSizeBytes, String extents,
+                               HostState h) {
         List<Refusal> r = new ArrayList<>();
+        Inputs.vgName(vgName).ifPresent(r::add);
+        Inputs.lvName(lvName).ifPresent(r::add);
+        if (stripes != null && stripes < 1) {
+            r.addAll(Inputs.stripes(stripes, 0, stripeSizeBytes));
+        }
+        if (!r.isEmpty()) {
+            return PlanResult.refused(r);
+        }
         Optional<VolumeGroup> vg = h.vg(vgName);
         if (vg.isEmpty()) {
             return PlanResult.refused(List.of(Refusal.of(Reason.INVALID_SPEC, "VG " + vgName,
                     "does not exist; create it first (vg create " + vgName + " DEVICE...)")));
         }
         List<PhysicalVolume> pvs = h.pvsIn(vgName);
-        int n = stripes > 0 ? stripes : Math.max(1, pvs.size());
+        int n = stripes != null ? stripes : Math.max(1, pvs.size());
         if (n > pvs.size()) {
             r.add(Refusal.of(Reason.STRIPES_MISMATCH, "VG " + vgName, "has " + pvs.size() + " PV(s); cannot stripe "
                     + "over " + n));
+        } else if (h.lv(vgName, lvName).isEmpty()) {
+            r.addAll(Inputs.stripes(n, pvs.size(), stripeSizeBytes));
         }
         if (n > 1) {
             r.addAll(DeviceChecks.equalSizes(h, "VG " + vgName, pvs.stream().map(PhysicalVolume::path).toList()));
@@ -144,14 +171,6 @@ public final class StagePlanner {
             }
         } else {
             Lvm.Layout layout = n > 1 ? Lvm.Layout.striped(n, stripeSizeBytes) : Lvm.Layout.linear();
-            if (n > 1) {
-                try {
-                    layout.stripeSizeBytes();
-                    io.cryptvol.domain.cmd.Sizes.stripeSizeArg(stripeSizeBytes);
-                } catch (RuntimeException e) {
-                    r.add(Refusal.of(Reason.INVALID_SPEC, "stripe size", e.getMessage()));
-                }
-            }
             if (r.isEmpty()) {
                 steps.add(PlanStep.of(StepKind.CREATE_LV, Lvm.lvcreate(vgName, lvName, layout, extents)));
             }
@@ -163,6 +182,10 @@ public final class StagePlanner {
 
     /** Refuses a device with a LUKS header or any other signature, a holder or a mount. */
     public PlanResult luksFormat(String device, String keyName, LuksOptions options, HostState h) {
+        List<Refusal> bad = Inputs.luks(options);
+        if (!bad.isEmpty()) {
+            return PlanResult.refused(bad);
+        }
         List<Refusal> r = new ArrayList<>(blockDevice(h, device));
         if (r.isEmpty()) {
             Optional<Signature> sig = h.signatureOn(device);
@@ -191,6 +214,9 @@ public final class StagePlanner {
     /** Adds {@code newKey} with {@code key}; nothing to do when newKey opens it already. */
     public PlanResult luksAddKey(String device, String key, String newKey, LuksOptions kdfFrom, HostState h) {
         List<Refusal> r = new ArrayList<>(luksWithKey(h, device, key));
+        h.luksOn(device).ifPresent(hd -> r.addAll(Inputs.kdf(hd.version() == 1 && kdfFrom.kdf().isArgon2()
+                ? io.cryptvol.domain.cmd.Kdf.pbkdf2() : kdfFrom.kdf(), hd.version() == 1
+                ? io.cryptvol.domain.cmd.LuksType.LUKS1 : io.cryptvol.domain.cmd.LuksType.LUKS2)));
         if (key.equals(newKey)) {
             r.add(Refusal.of(Reason.INVALID_SPEC, "luks add-key", "the new key must differ from the existing one"));
         }
@@ -204,6 +230,10 @@ public final class StagePlanner {
     }
 
     public PlanResult luksOpen(String device, String mapping, String key, HostState h) {
+        Optional<Refusal> badName = Inputs.mappingName(mapping);
+        if (badName.isPresent()) {
+            return PlanResult.refused(List.of(badName.get()));
+        }
         Optional<BlockDevice> m = h.mapping(mapping);
         if (m.isPresent()) {
             Optional<String> backing = h.mappingBackingDevice(mapping);
@@ -225,6 +255,10 @@ public final class StagePlanner {
     }
 
     public PlanResult luksClose(String mapping, HostState h) {
+        Optional<Refusal> badName = Inputs.mappingName(mapping);
+        if (badName.isPresent()) {
+            return PlanResult.refused(List.of(badName.get()));
+        }
         String mapper = "/dev/mapper/" + mapping;
         if (h.mapping(mapping).isEmpty()) {
             return PlanResult.ok(new Plan(mapper + " closed", List.of()));
@@ -241,6 +275,10 @@ public final class StagePlanner {
     // ---- filesystem, fstab, mount --------------------------------------------------------------------
 
     public PlanResult fsMake(String mapping, FsType type, String label, HostState h) {
+        Optional<Refusal> badName = Inputs.mappingName(mapping);
+        if (badName.isPresent()) {
+            return PlanResult.refused(List.of(badName.get()));
+        }
         String mapper = "/dev/mapper/" + mapping;
         if (h.mapping(mapping).isEmpty()) {
             return PlanResult.refused(List.of(Refusal.of(Reason.MISSING_DEVICE, mapper, "is not open; open it first "
@@ -265,13 +303,29 @@ public final class StagePlanner {
      */
     public PlanResult fstabAdd(String mapping, String mountpoint, FsType type, String options, String lvPath,
                                HostState h) {
+        return fstabAdd(mapping, mountpoint, type, options, lvPath, false, false, h);
+    }
+
+    /**
+     * @param auto  let the boot mount the line (noauto dropped; nofail and a device timeout added)
+     * @param force a system directory, or a directory with files in it, as the mountpoint
+     */
+    public PlanResult fstabAdd(String mapping, String mountpoint, FsType type, String options, String lvPath,
+                               boolean auto, boolean force, HostState h) {
         List<Refusal> r = new ArrayList<>();
         List<PlanStep> steps = new ArrayList<>();
-        String mapper = "/dev/mapper/" + mapping;
-        if (mountpoint == null || !mountpoint.startsWith("/") || mountpoint.equals("/") || mountpoint.contains(" ")) {
-            return PlanResult.refused(List.of(Refusal.of(Reason.INVALID_SPEC, "fstab add",
-                    "the mountpoint must be an absolute path other than /, not '" + mountpoint + "'")));
+        Inputs.mappingName(mapping).ifPresent(r::add);
+        Inputs.Checked mp = Inputs.mountpoint(mountpoint, force);
+        Inputs.Checked opts = Inputs.mountOptions(options, auto);
+        r.addAll(mp.refusals());
+        r.addAll(opts.refusals());
+        if (!r.isEmpty()) {
+            return PlanResult.refused(r);
         }
+        mountpoint = mp.value();
+        options = opts.value();
+        r.addAll(Inputs.mountpointOnHost(h, mountpoint, force));
+        String mapper = "/dev/mapper/" + mapping;
         if (lvPath != null) {
             Optional<CrypttabEntry> c = h.crypttabFor(mapping);
             if (c.isPresent() && !h.sameDevice(c.get().device(), lvPath)) {
@@ -295,6 +349,19 @@ public final class StagePlanner {
 
     /** Mounts the mapping (options from fstab when it has the line, else {@code options} without noauto). */
     public PlanResult mount(String mapping, String mountpoint, FsType type, String options, HostState h) {
+        return mount(mapping, mountpoint, type, options, false, h);
+    }
+
+    /** @param force a system directory, or a directory with files in it, as the mountpoint */
+    public PlanResult mount(String mapping, String mountpoint, FsType type, String options, boolean force, HostState h) {
+        List<Refusal> bad = new ArrayList<>();
+        Inputs.mappingName(mapping).ifPresent(bad::add);
+        Inputs.Checked mp = Inputs.mountpoint(mountpoint, force);
+        bad.addAll(mp.refusals());
+        if (!bad.isEmpty()) {
+            return PlanResult.refused(bad);
+        }
+        mountpoint = mp.value();
         String mapper = "/dev/mapper/" + mapping;
         Optional<Mount> at = h.mountAt(mountpoint);
         if (at.isPresent()) {
@@ -303,6 +370,10 @@ public final class StagePlanner {
             }
             return PlanResult.refused(List.of(Refusal.of(Reason.MOUNTPOINT_BUSY, mountpoint, "already has "
                     + at.get().source() + " mounted on it")));
+        }
+        List<Refusal> there = Inputs.mountpointOnHost(h, mountpoint, force);
+        if (!there.isEmpty()) {
+            return PlanResult.refused(there);
         }
         if (h.mapping(mapping).isEmpty()) {
             return PlanResult.refused(List.of(Refusal.of(Reason.MISSING_DEVICE, mapper, "is not open; open it first")));
@@ -320,6 +391,11 @@ public final class StagePlanner {
     }
 
     public PlanResult umount(String mountpoint, HostState h) {
+        Inputs.Checked mp = Inputs.mountpoint(mountpoint, true);
+        if (!mp.ok()) {
+            return PlanResult.refused(mp.refusals());
+        }
+        mountpoint = mp.value();
         if (h.mountAt(mountpoint).isEmpty()) {
             return PlanResult.ok(new Plan(mountpoint + " unmounted", List.of()));
         }
@@ -350,6 +426,10 @@ public final class StagePlanner {
 
     /** A block device there (disk, partition, loop, LV), not a crypt mapping. */
     private static List<Refusal> blockDevice(HostState h, String device) {
+        Optional<Refusal> bad = Inputs.devicePath(device);
+        if (bad.isPresent()) {
+            return List.of(bad.get());
+        }
         Optional<BlockDevice> d = h.deviceByPath(device);
         if (d.isEmpty()) {
             return List.of(Refusal.of(Reason.MISSING_DEVICE, device, "no such block device on the host"));

@@ -8,6 +8,7 @@ import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.LogicalVolume;
 import io.cryptvol.domain.model.LvSegment;
 import io.cryptvol.domain.model.Mount;
+import io.cryptvol.domain.model.PathInfo;
 import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.domain.model.Signature;
 import io.cryptvol.domain.model.VolumeGroup;
@@ -210,7 +211,16 @@ class ProvisionPlannerTest {
                 refuse("mountpoint busy", h -> h.withMounts(Stream.concat(h.mounts().stream(), Stream.of(new Mount(
                         "/dev/nvme0n1p2", "/mnt/data", "ext4", List.of()))).toList()), 0, Reason.MOUNTPOINT_BUSY,
                         "/mnt/data: already has /dev/nvme0n1p2 mounted on it"),
-                refuse("bad spec", h -> h, -1, Reason.INVALID_SPEC, "spec: stripes must be between 1 and the number"));
+                refuse("a file at the mountpoint, before any pvcreate", h -> h.withPath("/mnt/data",
+                        PathInfo.parse("file")), 0, Reason.MOUNTPOINT_NOT_DIRECTORY,
+                        "mountpoint '/mnt/data': exists on the host and is not a directory"),
+                refuse("the mountpoint below a file", h -> h.withPath("/mnt/data", PathInfo.parse("blocked /mnt")), 0,
+                        Reason.MOUNTPOINT_NOT_DIRECTORY, "mountpoint '/mnt/data': cannot be made: '/mnt' is not a directory"),
+                refuse("a symbolic link as the mountpoint", h -> h.withPath("/mnt/data", PathInfo.parse("symlink")), 0,
+                        Reason.MOUNTPOINT_NOT_DIRECTORY, "mountpoint '/mnt/data': is a symbolic link"),
+                refuse("a directory with files in it", h -> h.withPath("/mnt/data", PathInfo.parse("dir-nonempty")), 0,
+                        Reason.MOUNTPOINT_NOT_EMPTY, "mountpoint '/mnt/data': is a directory with files in it"),
+                refuse("bad spec", h -> h, -1, Reason.INVALID_STRIPES, "--stripes 5: is more than the 4 PV(s)"));
     }
 
     static Arguments refuse(String name, UnaryOperator<HostState> change, int stage, Reason reason, String line) {

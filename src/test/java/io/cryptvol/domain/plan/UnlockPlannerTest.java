@@ -139,4 +139,44 @@ class UnlockPlannerTest {
     void missingPvs(String report, String vg, List<String> expected) {
         assertThat(UnlockPlanner.missingPvs(report, vg)).isEqualTo(expected);
     }
+
+    /** The key test (open --test-passphrase, run by UnlockKeyCheck while the LV is active) decides before any step. */
+    static Stream<Arguments> keyTests() {
+        HostState active = withCrypttab(after(ADD_KEY)).withFstab(after(FSTAB).fstab());
+        return Stream.of(
+                arguments("LV active, the key opens", active.withKeyCheck(LV_PATH, KEY.name(), true), false,
+                        List.of(OPEN_MAPPING, MOUNT)),
+                arguments("LV active, the key does not open", active.withKeyCheck(LV_PATH, KEY.name(), false), true, List.of()),
+                arguments("LV active, another key does not open", active.withKeyCheck(LV_PATH, "other", false), false,
+                        List.of(OPEN_MAPPING, MOUNT)),
+                arguments("LV inactive: not tested, the open step tests it", rebooted(), false,
+                        List.of(ACTIVATE_VG, OPEN_MAPPING, MOUNT)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void keyTests(String name, HostState h, boolean refused, List<StepKind> expected) {
+        PlanResult r = new UnlockPlanner().plan(VolumeLocator.locate(null, NONE, h), KEY, false, h);
+        assertThat(r.isRefused()).isEqualTo(refused);
+        if (refused) {
+            assertThat(r.refusals()).singleElement().satisfies(x -> {
+                assertThat(x.reason()).isEqualTo(Refusal.Reason.LUKS_KEY_DOES_NOT_OPEN);
+                assertThat(x.line()).isEqualTo("/dev/myvg/mylv: key 'data-key-1' does not open its LUKS header "
+                        + "(tested with cryptsetup open --test-passphrase)");
+            });
+        } else {
+            assertThat(r.plan().kinds()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void refusesABadMappingOrMountpointFromTheHostsFiles() {
+        HostState h = rebooted();
+        Located bad = new Located("myvg", "mylv", "control", "/mnt/data", "xfs", "rw");
+        assertThat(new UnlockPlanner().plan(bad, KEY, false, h).refusals()).extracting(Refusal::reason)
+                .containsExactly(Refusal.Reason.INVALID_NAME);
+        Located root = new Located("myvg", "mylv", "secure", "/mnt/..", "xfs", "rw");
+        assertThat(new UnlockPlanner().plan(root, KEY, false, h).refusals()).extracting(Refusal::reason)
+                .containsExactly(Refusal.Reason.SYSTEM_DIRECTORY);
+    }
 }
