@@ -196,6 +196,9 @@ public final class HostObserver {
             "sec() { printf '\\n@@cryptvol-section %s\\n' \"$1\"; }",
             "end() { printf '\\n@@cryptvol-exit %s\\n' \"$1\"; }",
             "put() { if [ -e \"$1\" ]; then while IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done < \"$1\"; fi; }",
+            // a disk plugged a moment ago is still being handled by udev (LVM autoactivation, by-id links): wait for
+            // its queue first, bounded, where there is one, so the observation sees the settled state
+            "[ -d /run/udev ] && command -v udevadm >/dev/null 2>&1 && udevadm settle --timeout=10 >/dev/null 2>&1",
             "sec lsblk; lsblk -J -b -o \"$1\" 2>/dev/null || lsblk -J -b -o \"$2\"; end $?",
             "sec 'lvm fullreport'; lvm fullreport --reportformat json --units b --nosuffix --configreport pv -o \"$3\""
                     + " --configreport vg -o \"$4\" --configreport lv -o \"$7\" --configreport seg -o \"$8\""
