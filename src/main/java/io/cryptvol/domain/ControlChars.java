@@ -18,7 +18,8 @@ public final class ControlChars {
 
     /** True for a character that must never reach the terminal raw (newline and tab excluded). */
     public static boolean isControl(int c) {
-        return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c >= 0x80 && c <= 0x9f) || isBidi(c);
+        return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || (c >= 0x80 && c <= 0x9f) || isBidi(c)
+                || c == 0x2028 || c == 0x2029; // line and paragraph separators: a line break to some terminals
     }
 
     public static boolean isBidi(int c) {
@@ -28,6 +29,14 @@ public final class ControlChars {
     /** True when the text holds a control character, newline or tab (not one plain line). */
     public static boolean any(String s) {
         return s != null && s.codePoints().anyMatch(c -> c == '\n' || c == '\t' || isControl(c));
+    }
+
+    /**
+     * One line of text, safe to print: newline and tab as backslash-n and backslash-t, every other control
+     * character as {@link #escape} shows it; null gives "".
+     */
+    public static String oneLine(String s) {
+        return s == null ? "" : escape(s.replace("\n", "\\n").replace("\t", "\\t"));
     }
 
     /** The text with every control character (newline and tab kept) replaced by its visible escape. */

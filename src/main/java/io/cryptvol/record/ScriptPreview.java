@@ -189,6 +189,6 @@ public final class ScriptPreview {
      * other control character as {@link ControlChars} shows it.
      */
     public static String safe(String s) {
-        return ControlChars.escape(s.replace("\n", "\\n").replace("\t", "\\t"));
+        return ControlChars.oneLine(s);
     }
 }

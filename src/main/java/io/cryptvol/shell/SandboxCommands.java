@@ -165,17 +165,6 @@ public class SandboxCommands {
 
     /** Tag values are the user's (or a script's): control characters are shown escaped, never sent to the terminal. */
     static String printable(String s) {
-        if (s == null) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder(s.length());
-        s.codePoints().forEach(c -> {
-            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
-                sb.append(String.format("\\x%02x", c));
-            } else {
-                sb.appendCodePoint(c);
-            }
-        });
-        return sb.toString();
+        return io.cryptvol.domain.ControlChars.oneLine(s);
     }
 }

@@ -1,5 +1,7 @@
 package io.cryptvol.domain.plan;
 
+import io.cryptvol.domain.ControlChars;
+
 import io.cryptvol.domain.cmd.Kdf;
 import io.cryptvol.domain.cmd.LuksOptions;
 import io.cryptvol.domain.cmd.LuksType;
@@ -476,24 +478,8 @@ public final class Inputs {
 
     // ---- showing a value ------------------------------------------------------------------------------
 
-    /** A value in a message: quoted, control characters as {@code \n}, {@code \t}, {@code \xNN}. */
+    /** A value in a message: quoted, on one line, control characters escaped ({@link ControlChars#oneLine}). */
     public static String shown(String v) {
-        if (v == null) {
-            return "''";
-        }
-        StringBuilder b = new StringBuilder("'");
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            if (c == '\n') {
-                b.append("\\n");
-            } else if (c == '\t') {
-                b.append("\\t");
-            } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                b.append(String.format("\\x%02x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('\'').toString();
+        return "'" + ControlChars.oneLine(v) + "'";
     }
 }

@@ -63,7 +63,7 @@ class InputsTest {
                 arguments("", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint: is empty"),
                 arguments("/mnt/my data", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/my data': must not contain"),
                 arguments("/mnt/a\nb", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/a\\nb': must not contain"),
-                arguments("/mnt/\u001b]0;T\u0007", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/\\x1b]0;T\\x07'"),
+                arguments("/mnt/\u001b]0;T\u0007", false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/\\e]0;T\\a'"),
                 arguments("/mnt/" + "x".repeat(256), false, null, Reason.INVALID_MOUNTPOINT, "mountpoint '/mnt/xxx"),
                 arguments("/mnt/$(touch${IFS}/tmp/x)", false, null, Reason.INVALID_MOUNTPOINT,
                         "mountpoint '/mnt/$(touch${IFS}/tmp/x)': must not contain '$'"),
