@@ -103,7 +103,51 @@ class BadInputTest {
     static final String P = PROVISION + " --mountpoint /mnt/data";
     static final String ESC = "\u001b]0;TITLE\u0007";
 
+    /** Files the record/replay/backup rows point at (made once, outside the session's directories). */
+    static final Path FILES = files();
+
+    static Path files() {
+        try {
+            Path d = Files.createTempDirectory("cryptvol-badinput-");
+            Files.writeString(d.resolve(".bashrc"), "alias ll='ls -l'\n");
+            Files.write(d.resolve("app.jar"), new byte[] {'P', 'K', 3, 4, 20, 0, 8, 0, 0, 0, (byte) 0xc3, 0x28});
+            Files.writeString(d.resolve("two.cvsh"), "use vg vg1\nuse lv lv1\n");
+            Files.writeString(d.resolve("a-file"), "not a directory\n");
+            d.toFile().deleteOnExit();
+            return d;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static Stream<Row> rows() {
+        return Stream.concat(recordReplayAndKeys(), inputs());
+    }
+
+    /** Items 2, 10 and 12 (record, replay, key backups): refused in one line before anything is written. */
+    static Stream<Row> recordReplayAndKeys() {
+        return Stream.of(
+                row("record --append to .bashrc", Host.BLANK, "record start " + FILES.resolve(".bashrc") + " --append",
+                        "not a cryptvol script (a recording starts with"),
+                row("record --append to a jar", Host.BLANK, "record start " + FILES.resolve("app.jar") + " --append",
+                        "binary content, not a cryptvol script"),
+                row("replay --from-line -5", Host.BLANK, "replay " + FILES.resolve("two.cvsh") + " --from-line -5 --yes",
+                        "--from-line -5 is not a line of"),
+                row("replay --from-line 0", Host.BLANK, "replay " + FILES.resolve("two.cvsh") + " --from-line 0 --yes",
+                        "--from-line 0 is not a line of"),
+                row("replay --from-line past the end", Host.BLANK, "replay " + FILES.resolve("two.cvsh")
+                        + " --from-line 99 --yes", "--from-line 99 is not a line of"),
+                row("replay of a missing script", Host.BLANK, "replay " + FILES.resolve("nosuch.cvsh") + " --yes",
+                        "nosuch.cvsh"),
+                row("keys backup to a file", Host.BLANK, "keys backup k1 --to " + FILES.resolve("a-file"),
+                        "is not a directory: give the directory to copy the key into"),
+                row("keys backup to /proc", Host.BLANK, "keys backup k1 --to /proc",
+                        "/proc is on a proc file system, not a disk"),
+                row("keys backup to a missing directory", Host.BLANK, "keys backup k1 --to " + FILES.resolve("gone"),
+                        "does not exist (is the drive mounted?)"));
+    }
+
+    static Stream<Row> inputs() {
         return Stream.of(
                 // ---- item 3: mountpoints ----
                 row("mountpoint // is /", Host.BLANK, PROVISION + " --mountpoint //",
