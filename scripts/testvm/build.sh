@@ -138,6 +138,7 @@ else
     s=$here/systemd
     install -m 0755 "$s/cryptvol-instance.sh" "$r/usr/local/sbin/cryptvol-instance"
     install -m 0755 "$s/cryptvol-serial.sh" "$r/usr/local/sbin/cryptvol-serial"
+    install -m 0755 "$s/cryptvol-rdinit.sh" "$r/sbin/cryptvol-rdinit"
     install -m 0644 "$s/cryptvol-instance.service" "$s/cryptvol-serial.service" "$r/etc/systemd/system/"
     install -m 0644 "$s/10-eth0.network" "$r/etc/systemd/network/10-eth0.network"
     install -m 0644 "$s/sshd-cryptvol.conf" "$r/etc/ssh/sshd_config.d/cryptvol.conf"
@@ -151,7 +152,7 @@ else
     rm -rf "$r"/usr/lib/udev/hwdb.bin "$r"/usr/lib/udev/hwdb.d "$r"/lib/udev/hwdb.bin "$r"/etc/udev/hwdb.bin
     [[ -x $r/lib/systemd/system-generators/systemd-cryptsetup-generator || -x $r/usr/lib/systemd/system-generators/systemd-cryptsetup-generator ]] \
         || { log "rootfs lacks the systemd-cryptsetup generator"; exit 1; }
-    cmdline="rdinit=/sbin/init net.ifnames=0"
+    cmdline="rdinit=/sbin/cryptvol-rdinit net.ifnames=0"
 fi
 
 # 4. Pack.

@@ -69,6 +69,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     /** What EC2 reports as the model of an instance-store NVMe device. */
     public static final String INSTANCE_STORE_MODEL = "Amazon EC2 NVMe Instance Storage";
     private static final Duration GUEST_SHUTDOWN_TIMEOUT = Duration.ofMinutes(2);
+    private static final long ROOT_VOLUME_BYTES = 256L << 20;
 
     private final Options options;
     private final Path workDir;
@@ -350,6 +351,15 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     /** Serials of the instance-store disks ("AWS" and 17 hex digits, as EC2 gives them). */
     public synchronized List<String> instanceStoreSerials() {
         return instanceStore.stream().map(Disk::serial).toList();
+    }
+
+    /**
+     * The root volume's image (systemd variant): the guest's /etc lives on it, so it persists across reboots and
+     * power cycles, and across instances that share the work directory; deleted with a work directory this
+     * object made.
+     */
+    public Path rootVolume() {
+        return workDir.resolve("root-volume.img");
     }
 
     /** The image variant booted ("systemd" or "init", from the image directory). */
@@ -716,6 +726,16 @@ public final class TestInstance implements DiskHost, AutoCloseable {
                 "-device", "virtio-net-pci,netdev=n0",
                 "-device", "virtio-rng-pci",
                 "-fw_cfg", "name=opt/cryptvol/ssh_host_ecdsa_key,file=" + hostKeyFile));
+        if ("systemd".equals(variant)) {
+            // the root volume: the guest keeps /etc on it (an overlay, see scripts/testvm/systemd/cryptvol-rdinit.sh),
+            // so fstab, crypttab and LVM's metadata backups survive reboots and stops, as on an EBS root volume.
+            // virtio, not NVMe: it stays out of the NVMe order and of the disks cryptvol is given.
+            Path root = rootVolume();
+            if (!Files.isRegularFile(root)) {
+                createDiskImage(root, ROOT_VOLUME_BYTES);
+            }
+            cmd.addAll(List.of("-drive", "file=" + root + ",if=virtio,format=raw,cache=writeback"));
+        }
         // Every disk (EBS kept across the reboot, instance store) is given at boot, in a shuffled order: qemu
         // puts them in PCI slots in command-line order, so the guest enumerates them differently at each
         // boot, as Nitro does.

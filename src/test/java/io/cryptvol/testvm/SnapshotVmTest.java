@@ -281,6 +281,36 @@ class SnapshotVmTest {
         vm.shOk("echo a > " + MNT + "/both && echo b > /mnt/restore/both && sync");
     }
 
+    @Test
+    @Order(5)
+    void afterTheRestoreARebootDoesNotWaitAndUnlockReadsTheRestoredSetBack(TestVm vm) throws Exception {
+        assertThat(shaAtSnapshot).as("restore from the fourth test").isNotNull();
+        List<String> attached = vm.instance().attachedSerials();
+        assertThat(attached).hasSize(8);
+        vm.restart(); // RebootInstances: the 4 original and the 4 restored volumes stay attached
+        assertThat(vm.instance().attachedSerials()).containsExactlyInAnyOrderElementsOf(attached);
+        vm.assertBootDidNotWait();
+        String mounts = vm.shOk("findmnt -rn -o TARGET");
+        assertThat(mounts).doesNotContain(MNT).doesNotContain("/mnt/restore");
+        assertThat(vm.shOk("dmsetup ls")).doesNotContain("myenc");
+
+        Path keyFile = data.resolve("restore.key");
+        java.nio.file.Files.write(keyFile, key);
+        Path home = java.nio.file.Files.createDirectories(data.resolve("home"));
+        try (io.cryptvol.shell.ShellHarness shell = new io.cryptvol.shell.ShellHarness(home, Map.of())) {
+            assertThat(shell.type(vm.connectLine())).contains("connected");
+            shell.type("use vg myvg_restore");
+            shell.type("use lv mylv");
+            shell.type("use mapping myenc_restore");
+            String out = shell.type("unlock --mountpoint /mnt/restore --key-file " + keyFile + " --yes");
+            System.out.println("snapshot vm test: unlock of the restored set after a reboot:\n" + out);
+            assertThat(out).contains("unlocked /mnt/restore");
+        } finally {
+            java.nio.file.Files.deleteIfExists(keyFile);
+        }
+        assertThat(sha(vm, "/mnt/restore/data.bin")).as("restored, after a reboot").isEqualTo(shaAtSnapshot);
+    }
+
     static String sha(TestVm vm, String file) {
         return vm.shOk("sha256sum " + file).split("\\s+")[0];
     }

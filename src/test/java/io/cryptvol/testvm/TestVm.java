@@ -186,7 +186,8 @@ public final class TestVm {
                     + " for l in \"$d\"/*; do if [ -L \"$l\" ] && [ ! -e \"$l\" ]; then :; else stale=0; break; fi; done;"
                     + " [ $stale = 1 ] && rm -rf \"$d\"; done;"
                     + " rm -rf /run/lvm/* /etc/lvm/backup/* /etc/lvm/archive/* /etc/lvm/devices/*;"
-                    + " printf '# <file system> <mount point> <type> <options> <dump> <pass>\\n' > /etc/fstab");
+                    + " printf '# <file system> <mount point> <type> <options> <dump> <pass>\\n' > /etc/fstab;"
+                    + " printf '# <target name>\\t<source device>\\t\\t<key file>\\t<options>\\n' > /etc/crypttab");
             instance.detachAll();
         }
         if (diskDir != null) {
