@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * test instance.
  */
 @Tag("vm")
+@org.junit.jupiter.api.extension.ExtendWith(io.cryptvol.testvm.VmClassTimer.class)
 class RehearseVmTest {
     @TempDir
     static Path home;

@@ -43,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The methods build on each other (one sandbox for the class) and run in order.
  */
 @Tag("vm")
+@org.junit.jupiter.api.extension.ExtendWith(io.cryptvol.testvm.VmClassTimer.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ScriptsVmTest {
     static final Pattern CREATED = Pattern.compile("(vol-[0-9a-f]{17})\\s+1 GiB\\s+gp3\\s+/dev/sd[a-z]\\s+(/dev/nvme\\d+n1)");
