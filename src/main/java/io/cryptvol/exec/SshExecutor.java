@@ -192,6 +192,13 @@ public final class SshExecutor implements HostExecutor {
     }
 
     /** Number of SSH sessions opened (authenticated) so far; 1 for a healthy executor. */
+    /** Whether the session's SSH connection is open now (tests wait on it after dropping the connection). */
+    boolean sessionOpen() {
+        synchronized (lock) {
+            return session != null && session.isOpen();
+        }
+    }
+
     public int sessionsOpened() {
         return sessionsOpened.get();
     }

@@ -72,7 +72,8 @@ public class ErrorHandling implements CommandExceptionResolver, org.springframew
             }
         }
         if (ex instanceof CommandExecution.CommandParserExceptionsException pe) {
-            return pe.getParserExceptions().stream().map(e -> oneLine(e.getMessage()))
+            // sorted: Spring Shell reports them in no fixed order, and the same mistake should read the same
+            return pe.getParserExceptions().stream().map(e -> oneLine(e.getMessage())).sorted()
                     .collect(Collectors.joining("; "));
         }
         Throwable root = ex;
