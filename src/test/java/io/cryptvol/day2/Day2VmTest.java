@@ -183,8 +183,15 @@ class Day2VmTest {
     void keyFilesAreShreddedAfterAFailedStepAndKeysShredScrubsALeftover(TestVm vm) throws Exception {
         KeyLedger ledger = shell.bean(KeyLedger.class);
         int n0 = ledger.all().size();
-        // cryptsetup rejects 1 pbkdf2 iteration: luksAddKey fails after the new key went to a tmpfs file
-        String out = shell.type("luks add-key /dev/dvg/dlv --key k1 --new-key k3 --pbkdf pbkdf2 --pbkdf-force-iterations 1 --yes");
+        // the LV is made read-only on the host (cryptvol's input checks now refuse the bad KDF values this test
+        // used to provoke the failure with): luksAddKey fails after the new key went to a tmpfs file
+        vm.shOk("blockdev --setro /dev/dvg/dlv");
+        String out;
+        try {
+            out = shell.type("luks add-key /dev/dvg/dlv --key k1 --new-key k3 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --yes");
+        } finally {
+            vm.shOk("blockdev --setrw /dev/dvg/dlv");
+        }
         System.out.println("day2: failing add-key:\n" + out);
         assertThat(out).contains("FAILED");
         List<LedgerEntry> added = ledger.all().subList(n0, ledger.all().size());
