@@ -61,6 +61,7 @@ class DepsScriptTest {
         Map<String, String> env = pb.environment();
         env.clear();
         env.put("PATH", bin.toString());
+        env.put("CRYPTVOL_SBIN_DIRS", sbinDirs); // not this machine's /usr/sbin: the fakes decide what is there
         env.put("LOG", log.toString());
         env.put("FAKE_UID", String.valueOf(uid));
         env.put("SHELL", "/bin/bash");
@@ -143,6 +144,27 @@ class DepsScriptTest {
         Run yes = asked("y");
         assertThat(yes.exit()).as(yes.out()).isZero();
         assertThat(yes.calls()).containsExactly("apt-get update -q", "apt-get install -y -q " + TOOLS);
+    }
+
+    String sbinDirs = "";
+
+    /** depmod is in /usr/sbin, not on a normal user's PATH on Debian: it is found there, not "missing". */
+    @Test
+    void aToolInAnSbinDirOffThePathIsFound() throws Exception {
+        for (String t : List.of("qemu-system-x86_64", "qemu-img", "mmdebstrap", "cpio", "zsh")) {
+            fake(t, "exit 0");
+        }
+        Path sbin = Files.createDirectories(tmp.resolve("sbin"));
+        Path depmod = sbin.resolve("depmod");
+        Files.writeString(depmod, "#!/bin/sh\nexit 0\n");
+        Files.setPosixFilePermissions(depmod, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Run missing = deps("debian", null, 1000, "test");
+        assertThat(missing.err()).contains("depmod");
+        sbinDirs = sbin.toString();
+        Run found = deps("debian", null, 1000, "test");
+        assertThat(found.exit()).as(found.err()).isZero();
+        assertThat(found.out() + found.err()).isEmpty();
+        assertThat(found.calls()).isEmpty();
     }
 
     @Test
