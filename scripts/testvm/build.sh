@@ -40,6 +40,7 @@ suite=${CRYPTVOL_TESTVM_SUITE:-bookworm}
 kernel_pkg=${CRYPTVOL_TESTVM_KERNEL:-}
 
 log() { printf '%s\n' "testvm-build: $*" >&2; }
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"   # depmod and friends, also when the caller's PATH lacks the sbin dirs
 
 key=$( { cat "${recipe[@]}"; printf 'suite=%s kernel=%s variant=%s\n' "$suite" "$kernel_pkg" "$variant"; } | sha256sum | cut -c1-16)
 root=${CRYPTVOL_CACHE:-$HOME/.cache/cryptvol}/testvm
