@@ -24,33 +24,8 @@ class DeadTargetCliTest {
     @TempDir
     Path home;
 
-    record Run(int exitCode, String stdout, String stderr) {
-    }
-
-    Run cryptvol(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", VolumeCliTest.productClasspath(),
-                "io.cryptvol.CryptvolApplication"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        env.put("HOME", home.toString());
-        env.put("CRYPTVOL_HOME", home.resolve("cryptvol").toString());
-        env.put("NO_COLOR", "1");
-        env.put("LANG", "C.UTF-8");
-        Path out = home.resolve("out.txt");
-        Path err = home.resolve("err.txt");
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.redirectOutput(out.toFile());
-        pb.redirectError(err.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
-        }
-        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    CliRun cryptvol(String... args) throws Exception {
+        return CliRun.cryptvol(home, Map.of("CRYPTVOL_HOME", home.resolve("cryptvol").toString(), "NO_COLOR", "1"), args);
     }
 
     @Test
@@ -62,7 +37,7 @@ class DeadTargetCliTest {
                  "identityFile":"%s","knownHosts":"%s","instanceId":"i-0123456789abcdef0","vg":"myvg"}
                 """.formatted(key, key.resolveSibling("known_hosts")));
 
-        Run devices = cryptvol("devices");
+        CliRun devices = cryptvol("devices");
         assertThat(devices.exitCode()).isEqualTo(1);
         // one line in all (the shell's command errors go to its terminal, like every command error today)
         assertThat((devices.stdout() + devices.stderr()).lines().toList()).singleElement().asString()
@@ -72,7 +47,7 @@ class DeadTargetCliTest {
 
         for (String[] args : List.of(new String[] {"keys", "list"}, new String[] {"aws", "show"},
                 new String[] {"context"}, new String[] {"help"})) {
-            Run r = cryptvol(args);
+            CliRun r = cryptvol(args);
             assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.stderr()).isZero();
             assertThat(r.stderr()).as(String.join(" ", args)).isEmpty();
             if (args[0].equals("context")) {

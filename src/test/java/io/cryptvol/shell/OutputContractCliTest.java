@@ -26,32 +26,8 @@ class OutputContractCliTest {
     @TempDir
     Path home;
 
-    record Run(int exitCode, String stdout, String stderr) {
-    }
-
-    Run cryptvol(Map<String, String> extraEnv, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", VolumeCliTest.productClasspath(),
-                "io.cryptvol.CryptvolApplication"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        env.put("HOME", home.toString());
-        env.put("LANG", "C.UTF-8");
-        env.putAll(extraEnv);
-        Path out = Files.createTempFile(home, "out", ".txt");
-        Path err = Files.createTempFile(home, "err", ".txt");
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.redirectOutput(out.toFile());
-        pb.redirectError(err.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
-        }
-        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    CliRun cryptvol(Map<String, String> extraEnv, String... args) throws Exception {
+        return CliRun.cryptvol(home, extraEnv, args);
     }
 
     private static String mode(Path p) throws Exception {
@@ -71,7 +47,7 @@ class OutputContractCliTest {
         Path history = Files.writeString(state.resolve("history"), "");
         Files.setPosixFilePermissions(history, PosixFilePermissions.fromString("rw-r--r--"));
 
-        Run r = cryptvol(Map.of(), "--endpoint", "http://127.0.0.1:1", "volumes", "list", "-o", "json");
+        CliRun r = cryptvol(Map.of(), "--endpoint", "http://127.0.0.1:1", "volumes", "list", "-o", "json");
 
         assertThat(r.exitCode()).as(r.toString()).isNotZero();
         assertThat(r.stdout()).as(r.toString()).isEmpty();
@@ -91,7 +67,7 @@ class OutputContractCliTest {
     void usageErrorsAreOnePlainLineOnStderrWithExit2() throws Exception {
         for (String[] args : List.of(new String[]{"volumes", "list", "--bogus"}, new String[]{"nosuchcommand"},
                 new String[]{"keys", "backup"})) {
-            Run r = cryptvol(Map.of(), args);
+            CliRun r = cryptvol(Map.of(), args);
             assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
             assertThat(r.stdout()).as(r.toString()).isEmpty();
             assertThat(r.stderr().lines().toList()).as(r.toString()).hasSize(1);
@@ -104,7 +80,7 @@ class OutputContractCliTest {
     void xdgDirectoriesAreHonoured() throws Exception {
         Path xdgState = home.resolve("xs");
         Path xdgConfig = home.resolve("xc");
-        Run r = cryptvol(Map.of("XDG_STATE_HOME", xdgState.toString(), "XDG_CONFIG_HOME", xdgConfig.toString()),
+        CliRun r = cryptvol(Map.of("XDG_STATE_HOME", xdgState.toString(), "XDG_CONFIG_HOME", xdgConfig.toString()),
                 "keys", "generate", "k1");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(xdgState.resolve("cryptvol/cryptvol.log")).exists();
@@ -120,7 +96,7 @@ class OutputContractCliTest {
     @Test
     void debugShowsTheStackTraceAndTheLogRollsOverPrivately() throws Exception {
         Map<String, String> env = new HashMap<>(Map.of("CRYPTVOL_LOG_MAX_SIZE", "1KB", "CRYPTVOL_LOG_KEEP", "2"));
-        Run r = null;
+        CliRun r = null;
         for (int i = 0; i < 4; i++) {
             r = cryptvol(env, "--debug", "--endpoint", "http://127.0.0.1:1", "volumes", "list");
             assertThat(r.exitCode()).as(r.toString()).isNotZero();
@@ -147,7 +123,7 @@ class OutputContractCliTest {
     @Test
     void keysVerifyReportsLoosePermissionsAndFixRepairsThem() throws Exception {
         Map<String, String> env = Map.of("CRYPTVOL_HOME", home.resolve("cv").toString());
-        Run r = cryptvol(env, "keys", "generate", "k1");
+        CliRun r = cryptvol(env, "keys", "generate", "k1");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         Path dir = home.resolve("cv/config/keys");
         Path key = dir.resolve("k1.key");
@@ -190,7 +166,7 @@ class OutputContractCliTest {
             String instance = server.addInstance("us-east-1a", new io.cryptvol.sandbox.RecordingDiskHost());
             Map<String, String> env = Map.of("CRYPTVOL_HOME", home.resolve("cv").toString(),
                     "CRYPTVOL_EC2_ENDPOINT", server.endpoint().toString());
-            Run r = cryptvol(env, "use", "instance", instance);
+            CliRun r = cryptvol(env, "use", "instance", instance);
             assertThat(r.exitCode()).as(r.toString()).isZero();
             r = cryptvol(env, "volumes", "create", "--count", "2", "--size", "1", "--yes");
             assertThat(r.stderr()).as(r.toString()).containsPattern("\\[1/2\\] vol-\\w+\\s+(requested|creating|attach)");

@@ -24,38 +24,11 @@ class VolumeCliTest {
     @TempDir
     Path home;
 
-    record Run(int exitCode, String stdout, String stderr) {
-        List<String> errorLines() {
-            return (stdout + stderr).lines().filter(l -> l.startsWith("error:")).toList();
-        }
-    }
-
-    Run cryptvol(Map<String, String> extraEnv, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", productClasspath(),
-                "io.cryptvol.CryptvolApplication"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
-        env.clear(); // no AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, CRYPTVOL_EC2_ENDPOINT, ...
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        env.put("HOME", home.toString()); // no ~/.aws/config or credentials
-        env.put("CRYPTVOL_HOME", home.resolve("cryptvol").toString());
-        env.put("NO_COLOR", "1");
-        env.put("LANG", "C.UTF-8"); // a locale is not AWS configuration; without one the JVM prints '—' as '?'
-
+    CliRun cryptvol(Map<String, String> extraEnv, String... args) throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("CRYPTVOL_HOME", home.resolve("cryptvol").toString(),
+                "NO_COLOR", "1"));
         env.putAll(extraEnv);
-        Path out = home.resolve("out.txt");
-        Path err = home.resolve("err.txt");
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.redirectOutput(out.toFile());
-        pb.redirectError(err.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
-        }
-        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return CliRun.cryptvol(home, env, args);
     }
 
     /** The test JVM's class path without the test classes (whose @Configuration classes the app would scan). */
@@ -81,7 +54,7 @@ class VolumeCliTest {
 
     @Test
     void startsAndListsDevicesWithNoAwsConfigurationAtAll() throws Exception {
-        Run r = cryptvol(Map.of(), "devices");
+        CliRun r = cryptvol(Map.of(), "devices");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("DEVICE").contains("SIZE");
         assertThat(r.errorLines()).isEmpty();
@@ -94,8 +67,8 @@ class VolumeCliTest {
     /** {@code --version} answers without starting the shell, with exactly what the shell's {@code version} prints. */
     @Test
     void versionFlagPrintsWhatTheVersionCommandPrints() throws Exception {
-        Run flag = cryptvol(Map.of(), "--version");
-        Run command = cryptvol(Map.of(), "version");
+        CliRun flag = cryptvol(Map.of(), "--version");
+        CliRun command = cryptvol(Map.of(), "version");
         assertThat(flag.exitCode()).as(flag.toString()).isZero();
         assertThat(command.exitCode()).as(command.toString()).isZero();
         assertThat(flag.stdout()).matches("cryptvol \\S+ \\(Java \\d+\\)\n");
@@ -108,7 +81,7 @@ class VolumeCliTest {
         try (SandboxEc2Server server = SandboxEc2Server.builder().dataDir(data).build().start()) {
             String instance = server.addInstance("us-east-1a", new RecordingDiskHost());
             String endpoint = server.endpoint().toString();
-            Run r = cryptvol(Map.of(), "--endpoint", endpoint, "use", "instance", instance);
+            CliRun r = cryptvol(Map.of(), "--endpoint", endpoint, "use", "instance", instance);
             assertThat(r.exitCode()).as(r.toString()).isZero();
             assertThat(r.stdout()).contains("using instance " + instance);
 

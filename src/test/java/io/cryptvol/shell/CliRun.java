@@ -1,0 +1,46 @@
+package io.cryptvol.shell;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code cryptvol ARGS…} in a JVM of its own, as a user's shell runs it: a bare environment (PATH, HOME,
+ * a UTF-8 locale, then what the test adds; no AWS settings), stdin from /dev/null, stdout and stderr apart.
+ */
+record CliRun(int exitCode, String stdout, String stderr) {
+
+    List<String> errorLines() {
+        return (stdout + stderr).lines().filter(l -> l.startsWith("error:")).toList();
+    }
+
+    static CliRun cryptvol(Path home, Map<String, String> extraEnv, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", VolumeCliTest.productClasspath(),
+                "io.cryptvol.CryptvolApplication"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        env.clear(); // no AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, CRYPTVOL_EC2_ENDPOINT, ...
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("HOME", home.toString()); // no ~/.aws/config or credentials
+        env.put("LANG", "C.UTF-8"); // a locale is not AWS configuration; without one the JVM prints '—' as '?'
+        env.putAll(extraEnv);
+        Path out = Files.createTempFile(home, "out", ".txt");
+        Path err = Files.createTempFile(home, "err", ".txt");
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.redirectOutput(out.toFile());
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
+        }
+        return new CliRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+}
