@@ -16,7 +16,7 @@ import io.cryptvol.domain.plan.Refusal;
 import io.cryptvol.domain.plan.Refusal.Reason;
 import io.cryptvol.domain.plan.StepCommand;
 import io.cryptvol.domain.plan.StepKind;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 
 import java.util.ArrayList;
 import java.util.List;

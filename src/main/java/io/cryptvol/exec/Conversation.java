@@ -1,5 +1,6 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.HostCommand;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.HostCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.HostCommand;
+
 /**
  * The one seam through which every host command runs: local process, SSH, or dry-run.
  * Implementations never throw for a non-zero exit code (that is a result); they throw

@@ -1,5 +1,7 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.ShellQuote;
+import io.cryptvol.domain.cmd.HostCommand;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -2,7 +2,7 @@
  * The one seam through which cryptvol touches a host.
  *
  * <ul>
- *   <li>{@link io.cryptvol.exec.HostCommand}: argv (never a shell string, never secrets), optional stdin
+ *   <li>{@link io.cryptvol.domain.cmd.HostCommand}: argv (never a shell string, never secrets), optional stdin
  *       (secrets only here), description, timeout, privileged, readOnly ({@code HostCommand.query}).</li>
  *   <li>{@link io.cryptvol.exec.LocalExecutor}, {@link io.cryptvol.exec.SshExecutor}: run it for real;
  *       a non-zero exit is a result, not an exception; {@link io.cryptvol.exec.HostExecutionException}

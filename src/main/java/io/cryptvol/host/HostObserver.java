@@ -21,7 +21,7 @@ import io.cryptvol.domain.parse.MountsParser;
 import io.cryptvol.domain.plan.Inputs;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 

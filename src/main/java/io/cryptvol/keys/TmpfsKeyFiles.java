@@ -4,7 +4,7 @@ import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.Redactor;
 

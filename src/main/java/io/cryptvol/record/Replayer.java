@@ -1,7 +1,7 @@
 package io.cryptvol.record;
 
 import io.cryptvol.CryptvolException;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.session.ContextState;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;

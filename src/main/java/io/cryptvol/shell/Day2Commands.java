@@ -14,7 +14,7 @@ import io.cryptvol.domain.plan.PlanResult;
 import io.cryptvol.domain.plan.PlanStep;
 import io.cryptvol.domain.plan.StepKind;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.host.HostObserver;

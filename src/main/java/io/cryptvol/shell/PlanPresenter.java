@@ -6,7 +6,7 @@ import io.cryptvol.domain.plan.PlanRenderer;
 import io.cryptvol.domain.plan.PlanResult;
 import io.cryptvol.domain.plan.PlanStep;
 import io.cryptvol.domain.plan.Refusal;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;

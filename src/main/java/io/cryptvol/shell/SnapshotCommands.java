@@ -5,7 +5,7 @@ import io.cryptvol.aws.EbsProgress;
 import io.cryptvol.aws.EbsSnapshot;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.domain.plan.PlanStep;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;

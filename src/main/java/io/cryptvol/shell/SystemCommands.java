@@ -6,7 +6,7 @@ import io.cryptvol.domain.model.DeviceType;
 import io.cryptvol.domain.plan.ModulesPlanner;
 import io.cryptvol.domain.plan.PlanResult;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.host.HostObserver;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;

@@ -5,7 +5,7 @@ import io.cryptvol.domain.plan.PlanStep;
 import io.cryptvol.domain.plan.StepCommand;
 import io.cryptvol.domain.plan.StepKind;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 
 import java.util.Locale;

@@ -8,7 +8,7 @@ import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.domain.plan.PlanStep;
 import io.cryptvol.domain.plan.StepKind;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 
 import java.util.ArrayList;
 import java.util.List;

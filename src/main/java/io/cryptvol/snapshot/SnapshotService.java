@@ -21,7 +21,7 @@ import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.domain.parse.LuksDumpParser;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.host.HostObserver;
 import io.cryptvol.session.HostAccess;

@@ -1,6 +1,6 @@
 package io.cryptvol.snapshot;
 
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 
 import java.time.Duration;
 import java.util.List;

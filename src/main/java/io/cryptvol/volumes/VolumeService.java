@@ -17,7 +17,7 @@ import io.cryptvol.domain.VolumeDeviceMatcher.HostDisk;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.DeviceType;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.host.HostObserver;
 import io.cryptvol.session.HostAccess;

@@ -3,7 +3,7 @@ package io.cryptvol.day2;
 import io.cryptvol.aws.AwsAccess;
 import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsProgress;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 import io.cryptvol.shell.ShellHarness;
 import io.cryptvol.stages.TestKeys;

@@ -1,6 +1,6 @@
 package io.cryptvol.day2;
 
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.keys.KeyLedger;
 import io.cryptvol.keys.LedgerEntry;
 import io.cryptvol.shell.ShellHarness;

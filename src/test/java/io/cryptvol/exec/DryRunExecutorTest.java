@@ -1,5 +1,6 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.HostCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

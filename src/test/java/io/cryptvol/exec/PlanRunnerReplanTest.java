@@ -1,5 +1,6 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.domain.plan.PlanStep;
 import io.cryptvol.domain.plan.StepKind;

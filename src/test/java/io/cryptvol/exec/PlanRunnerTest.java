@@ -1,5 +1,6 @@
 package io.cryptvol.exec;
 
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.Plan;

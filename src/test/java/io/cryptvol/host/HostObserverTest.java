@@ -27,7 +27,7 @@ class HostObserverTest {
     /** The probe script really runs in /bin/sh: markers and exit codes come out as the parser expects. */
     @Test
     void probeScriptRunsInARealShell() {
-        var r = new LocalExecutor().run(io.cryptvol.exec.HostCommand.query("probe", "sh", "-c",
+        var r = new LocalExecutor().run(io.cryptvol.domain.cmd.HostCommand.query("probe", "sh", "-c",
                 HostObserver.PROBE_SCRIPT.replace("blkid -p -o export", "printf 'TYPE=xfs\\nDEVNAME=%s\\n'"),
                 "sh", "/dev/a", "/dev/b").unprivileged());
         HostObserver.Sections s = HostObserver.Sections.parse(r.out(), r.err());

@@ -1,7 +1,7 @@
 package io.cryptvol.keys;
 
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.LocalExecutor;
 import io.cryptvol.exec.PlanRunner;

@@ -5,7 +5,7 @@ import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.DryRunExecutor;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.LocalExecutor;
 import io.cryptvol.exec.TranscribingExecutor;

@@ -1,7 +1,7 @@
 package io.cryptvol.record;
 
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.session.Dirs;
 import io.cryptvol.session.HostAccess;

@@ -12,7 +12,7 @@ import io.cryptvol.domain.model.Mount;
 import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.domain.model.VolumeGroup;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 
 import java.nio.charset.StandardCharsets;

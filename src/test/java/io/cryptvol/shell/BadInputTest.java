@@ -443,7 +443,7 @@ class BadInputTest {
         String out = shell.type("unlock --key k1 --mountpoint /mnt/data --dry-run");
         assertThat(out).doesNotContain("error:").contains("key 'k1' opens /dev/vg1/lv1 (tested with cryptsetup open "
                 + "--test-passphrase)").contains("dry run: nothing was changed");
-        List<io.cryptvol.exec.HostCommand> tests = host.queries.stream().filter(q -> q.argv().contains("--test-passphrase"))
+        List<io.cryptvol.domain.cmd.HostCommand> tests = host.queries.stream().filter(q -> q.argv().contains("--test-passphrase"))
                 .toList();
         assertThat(tests).singleElement().satisfies(q -> {
             assertThat(q.argv()).contains("/dev/vg1/lv1").noneMatch(w -> w.contains("k1"));

@@ -3,7 +3,7 @@ package io.cryptvol.snapshot;
 import io.cryptvol.aws.EbsSnapshot;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.domain.plan.StepKind;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

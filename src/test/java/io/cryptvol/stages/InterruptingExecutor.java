@@ -2,7 +2,7 @@ package io.cryptvol.stages;
 
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutionException;
 import io.cryptvol.exec.HostExecutor;
 

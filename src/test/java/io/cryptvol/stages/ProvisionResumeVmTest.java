@@ -1,7 +1,7 @@
 package io.cryptvol.stages;
 
 import io.cryptvol.CryptvolException;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;

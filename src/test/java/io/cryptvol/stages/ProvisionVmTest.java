@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.shell.ShellHarness;
 import io.cryptvol.testvm.TestVm;
 import io.cryptvol.testvm.VmTest;

@@ -37,7 +37,7 @@ class RefusalVmTest {
         vm.shOk("mkfs.ext4 -q " + fs + " && pvcreate -q " + inVg + " && vgcreate -q othervg " + inVg
                 + " && mkfs.ext4 -q " + mounted + " && mkdir -p /mnt/busy && mount " + mounted + " /mnt/busy"
                 + " && mkdir -p /data/full && touch /data/full/x /data/f");
-        vm.executor().run(io.cryptvol.exec.HostCommand.of("format", "cryptsetup", "luksFormat", "--batch-mode",
+        vm.executor().run(io.cryptvol.domain.cmd.HostCommand.of("format", "cryptsetup", "luksFormat", "--batch-mode",
                 "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", luks)
                 .withSecretStdin(TestKeys.read(io.cryptvol.domain.plan.KeyRef.named("k1"))));
         List<String> all = List.of(a, b, fs, big, inVg, mounted, luks);

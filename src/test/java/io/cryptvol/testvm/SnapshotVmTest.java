@@ -6,7 +6,7 @@ import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsSnapshot;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.exec.SshExecutor;
@@ -240,7 +240,7 @@ class SnapshotVmTest {
         server.faults().reset();
 
         // the backstop on its own: a freeze nobody thaws is thawed by the watchdog
-        long pid = io.cryptvol.snapshot.Watchdog.pid(vm.shOk(io.cryptvol.exec.ShellQuote.join(
+        long pid = io.cryptvol.snapshot.Watchdog.pid(vm.shOk(io.cryptvol.domain.cmd.ShellQuote.join(
                 io.cryptvol.snapshot.Watchdog.start(MNT, Duration.ofSeconds(3)).argv())));
         long t0 = System.nanoTime();
         vm.shOk("xfs_freeze -f " + MNT);

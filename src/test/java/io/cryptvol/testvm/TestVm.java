@@ -11,7 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.SshExecutor;
 import io.cryptvol.sandbox.TestInstance;

@@ -1,6 +1,5 @@
 package io.cryptvol.domain.cmd;
 
-import io.cryptvol.exec.HostCommand;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,5 @@
 package io.cryptvol.domain.cmd;
 
-import io.cryptvol.exec.HostCommand;
 
 /** Idempotent edits of /etc/fstab and /etc/crypttab on the host. */
 public final class EtcFiles {

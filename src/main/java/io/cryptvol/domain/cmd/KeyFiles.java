@@ -1,7 +1,6 @@
 package io.cryptvol.domain.cmd;
 
 import io.cryptvol.CryptvolException;
-import io.cryptvol.exec.HostCommand;
 
 import java.util.regex.Pattern;
 

@@ -1,7 +1,6 @@
 package io.cryptvol.domain.cmd;
 
 import io.cryptvol.domain.parse.LvmReportParser;
-import io.cryptvol.exec.HostCommand;
 
 import java.util.ArrayList;
 import java.util.List;

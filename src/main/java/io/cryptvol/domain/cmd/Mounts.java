@@ -1,6 +1,5 @@
 package io.cryptvol.domain.cmd;
 
-import io.cryptvol.exec.HostCommand;
 
 /** argv for mount, umount and the mountpoint directory. */
 public final class Mounts {

@@ -2,7 +2,6 @@ package io.cryptvol.domain.cmd;
 
 import io.cryptvol.domain.parse.LsblkParser;
 import io.cryptvol.domain.parse.MountsParser;
-import io.cryptvol.exec.HostCommand;
 
 import java.util.List;
 

@@ -53,7 +53,7 @@ public final class ModulesPlanner {
         Set<String> confLines = new LinkedHashSet<>(conf.lines().map(String::strip).toList());
         if (toPersist.stream().anyMatch(m -> !confLines.contains(m))) {
             // minimal systems (and the test instance) may not have the directory yet
-            steps.add(PlanStep.of(StepKind.LOAD_MODULES, io.cryptvol.exec.HostCommand.of(
+            steps.add(PlanStep.of(StepKind.LOAD_MODULES, io.cryptvol.domain.cmd.HostCommand.of(
                     "Create /etc/modules-load.d", "mkdir", "-p", "/etc/modules-load.d")));
         }
         for (String m : toPersist) {

@@ -1,6 +1,6 @@
 package io.cryptvol.domain.plan;
 
-import io.cryptvol.exec.ShellQuote;
+import io.cryptvol.domain.cmd.ShellQuote;
 
 import java.util.List;
 

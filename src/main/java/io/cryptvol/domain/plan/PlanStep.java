@@ -1,6 +1,6 @@
 package io.cryptvol.domain.plan;
 
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 
 import java.util.List;
 

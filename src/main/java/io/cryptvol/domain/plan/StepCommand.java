@@ -1,6 +1,6 @@
 package io.cryptvol.domain.plan;
 
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 
 /**
  * One command of a step: a HostCommand template (no stdin) and, when it reads a key on stdin, the

@@ -1,7 +1,7 @@
 package io.cryptvol.domain.cmd;
 
 import io.cryptvol.CryptvolException;
-import io.cryptvol.exec.HostCommand;
+import io.cryptvol.domain.cmd.HostCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

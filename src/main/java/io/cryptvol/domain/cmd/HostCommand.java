@@ -1,4 +1,4 @@
-package io.cryptvol.exec;
+package io.cryptvol.domain.cmd;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.cryptvol.exec;
+package io.cryptvol.domain.cmd;
 
 import java.util.List;
 import java.util.regex.Pattern;
