@@ -1,5 +1,6 @@
 package io.cryptvol.day2;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.keys.KeyStore;
@@ -37,7 +38,7 @@ public final class KeyChoice implements AutoCloseable {
     public static KeyChoice file(Path path) {
         Path p = path.toAbsolutePath().normalize();
         if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-            throw new CryptvolException("key file " + p + " does not exist or cannot be read", 2, null);
+            throw new CryptvolException("key file " + p + " does not exist or cannot be read", ExitCode.USAGE, null);
         }
         return new KeyChoice("file " + p.getFileName(), false, p, null);
     }
@@ -46,7 +47,7 @@ public final class KeyChoice implements AutoCloseable {
     public static KeyChoice backup(Path dir, String name) {
         Path d = dir.toAbsolutePath().normalize();
         if (!Files.isDirectory(d)) {
-            throw new CryptvolException("backup location " + d + " is not a directory (is the drive mounted?)", 2, null);
+            throw new CryptvolException("backup location " + d + " is not a directory (is the drive mounted?)", ExitCode.USAGE, null);
         }
         Path f;
         if (name != null) {
@@ -56,24 +57,24 @@ public final class KeyChoice implements AutoCloseable {
             try (Stream<Path> s = Files.list(d)) {
                 keys = s.filter(p -> p.getFileName().toString().endsWith(KeyStore.SUFFIX)).sorted().toList();
             } catch (IOException e) {
-                throw new CryptvolException("cannot list " + d + ": " + e.getMessage(), 1, null);
+                throw new CryptvolException("cannot list " + d + ": " + e.getMessage(), ExitCode.FAILED, null);
             }
             if (keys.size() != 1) {
                 throw new CryptvolException(keys.isEmpty() ? "no *.key file in " + d
                         : d + " holds several keys (" + String.join(", ", keys.stream().map(p -> p.getFileName()
-                        .toString()).toList()) + "): pass --key NAME too", 2, null);
+                        .toString()).toList()) + "): pass --key NAME too", ExitCode.USAGE, null);
             }
             f = keys.get(0);
         }
         if (!Files.isRegularFile(f)) {
-            throw new CryptvolException("no backup " + f.getFileName() + " in " + d, 2, null);
+            throw new CryptvolException("no backup " + f.getFileName() + " in " + d, ExitCode.USAGE, null);
         }
         return new KeyChoice("backup " + f.getFileName(), false, f, null);
     }
 
     public static KeyChoice passphrase(String typed) {
         if (typed == null || typed.isEmpty()) {
-            throw new CryptvolException("no passphrase typed", 2, null);
+            throw new CryptvolException("no passphrase typed", ExitCode.USAGE, null);
         }
         return new KeyChoice("typed passphrase", false, null, typed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
@@ -102,11 +103,11 @@ public final class KeyChoice implements AutoCloseable {
             try {
                 byte[] b = Files.readAllBytes(file);
                 if (b.length == 0) {
-                    throw new CryptvolException(file + " is empty", 2, null);
+                    throw new CryptvolException(file + " is empty", ExitCode.USAGE, null);
                 }
                 return b;
             } catch (IOException e) {
-                throw new CryptvolException("cannot read key file " + file + ": " + e.getMessage(), 1, null);
+                throw new CryptvolException("cannot read key file " + file + ": " + e.getMessage(), ExitCode.FAILED, null);
             }
         };
     }

@@ -1,5 +1,6 @@
 package io.cryptvol.day2;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.model.CrypttabEntry;
 import io.cryptvol.domain.model.FstabEntry;
@@ -47,7 +48,7 @@ public final class VolumeLocator {
             } else {
                 throw new CryptvolException("which volume? pass --mountpoint M or select one with 'use mountpoint M'"
                         + (crypt.isEmpty() ? "" : " (fstab has " + String.join(", ",
-                        crypt.stream().map(FstabEntry::mountpoint).toList()) + ")"), 2, null);
+                        crypt.stream().map(FstabEntry::mountpoint).toList()) + ")"), ExitCode.USAGE, null);
             }
         }
         Optional<FstabEntry> fstab = h.fstabFor(mp);
@@ -57,7 +58,7 @@ public final class VolumeLocator {
                 .orElse(sel.mapping());
         if (mapping == null) {
             throw new CryptvolException("no encrypted mapping known for " + mp + ": no /dev/mapper line for it in "
-                    + "/etc/fstab; select one with 'use mapping NAME'", 2, null);
+                    + "/etc/fstab; select one with 'use mapping NAME'", ExitCode.USAGE, null);
         }
         String device = h.crypttabFor(mapping).map(CrypttabEntry::device)
                 .or(() -> h.mappingBackingDevice(mapping)).orElse(null);
@@ -82,7 +83,7 @@ public final class VolumeLocator {
         lv = first(lv, sel.lv());
         if (vg == null || lv == null) {
             throw new CryptvolException("cannot tell which LV holds " + mapping + ": no crypttab line for it; select "
-                    + "it with 'use vg NAME' and 'use lv NAME'", 2, null);
+                    + "it with 'use vg NAME' and 'use lv NAME'", ExitCode.USAGE, null);
         }
         String fs = fstab.map(FstabEntry::fstype).or(() -> mounted.map(Mount::fstype)).orElse("xfs");
         String opts = fstab.map(e -> String.join(",", e.options().stream().filter(o -> !o.equals("noauto")).toList()))

@@ -1,5 +1,6 @@
 package io.cryptvol.host;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.Cryptsetup;
 import io.cryptvol.domain.cmd.EtcFiles;
@@ -160,7 +161,7 @@ public final class HostObserver {
             for (String d : probe) {
                 int rc = p.exit("blkid " + d);
                 if (rc == 127) {
-                    throw new CryptvolException("blkid is not installed on the target", 1, null);
+                    throw new CryptvolException("blkid is not installed on the target", ExitCode.FAILED, null);
                 }
                 Signature sig = BlkidParser.parse(d, rc, p.out("blkid " + d));
                 s = s.withSignature(sig);
@@ -237,7 +238,7 @@ public final class HostObserver {
     public Signature blkid(String device) {
         ExecResult r = executor.run(Probe.blkid(device).asQuery());
         if (r.exitCode() == 127) {
-            throw new CryptvolException("blkid is not installed on the target", 1, null);
+            throw new CryptvolException("blkid is not installed on the target", ExitCode.FAILED, null);
         }
         return BlkidParser.parse(device, r.exitCode(), r.out());
     }
@@ -248,7 +249,7 @@ public final class HostObserver {
         try {
             ExecResult r = executor.run(Cryptsetup.testKey(device).asQuery().withSecretStdin(key));
             if (r.exitCode() == 127) {
-                throw new CryptvolException("cryptsetup is not installed on the target", 1, null);
+                throw new CryptvolException("cryptsetup is not installed on the target", ExitCode.FAILED, null);
             }
             return r.ok();
         } finally {
@@ -266,7 +267,7 @@ public final class HostObserver {
     public void requireTmpfsKeyDir() {
         if (!keyDirOnTmpfs()) {
             throw new CryptvolException("refusing to write a key file on " + executor.target() + ": "
-                    + KeyFiles.DIR + " is not on tmpfs (mount a tmpfs on /run first)", 1, null);
+                    + KeyFiles.DIR + " is not on tmpfs (mount a tmpfs on /run first)", ExitCode.FAILED, null);
         }
     }
 
@@ -307,7 +308,7 @@ public final class HostObserver {
         static Sections run(HostExecutor ex, HostCommand c) {
             ExecResult r = ex.run(c);
             if (r.exitCode() == 127 && r.stdout().length == 0) {
-                throw new CryptvolException("no shell on the target (exit 127)", 1, null);
+                throw new CryptvolException("no shell on the target (exit 127)", ExitCode.FAILED, null);
             }
             return new Sections(r.out(), r.err());
         }
@@ -328,12 +329,12 @@ public final class HostObserver {
             int rc = exit(name);
             String what = name.split(" ")[0];
             if (rc == 127) {
-                throw new CryptvolException(what + " is not installed on the target", 1, null);
+                throw new CryptvolException(what + " is not installed on the target", ExitCode.FAILED, null);
             }
             if (rc != 0) {
                 String err = stderr == null ? "" : stderr.strip();
                 throw new CryptvolException(name + " failed (exit " + rc + ")"
-                        + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), 1, null);
+                        + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), ExitCode.FAILED, null);
             }
             return out(name);
         }
@@ -341,12 +342,12 @@ public final class HostObserver {
 
     static String require(ExecResult r, String what) {
         if (r.exitCode() == 127) {
-            throw new CryptvolException(what + " is not installed on the target", 1, null);
+            throw new CryptvolException(what + " is not installed on the target", ExitCode.FAILED, null);
         }
         if (!r.ok()) {
             String err = r.err().strip();
             throw new CryptvolException(what + " failed (exit " + r.exitCode() + ")"
-                    + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), 1, null);
+                    + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), ExitCode.FAILED, null);
         }
         return r.out();
     }

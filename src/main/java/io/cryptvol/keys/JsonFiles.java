@@ -1,5 +1,6 @@
 package io.cryptvol.keys;
 
+import io.cryptvol.ExitCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cryptvol.CryptvolException;
@@ -41,7 +42,7 @@ final class JsonFiles {
             tmp = null;
         } catch (IOException e) {
             throw new CryptvolException("cannot write " + file + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()), 1, null);
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), ExitCode.FAILED, null);
         } finally {
             if (tmp != null) {
                 try {

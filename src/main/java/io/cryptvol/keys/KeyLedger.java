@@ -1,5 +1,6 @@
 package io.cryptvol.keys;
 
+import io.cryptvol.ExitCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -157,7 +158,7 @@ public final class KeyLedger {
         } catch (IOException | RuntimeException e) {
             // never silently forget where key copies are: refuse until a person looks at the file
             throw new CryptvolException("cannot read the key ledger " + file + " (" + e.getClass().getSimpleName()
-                    + "): it lists where key copies were written; repair or move it before going on", 1, null);
+                    + "): it lists where key copies were written; repair or move it before going on", ExitCode.FAILED, null);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.cryptvol.keys;
 
+import io.cryptvol.ExitCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -106,7 +107,7 @@ public final class KeyStore {
     public static String validateName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new CryptvolException("not a valid key name: '" + name + "' (letters, digits, '.', '_' and '-', "
-                    + "at most 64, not starting with '.' or '-')", 2, null);
+                    + "at most 64, not starting with '.' or '-')", ExitCode.USAGE, null);
         }
         return name;
     }
@@ -143,17 +144,17 @@ public final class KeyStore {
     public Path backupFile(String name, Path targetDir) {
         Path to = targetDir.toAbsolutePath().normalize();
         if (!Files.exists(to)) {
-            throw new CryptvolException("backup directory " + to + " does not exist (is the drive mounted?)", 2, null);
+            throw new CryptvolException("backup directory " + to + " does not exist (is the drive mounted?)", ExitCode.USAGE, null);
         }
         if (!Files.isDirectory(to)) {
-            throw new CryptvolException(to + " is not a directory: give the directory to copy the key into", 2, null);
+            throw new CryptvolException(to + " is not a directory: give the directory to copy the key into", ExitCode.USAGE, null);
         }
         String fs = fileSystemType(to);
         if (fs != null && VIRTUAL_FILE_SYSTEMS.contains(fs)) {
-            throw new CryptvolException(to + " is on a " + fs + " file system, not a disk: back up to a mounted drive", 2, null);
+            throw new CryptvolException(to + " is on a " + fs + " file system, not a disk: back up to a mounted drive", ExitCode.USAGE, null);
         }
         if (sameDir(to, dir)) {
-            throw new CryptvolException("that is the key directory itself: back up to another disk or machine", 2, null);
+            throw new CryptvolException("that is the key directory itself: back up to another disk or machine", ExitCode.USAGE, null);
         }
         return to.resolve(name + SUFFIX);
     }
@@ -188,7 +189,7 @@ public final class KeyStore {
     /** The checks of {@link #generate} without generating anything (for a dry run). */
     public synchronized void checkGenerate(List<String> names, int size) {
         if (names == null || names.isEmpty()) {
-            throw new CryptvolException("name the keys to generate, e.g. 'keys generate data-key-1 data-key-2'", 2, null);
+            throw new CryptvolException("name the keys to generate, e.g. 'keys generate data-key-1 data-key-2'", ExitCode.USAGE, null);
         }
         checkSize(size);
         checkNewNames(names);
@@ -198,13 +199,13 @@ public final class KeyStore {
     public synchronized KeyInfo importKey(String name, Path file) {
         checkNewNames(List.of(name));
         if (!Files.isRegularFile(file)) {
-            throw new CryptvolException("cannot import " + file + ": not a regular file", 2, null);
+            throw new CryptvolException("cannot import " + file + ": not a regular file", ExitCode.USAGE, null);
         }
         byte[] key;
         try {
             key = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new CryptvolException("cannot read " + file + ": " + e.getClass().getSimpleName(), 1, null);
+            throw new CryptvolException("cannot read " + file + ": " + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
         try {
             checkSize(key.length);
@@ -223,15 +224,15 @@ public final class KeyStore {
         Path file = keyFile(name);
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-                throw new CryptvolException("key file " + file + " is not a regular file; refusing to read it", 1, null);
+                throw new CryptvolException("key file " + file + " is not a regular file; refusing to read it", ExitCode.FAILED, null);
             }
-            throw new CryptvolException("unknown key '" + name + "': see 'keys list'", 2, null);
+            throw new CryptvolException("unknown key '" + name + "': see 'keys list'", ExitCode.USAGE, null);
         }
         try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) { // a symlink swapped in is refused
             return in.readAllBytes();
         } catch (IOException e) {
             throw new CryptvolException("cannot read key '" + name + "' (" + file + "): "
-                    + e.getClass().getSimpleName(), 1, null);
+                    + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
     }
 
@@ -300,7 +301,7 @@ public final class KeyStore {
     }
 
     public KeyInfo require(String name) {
-        return info(name).orElseThrow(() -> new CryptvolException("unknown key '" + name + "': see 'keys list'", 2, null));
+        return info(name).orElseThrow(() -> new CryptvolException("unknown key '" + name + "': see 'keys list'", ExitCode.USAGE, null));
     }
 
     // ---- backups ------------------------------------------------------------------------------------------
@@ -320,12 +321,12 @@ public final class KeyStore {
             String expected = sha256(key);
             if (!expected.equals(info.sha256())) {
                 throw new CryptvolException("key '" + name + "' no longer matches its recorded fingerprint "
-                        + shortFingerprint(info.sha256()) + "; run 'keys verify " + name + "' before backing it up", 1, null);
+                        + shortFingerprint(info.sha256()) + "; run 'keys verify " + name + "' before backing it up", ExitCode.FAILED, null);
             }
             if (Files.exists(copy, LinkOption.NOFOLLOW_LINKS)) {
                 if (!expected.equals(sha256Of(copy))) {
                     throw new CryptvolException(copy + " already exists and holds different bytes: refusing to overwrite "
-                            + "it (it may be another key); choose another directory", 1, null);
+                            + "it (it may be another key); choose another directory", ExitCode.FAILED, null);
                 }
             } else {
                 writeNew(to, copy, key);
@@ -341,7 +342,7 @@ public final class KeyStore {
             putMeta(updated);
             if (!ok) {
                 throw new CryptvolException("backup of '" + name + "' to " + copy + " could not be verified: "
-                        + "the copy read back differs from the key", 1, null);
+                        + "the copy read back differs from the key", ExitCode.FAILED, null);
             }
             return updated;
         } finally {
@@ -421,14 +422,14 @@ public final class KeyStore {
         List<ShredOutcome> out = new ArrayList<>(shredBackups(name));
         if (out.stream().anyMatch(o -> !o.shredded())) {
             throw new CryptvolException("key '" + name + "' kept: " + out.stream().filter(o -> !o.shredded()).count()
-                    + " backup(s) could not be scrubbed; mount them and run 'keys shred " + name + " --retire --yes' again", 1, null);
+                    + " backup(s) could not be scrubbed; mount them and run 'keys shred " + name + " --retire --yes' again", ExitCode.FAILED, null);
         }
         Path file = keyFile(name);
         try {
             boolean was = Shredder.shred(file);
             out.add(new ShredOutcome(file.toString(), true, was ? "shredded" : "already gone"));
         } catch (IOException e) {
-            throw new CryptvolException("cannot shred " + file + ": " + e.getClass().getSimpleName(), 1, null);
+            throw new CryptvolException("cannot shred " + file + ": " + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
         Map<String, KeyInfo> meta = loadMeta();
         meta.remove(name);
@@ -456,7 +457,7 @@ public final class KeyStore {
     private static void checkSize(int size) {
         if (size < MIN_SIZE || size > MAX_SIZE) {
             throw new CryptvolException("key size " + size + " bytes is out of range (" + MIN_SIZE + "–" + MAX_SIZE
-                    + "; the usual is " + DEFAULT_SIZE + ")", 2, null);
+                    + "; the usual is " + DEFAULT_SIZE + ")", ExitCode.USAGE, null);
         }
     }
 
@@ -465,11 +466,11 @@ public final class KeyStore {
         for (String n : names) {
             validateName(n);
             if (!seen.add(n)) {
-                throw new CryptvolException("key name '" + n + "' given twice", 2, null);
+                throw new CryptvolException("key name '" + n + "' given twice", ExitCode.USAGE, null);
             }
             if (Files.exists(dir.resolve(n + SUFFIX), LinkOption.NOFOLLOW_LINKS)) {
                 throw new CryptvolException("key '" + n + "' already exists: refusing to overwrite it (a lost key is a "
-                        + "lost volume); choose another name", 1, null);
+                        + "lost volume); choose another name", ExitCode.FAILED, null);
             }
         }
     }
@@ -485,9 +486,9 @@ public final class KeyStore {
             }
             ch.force(true);
         } catch (FileAlreadyExistsException e) {
-            throw new CryptvolException("key '" + name + "' already exists: refusing to overwrite it", 1, null);
+            throw new CryptvolException("key '" + name + "' already exists: refusing to overwrite it", ExitCode.FAILED, null);
         } catch (IOException e) {
-            throw new CryptvolException("cannot write key '" + name + "' to " + file + ": " + e.getClass().getSimpleName(), 1, null);
+            throw new CryptvolException("cannot write key '" + name + "' to " + file + ": " + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
         setPerms(file, FILE_PERMS);
         KeyInfo info = new KeyInfo(name, key.length, sha256(key), now(), List.of());
@@ -526,7 +527,7 @@ public final class KeyStore {
         try {
             b = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new CryptvolException("cannot read " + file + ": " + e.getClass().getSimpleName(), 1, null);
+            throw new CryptvolException("cannot read " + file + ": " + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
         try {
             return sha256(b);
@@ -554,9 +555,9 @@ public final class KeyStore {
             tmp = null;
             trySetPerms(copy, FILE_PERMS);
         } catch (FileAlreadyExistsException e) {
-            throw new CryptvolException(copy + " appeared while writing it: refusing to overwrite it", 1, null);
+            throw new CryptvolException(copy + " appeared while writing it: refusing to overwrite it", ExitCode.FAILED, null);
         } catch (IOException e) {
-            throw new CryptvolException("cannot write the backup " + copy + ": " + reason(e), 1, null);
+            throw new CryptvolException("cannot write the backup " + copy + ": " + reason(e), ExitCode.FAILED, null);
         } finally {
             if (tmp != null) {
                 try {
@@ -585,7 +586,7 @@ public final class KeyStore {
                 Files.setPosixFilePermissions(dir, DIR_PERMS);
             }
         } catch (IOException e) {
-            throw new CryptvolException("cannot create the key directory " + dir + ": " + e.getClass().getSimpleName(), 1, null);
+            throw new CryptvolException("cannot create the key directory " + dir + ": " + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
     }
 
@@ -601,7 +602,7 @@ public final class KeyStore {
         try {
             Files.setPosixFilePermissions(p, perms);
         } catch (IOException e) {
-            throw new CryptvolException("cannot set permissions of " + p + ": " + e.getClass().getSimpleName(), 1, null);
+            throw new CryptvolException("cannot set permissions of " + p + ": " + e.getClass().getSimpleName(), ExitCode.FAILED, null);
         }
     }
 
@@ -643,7 +644,7 @@ public final class KeyStore {
             return out;
         } catch (IOException | RuntimeException e) {
             throw new CryptvolException("cannot read the key metadata " + metadata + ": " + e.getClass().getSimpleName()
-                    + " (fix or move the file; the keys themselves are in " + dir + ")", 1, null);
+                    + " (fix or move the file; the keys themselves are in " + dir + ")", ExitCode.FAILED, null);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.cryptvol.keys;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.KeyRef;
 
@@ -24,7 +25,7 @@ public final class StoreKeySource implements KeySource {
             return b;
         }
         if (!KeyStore.isValidName(ref.name()) || !store.exists(ref.name())) {
-            throw new CryptvolException("unknown key '" + ref.name() + "': see 'keys list'", 2, null);
+            throw new CryptvolException("unknown key '" + ref.name() + "': see 'keys list'", ExitCode.USAGE, null);
         }
         return store.read(ref.name());
     }

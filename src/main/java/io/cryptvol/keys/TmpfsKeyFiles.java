@@ -1,5 +1,6 @@
 package io.cryptvol.keys;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.plan.KeyRef;
@@ -112,7 +113,7 @@ public final class TmpfsKeyFiles implements AutoCloseable {
                 ExecResult r = ex.run(write);
                 if (!r.ok()) {
                     throw new CryptvolException("cannot write " + key.describe() + " to " + path + " on " + ex.target()
-                            + " (exit " + r.exitCode() + ")" + stderr(Redactor.forCommand(write).redact(r.err())), 1, null);
+                            + " (exit " + r.exitCode() + ")" + stderr(Redactor.forCommand(write).redact(r.err())), ExitCode.FAILED, null);
                 }
             } finally {
                 Arrays.fill(bytes, (byte) 0);
@@ -126,7 +127,7 @@ public final class TmpfsKeyFiles implements AutoCloseable {
             live.remove(entry.id());
             if (!o.gone()) {
                 CryptvolException notShredded = new CryptvolException("the key file " + path + " on " + ex.target()
-                        + " could not be shredded (" + o.note() + "); it stays in the ledger: run 'keys shred'", 1, null);
+                        + " could not be shredded (" + o.note() + "); it stays in the ledger: run 'keys shred'", ExitCode.FAILED, null);
                 if (failure != null) {
                     failure.addSuppressed(notShredded);
                 } else {
@@ -180,14 +181,14 @@ public final class TmpfsKeyFiles implements AutoCloseable {
         String fs = r.out().strip();
         if (!r.ok() || !(fs.equals("tmpfs") || fs.equals("ramfs"))) {
             throw new CryptvolException(dir + " on " + ex.target() + " is not on tmpfs (" + (r.ok() ? fs : "stat failed")
-                    + "): refusing to write a key file where it could reach a disk", 1, null);
+                    + "): refusing to write a key file where it could reach a disk", ExitCode.FAILED, null);
         }
     }
 
     private static void check(HostExecutor ex, HostCommand c, String what) {
         ExecResult r = ex.run(c);
         if (!r.ok()) {
-            throw new CryptvolException(what + " on " + ex.target() + " (exit " + r.exitCode() + ")" + stderr(r.err()), 1, null);
+            throw new CryptvolException(what + " on " + ex.target() + " (exit " + r.exitCode() + ")" + stderr(r.err()), ExitCode.FAILED, null);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.cryptvol.record;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.session.Dirs;
 import io.cryptvol.session.SessionMode;
@@ -59,11 +60,11 @@ public class Recorder implements RecordingShell.Listener {
     public synchronized Active start(Path file, boolean append, String version, String target) {
         Active now = active();
         if (now != null) {
-            throw new CryptvolException("already recording to " + now.file() + " (record stop first)", 2, null);
+            throw new CryptvolException("already recording to " + now.file() + " (record stop first)", ExitCode.USAGE, null);
         }
         Path abs = file.toAbsolutePath().normalize();
         if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !append) {
-            throw new CryptvolException(file + " exists: choose another file, or add --append", 2, null);
+            throw new CryptvolException(file + " exists: choose another file, or add --append", ExitCode.USAGE, null);
         }
         boolean newline = false;
         if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -114,12 +115,12 @@ public class Recorder implements RecordingShell.Listener {
     static String existingScript(Path shown, Path abs) {
         String refusal = "not appending to " + shown + ": ";
         if (!Files.isRegularFile(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            throw new CryptvolException(refusal + "not a regular file", 2, null);
+            throw new CryptvolException(refusal + "not a regular file", ExitCode.USAGE, null);
         }
         String text;
         try {
             if (Files.size(abs) > MAX_SCRIPT_BYTES) {
-                throw new CryptvolException(refusal + "larger than 1 MiB, not a cryptvol script", 2, null);
+                throw new CryptvolException(refusal + "larger than 1 MiB, not a cryptvol script", ExitCode.USAGE, null);
             }
             byte[] bytes = Files.readAllBytes(abs);
             text = StandardCharsets.UTF_8.newDecoder()
@@ -127,21 +128,21 @@ public class Recorder implements RecordingShell.Listener {
                     .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
                     .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (java.nio.charset.CharacterCodingException e) {
-            throw new CryptvolException(refusal + "binary content, not a cryptvol script", 2, null);
+            throw new CryptvolException(refusal + "binary content, not a cryptvol script", ExitCode.USAGE, null);
         } catch (IOException e) {
-            throw new CryptvolException(refusal + "cannot read it (" + e.getMessage() + ")", 2, null);
+            throw new CryptvolException(refusal + "cannot read it (" + e.getMessage() + ")", ExitCode.USAGE, null);
         }
         if (text.chars().anyMatch(c -> (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)) {
-            throw new CryptvolException(refusal + "binary content, not a cryptvol script", 2, null);
+            throw new CryptvolException(refusal + "binary content, not a cryptvol script", ExitCode.USAGE, null);
         }
         if (!text.startsWith(HEADER) && !abs.getFileName().toString().endsWith(".cvsh")) {
             throw new CryptvolException(refusal + "not a cryptvol script (a recording starts with '" + HEADER
-                    + "', a script's name ends in .cvsh); record to a new file", 2, null);
+                    + "', a script's name ends in .cvsh); record to a new file", ExitCode.USAGE, null);
         }
         try {
             ScriptFormat.checkSyntax(shown.toString(), text);
         } catch (ScriptException e) {
-            throw new CryptvolException(refusal + "not a cryptvol script: " + e.getMessage(), 2, null);
+            throw new CryptvolException(refusal + "not a cryptvol script: " + e.getMessage(), ExitCode.USAGE, null);
         }
         return text;
     }

@@ -1,5 +1,6 @@
 package io.cryptvol.record;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.session.ContextState;
@@ -78,7 +79,7 @@ public class Replayer {
         try {
             text = Files.readString(Path.of(r.file()));
         } catch (IOException e) {
-            throw new CryptvolException("cannot read " + r.file() + ": " + e.getMessage(), 2, null);
+            throw new CryptvolException("cannot read " + r.file() + ": " + e.getMessage(), ExitCode.USAGE, null);
         }
         Script script = ScriptFormat.parse(r.file(), text, r.vars());
         for (Script.Line line : script.commands()) {
@@ -132,12 +133,12 @@ public class Replayer {
         boolean ask = !r.yes() && !mode.assumeYes();
         if (ask && !interactive) {
             throw new CryptvolException("not replaying " + r.file() + " (" + plural(n) + " on " + preview.targetsText()
-                    + ") without a yes, and no one can answer here: check it with --dry-run, then add --yes", 2, null);
+                    + ") without a yes, and no one can answer here: check it with --dry-run, then add --yes", ExitCode.USAGE, null);
         }
         refuseUnconfirmableDestruction(r, preview, interactive);
         announce(r, preview);
         if (ask && !prompter.confirm("Run " + plural(n) + " from " + r.file() + " on " + preview.targetsText() + "?")) {
-            throw new CryptvolException("replay cancelled; nothing was run", 1, null);
+            throw new CryptvolException("replay cancelled; nothing was run", ExitCode.FAILED, null);
         }
         confirmDestruction(r, preview);
         run(r, todo, secrets(todo, false), null);
@@ -177,7 +178,7 @@ public class Replayer {
             ScriptPreview.Entry e = destructive.get(0);
             throw new CryptvolException(e.where() + " '" + e.shown() + "' " + e.destroys().what()
                     + ": a replay runs it only when you type '" + ScriptPreview.safe(e.destroys().confirmWord())
-                    + "' at a terminal, or with --yes-destroy; nothing was run", 2, null);
+                    + "' at a terminal, or with --yes-destroy; nothing was run", ExitCode.USAGE, null);
         }
     }
 
@@ -195,7 +196,7 @@ public class Replayer {
                     + "' to allow it (anything else stops the replay): ", false);
             if (answer == null || !answer.strip().equals(word)) {
                 throw new CryptvolException("not confirmed: " + e.where() + " '" + e.shown() + "' " + e.destroys().what()
-                        + "; nothing was run (type '" + ScriptPreview.safe(word) + "' when asked, or add --yes-destroy)", 1, null);
+                        + "; nothing was run (type '" + ScriptPreview.safe(word) + "' when asked, or add --yes-destroy)", ExitCode.FAILED, null);
             }
         }
     }
@@ -204,11 +205,11 @@ public class Replayer {
         Script script = load(r);
         if (r.fromLine() < 1 || r.fromLine() > script.lines()) {
             throw new CryptvolException("--from-line " + r.fromLine() + " is not a line of " + r.file() + " (1 to "
-                    + script.lines() + ")", 2, null);
+                    + script.lines() + ")", ExitCode.USAGE, null);
         }
         List<Script.Line> todo = script.commands().stream().filter(l -> l.number() >= r.fromLine()).toList();
         if (todo.isEmpty()) {
-            throw new CryptvolException(r.file() + " has no command at or after line " + r.fromLine(), 2, null);
+            throw new CryptvolException(r.file() + " has no command at or after line " + r.fromLine(), ExitCode.USAGE, null);
         }
         return todo;
     }
@@ -223,7 +224,7 @@ public class Replayer {
      */
     public Rehearsal rehearse(Request r, Stage stage, boolean rehearseOnly, boolean interactive) {
         if (r.dryRun()) {
-            throw new CryptvolException("--rehearse and --dry-run do not go together: a rehearsal really runs the script, on the sandbox", 2, null);
+            throw new CryptvolException("--rehearse and --dry-run do not go together: a rehearsal really runs the script, on the sandbox", ExitCode.USAGE, null);
         }
         List<Script.Line> todo = todo(r); // syntax, variables and command names are checked before anything starts
         int n = todo.size();
@@ -235,7 +236,7 @@ public class Replayer {
         confirmDestruction(r, preview);
         if (stage.running() && !yes
                 && !(interactive && prompter.confirm("The sandbox is running; reset it for the rehearsal (deletes its volumes and snapshots)?"))) {
-            throw new CryptvolException("rehearsal cancelled: the sandbox runs and resetting it needs a yes (or --yes); nothing was run", 1, null);
+            throw new CryptvolException("rehearsal cancelled: the sandbox runs and resetting it needs a yes (or --yes); nothing was run", ExitCode.FAILED, null);
         }
         Map<String, String> secrets = secrets(todo, false); // asked once, for the rehearsal and the real run
         ContextState before = context.state();
@@ -256,7 +257,7 @@ public class Replayer {
         String secs = String.format(java.util.Locale.ROOT, "%.1f s", result.took().toNanos() / 1e9);
         if (!result.ok()) {
             throw new CryptvolException("rehearsal on " + where + " failed after " + secs + "; nothing was run on "
-                    + before.target().display() + ": " + result.failure(), 1, null);
+                    + before.target().display() + ": " + result.failure(), ExitCode.FAILED, null);
         }
         ui.ok("rehearsal passed: " + plural(n) + " from " + r.file() + " on " + where + " in " + secs
                 + "; context back on " + before.target().display());
@@ -267,11 +268,11 @@ public class Replayer {
         if (!yes) {
             if (!interactive) {
                 throw new CryptvolException("rehearsal passed; not running " + r.file() + " on " + before.target().display()
-                        + " without a yes: add --yes (or --rehearse-only to stop after the rehearsal)", 2, null);
+                        + " without a yes: add --yes (or --rehearse-only to stop after the rehearsal)", ExitCode.USAGE, null);
             }
             if (!prompter.confirm(question)) {
                 throw new CryptvolException("rehearsal passed; the real run was cancelled, nothing was run on "
-                        + before.target().display(), 1, null);
+                        + before.target().display(), ExitCode.FAILED, null);
             }
         }
         run(new Request(r.file(), r.vars(), false, r.fromLine(), true, r.yesDestroy()), todo, secrets, null);
@@ -297,15 +298,15 @@ public class Replayer {
                 RecordingShell.Evaluation ev = shell.execute(words(r, line, secrets));
                 if (ev == null || !ev.ok()) {
                     Exception failure = ev == null ? new CryptvolException("no result") : ev.failure();
-                    throw new CryptvolException("replay stopped at " + r.file() + ":" + line.number()
+                    throw CryptvolException.passingOn("replay stopped at " + r.file() + ":" + line.number()
                             + " (command " + (i + 1) + " of " + n + ") '" + line.display() + "': "
                             + ErrorHandling.message(failure) + " — fix it, then resume with: " + resume(r, line.number()) + (rehearsal != null ? " --rehearse" : ""),
-                            Math.max(1, ErrorHandling.exitCode(failure)), null);
+                            ErrorHandling.exitCode(failure));
                 }
                 String breach = rehearsal == null ? null : rehearsal.breach();
                 if (breach != null) {
                     throw new CryptvolException("rehearsal stopped after " + r.file() + ":" + line.number() + " '"
-                            + line.display() + "': " + breach + "; a rehearsal stays on the sandbox", 2, null);
+                            + line.display() + "': " + breach + "; a rehearsal stays on the sandbox", ExitCode.USAGE, null);
                 }
             }
         } finally {
@@ -345,7 +346,7 @@ public class Replayer {
             }
             String v = prompter.ask(name.replace('_', ' ') + " (for ${?" + name + "}, not echoed): ", true);
             if (v == null || v.isEmpty()) {
-                throw new CryptvolException("no value for ${?" + name + "}; nothing was run", 2, null);
+                throw new CryptvolException("no value for ${?" + name + "}; nothing was run", ExitCode.USAGE, null);
             }
             values.put(name, v);
         }

@@ -8,7 +8,7 @@ public class ScriptException extends CryptvolException {
     private final int line;
 
     public ScriptException(String file, int line, String message) {
-        super(file + ":" + line + ": " + message, 2, null);
+        super(file + ":" + line + ": " + message, io.cryptvol.ExitCode.USAGE, null);
         this.file = file;
         this.line = line;
     }

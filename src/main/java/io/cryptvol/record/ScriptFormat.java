@@ -365,7 +365,7 @@ public final class ScriptFormat {
             int eq = p.indexOf('=');
             String name = eq < 0 ? p : p.substring(0, eq);
             if (eq <= 0 || !NAME.matcher(name).matches()) {
-                throw new io.cryptvol.CryptvolException("--var wants NAME=VALUE, got '" + p + "'", 2, null);
+                throw new io.cryptvol.CryptvolException("--var wants NAME=VALUE, got '" + p + "'", io.cryptvol.ExitCode.USAGE, null);
             }
             m.put(name, p.substring(eq + 1));
         }

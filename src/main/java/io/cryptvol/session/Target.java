@@ -1,5 +1,6 @@
 package io.cryptvol.session;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 
 import java.util.regex.Matcher;
@@ -32,7 +33,7 @@ public record Target(Kind kind, String user, String host, int port, String ident
     public static Target ssh(String spec, String identityFile, String knownHosts) {
         Matcher m = SSH_SPEC.matcher(spec == null ? "" : spec.trim());
         if (!m.matches()) {
-            throw new CryptvolException("not an SSH target: '" + spec + "' (expected user@host[:port])", 2, null);
+            throw new CryptvolException("not an SSH target: '" + spec + "' (expected user@host[:port])", ExitCode.USAGE, null);
         }
         String user = m.group(1) == null ? "root" : m.group(1);
         String host = m.group(2);
@@ -43,7 +44,7 @@ public record Target(Kind kind, String user, String host, int port, String ident
         if (m.group(3) != null) {
             port = Integer.parseInt(m.group(3));
             if (port < 1 || port > 65535) {
-                throw new CryptvolException("port out of range in '" + spec + "'", 2, null);
+                throw new CryptvolException("port out of range in '" + spec + "'", ExitCode.USAGE, null);
             }
         }
         return new Target(Kind.SSH, user, host, port, identityFile, knownHosts);

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.AwsAccess;
 import io.cryptvol.aws.AwsSettings;
@@ -87,10 +88,10 @@ public class AwsConfig {
         return (count, sizeGiB, target) -> {
             if (mode.dryRun()) {
                 throw new CryptvolException("dry run: --new-volumes would create " + count + " EBS volumes; nothing was created "
-                        + "(see 'volumes create --count " + count + " --size " + sizeGiB + " --dry-run')", 1, null);
+                        + "(see 'volumes create --count " + count + " --size " + sizeGiB + " --dry-run')", ExitCode.FAILED, null);
             }
             if (sizeGiB > 65536) {
-                throw new CryptvolException("--size " + sizeGiB + " GiB is larger than any EBS volume", 2, null);
+                throw new CryptvolException("--size " + sizeGiB + " GiB is larger than any EBS volume", ExitCode.USAGE, null);
             }
             ui.println(ui.bold("Creating " + count + " EBS volumes of " + sizeGiB + " GiB for the new devices"));
             return volumes.createAndAttachDevices(count, VolumeSpec.of((int) sizeGiB, "gp3"), ctx.vg(),

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.domain.ControlChars;
 import io.cryptvol.CryptvolException;
 import org.jline.reader.EndOfFileException;
@@ -37,11 +38,11 @@ public class Confirmer {
         boolean interactive = sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE;
         if (!interactive && !consoleIsTerminal()) {
             throw new CryptvolException("not changing anything without confirmation: add --yes to run it, "
-                    + "or --dry-run to only see the plan", 2, null);
+                    + "or --dry-run to only see the plan", ExitCode.USAGE, null);
         }
         LineReader r = reader.getIfAvailable();
         if (r == null) {
-            throw new CryptvolException("cannot ask for confirmation here: add --yes", 2, null);
+            throw new CryptvolException("cannot ask for confirmation here: add --yes", ExitCode.USAGE, null);
         }
         try {
             String answer = r.readLine(ControlChars.escape(question) + " [y/N] ");

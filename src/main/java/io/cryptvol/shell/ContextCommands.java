@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.record.NotRecorded;
@@ -103,7 +104,7 @@ public class ContextCommands {
         try {
             return SessionContext.Part.valueOf(what.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new CryptvolException("cannot use '" + what + "': choose vg, lv, mapping, mountpoint or instance", 2, null);
+            throw new CryptvolException("cannot use '" + what + "': choose vg, lv, mapping, mountpoint or instance", ExitCode.USAGE, null);
         }
     }
 
@@ -115,7 +116,7 @@ public class ContextCommands {
         if (part == SessionContext.Part.MOUNTPOINT) {
             io.cryptvol.domain.plan.Inputs.Checked c = io.cryptvol.domain.plan.Inputs.mountpoint(name, true);
             if (!c.ok()) {
-                throw new CryptvolException(c.refusal().line(), 2, null);
+                throw new CryptvolException(c.refusal().line(), ExitCode.USAGE, null);
             }
             return c.value();
         }
@@ -126,12 +127,12 @@ public class ContextCommands {
             case MOUNTPOINT, INSTANCE -> java.util.Optional.empty();
         };
         if (bad.isPresent()) {
-            throw new CryptvolException(bad.get().line(), 2, null);
+            throw new CryptvolException(bad.get().line(), ExitCode.USAGE, null);
         }
         boolean ok = part != SessionContext.Part.INSTANCE || name.matches("i-[0-9a-f]{8,17}");
         if (!ok) {
             throw new CryptvolException("not a valid " + part.name().toLowerCase(Locale.ROOT) + " name: "
-                    + io.cryptvol.domain.plan.Inputs.shown(name), 2, null);
+                    + io.cryptvol.domain.plan.Inputs.shown(name), ExitCode.USAGE, null);
         }
         return name;
     }

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.day2.KeyChoice;
 import io.cryptvol.day2.UnlockPlanner;
@@ -106,7 +107,7 @@ public class Day2Commands {
         VolumeService vs = volumes.getIfAvailable();
         if (vs == null) {
             throw new CryptvolException("EBS access is not configured: detach the volumes of " + v.vg() + " ("
-                    + String.join(", ", pvs) + ") yourself", 1, null);
+                    + String.join(", ", pvs) + ") yourself", ExitCode.FAILED, null);
         }
         List<String> warnings = new ArrayList<>();
         List<String> ids = vs.list(false, warnings).stream()
@@ -114,12 +115,12 @@ public class Day2Commands {
         warnings.forEach(ui::warn);
         if (ids.size() != pvs.size()) {
             throw new CryptvolException("found EBS volumes for " + ids.size() + " of the " + pvs.size() + " PVs of "
-                    + v.vg() + " (" + String.join(", ", pvs) + "); detach the rest with 'volumes detach'", 1, null);
+                    + v.vg() + " (" + String.join(", ", pvs) + "); detach the rest with 'volumes detach'", ExitCode.FAILED, null);
         }
         List<VolumeService.DetachCheck> checks = vs.checkDetach(ids);
         List<String> refusals = checks.stream().map(VolumeService.DetachCheck::refusal).filter(r -> r != null).toList();
         if (!refusals.isEmpty()) {
-            throw new CryptvolException("not detaching: " + String.join("; ", refusals), 1, null);
+            throw new CryptvolException("not detaching: " + String.join("; ", refusals), ExitCode.FAILED, null);
         }
         vs.detach(checks, false, new VolumeProgressLines(ui, checks.size(), stages.context().target().display()));
         ui.ok("detached " + String.join(", ", ids));
@@ -166,7 +167,7 @@ public class Day2Commands {
     /** The key does not open the LUKS header. */
     static final class WrongKey extends CryptvolException {
         WrongKey(String message) {
-            super(message, 1, null);
+            super(message, io.cryptvol.ExitCode.FAILED, null);
         }
     }
 
@@ -286,10 +287,10 @@ public class Day2Commands {
                 .forEach(x -> f.put(x.split("\\s+")[0], x.split("\\s+")));
         String[] mnt = f.getOrDefault("mount", new String[0]);
         if (mnt.length < 3 || !mnt[1].equals(v.mapperPath())) {
-            throw new CryptvolException(v.mountpoint() + " does not show " + v.mapperPath() + " mounted", 1, null);
+            throw new CryptvolException(v.mountpoint() + " does not show " + v.mapperPath() + " mounted", ExitCode.FAILED, null);
         }
         if (!"ok".equals(f.getOrDefault("write", new String[] {"", ""})[1])) {
-            throw new CryptvolException(v.mountpoint() + " is mounted but not writable", 1, null);
+            throw new CryptvolException(v.mountpoint() + " is mounted but not writable", ExitCode.FAILED, null);
         }
         long dev = Long.parseLong(f.get("device")[1]);
         String[] xfs = f.getOrDefault("xfsdata", new String[0]);
@@ -308,7 +309,7 @@ public class Day2Commands {
                 + (key != null && fromBackup == null ? 1 : 0);
         if (n > 1) {
             throw new CryptvolException("give one key source: --key NAME, --key-file PATH, --from-backup DIR "
-                    + "(with --key NAME to pick the file) or --passphrase", 2, null);
+                    + "(with --key NAME to pick the file) or --passphrase", ExitCode.USAGE, null);
         }
         if (fromBackup != null) {
             return KeyChoice.backup(Path.of(fromBackup), key);
@@ -323,11 +324,11 @@ public class Day2Commands {
             return KeyChoice.named(key);
         }
         if (!interactive()) {
-            throw new CryptvolException("which key? pass --key NAME, --key-file PATH, --from-backup DIR or --passphrase", 2, null);
+            throw new CryptvolException("which key? pass --key NAME, --key-file PATH, --from-backup DIR or --passphrase", ExitCode.USAGE, null);
         }
         KeyChoice c = askSource();
         if (c == null) {
-            throw new CryptvolException("no key source given; nothing was changed", 2, null);
+            throw new CryptvolException("no key source given; nothing was changed", ExitCode.USAGE, null);
         }
         return c;
     }
@@ -369,7 +370,7 @@ public class Day2Commands {
         }
         String s = pr.ask(prompt, false);
         if (s == null || s.isBlank()) {
-            throw new CryptvolException("nothing given", 2, null);
+            throw new CryptvolException("nothing given", ExitCode.USAGE, null);
         }
         return s.strip();
     }
@@ -402,16 +403,16 @@ public class Day2Commands {
         List<String> devs = devices == null ? List.of() : Arrays.stream(devices)
                 .flatMap(d -> StageSupport.deviceList(d).stream()).toList();
         if (add != null == !devs.isEmpty()) {
-            throw new CryptvolException("give the new devices (grow /dev/nvme5n1 …) or --add N --size GiB, not both", 2, null);
+            throw new CryptvolException("give the new devices (grow /dev/nvme5n1 …) or --add N --size GiB, not both", ExitCode.USAGE, null);
         }
         if (key == null) {
-            throw new CryptvolException("grow needs --key NAME: cryptsetup resize of a LUKS2 device asks for a key", 2, null);
+            throw new CryptvolException("grow needs --key NAME: cryptsetup resize of a LUKS2 device asks for a key", ExitCode.USAGE, null);
         }
         stages.requireKeys(List.of(key));
         GrowPlanner planner = new GrowPlanner();
         if (add != null) {
             if (sizeGiB == null || add < 1) {
-                throw new CryptvolException("--add N needs --size GiB (and N ≥ 1)", 2, null);
+                throw new CryptvolException("--add N needs --size GiB (and N ≥ 1)", ExitCode.USAGE, null);
             }
             // refuse a stripe mismatch before anything is created
             VolumeLocator.Located[] at = {null};
@@ -422,7 +423,7 @@ public class Day2Commands {
             int stripes = h.lv(at[0].vg(), at[0].lv()).map(LogicalVolume::stripes).orElse(1);
             if (!linear && stripes > 1 && add % stripes != 0) {
                 throw new CryptvolException("refused: " + at[0].lvPath() + " has " + stripes + " stripes; add a multiple of "
-                        + stripes + " volumes (got " + add + ") or grow it linearly (--linear); nothing was changed", 1, null);
+                        + stripes + " volumes (got " + add + ") or grow it linearly (--linear); nothing was changed", ExitCode.FAILED, null);
             }
             if (plans.dryRun(dryRun)) {
                 ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
@@ -433,7 +434,7 @@ public class Day2Commands {
             }
             VolumeService vs = volumes.getIfAvailable();
             if (vs == null) {
-                throw new CryptvolException("EBS access is not configured; attach the volumes and pass their devices", 1, null);
+                throw new CryptvolException("EBS access is not configured; attach the volumes and pass their devices", ExitCode.FAILED, null);
             }
             devs = vs.createAndAttachDevices(add, io.cryptvol.aws.VolumeSpec.of(sizeGiB, "gp3"), at[0].vg(),
                     new VolumeProgressLines(ui, add, stages.context().target().display()));

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.LocalExecutor;
@@ -69,10 +70,10 @@ public class ExecConfig {
         if (id.startsWith(SandboxCommands.dataDir().toAbsolutePath().normalize())) {
             throw new CryptvolException("the target " + t.display() + " was the sandbox, which is not running: "
                     + "'sandbox start' (or scripts/cryptvol --sandbox) goes back to it; 'connect local' or "
-                    + "'connect USER@HOST' works elsewhere", 1, null);
+                    + "'connect USER@HOST' works elsewhere", ExitCode.FAILED, null);
         }
         throw new CryptvolException("cannot reach " + t.display() + ": its identity file " + id + " is gone; "
-                + "'connect " + t.display() + " --identity FILE' or 'connect local' to go on", 1, null);
+                + "'connect " + t.display() + " --identity FILE' or 'connect local' to go on", ExitCode.FAILED, null);
     }
 
     /** The identity file given, or the first of the usual ones in ~/.ssh. */
@@ -86,6 +87,6 @@ public class ExecConfig {
                 return ssh.resolve(n);
             }
         }
-        throw new CryptvolException("no SSH identity for " + t.display() + ": pass --identity FILE", 2, null);
+        throw new CryptvolException("no SSH identity for " + t.display() + ": pass --identity FILE", ExitCode.USAGE, null);
     }
 }

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.FsType;
 import io.cryptvol.domain.model.FstabEntry;
@@ -117,7 +118,7 @@ public class FsCommands {
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         String mp = stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "MOUNTPOINT");
         if (!mp.startsWith("/")) {
-            throw new CryptvolException("not a mountpoint: '" + mp + "'", 2, null);
+            throw new CryptvolException("not a mountpoint: '" + mp + "'", ExitCode.USAGE, null);
         }
         plans.execute(stages.planning(new HostObserver.Scope(List.of(), List.of(), List.of(mp)), h -> planner.umount(mp, h)),
                 PlanPresenter.Options.of(yes, dryRun));

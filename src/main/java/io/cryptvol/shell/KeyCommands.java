@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.keys.Backup;
 import io.cryptvol.keys.BackupCheck;
@@ -177,13 +178,13 @@ public class KeyCommands {
         long bad = checks.stream().filter(c -> !c.ok()).count();
         if (bad > 0) {
             throw new CryptvolException(bad + " of " + checks.size() + " key copies failed verification"
-                    + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"), 1, null);
+                    + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"), ExitCode.FAILED, null);
         }
         if (!loose.isEmpty()) {
             boolean fixable = loose.stream().anyMatch(KeyPermissions.Problem::fixable);
             throw new CryptvolException(loose.size() + " loose permission(s) in the key store " + store.dir()
                     + (fixable ? ": repair with 'keys verify --fix'" : ": fix them by hand (cryptvol does not follow "
-                    + "symlinks or change owners)"), 1, null);
+                    + "symlinks or change owners)"), ExitCode.FAILED, null);
         }
         ui.ok("all " + checks.size() + " copies verified" + (repaired.isEmpty() ? "" : "; "
                 + repaired.size() + " permission(s) repaired"));
@@ -260,22 +261,22 @@ public class KeyCommands {
         }
         if (left > 0) {
             throw new CryptvolException(left + " key cop" + (left == 1 ? "y" : "ies")
-                    + " not scrubbed yet; see 'keys where'", 1, null);
+                    + " not scrubbed yet; see 'keys where'", ExitCode.FAILED, null);
         }
     }
 
     private void shredKey(String name, boolean backups, boolean retire, boolean yes) {
         if (name == null) {
-            throw new CryptvolException("name the key: 'keys shred NAME --backups --yes'", 2, null);
+            throw new CryptvolException("name the key: 'keys shred NAME --backups --yes'", ExitCode.USAGE, null);
         }
         if (!backups && !retire) {
             throw new CryptvolException("say what to scrub of '" + name + "': --backups (its backups) or --retire "
-                    + "(its backups and the key itself); 'keys shred' alone scrubs transient copies", 2, null);
+                    + "(its backups and the key itself); 'keys shred' alone scrubs transient copies", ExitCode.USAGE, null);
         }
         KeyInfo k = store.require(name);
         if (!yes) {
             throw new CryptvolException("this scrubs " + (retire ? "key '" + name + "' and " : "") + k.backups().size()
-                    + " backup(s) of '" + name + "' for good (a volume that still needs it is lost): add --yes", 2, null);
+                    + " backup(s) of '" + name + "' for good (a volume that still needs it is lost): add --yes", ExitCode.USAGE, null);
         }
         List<KeyStore.ShredOutcome> out = retire ? store.retire(name) : store.shredBackups(name);
         refreshInventory();
@@ -292,7 +293,7 @@ public class KeyCommands {
             }
         }
         if (left > 0) {
-            throw new CryptvolException(left + " backup(s) of '" + name + "' not scrubbed yet; they stay recorded", 1, null);
+            throw new CryptvolException(left + " backup(s) of '" + name + "' not scrubbed yet; they stay recorded", ExitCode.FAILED, null);
         }
     }
 

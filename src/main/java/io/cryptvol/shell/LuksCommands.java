@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.LuksOptions;
 import io.cryptvol.domain.model.BlockDevice;
@@ -142,7 +143,7 @@ public class LuksCommands {
             rows.add(m);
         }
         if (which != null && rows.isEmpty()) {
-            throw new CryptvolException("no LUKS device or open mapping '" + which + "' on " + hosts.executor().target(), 1, null);
+            throw new CryptvolException("no LUKS device or open mapping '" + which + "' on " + hosts.executor().target(), ExitCode.FAILED, null);
         }
         if (format == OutputFormat.JSON) {
             ui.json(rows);

@@ -42,7 +42,7 @@ public class LvmCommands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         if (nameAndDevices.length < 2) {
-            throw new io.cryptvol.CryptvolException("usage: vg create NAME DEVICE...", 2, null);
+            throw new io.cryptvol.CryptvolException("usage: vg create NAME DEVICE...", io.cryptvol.ExitCode.USAGE, null);
         }
         String vg = ContextCommands.validate(SessionContext.Part.VG, nameAndDevices[0]);
         List<String> ds = paths(java.util.Arrays.copyOfRange(nameAndDevices, 1, nameAndDevices.length));

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 
 /** {@code --output table|json} on listings. */
@@ -13,6 +14,6 @@ public enum OutputFormat {
         if (s.equalsIgnoreCase("json")) {
             return JSON;
         }
-        throw new CryptvolException("unknown output format '" + s + "' (use table or json)", 2, null);
+        throw new CryptvolException("unknown output format '" + s + "' (use table or json)", ExitCode.USAGE, null);
     }
 }

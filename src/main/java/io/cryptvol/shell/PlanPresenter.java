@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.Plan;
 import io.cryptvol.domain.plan.PlanRenderer;
@@ -146,7 +147,7 @@ public class PlanPresenter {
                 break;
             }
             if (++round > 10) {
-                throw new CryptvolException("the plan did not converge after 10 rounds; stopping", 1, null);
+                throw new CryptvolException("the plan did not converge after 10 rounds; stopping", ExitCode.FAILED, null);
             }
             result = planner.apply(ex);
             if (result.isRefused()) {
@@ -209,7 +210,7 @@ public class PlanPresenter {
         }
         int n = result.refusals().size();
         throw new CryptvolException(n == 1 ? "refused: " + result.refusals().get(0).line() + "; nothing was changed"
-                : "refused (" + n + " problems above); nothing was changed", 1, null);
+                : "refused (" + n + " problems above); nothing was changed", ExitCode.FAILED, null);
     }
 
     String renderSteps(Plan plan) {

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.FsType;
 import io.cryptvol.domain.cmd.LuksOptions;
@@ -84,7 +85,7 @@ public class ProvisionCommands {
                 : java.util.stream.IntStream.range(0, count).mapToObj(i -> "/dev/new" + i).toList();
         List<io.cryptvol.domain.plan.Refusal> bad = b.devices(probeDevices).build().problems();
         if (!bad.isEmpty()) {
-            throw new CryptvolException(bad.get(0).line(), 2, null);
+            throw new CryptvolException(bad.get(0).line(), ExitCode.USAGE, null);
         }
         if (newCount != null && devices == null && newCount >= 1 && sizeGiB != null && sizeGiB >= 1) {
             // new EBS volumes cost money and cannot be "planned" on the host before they exist: ask first
@@ -123,16 +124,16 @@ public class ProvisionCommands {
     List<String> devices(String devices, Integer newCount, Long sizeGiB) {
         if (newCount != null) {
             if (devices != null) {
-                throw new CryptvolException("give --devices or --new-volumes, not both", 2, null);
+                throw new CryptvolException("give --devices or --new-volumes, not both", ExitCode.USAGE, null);
             }
             if (newCount < 1 || sizeGiB == null || sizeGiB < 1) {
-                throw new CryptvolException("--new-volumes N needs N ≥ 1 and --size GiB ≥ 1", 2, null);
+                throw new CryptvolException("--new-volumes N needs N ≥ 1 and --size GiB ≥ 1", ExitCode.USAGE, null);
             }
             return newVolumes.createAndAttach(newCount, sizeGiB, stages.context().target());
         }
         List<String> ds = StageSupport.deviceList(devices);
         if (ds.isEmpty()) {
-            throw new CryptvolException("no devices: pass --devices D1,D2,... (or --new-volumes N --size GiB)", 2, null);
+            throw new CryptvolException("no devices: pass --devices D1,D2,... (or --new-volumes N --size GiB)", ExitCode.USAGE, null);
         }
         return ds;
     }

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolApplication;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.record.NotRecorded;
@@ -73,7 +74,7 @@ public class RecordCommands {
         try {
             r = Parameterizer.parameterize(file.toString(), Files.readAllLines(file));
         } catch (ScriptException e) {
-            throw new CryptvolException("not parameterized, the script is left as recorded: " + e.getMessage(), 2, e);
+            throw new CryptvolException("not parameterized, the script is left as recorded: " + e.getMessage(), ExitCode.USAGE, e);
         } catch (IOException e) {
             throw new CryptvolException("cannot read " + file + ": " + e.getMessage(), e);
         }

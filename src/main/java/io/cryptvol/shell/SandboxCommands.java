@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.sandbox.Sandbox;
 import io.cryptvol.sandbox.ec2.Ec2StateFile;
@@ -120,7 +121,7 @@ public class SandboxCommands {
             + "volumes stay attached; the encrypted volume is closed afterwards (then 'unlock').")
     public void reboot() {
         if (!sandbox.running()) {
-            throw new CryptvolException("the sandbox is not running: 'sandbox start' first", 1, null);
+            throw new CryptvolException("the sandbox is not running: 'sandbox start' first", ExitCode.FAILED, null);
         }
         ui.println(ui.dim("rebooting the sandbox instance (about half a minute) ..."));
         hosts.disconnect();
@@ -145,7 +146,7 @@ public class SandboxCommands {
     @Command(command = "reset", description = "Stop the sandbox, forget its instance, volumes and snapshots, start it afresh.")
     public void reset(@Option(longNames = "yes", shortNames = 'y', description = "do not ask") boolean yes) {
         if (!yes) {
-            throw new CryptvolException("'sandbox reset' deletes every sandbox volume and snapshot: add --yes", 2, null);
+            throw new CryptvolException("'sandbox reset' deletes every sandbox volume and snapshot: add --yes", ExitCode.USAGE, null);
         }
         hosts.disconnect();
         Sandbox.Status s = sandbox.reset();

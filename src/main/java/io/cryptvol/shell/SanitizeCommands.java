@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.SanitizePlanner;
 import io.cryptvol.host.HostObserver;
@@ -34,7 +35,7 @@ public class SanitizeCommands {
         try {
             m = SanitizePlanner.Method.valueOf(method.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new CryptvolException("--method must be plain, luks or discard, not '" + method + "'", 2, null);
+            throw new CryptvolException("--method must be plain, luks or discard, not '" + method + "'", ExitCode.USAGE, null);
         }
         plans.execute(stages.planning(HostObserver.Scope.of(ds, List.of()), h -> new SanitizePlanner().plan(ds, m, h)),
                 PlanPresenter.Options.of(yes, dryRun));

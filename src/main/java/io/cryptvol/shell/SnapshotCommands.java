@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.EbsProgress;
 import io.cryptvol.aws.EbsSnapshot;
@@ -183,7 +184,7 @@ public class SnapshotCommands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show what would be deleted") boolean dryRun) {
         if (keep < 1) {
-            throw new CryptvolException("--keep must be at least 1 (use 'snapshots delete' for single sets)", 2, null);
+            throw new CryptvolException("--keep must be at least 1 (use 'snapshots delete' for single sets)", ExitCode.USAGE, null);
         }
         List<SnapshotSet> all = service.sets(null);
         List<SnapshotSet> gone = SnapshotSet.toPrune(all, keep);

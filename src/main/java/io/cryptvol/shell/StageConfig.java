@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.CipherPreset;
 import io.cryptvol.exec.PlanRunner;
@@ -29,7 +30,7 @@ public class StageConfig {
     public NewVolumes noNewVolumes() {
         return (count, sizeGiB, target) -> {
             throw new CryptvolException("--new-volumes is not available here: create and attach the EBS volumes "
-                    + "first, then pass --devices", 2, null);
+                    + "first, then pass --devices", ExitCode.USAGE, null);
         };
     }
 

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.CipherPreset;
 import io.cryptvol.domain.cmd.FsType;
@@ -94,7 +95,7 @@ public class StageSupport {
             }
             byte[] b = keys.bytes(KeyRef.named(n));
             if (b == null || b.length == 0) {
-                throw new CryptvolException("key '" + n + "' is empty", 2, null);
+                throw new CryptvolException("key '" + n + "' is empty", ExitCode.USAGE, null);
             }
             Arrays.fill(b, (byte) 0);
         }
@@ -142,7 +143,7 @@ public class StageSupport {
         String v = ctx.get(part);
         if (v == null) {
             throw new CryptvolException("no " + part.name().toLowerCase(Locale.ROOT) + " given: pass " + option
-                    + " or select one with 'use " + part.name().toLowerCase(Locale.ROOT) + " NAME'", 2, null);
+                    + " or select one with 'use " + part.name().toLowerCase(Locale.ROOT) + " NAME'", ExitCode.USAGE, null);
         }
         return v;
     }
@@ -177,7 +178,7 @@ public class StageSupport {
         try {
             return Long.parseLong(t) * mult;
         } catch (NumberFormatException e) {
-            throw new CryptvolException("not a size: '" + s + "' (e.g. 4K, 64K, 1M)", 2, null);
+            throw new CryptvolException("not a size: '" + s + "' (e.g. 4K, 64K, 1M)", ExitCode.USAGE, null);
         }
     }
 
@@ -189,7 +190,7 @@ public class StageSupport {
         LuksType t = type == null ? base.type() : switch (type.toLowerCase(Locale.ROOT)) {
             case "luks1" -> LuksType.LUKS1;
             case "luks2" -> LuksType.LUKS2;
-            default -> throw new CryptvolException("--type must be luks1 or luks2, not '" + type + "'", 2, null);
+            default -> throw new CryptvolException("--type must be luks1 or luks2, not '" + type + "'", ExitCode.USAGE, null);
         };
         String kdfName = pbkdf != null ? pbkdf : t == LuksType.LUKS1 ? "pbkdf2" : base.kdf().pbkdf();
         boolean argon = kdfName.startsWith("argon2");
@@ -197,18 +198,18 @@ public class StageSupport {
         try {
             kdf = new Kdf(kdfName, iterTime, forceIterations, argon ? memory : null, null);
             if (!argon && memory != null) {
-                throw new CryptvolException("--pbkdf-memory applies to argon2 only, not " + kdfName, 2, null);
+                throw new CryptvolException("--pbkdf-memory applies to argon2 only, not " + kdfName, ExitCode.USAGE, null);
             }
             LuksOptions o = new LuksOptions(t, cipher != null ? cipher : base.cipher(),
                     keySize != null ? keySize : base.keySizeBits(), hash != null ? hash : base.hash(), kdf);
             // the planners check the same again; refusing here stops a bad value before the host is even looked at
             List<io.cryptvol.domain.plan.Refusal> bad = io.cryptvol.domain.plan.Inputs.luks(o);
             if (!bad.isEmpty()) {
-                throw new CryptvolException(bad.get(0).line(), 2, null);
+                throw new CryptvolException(bad.get(0).line(), ExitCode.USAGE, null);
             }
             return o;
         } catch (CryptvolException e) {
-            throw new CryptvolException(e.getMessage(), 2, null);
+            throw new CryptvolException(e.getMessage(), ExitCode.USAGE, null);
         }
     }
 
@@ -221,7 +222,7 @@ public class StageSupport {
                 try {
                     yield CipherPreset.byName(name);
                 } catch (CryptvolException e) {
-                    throw new CryptvolException(e.getMessage(), 2, null);
+                    throw new CryptvolException(e.getMessage(), ExitCode.USAGE, null);
                 }
             }
         };
@@ -231,7 +232,7 @@ public class StageSupport {
         try {
             return s == null ? FsType.XFS : FsType.byName(s);
         } catch (CryptvolException e) {
-            throw new CryptvolException(e.getMessage(), 2, null);
+            throw new CryptvolException(e.getMessage(), ExitCode.USAGE, null);
         }
     }
 

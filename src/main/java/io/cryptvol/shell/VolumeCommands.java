@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.EbsVolume;
 import io.cryptvol.aws.InstanceInfo;
@@ -70,13 +71,13 @@ public class VolumeCommands {
             @Option(longNames = "dry-run", description = "only show what would be created") boolean dryRun) {
         String t = type.toLowerCase(Locale.ROOT);
         if (!AwsConfig.VOLUME_TYPES.contains(t)) {
-            throw new CryptvolException("unknown volume type '" + type + "' (use " + String.join(", ", AwsConfig.VOLUME_TYPES) + ")", 2, null);
+            throw new CryptvolException("unknown volume type '" + type + "' (use " + String.join(", ", AwsConfig.VOLUME_TYPES) + ")", ExitCode.USAGE, null);
         }
         if (size < 1) {
-            throw new CryptvolException("--size must be at least 1 (GiB)", 2, null);
+            throw new CryptvolException("--size must be at least 1 (GiB)", ExitCode.USAGE, null);
         }
         if ((iops != null && iops < 1) || (throughput != null && throughput < 1)) {
-            throw new CryptvolException("--iops and --throughput must be positive", 2, null);
+            throw new CryptvolException("--iops and --throughput must be positive", ExitCode.USAGE, null);
         }
         String setVg = vg != null && !vg.isBlank() ? ContextCommands.validate(SessionContext.Part.VG, vg) : ctx.vg();
         VolumeSpec spec = VolumeSpec.of(size, t).withPerformance(iops, throughput)
@@ -178,7 +179,7 @@ public class VolumeCommands {
         if (!refusals.isEmpty()) {
             refusals.forEach(r -> ui.println("  - " + r));
             throw new CryptvolException(refusals.size() == 1 ? "refused: " + refusals.get(0) + "; nothing was detached"
-                    : "refused (" + refusals.size() + " problems above); nothing was detached", 1, null);
+                    : "refused (" + refusals.size() + " problems above); nothing was detached", ExitCode.FAILED, null);
         }
         ui.println(ui.bold("Detach " + checks.size() + " volume" + (checks.size() == 1 ? "" : "s") + " from " + volumes.instanceId())
                 + (force ? ui.yellow("  (forced)") : ""));

@@ -1,5 +1,6 @@
 package io.cryptvol.snapshot;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.AwsAccess;
 import io.cryptvol.aws.EbsBatchException;
@@ -72,28 +73,28 @@ public class SnapshotService {
     public SnapshotTarget discover(String mountpointOption) {
         String mnt = mountpointOption != null && !mountpointOption.isBlank() ? mountpointOption : ctx.mountpoint();
         if (mnt == null) {
-            throw new CryptvolException("no mountpoint: 'use mountpoint /mnt/…' or --mountpoint", 2, null);
+            throw new CryptvolException("no mountpoint: 'use mountpoint /mnt/…' or --mountpoint", ExitCode.USAGE, null);
         }
         String instance = volumes.instanceId();
         HostExecutor ex = hosts.executor();
         HostState st = new HostObserver(ex).devicesAndLvm();
         BlockDevice fs = st.allDevices().stream().filter(d -> d.mountpoints().contains(mnt)).findFirst()
-                .orElseThrow(() -> new CryptvolException("nothing is mounted at " + mnt + " on " + ex.target(), 1, null));
+                .orElseThrow(() -> new CryptvolException("nothing is mounted at " + mnt + " on " + ex.target(), ExitCode.FAILED, null));
         if (fs.type() != DeviceType.CRYPT) {
-            throw new CryptvolException(mnt + " is on " + fs.path() + ", not on a LUKS mapping", 1, null);
+            throw new CryptvolException(mnt + " is on " + fs.path() + ", not on a LUKS mapping", ExitCode.FAILED, null);
         }
         if (fs.fstype() != null && !"xfs".equals(fs.fstype())) {
-            throw new CryptvolException(mnt + " is " + fs.fstype() + "; snapshot sets are for XFS", 1, null);
+            throw new CryptvolException(mnt + " is " + fs.fstype() + "; snapshot sets are for XFS", ExitCode.FAILED, null);
         }
         String lvDev = st.parents(fs.path()).stream().findFirst()
-                .orElseThrow(() -> new CryptvolException("cannot see the device under " + fs.path(), 1, null));
+                .orElseThrow(() -> new CryptvolException("cannot see the device under " + fs.path(), ExitCode.FAILED, null));
         LogicalVolume lv = st.lvs().stream().filter(l -> l.hasPath(lvDev) || st.sameDevice(lvDev, l.dmPath()))
-                .findFirst().orElseThrow(() -> new CryptvolException(fs.name() + " is on " + lvDev + ", which is not an LVM LV", 1, null));
+                .findFirst().orElseThrow(() -> new CryptvolException(fs.name() + " is on " + lvDev + ", which is not an LVM LV", ExitCode.FAILED, null));
         if (ctx.vg() != null && !ctx.vg().equals(lv.vgName())) {
-            throw new CryptvolException(mnt + " is on VG " + lv.vgName() + " but the context's VG is " + ctx.vg(), 1, null);
+            throw new CryptvolException(mnt + " is on VG " + lv.vgName() + " but the context's VG is " + ctx.vg(), ExitCode.FAILED, null);
         }
         if (ctx.mapping() != null && !ctx.mapping().equals(fs.name())) {
-            throw new CryptvolException(mnt + " is on mapping " + fs.name() + " but the context's mapping is " + ctx.mapping(), 1, null);
+            throw new CryptvolException(mnt + " is on mapping " + fs.name() + " but the context's mapping is " + ctx.mapping(), ExitCode.FAILED, null);
         }
         List<PhysicalVolume> pvs = st.pvsIn(lv.vgName());
         String lvPath = lv.path() != null ? lv.path() : lvDev;
@@ -123,10 +124,10 @@ public class SnapshotService {
             }
         }
         if (!problems.isEmpty()) {
-            throw new CryptvolException("cannot snapshot VG " + lv.vgName() + ": " + String.join("; ", problems), 1, null);
+            throw new CryptvolException("cannot snapshot VG " + lv.vgName() + ": " + String.join("; ", problems), ExitCode.FAILED, null);
         }
         if (members.isEmpty()) {
-            throw new CryptvolException("VG " + lv.vgName() + " has no PVs", 1, null);
+            throw new CryptvolException("VG " + lv.vgName() + " has no PVs", ExitCode.FAILED, null);
         }
         String rootVolume = info.disks().stream().filter(d -> d.device().equals(info.rootDeviceName()))
                 .map(InstanceInfo.Disk::volumeId).findFirst().orElse(null);
@@ -143,7 +144,7 @@ public class SnapshotService {
     public record SnapshotOptions(String pre, String post, Duration watchdog, boolean await) {
         public SnapshotOptions {
             if (watchdog == null || watchdog.isNegative() || watchdog.isZero()) {
-                throw new CryptvolException("--watchdog must be a positive number of seconds", 2, null);
+                throw new CryptvolException("--watchdog must be a positive number of seconds", ExitCode.USAGE, null);
             }
         }
     }
@@ -278,7 +279,7 @@ public class SnapshotService {
             }
             List<String> got = snaps.stream().map(EbsSnapshot::volumeId).sorted().toList();
             if (!got.equals(t.volumeIds().stream().sorted().toList())) {
-                throw new CryptvolException("EC2 snapshotted " + got + " instead of the VG's volumes " + t.volumeIds(), 1, null);
+                throw new CryptvolException("EC2 snapshotted " + got + " instead of the VG's volumes " + t.volumeIds(), ExitCode.FAILED, null);
             }
         } catch (RuntimeException e) {
             failure = e;
@@ -359,7 +360,7 @@ public class SnapshotService {
             if (!warnings.isEmpty()) {
                 msg.append("; ").append(String.join("; ", warnings));
             }
-            throw new CryptvolException(msg.toString(), 1, failure);
+            throw new CryptvolException(msg.toString(), ExitCode.FAILED, failure);
         }
         // per-member tags: outside the freeze
         List<EbsSnapshot> ordered = order(snaps, t);
@@ -402,7 +403,7 @@ public class SnapshotService {
         if (line == null || !line.startsWith("frozen ")) {
             ExecResult r = c.finish(Duration.ofSeconds(60));
             throw new CryptvolException("xfs_freeze -f " + mountpoint + " failed (exit " + r.exitCode() + ")"
-                    + (r.err().isBlank() ? "" : ": " + r.err().strip().lines().findFirst().orElse("")), 1, null);
+                    + (r.err().isBlank() ? "" : ": " + r.err().strip().lines().findFirst().orElse("")), ExitCode.FAILED, null);
         }
         hostFrozen[0] = nanos(line);
         return c;
@@ -432,7 +433,7 @@ public class SnapshotService {
         if (!r.ok()) {
             String err = r.err().strip();
             throw new CryptvolException(c.description() + " failed (exit " + r.exitCode() + ")"
-                    + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), 1, null);
+                    + (err.isEmpty() ? "" : ": " + err.lines().findFirst().orElse("")), ExitCode.FAILED, null);
         }
         return r;
     }
@@ -466,12 +467,12 @@ public class SnapshotService {
     public List<EbsSnapshot> copy(SnapshotSet set, String destinationRegion, EbsProgress progress) {
         String src = ebs().region();
         if (src.equals(destinationRegion)) {
-            throw new CryptvolException("the set is in " + src + " already", 2, null);
+            throw new CryptvolException("the set is in " + src + " already", ExitCode.USAGE, null);
         }
         if (set.status() != SnapshotSet.Status.COMPLETED) {
             throw new CryptvolException("set " + set.id() + " is " + set.status().name().toLowerCase()
                     + (set.complete() ? "" : " (" + String.join(", ", set.problems()) + ")")
-                    + ": only completed sets are copied", 1, null);
+                    + ": only completed sets are copied", ExitCode.FAILED, null);
         }
         return ebs().copySnapshots(src, set.snapshotIds(), destinationRegion,
                 "cryptvol set " + set.id() + " (copy from " + src + ")", null, progress);
@@ -493,15 +494,15 @@ public class SnapshotService {
         if (set.status() != SnapshotSet.Status.COMPLETED) {
             throw new CryptvolException("set " + set.id() + " is " + set.status().name().toLowerCase()
                     + (set.complete() ? " (" + set.progress() + "%): wait until it is completed" : ": " + String.join(", ", set.problems())),
-                    1, null);
+                    ExitCode.FAILED, null);
         }
         String vg = set.tag(SnapshotTags.VG);
         String lv = set.tag(SnapshotTags.LV);
         if (vg == null || lv == null) {
-            throw new CryptvolException("set " + set.id() + " has no VG/LV tags: not a cryptvol set", 1, null);
+            throw new CryptvolException("set " + set.id() + " has no VG/LV tags: not a cryptvol set", ExitCode.FAILED, null);
         }
         if (o.keyName() == null || o.keyName().isBlank()) {
-            throw new CryptvolException("--key NAME is needed to open the restored LUKS device", 2, null);
+            throw new CryptvolException("--key NAME is needed to open the restored LUKS device", ExitCode.USAGE, null);
         }
         InstanceInfo info = volumes.describeCurrentInstance();
         HostState st = new HostObserver(hosts.executor()).devicesAndLvm();
@@ -509,7 +510,7 @@ public class SnapshotService {
         String newVg = o.vg() != null && !o.vg().isBlank() ? o.vg() : originalPresent ? vg + "_restore" : vg;
         if (!newVg.equals(vg) || originalPresent) {
             if (st.vg(newVg).isPresent()) {
-                throw new CryptvolException("VG " + newVg + " exists already: give another --vg", 1, null);
+                throw new CryptvolException("VG " + newVg + " exists already: give another --vg", ExitCode.FAILED, null);
             }
         }
         boolean importClone = originalPresent || !newVg.equals(vg);
@@ -517,11 +518,11 @@ public class SnapshotService {
         String mapping = o.mapping() != null && !o.mapping().isBlank() ? o.mapping()
                 : (origMapping == null ? lv : origMapping) + "_restore";
         if (st.mapping(mapping).isPresent()) {
-            throw new CryptvolException("mapping " + mapping + " is open already: give another --mapping", 1, null);
+            throw new CryptvolException("mapping " + mapping + " is open already: give another --mapping", ExitCode.FAILED, null);
         }
         String mnt = o.mountpoint() != null && !o.mountpoint().isBlank() ? o.mountpoint() : "/mnt/restore";
         if (st.allDevices().stream().anyMatch(d -> d.mountpoints().contains(mnt))) {
-            throw new CryptvolException("something is mounted at " + mnt + " already: give another --mountpoint", 1, null);
+            throw new CryptvolException("something is mounted at " + mnt + " already: give another --mountpoint", ExitCode.FAILED, null);
         }
         return new RestorePlan(set, info, vg, lv, newVg, importClone, mapping, mnt, UUID.randomUUID().toString(),
                 o.keyName(), o.volumeType());

@@ -164,9 +164,9 @@ public record SnapshotSet(String id, List<EbsSnapshot> snapshots, int expectedCo
             return m.get(0);
         }
         if (m.isEmpty()) {
-            throw new io.cryptvol.CryptvolException("no snapshot set " + q + ": see 'snapshots list'", 1, null);
+            throw new io.cryptvol.CryptvolException("no snapshot set " + q + ": see 'snapshots list'", io.cryptvol.ExitCode.FAILED, null);
         }
-        throw new io.cryptvol.CryptvolException("'" + q + "' matches " + m.size() + " snapshot sets: give more of the id", 2, null);
+        throw new io.cryptvol.CryptvolException("'" + q + "' matches " + m.size() + " snapshot sets: give more of the id", io.cryptvol.ExitCode.USAGE, null);
     }
 
     static int indexOf(EbsSnapshot s) {

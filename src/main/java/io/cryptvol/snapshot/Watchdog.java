@@ -46,7 +46,7 @@ public final class Watchdog {
     public static long pid(String stdout) {
         String s = stdout == null ? "" : stdout.strip();
         if (!s.matches("\\d+")) {
-            throw new io.cryptvol.CryptvolException("the watchdog did not start (printed '" + s + "' instead of a pid)", 1, null);
+            throw new io.cryptvol.CryptvolException("the watchdog did not start (printed '" + s + "' instead of a pid)", io.cryptvol.ExitCode.FAILED, null);
         }
         return Long.parseLong(s);
     }

@@ -1,5 +1,6 @@
 package io.cryptvol.volumes;
 
+import io.cryptvol.ExitCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cryptvol.CryptvolException;
@@ -117,7 +118,7 @@ public class VolumeService {
      */
     public String instanceId() {
         return currentInstance().orElseThrow(() -> new CryptvolException(
-                "no instance selected: run 'use instance i-…' (or run cryptvol on the instance itself)", 2, null));
+                "no instance selected: run 'use instance i-…' (or run cryptvol on the instance itself)", ExitCode.USAGE, null));
     }
 
     private Optional<String> currentInstance() {
@@ -141,14 +142,14 @@ public class VolumeService {
     /** Works out where and what will be created; describes the instance (one call), creates nothing. */
     public CreatePlan planCreate(int count, VolumeSpec spec, String vg) {
         if (count < 1) {
-            throw new CryptvolException("--count must be at least 1", 2, null);
+            throw new CryptvolException("--count must be at least 1", ExitCode.USAGE, null);
         }
         if (spec.sizeGiB() < 1 && spec.snapshotId() == null) {
-            throw new CryptvolException("--size must be at least 1 (GiB)", 2, null);
+            throw new CryptvolException("--size must be at least 1 (GiB)", ExitCode.USAGE, null);
         }
         InstanceInfo info = describeCurrentInstance();
         if (info.state() != null && !List.of("running", "stopped", "pending").contains(info.state())) {
-            throw new CryptvolException(info.id() + " is " + info.state() + ": volumes cannot be attached to it", 1, null);
+            throw new CryptvolException(info.id() + " is " + info.state() + ": volumes cannot be attached to it", ExitCode.FAILED, null);
         }
         List<String> inUse = new ArrayList<>(info.deviceNames());
         if (info.rootDeviceName() != null) {
@@ -157,7 +158,7 @@ public class VolumeService {
         List<String> free = io.cryptvol.aws.DeviceNames.free(inUse, io.cryptvol.aws.DeviceNames.CANDIDATES.size());
         if (free.size() < count) {
             throw new CryptvolException(info.id() + " has " + free.size() + " free device names between /dev/sdf and /dev/sdz; "
-                    + count + " volumes need one each", 1, null);
+                    + count + " volumes need one each", ExitCode.FAILED, null);
         }
         String setId = UUID.randomUUID().toString();
         List<VolumeSpec> specs = IntStream.range(0, count)
@@ -227,7 +228,7 @@ public class VolumeService {
             }
         }
         if (!problems.isEmpty()) {
-            throw new CryptvolException("cannot attach: " + String.join("; ", problems), 1, null);
+            throw new CryptvolException("cannot attach: " + String.join("; ", problems), ExitCode.FAILED, null);
         }
         return vols;
     }
@@ -275,7 +276,7 @@ public class VolumeService {
                 throw new CryptvolException("no block device on " + ex.target() + " for " + String.join(", ", missing)
                         + " after " + seconds(deviceTimeout) + ": no disk with its NVMe serial, /dev/disk/by-id link or Xen name"
                         + (found.isEmpty() ? "" : " (found: " + found + ")")
-                        + " — is " + ctx.instanceId() + " the machine cryptvol is connected to?", 1, null);
+                        + " — is " + ctx.instanceId() + " the machine cryptvol is connected to?", ExitCode.FAILED, null);
             }
             sleep(devicePoll);
         }
@@ -451,7 +452,7 @@ public class VolumeService {
             }
         }
         if (!problems.isEmpty()) {
-            throw new CryptvolException("cannot delete: " + String.join("; ", problems), 1, null);
+            throw new CryptvolException("cannot delete: " + String.join("; ", problems), ExitCode.FAILED, null);
         }
         return vols;
     }
@@ -481,7 +482,7 @@ public class VolumeService {
         }
         if (!r.ok()) {
             throw new CryptvolException("pvs failed (exit " + r.exitCode() + "): "
-                    + r.err().lines().findFirst().orElse(""), 1, null);
+                    + r.err().lines().findFirst().orElse(""), ExitCode.FAILED, null);
         }
         Map<String, PvInfo> out = new HashMap<>();
         try {
@@ -492,7 +493,7 @@ public class VolumeService {
                 }
             }
         } catch (java.io.IOException e) {
-            throw new CryptvolException("cannot read the pvs report: " + e.getMessage(), 1, e);
+            throw new CryptvolException("cannot read the pvs report: " + e.getMessage(), ExitCode.FAILED, e);
         }
         return out;
     }
@@ -525,11 +526,11 @@ public class VolumeService {
     private static List<String> distinct(List<String> ids) {
         List<String> out = new ArrayList<>(new LinkedHashSet<>(ids.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()));
         if (out.isEmpty()) {
-            throw new CryptvolException("no volume ids given", 2, null);
+            throw new CryptvolException("no volume ids given", ExitCode.USAGE, null);
         }
         for (String id : out) {
             if (!id.matches("vol-[0-9a-f]{8,17}")) {
-                throw new CryptvolException("not a volume id: '" + id + "' (expected vol-…)", 2, null);
+                throw new CryptvolException("not a volume id: '" + id + "' (expected vol-…)", ExitCode.USAGE, null);
             }
         }
         return out;
@@ -556,7 +557,7 @@ public class VolumeService {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new CryptvolException("interrupted while waiting for the host devices", 1, e);
+            throw new CryptvolException("interrupted while waiting for the host devices", ExitCode.FAILED, e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.cryptvol.stages;
 
+import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.PlanRunner;
@@ -32,12 +33,12 @@ public class TestKeys {
     public static byte[] read(KeyRef ref) {
         Path f = Path.of(System.getProperty(DIR_PROPERTY)).resolve(ref.name());
         if (!ref.name().matches("[A-Za-z0-9_.-]+") || !Files.isRegularFile(f)) {
-            throw new CryptvolException("unknown key '" + ref.name() + "': see 'keys list'", 2, null);
+            throw new CryptvolException("unknown key '" + ref.name() + "': see 'keys list'", ExitCode.USAGE, null);
         }
         try {
             return Files.readAllBytes(f);
         } catch (IOException e) {
-            throw new CryptvolException("cannot read key '" + ref.name() + "'", 1, e);
+            throw new CryptvolException("cannot read key '" + ref.name() + "'", ExitCode.FAILED, e);
         }
     }
 

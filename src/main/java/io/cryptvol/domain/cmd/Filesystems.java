@@ -36,7 +36,7 @@ public final class Filesystems {
     /**
      * Freezes, says so ({@code frozen SECONDS}, the host's uptime clock, read without starting a process),
      * waits for a line on stdin (or its end: a lost connection thaws at once), thaws and says so
-     * ({@code thawed SECONDS EXIT}). Held open as a {@link io.cryptvol.exec.Conversation}, so that nothing but
+     * ({@code thawed SECONDS EXIT}). Held open as a {@code exec.Conversation}, so that nothing but
      * one line on an open channel and one process start separate the snapshot call from the thaw. Uses
      * util-linux {@code fsfreeze} (one binary, the same FIFREEZE/FITHAW ioctls) when the host has it, else
      * {@code xfs_freeze}.
