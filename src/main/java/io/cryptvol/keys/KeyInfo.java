@@ -11,14 +11,26 @@ import java.util.List;
  * @param sha256  SHA-256 of the key bytes, lower-case hex (a fingerprint, not the key)
  * @param created when it was generated or imported
  * @param backups recorded backup copies
+ * @param enrollments the volumes (LUKS UUID and slot) this key is known to open
  */
-public record KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups) {
+public record KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups,
+                      List<Enrollment> enrollments) {
 
     /** Backups a person should keep at least this many of (a lost key is a lost volume). */
     public static final int MIN_VERIFIED_BACKUPS = 2;
 
     public KeyInfo {
         backups = backups == null ? List.of() : List.copyOf(backups);
+        enrollments = enrollments == null ? List.of() : List.copyOf(enrollments);
+    }
+
+    public KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups) {
+        this(name, size, sha256, created, backups, List.of());
+    }
+
+    /** Whether this key is recorded as opening the volume with this LUKS UUID. */
+    public boolean opens(String luksUuid) {
+        return luksUuid != null && enrollments.stream().anyMatch(e -> luksUuid.equalsIgnoreCase(e.luksUuid()));
     }
 
     /** First 16 hex digits of the SHA-256, in groups of four: "1a2b:3c4d:5e6f:7a8b". */
@@ -40,6 +52,10 @@ public record KeyInfo(String name, int size, String sha256, Instant created, Lis
     }
 
     KeyInfo withBackups(List<Backup> b) {
-        return new KeyInfo(name, size, sha256, created, b);
+        return new KeyInfo(name, size, sha256, created, b, enrollments);
+    }
+
+    KeyInfo withEnrollments(List<Enrollment> e) {
+        return new KeyInfo(name, size, sha256, created, backups, e);
     }
 }

@@ -280,6 +280,42 @@ public final class KeyStore {
     }
 
     /** Keys the metadata knows but whose file is gone from the key directory: restore them from a backup. */
+    /**
+     * Records that key {@code name} opens slot {@code slot} of the LUKS volume {@code luksUuid} (metadata only).
+     * A previous record of the same slot, under any key, is replaced: a slot holds one key.
+     */
+    public synchronized KeyInfo recordEnrollment(String name, String luksUuid, int slot, String label) {
+        KeyInfo k = require(name);
+        Enrollment e = new Enrollment(luksUuid, slot, label, clock.instant());
+        Map<String, KeyInfo> meta = loadMeta();
+        for (Map.Entry<String, KeyInfo> m : meta.entrySet()) {
+            List<Enrollment> kept = m.getValue().enrollments().stream().filter(x -> !x.sameSlot(e)).toList();
+            if (kept.size() != m.getValue().enrollments().size()) {
+                m.setValue(m.getValue().withEnrollments(kept));
+            }
+        }
+        KeyInfo cur = meta.getOrDefault(name, k);
+        List<Enrollment> all = new ArrayList<>(cur.enrollments());
+        all.add(e);
+        KeyInfo updated = cur.withEnrollments(all);
+        meta.put(name, updated);
+        saveMeta(meta);
+        return updated;
+    }
+
+    /** Forgets slot {@code slot} of {@code luksUuid} (the slot was killed or the volume re-formatted). */
+    public synchronized void forgetEnrollment(String luksUuid, int slot) {
+        Enrollment e = new Enrollment(luksUuid, slot, null, null);
+        Map<String, KeyInfo> meta = loadMeta();
+        meta.replaceAll((n, k) -> k.withEnrollments(k.enrollments().stream().filter(x -> !x.sameSlot(e)).toList()));
+        saveMeta(meta);
+    }
+
+    /** The keys recorded as opening the LUKS volume {@code luksUuid}, in name order. */
+    public synchronized List<KeyInfo> keysFor(String luksUuid) {
+        return loadMeta().values().stream().filter(k -> k.opens(luksUuid)).toList();
+    }
+
     public synchronized List<KeyInfo> missing() {
         List<String> present = names();
         return loadMeta().values().stream().filter(k -> !present.contains(k.name())).toList();
@@ -638,8 +674,13 @@ public final class KeyStore {
                     backups.add(new Backup(b.path("location").asText(), instant(b, "created"),
                             b.path("verified").asBoolean(false), instant(b, "verifiedAt")));
                 }
+                List<Enrollment> enrollments = new ArrayList<>();
+                for (JsonNode en : n.path("enrollments")) {
+                    enrollments.add(new Enrollment(en.path("luksUuid").asText(null), en.path("slot").asInt(-1),
+                            en.path("label").asText(null), instant(en, "recorded")));
+                }
                 out.put(e.getKey(), new KeyInfo(e.getKey(), n.path("size").asInt(), n.path("sha256").asText(null),
-                        instant(n, "created"), backups));
+                        instant(n, "created"), backups, enrollments));
             }
             return out;
         } catch (IOException | RuntimeException e) {
@@ -664,6 +705,14 @@ public final class KeyStore {
                 bn.put("created", str(b.created()));
                 bn.put("verified", b.verified());
                 bn.put("verifiedAt", str(b.verifiedAt()));
+            }
+            ArrayNode es = n.putArray("enrollments");
+            for (Enrollment en : k.enrollments()) {
+                ObjectNode o = es.addObject();
+                o.put("luksUuid", en.luksUuid());
+                o.put("slot", en.slot());
+                o.put("label", en.label());
+                o.put("recorded", str(en.recorded()));
             }
         }
         JsonFiles.writePrivate(metadata, root);

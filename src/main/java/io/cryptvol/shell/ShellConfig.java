@@ -67,6 +67,13 @@ public class ShellConfig {
         return new Confirmer(reader, sc, mode);
     }
 
+    @Bean
+    public io.cryptvol.session.Prompt prompt(Confirmer confirmer,
+                                             org.springframework.beans.factory.ObjectProvider<io.cryptvol.record.Prompter> prompter,
+                                             org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc) {
+        return new TerminalPrompt(confirmer, prompter, sc);
+    }
+
     /**
      * Plans get key bytes from the key store just in time, and every key file they write to a
      * target's tmpfs (and shred) is recorded in the key ledger.
