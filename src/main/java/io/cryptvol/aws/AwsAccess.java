@@ -23,7 +23,6 @@ public final class AwsAccess implements AutoCloseable {
     private String profile;
     private String region;
     private String endpoint;
-    private final String configuredEndpoint;
     private Ec2Clients clients;
     private EbsGateway gateway;
     private Optional<InstanceIdentity> identity;
@@ -39,7 +38,6 @@ public final class AwsAccess implements AutoCloseable {
         this.profile = profile;
         this.region = region;
         this.endpoint = endpoint;
-        this.configuredEndpoint = endpoint;
         this.env = Map.copyOf(env);
         this.options = options;
         this.pollOverride = pollOverride;
@@ -90,14 +88,6 @@ public final class AwsAccess implements AutoCloseable {
         return settings();
     }
 
-    /** Back to the endpoint the session started with (after the sandbox stops). */
-    public synchronized AwsSettings resetEndpoint() {
-        endpoint = configuredEndpoint;
-        closeClients();
-        identity = null;
-        return settings();
-    }
-
     /** The profile, region and endpoint as configured (null = default), to put back later with {@link #restore}. */
     public record Configured(String profile, String region, String endpoint) {
     }
@@ -106,7 +96,7 @@ public final class AwsAccess implements AutoCloseable {
         return new Configured(profile, region, endpoint);
     }
 
-    /** Puts back settings taken with {@link #configured()} (e.g. after a rehearsal on the sandbox). */
+    /** Puts back settings taken with {@link #configured()} (leaving the sandbox: SandboxSession). */
     public synchronized void restore(Configured c) {
         AwsSettings.resolve(c.profile(), c.region(), c.endpoint(), env);
         profile = c.profile();

@@ -14,7 +14,6 @@ import io.cryptvol.session.SessionMode;
 import io.cryptvol.volumes.VolumeService;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.convert.DurationStyle;
-import org.springframework.context.event.EventListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.shell.completion.CompletionProvider;
@@ -97,42 +96,6 @@ public class AwsConfig {
             return volumes.createAndAttachDevices(count, VolumeSpec.of((int) sizeGiB, "gp3"), ctx.vg(),
                     new VolumeProgressLines(ui, count, target.display()));
         };
-    }
-
-    /**
-     * {@code sandbox start} points the session's EBS commands at the sandbox's EC2 endpoint;
-     * {@code sandbox stop} goes back to the configured one (properties, flags, environment).
-     */
-    @Bean
-    public SandboxEndpointFollower sandboxEndpointFollower(AwsAccess aws) {
-        return new SandboxEndpointFollower(aws);
-    }
-
-    public static final class SandboxEndpointFollower {
-        private final AwsAccess aws;
-
-        SandboxEndpointFollower(AwsAccess aws) {
-            this.aws = aws;
-        }
-
-        private AwsAccess.Configured before;
-
-        /** While the sandbox runs, EBS commands go to its endpoint and region; afterwards, back to the settings of before. */
-        @EventListener
-        public synchronized void on(SandboxCommands.SandboxChanged e) {
-            if (e.status().running() && e.status().ec2Endpoint() != null) {
-                if (before == null) {
-                    before = aws.configured();
-                }
-                aws.configure(null, io.cryptvol.sandbox.ec2.SandboxEc2Server.DEFAULT_REGION,
-                        e.status().ec2Endpoint().toString());
-            } else if (before != null) {
-                aws.restore(before);
-                before = null;
-            } else {
-                aws.resetEndpoint();
-            }
-        }
     }
 
     /** Positional values (volume ids, use instance NAME) complete like named ones. */

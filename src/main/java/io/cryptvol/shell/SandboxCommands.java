@@ -24,10 +24,6 @@ import java.util.Map;
 @Command(command = "sandbox", group = "Sandbox")
 public class SandboxCommands {
 
-    /** Published when the sandbox starts or stops, so the AWS wiring can point at its endpoint. */
-    public record SandboxChanged(Sandbox.Status status) {
-    }
-
     private final Sandbox sandbox;
     private final HostAccess hosts;
     private final SandboxSession session;

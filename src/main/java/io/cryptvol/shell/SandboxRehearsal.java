@@ -17,21 +17,66 @@ import java.util.Objects;
  * put back afterwards. A sandbox started for the rehearsal is stopped again, so EBS commands of the real
  * run go where they went before; a sandbox that was already running stays up (reset), and a session that
  * was on it is on it again, on its new instance. Entering and leaving go through {@link SandboxSession}, and
- * the AWS settings follow the sandbox through its events alone: this class saves and restores neither.
+ * {@link SandboxSession} alone saves and restores the target, context and AWS settings ({@link SandboxSession#save()},
+ * {@link SandboxSession#restore}): a session that was on the sandbox is on the instance the reset made, not on the
+ * ports of before, and one that had connected elsewhere or pointed EC2 elsewhere is there again.
  */
 public class SandboxRehearsal implements Replayer.Stage {
-    private final Sandbox sandbox;
+    /** What a rehearsal does with the sandbox: the real one is {@link #of(Sandbox)}; tests give a fake. */
+    public interface Machine {
+        boolean running();
+
+        Sandbox.Status start();
+
+        Sandbox.Status reset();
+
+        void stop();
+
+        Sandbox.Status status();
+    }
+
+    /** The sandbox as a rehearsal's machine. */
+    public static Machine of(Sandbox sandbox) {
+        return new Machine() {
+            @Override
+            public boolean running() {
+                return sandbox.running();
+            }
+
+            @Override
+            public Sandbox.Status start() {
+                return sandbox.start();
+            }
+
+            @Override
+            public Sandbox.Status reset() {
+                return sandbox.reset();
+            }
+
+            @Override
+            public void stop() {
+                sandbox.stop();
+            }
+
+            @Override
+            public Sandbox.Status status() {
+                return sandbox.status();
+            }
+        };
+    }
+
+    private final Machine sandbox;
     private final HostAccess hosts;
     private final SessionContext ctx;
     private final AwsAccess aws;
     private final SandboxSession session;
     private final Ui ui;
     private boolean startedHere;
-    private boolean wasInside;
+    private SandboxSession.Saved saved;
     private Target sandboxTarget;
     private URI sandboxEndpoint;
 
-    public SandboxRehearsal(Sandbox sandbox, HostAccess hosts, SessionContext ctx, AwsAccess aws,
+    public SandboxRehearsal(Machine sandbox, HostAccess hosts, SessionContext ctx, AwsAccess aws,
                             SandboxSession session, Ui ui) {
         this.sandbox = sandbox;
         this.hosts = hosts;
@@ -48,8 +93,8 @@ public class SandboxRehearsal implements Replayer.Stage {
 
     @Override
     public String enter(ContextState before) {
+        saved = session.save();
         hosts.disconnect();
-        wasInside = session.inside();
         Sandbox.Status s;
         if (sandbox.running()) {
             startedHere = false;
@@ -83,16 +128,14 @@ public class SandboxRehearsal implements Replayer.Stage {
     @Override
     public void leave(ContextState before) {
         hosts.disconnect();
-        if (startedHere) {
-            if (sandbox.running()) {
-                sandbox.stop();
-            }
-            session.leave(); // the context of before the sandbox: before
-        } else if (wasInside && sandbox.running()) {
-            // the session was on the sandbox: back on it, with its names, on the instance the reset made
-            session.enter(sandbox.status(), before);
+        if (startedHere && sandbox.running()) {
+            sandbox.stop();
+        }
+        if (saved != null) {
+            session.restore(saved, sandbox.status()); // as it was; on the sandbox's instance of now if it was on it
+            saved = null;
         } else {
-            session.leave();
+            session.leave(); // entering failed before anything was saved
         }
     }
 }

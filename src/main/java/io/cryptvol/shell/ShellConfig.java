@@ -111,8 +111,8 @@ public class ShellConfig {
     /** The session's way into and out of the sandbox (its context kept apart from the session's file). */
     @Bean
     public SandboxSession sandboxSession(io.cryptvol.sandbox.Sandbox sandbox, io.cryptvol.session.HostAccess hosts,
-            SessionContext ctx, ContextStore store, org.springframework.context.ApplicationEventPublisher events) {
-        return new SandboxSession(sandbox, hosts, ctx, store, events);
+            SessionContext ctx, ContextStore store, io.cryptvol.aws.AwsAccess aws) {
+        return new SandboxSession(sandbox, hosts, ctx, store, aws);
     }
 
     /** Where {@code replay --rehearse} runs a script first: a fresh sandbox. */
@@ -120,7 +120,7 @@ public class ShellConfig {
     public io.cryptvol.record.Replayer.Stage rehearsalStage(io.cryptvol.sandbox.Sandbox sandbox,
             io.cryptvol.session.HostAccess hosts, SessionContext ctx, io.cryptvol.aws.AwsAccess aws,
             SandboxSession session, Ui ui) {
-        return new SandboxRehearsal(sandbox, hosts, ctx, aws, session, ui);
+        return new SandboxRehearsal(SandboxRehearsal.of(sandbox), hosts, ctx, aws, session, ui);
     }
 
     @Bean

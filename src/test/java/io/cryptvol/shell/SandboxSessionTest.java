@@ -1,6 +1,8 @@
 package io.cryptvol.shell;
 
 import io.cryptvol.CryptvolException;
+import io.cryptvol.aws.AwsAccess;
+import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.sandbox.Sandbox;
 import io.cryptvol.session.ContextState;
 import io.cryptvol.session.ContextStore;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,7 +37,7 @@ class SandboxSessionTest {
     SessionContext ctx;
     ContextStore store;
     SandboxSession session;
-    final List<Object> events = new ArrayList<>();
+    AwsAccess aws;
     final List<String> opened = new ArrayList<>();
 
     static final Target REMOTE = Target.ssh("admin@10.0.0.5", "/home/admin/.ssh/id_ecdsa", null);
@@ -52,7 +55,8 @@ class SandboxSessionTest {
             opened.add(t.display());
             return null;
         });
-        session = new SandboxSession(sandbox, hosts, ctx, store, events::add);
+        aws = new AwsAccess("team", "eu-west-1", "https://ec2.eu-west-1.amazonaws.com", Map.of(), EbsOptions.defaults(), null, 5, null);
+        session = new SandboxSession(sandbox, hosts, ctx, store, aws);
     }
 
     @AfterEach
@@ -78,11 +82,15 @@ class SandboxSessionTest {
         ctx.set(SessionContext.Part.VG, "sandboxvg");
         assertThat(Files.readString(store.file())).isEqualTo(sessionFile);
         assertThat(new ContextStore(session.contextFile()).load().vg()).isEqualTo("sandboxvg");
-        assertThat(events).singleElement().isInstanceOf(SandboxCommands.SandboxChanged.class);
+        assertThat(aws.settings().endpoint()).as("EBS commands go to the sandbox's endpoint").hasToString("http://127.0.0.1:4566");
+        assertThat(aws.settings().region()).isEqualTo("us-east-1");
+        assertThat(aws.settings().profile()).isEqualTo("team");
 
         session.leave();
         assertThat(session.inside()).isFalse();
         assertThat(ctx.state()).isEqualTo(new ContextState(REMOTE, "i-0aaaaaaaaaaaaaaaa", "myvg", "mylv", "myenc", "/mnt/data"));
+        assertThat(aws.configured()).as("the AWS settings of before").isEqualTo(
+                new AwsAccess.Configured("team", "eu-west-1", "https://ec2.eu-west-1.amazonaws.com"));
         assertThat(Files.readString(store.file())).as("what is saved again is the context of before")
                 .isEqualTo(sessionFile);
         ctx.set(SessionContext.Part.LV, "otherlv"); // outside again: saves go to the session's file

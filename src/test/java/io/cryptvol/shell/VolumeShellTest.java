@@ -185,7 +185,7 @@ class VolumeShellTest {
     }
 
     @Test
-    void dryRunChangesNothingAndTheSandboxEventMovesTheEndpoint() throws Exception {
+    void dryRunChangesNothing() throws Exception {
         shell.type("use instance " + instance);
         String out = shell.type("volumes create --count 3 --size 5 --type io2 --iops 3000 --dry-run");
         assertThat(out).contains("Create 3 EBS volumes and attach them to " + instance).contains("3 × 5 GiB io2, 3000 IOPS")
@@ -195,13 +195,7 @@ class VolumeShellTest {
         }
         assertThat(server.faults().calls("CreateVolume")).isZero();
 
-        var status = new io.cryptvol.sandbox.Sandbox.Status(true, "i-0123456789abcdef0", "us-east-1a",
-                java.net.URI.create("http://127.0.0.1:9"), "127.0.0.1", 22, null, null, null, List.of(), null);
-        shell.bean(AwsConfig.SandboxEndpointFollower.class).on(new SandboxCommands.SandboxChanged(status));
-        assertThat(shell.bean(AwsAccess.class).settings().endpoint()).hasToString("http://127.0.0.1:9");
-        shell.bean(AwsConfig.SandboxEndpointFollower.class)
-                .on(new SandboxCommands.SandboxChanged(new io.cryptvol.sandbox.Sandbox.Status(false, null, null, null, null, 0, null, null, null, List.of(), null)));
-        assertThat(shell.bean(AwsAccess.class).settings().endpoint()).isEqualTo(server.endpoint());
+        // the endpoint following the sandbox is SandboxSession's: SandboxSessionTest, SandboxRehearsalTest
     }
 
     @Test
