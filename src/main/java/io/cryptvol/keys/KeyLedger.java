@@ -32,7 +32,9 @@ public final class KeyLedger {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final Path file;
+    private final Path own;
+    /** The file in use: this ledger's own, or a rehearsal's throwaway one ({@link #divert}). */
+    private volatile Path file;
     private final Clock clock;
 
     public KeyLedger(Path file) {
@@ -40,7 +42,8 @@ public final class KeyLedger {
     }
 
     KeyLedger(Path file, Clock clock) {
-        this.file = file.toAbsolutePath().normalize();
+        this.own = file.toAbsolutePath().normalize();
+        this.file = own;
         this.clock = clock;
     }
 
@@ -51,6 +54,11 @@ public final class KeyLedger {
 
     public Path file() {
         return file;
+    }
+
+    /** From now on entries go to {@code other} (a rehearsal's throwaway ledger), and this one stays as it is; {@code null} puts it back. */
+    public synchronized void divert(Path other) {
+        file = other == null ? own : other.toAbsolutePath().normalize();
     }
 
     /** Records a copy about to be written on a target host; call BEFORE writing. */

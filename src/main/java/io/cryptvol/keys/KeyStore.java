@@ -63,8 +63,11 @@ public final class KeyStore {
     private static final Set<PosixFilePermission> FILE_PERMS = PosixFilePermissions.fromString("rw-------");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Path dir;
-    private final Path metadata;
+    private final Path ownDir;
+    private final Path ownMetadata;
+    /** The directory and metadata file in use: this store's own, or a rehearsal's throwaway ones ({@link #divert}). */
+    private volatile Path dir;
+    private volatile Path metadata;
     private final SecureRandom random;
     private final Clock clock;
 
@@ -77,8 +80,10 @@ public final class KeyStore {
     }
 
     KeyStore(Path dir, Path metadata, SecureRandom random, Clock clock) {
-        this.dir = dir.toAbsolutePath().normalize();
-        this.metadata = metadata.toAbsolutePath().normalize();
+        this.ownDir = dir.toAbsolutePath().normalize();
+        this.ownMetadata = metadata.toAbsolutePath().normalize();
+        this.dir = ownDir;
+        this.metadata = ownMetadata;
         this.random = Objects.requireNonNull(random);
         this.clock = Objects.requireNonNull(clock);
     }
@@ -90,6 +95,16 @@ public final class KeyStore {
 
     public Path dir() {
         return dir;
+    }
+
+    /**
+     * From now on every key goes to and comes from {@code otherDir}, its metadata {@code otherMetadata} (a
+     * rehearsal's throwaway store), and this store's own directory and file stay as they are; {@code null}
+     * puts them back.
+     */
+    public synchronized void divert(Path otherDir, Path otherMetadata) {
+        dir = otherDir == null ? ownDir : otherDir.toAbsolutePath().normalize();
+        metadata = otherDir == null ? ownMetadata : otherMetadata.toAbsolutePath().normalize();
     }
 
     public Path metadataFile() {

@@ -62,8 +62,10 @@ public class RecordConfig {
     }
 
     @Bean
-    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Ui ui) {
-        return new Replayer(shell, mode, ctx, prompter, ui);
+    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Ui ui,
+                             io.cryptvol.keys.KeyStore keys, io.cryptvol.keys.KeyLedger ledger, Inventory inventory) {
+        return new Replayer(shell, mode, ctx, prompter, ui,
+                new RehearsalState(keys, ledger, inventory, io.cryptvol.session.Dirs.state()));
     }
 
     /** History without secrets; replaces JLine's default (Spring Shell backs off when a History bean exists). */

@@ -32,6 +32,7 @@ public class Replayer {
     private final SessionContext context;
     private final Prompter prompter;
     private final Ui ui;
+    private final RehearsalState rehearsalState;
 
     /**
      * What to replay and how. {@code file} is shown as given. {@code yes} answers the question before the run;
@@ -65,7 +66,9 @@ public class Replayer {
     public record Rehearsal(boolean ok, String where, int commands, java.time.Duration took, String failure) {
     }
 
-    public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompter prompter, Ui ui) {
+    public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompter prompter, Ui ui,
+                    RehearsalState rehearsalState) {
+        this.rehearsalState = rehearsalState;
         this.shell = shell;
         this.mode = mode;
         this.context = context;
@@ -245,6 +248,7 @@ public class Replayer {
         Rehearsal result;
         ui.println(ui.bold("Rehearsal of " + r.file() + " (" + plural(n) + ") on a fresh sandbox; nothing touches "
                 + before.target().display() + " yet."));
+        RehearsalState.Scope own = rehearsalState.enter(); // its own key store, ledger and inventory
         try {
             where = stage.enter(before);
             run(new Request(r.file(), r.vars(), false, r.fromLine(), true, r.yesDestroy()), todo, secrets, stage);
@@ -252,7 +256,15 @@ public class Replayer {
         } catch (RuntimeException e) {
             result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorHandling.message(e));
         } finally {
-            stage.leave(before);
+            try {
+                stage.leave(before);
+            } finally {
+                try {
+                    own.close();
+                } catch (RuntimeException e) {
+                    ui.warn(ErrorHandling.message(e));
+                }
+            }
         }
         String secs = String.format(java.util.Locale.ROOT, "%.1f s", result.took().toNanos() / 1e9);
         if (!result.ok()) {

@@ -39,6 +39,8 @@ class RehearseShellTest {
         final SessionContext ctx;
         final List<String> events = new ArrayList<>();
         boolean running;
+        /** Runs at leave, before anything is put back: to look at what the rehearsal used. */
+        Runnable atLeave = () -> { };
 
         FakeStage(SessionContext ctx) {
             this.ctx = ctx;
@@ -64,6 +66,7 @@ class RehearseShellTest {
         @Override
         public void leave(ContextState before) {
             events.add("leave, vg was " + ctx.vg());
+            atLeave.run();
             ctx.restore(before);
         }
     }
@@ -155,5 +158,60 @@ class RehearseShellTest {
         String out = shell.type("replay " + file + " --rehearse --yes");
         assertThat(out).contains("rehearsal stopped after " + file + ":1 'disconnect': the script changed the target to local")
                 .doesNotContain("[2/2]");
+    }
+
+    /**
+     * #15: a recording starts with {@code keys generate}; its rehearsal must not meet the real keys ("key 'r1'
+     * already exists") nor leave its own behind. It works on a throwaway key store (0700, keys 0600) and key
+     * ledger, shredded afterwards, and the real store, ledger and inventory are as they were.
+     */
+    @Test
+    void aRehearsalHasAThrowawayKeyStoreAndPutsBackTheRealOne() throws Exception {
+        io.cryptvol.keys.KeyStore keys = shell.bean(io.cryptvol.keys.KeyStore.class);
+        io.cryptvol.keys.KeyLedger ledger = shell.bean(io.cryptvol.keys.KeyLedger.class);
+        io.cryptvol.session.Inventory inventory = shell.bean(io.cryptvol.session.Inventory.class);
+        shell.type("keys generate r1");
+        Path realDir = keys.dir();
+        byte[] r1 = keys.read("r1");
+        byte[] metadata = Files.readAllBytes(keys.metadataFile());
+        ledger.record("root@10.0.0.5:22", "/run/cryptvol/k/x.key", "r1"); // a copy the real ledger still lists
+        byte[] ledgerBytes = Files.readAllBytes(ledger.file());
+        java.util.Map<String, java.util.Map<String, List<String>>> names = inventory.snapshot();
+        assertThat(names.get(io.cryptvol.session.Inventory.GLOBAL).get("key")).containsExactly("r1");
+
+        List<String> seen = new ArrayList<>();
+        List<Path> throwaway = new ArrayList<>();
+        stage.atLeave = () -> {
+            Path dir = keys.dir();
+            throwaway.add(dir);
+            seen.add("names " + keys.names());
+            try {
+                seen.add("dir " + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+                for (String n : keys.names()) {
+                    seen.add(n + " " + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(keys.keyFile(n))));
+                }
+                seen.add("ledger outstanding " + ledger.outstanding().size());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        Path file = work.resolve("setup.cvsh");
+        Files.writeString(file, "keys generate r1 r2\nkeys list\n");
+        String out = shell.type("replay " + file + " --rehearse-only");
+        assertThat(out).contains("rehearsal passed: 2 commands").doesNotContain("already exists");
+        assertThat(seen).containsExactly("names [r1, r2]", "dir rwx------", "r1 rw-------", "r2 rw-------",
+                "ledger outstanding 0");
+        assertThat(throwaway).singleElement().isNotEqualTo(realDir);
+        assertThat(throwaway.get(0)).as("the throwaway store is shredded").doesNotExist();
+        assertThat(throwaway.get(0).getParent().getParent()).as("no throwaway directory left")
+                .isDirectoryNotContaining("glob:**/rehearsal-*");
+
+        assertThat(keys.dir()).isEqualTo(realDir);
+        assertThat(keys.names()).containsExactly("r1");
+        assertThat(keys.read("r1")).isEqualTo(r1);
+        assertThat(Files.readAllBytes(keys.metadataFile())).isEqualTo(metadata);
+        assertThat(Files.readAllBytes(ledger.file())).isEqualTo(ledgerBytes);
+        assertThat(inventory.snapshot()).isEqualTo(names);
+        assertThat(shell.type("keys list")).contains("r1").doesNotContain("r2");
     }
 }
