@@ -63,9 +63,10 @@ public class RecordConfig {
 
     @Bean
     public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Ui ui,
-                             io.cryptvol.keys.KeyStore keys, io.cryptvol.keys.KeyLedger ledger, Inventory inventory) {
+                             io.cryptvol.keys.KeyStore keys, io.cryptvol.keys.KeyLedger ledger, Inventory inventory,
+                             Recorder recorder) {
         return new Replayer(shell, mode, ctx, prompter, ui,
-                new RehearsalState(keys, ledger, inventory, io.cryptvol.session.Dirs.state()));
+                new RehearsalState(keys, ledger, inventory, recorder, io.cryptvol.session.Dirs.state()));
     }
 
     /** History without secrets; replaces JLine's default (Spring Shell backs off when a History bean exists). */

@@ -25,6 +25,8 @@ import java.util.Properties;
 public class Recorder implements RecordingShell.Listener {
     private final Path stateFile;
     private final SessionMode mode;
+    /** True while a rehearsal runs: its lines ran on the sandbox, not where the recording is made. */
+    private volatile boolean paused;
 
     /** The active recording. */
     public record Active(Path file, Instant since) {
@@ -169,10 +171,15 @@ public class Recorder implements RecordingShell.Listener {
 
     @Override
     public void evaluated(RecordingShell.Evaluation e) {
-        if (!e.ok() || mode.dryRun() || !RecordRules.recorded(e.command(), e.registration(), e.words())) {
+        if (!e.ok() || paused || mode.dryRun() || !RecordRules.recorded(e.command(), e.registration(), e.words())) {
             return;
         }
         append(e.words());
+    }
+
+    /** Records nothing while {@code on} (a rehearsal); the recording itself goes on afterwards. */
+    void pause(boolean on) {
+        paused = on;
     }
 
     synchronized void append(List<String> words) {

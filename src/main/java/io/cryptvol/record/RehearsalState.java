@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 /**
  * The session's own state a rehearsal must not touch, set aside while it runs: the key store and the key ledger
  * become throwaway ones in a fresh 0700 directory ({@code rehearsal-*} under {@code parent}; keys 0600 as in any
- * store), and the completion inventory is put back as it was. {@link Scope#close()} puts the real store and
+ * store), the completion inventory is put back as it was, and a recording in progress does not take the
+ * rehearsal's lines (they ran on the sandbox; the real run's lines are recorded). {@link Scope#close()} puts the real store and
  * ledger back and shreds the throwaway directory, every file in it. A directory left by a rehearsal that never
  * ended (the JVM was killed) is shredded by the next one. The context is the sandbox's ({@code SandboxSession}).
  */
@@ -31,6 +32,7 @@ public final class RehearsalState {
     private final KeyStore keys;
     private final KeyLedger ledger;
     private final Inventory inventory;
+    private final Recorder recorder;
     private final Path parent;
 
     /** Puts the session's own state back and shreds the throwaway one. */
@@ -40,7 +42,8 @@ public final class RehearsalState {
         void close();
     }
 
-    public RehearsalState(KeyStore keys, KeyLedger ledger, Inventory inventory, Path parent) {
+    public RehearsalState(KeyStore keys, KeyLedger ledger, Inventory inventory, Recorder recorder, Path parent) {
+        this.recorder = recorder;
         this.keys = keys;
         this.ledger = ledger;
         this.inventory = inventory;
@@ -63,7 +66,9 @@ public final class RehearsalState {
         keys.divert(dir.resolve("keys"), dir.resolve("keys.json"));
         ledger.divert(dir.resolve("key-ledger.json"));
         inventory.put("key", List.of());
+        recorder.pause(true);
         return () -> {
+            recorder.pause(false);
             keys.divert(null, null);
             ledger.divert(null);
             inventory.clear();

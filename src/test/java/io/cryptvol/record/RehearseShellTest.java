@@ -107,6 +107,18 @@ class RehearseShellTest {
     }
 
     @Test
+    void aRecordingInProgressTakesTheRealRunNotTheRehearsal() throws Exception {
+        Path rec = work.resolve("rec.cvsh");
+        shell.type("record start " + rec);
+        Path file = work.resolve("ok.cvsh");
+        Files.writeString(file, "use vg fromscript\n");
+        shell.type("replay " + file + " --rehearse --yes");
+        shell.type("record stop");
+        assertThat(Files.readAllLines(rec).stream().filter(l -> l.startsWith("use vg")).toList())
+                .as("once: the real run's line, not the rehearsal's").containsExactly("use vg fromscript");
+    }
+
+    @Test
     void rehearseOnlyLeavesTheContextAsItWas() throws Exception {
         Path file = work.resolve("ok.cvsh");
         Files.writeString(file, "use vg fromscript\n");
