@@ -8,7 +8,10 @@ import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.Target;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -73,6 +76,8 @@ public class SandboxRehearsal implements Replayer.Stage {
     private final Ui ui;
     private boolean startedHere;
     private SandboxSession.Saved saved;
+    /** The sandbox's own context file as it was before a rehearsal that started the sandbox (null: none). */
+    private byte[] sandboxContext;
     private Target sandboxTarget;
     private URI sandboxEndpoint;
 
@@ -102,6 +107,7 @@ public class SandboxRehearsal implements Replayer.Stage {
             s = sandbox.reset();
         } else {
             startedHere = true;
+            sandboxContext = readIfThere(session.contextFile()); // the sandbox's names of last time are the user's
             ui.println(ui.dim("starting the sandbox for the rehearsal (first time: builds the test instance image) ..."));
             s = sandbox.start();
         }
@@ -136,6 +142,30 @@ public class SandboxRehearsal implements Replayer.Stage {
             saved = null;
         } else {
             session.leave(); // entering failed before anything was saved
+        }
+        if (startedHere) {
+            putBack(session.contextFile(), sandboxContext);
+            sandboxContext = null;
+        }
+    }
+
+    private static byte[] readIfThere(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Files.readAllBytes(file) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private void putBack(Path file, byte[] bytes) {
+        try {
+            if (bytes == null) {
+                Files.deleteIfExists(file);
+            } else {
+                Files.write(file, bytes);
+            }
+        } catch (IOException e) {
+            ui.warn("could not put back the sandbox's context file " + file + ": " + e.getMessage());
         }
     }
 }

@@ -37,6 +37,8 @@ class SandboxRehearsalTest {
     static final Target REMOTE = Target.ssh("admin@10.0.0.5", "/home/admin/.ssh/id_ecdsa", null);
     static final Target OTHER = Target.ssh("ops@10.0.0.9", "/home/ops/.ssh/id_ed25519", null);
     static final String REAL_REGION = "eu-west-1";
+    static final ContextState SANDBOX_NAMES = new ContextState(Target.ssh("root@127.0.0.1:40001", "/x/id", "/x/kh"),
+            "i-01111111111111111", "keptvg", "keptlv", null, null);
 
     @TempDir
     Path home;
@@ -157,8 +159,10 @@ class SandboxRehearsalTest {
     void aRehearsalPutsBackWhatItFound() {
         List<Row> rows = List.of(
                 new Row("outside, the sandbox stopped: started for the rehearsal, stopped after", false,
-                        t -> { },
+                        t -> new ContextStore(t.session.contextFile()).save(SANDBOX_NAMES),
                         t -> {
+                            assertThat(new ContextStore(t.session.contextFile()).load())
+                                    .as("the sandbox's own names of last time").isEqualTo(SANDBOX_NAMES);
                             assertThat(t.ctx.state()).isEqualTo(new ContextState(REMOTE, "i-0aaaaaaaaaaaaaaaa", "myvg", "mylv", "myenc", "/mnt/data"));
                             assertThat(t.aws.settings().region()).isEqualTo(REAL_REGION);
                             assertThat(t.endpoint()).isNull();
