@@ -1,5 +1,7 @@
 package io.cryptvol.aws;
 
+import io.cryptvol.domain.VolumeDeviceMatcher;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -25,28 +27,16 @@ public final class DeviceNames {
     private DeviceNames() {
     }
 
-    /** "sdf", "xvdf", "/dev/xvdf" → "f"; other names unchanged. */
-    public static String attachmentPoint(String device) {
-        String d = device.startsWith("/dev/") ? device.substring(5) : device;
-        if (d.startsWith("xvd")) {
-            return d.substring(3);
-        }
-        if (d.startsWith("sd")) {
-            return d.substring(2);
-        }
-        return d;
-    }
-
     /** The first free candidates, in order, skipping names in use; fewer if not enough are free. */
     public static List<String> free(Collection<String> inUse, int count) {
         Set<String> taken = new HashSet<>();
-        inUse.forEach(d -> taken.add(attachmentPoint(d)));
+        inUse.forEach(d -> taken.add(VolumeDeviceMatcher.attachmentPoint(d)));
         List<String> out = new ArrayList<>();
         for (String c : CANDIDATES) {
             if (out.size() == count) {
                 break;
             }
-            if (!taken.contains(attachmentPoint(c))) {
+            if (!taken.contains(VolumeDeviceMatcher.attachmentPoint(c))) {
                 out.add(c);
             }
         }

@@ -620,9 +620,9 @@ public final class EbsGateway {
 
         DeviceAllocator(String instanceId, InstanceInfo info) {
             this.instanceId = instanceId;
-            info.deviceNames().forEach(d -> taken.add(DeviceNames.attachmentPoint(d)));
+            info.deviceNames().forEach(d -> taken.add(io.cryptvol.domain.VolumeDeviceMatcher.attachmentPoint(d)));
             if (info.rootDeviceName() != null) {
-                taken.add(DeviceNames.attachmentPoint(info.rootDeviceName()));
+                taken.add(io.cryptvol.domain.VolumeDeviceMatcher.attachmentPoint(info.rootDeviceName()));
             }
         }
 
@@ -639,7 +639,7 @@ public final class EbsGateway {
             if (free.isEmpty()) {
                 throw new CryptvolException("no free device name between /dev/sdf and /dev/sdz on " + instanceId);
             }
-            taken.add(DeviceNames.attachmentPoint(free.get(0)));
+            taken.add(io.cryptvol.domain.VolumeDeviceMatcher.attachmentPoint(free.get(0)));
             return free.get(0);
         }
     }

@@ -112,8 +112,11 @@ public final class VolumeDeviceMatcher {
         return s.trim().toLowerCase(Locale.ROOT).replace("-", "");
     }
 
-    /** "/dev/sdf", "sdf", "/dev/xvdf" → "f". */
-    static String attachmentPoint(String device) {
+    /**
+     * The attachment point a device name names: "/dev/sdf", "sdf", "xvdf", "/dev/xvdf" → "f"; other names
+     * unchanged. The one copy of that rule in the app (the sandbox's EC2 endpoint, a module of its own, has its own).
+     */
+    public static String attachmentPoint(String device) {
         String d = device.startsWith("/dev/") ? device.substring(5) : device;
         if (d.startsWith("xvd")) {
             return d.substring(3);

@@ -266,7 +266,7 @@ public class Replayer {
                 }
             }
         }
-        String secs = String.format(java.util.Locale.ROOT, "%.1f s", result.took().toNanos() / 1e9);
+        String secs = io.cryptvol.domain.Durations.took(result.took());
         if (!result.ok()) {
             throw new CryptvolException("rehearsal on " + where + " failed after " + secs + "; nothing was run on "
                     + before.target().display() + ": " + result.failure(), ExitCode.FAILED, null);

@@ -235,8 +235,8 @@ public class Day2Commands {
         stages.context().set(SessionContext.Part.MAPPING, v.mapping());
         stages.context().set(SessionContext.Part.MOUNTPOINT, v.mountpoint());
         verify(v);
-        ui.ok(String.format(Locale.ROOT, "unlocked %s in %.1f s of tool time (the open step's time above includes "
-                + "the key derivation)", v.mountpoint(), (System.nanoTime() - t0) / 1e9));
+        ui.ok("unlocked " + v.mountpoint() + " in " + io.cryptvol.domain.Durations.took(java.time.Duration.ofNanos(System.nanoTime() - t0))
+                + " of tool time (the open step's time above includes the key derivation)");
     }
 
     /**

@@ -225,6 +225,6 @@ public class PlanPresenter {
     }
 
     static String seconds(Duration d) {
-        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+        return io.cryptvol.domain.Durations.took(d);
     }
 }

@@ -93,9 +93,9 @@ public class SnapshotCommands {
             }
         });
         r.warnings().forEach(ui::warn);
-        ui.println(String.format(Locale.ROOT, "freeze window: %.2f s (%s; snapshot call %.2f s, %s)",
-                r.freezeWindow().toNanos() / 1e9, r.hostClock() ? "frozen → thawed, host clock" : "freeze sent → thaw done",
-                r.snapshotCall().toNanos() / 1e9,
+        ui.println(String.format(Locale.ROOT, "freeze window: %s (%s; snapshot call %s, %s)",
+                io.cryptvol.domain.Durations.precise(r.freezeWindow()), r.hostClock() ? "frozen → thawed, host clock" : "freeze sent → thaw done",
+                io.cryptvol.domain.Durations.precise(r.snapshotCall()),
                 r.createSnapshots() ? "one CreateSnapshots" : "CreateSnapshot per volume"));
         for (EbsSnapshot s : r.snapshots()) {
             ui.println("  " + s.id() + "  " + s.volumeId() + "  " + s.state() + " " + s.progress() + "%");

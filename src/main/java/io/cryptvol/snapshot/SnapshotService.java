@@ -564,6 +564,6 @@ public class SnapshotService {
     }
 
     static String seconds(Duration d) {
-        return String.format(java.util.Locale.ROOT, "%.2f s", d.toNanos() / 1e9);
+        return io.cryptvol.domain.Durations.precise(d);
     }
 }

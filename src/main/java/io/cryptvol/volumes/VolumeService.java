@@ -549,7 +549,7 @@ public class VolumeService {
     }
 
     static String seconds(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+        return io.cryptvol.domain.Durations.setting(d);
     }
 
     private static void sleep(Duration d) {
