@@ -8,13 +8,8 @@ import io.cryptvol.domain.cmd.Kdf;
 import io.cryptvol.domain.cmd.LuksOptions;
 import io.cryptvol.domain.cmd.LuksType;
 import io.cryptvol.domain.cmd.Sizes;
-import io.cryptvol.domain.model.BlockDevice;
-import io.cryptvol.domain.model.DeviceType;
 import io.cryptvol.domain.model.HostState;
-import io.cryptvol.domain.model.LogicalVolume;
-import io.cryptvol.domain.model.Mount;
 import io.cryptvol.domain.model.PhysicalVolume;
-import io.cryptvol.domain.model.VolumeGroup;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.PlanResult;
 import io.cryptvol.domain.plan.StepKind;
@@ -26,7 +21,6 @@ import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
 
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
@@ -106,33 +100,9 @@ public class StageSupport {
         names(h).forEach(inventory::put);
     }
 
-    /** The names Tab completion offers for a host state, by inventory kind. */
+    /** The names Tab completion offers for a host state, by inventory kind (the one rule: InventoryNames). */
     static java.util.Map<String, List<String>> names(HostState h) {
-        List<BlockDevice> all = h.allDevices().stream().filter(d -> !noise(d)).toList();
-        java.util.Map<String, List<String>> m = new java.util.LinkedHashMap<>();
-        m.put("device", all.stream().filter(d -> d.type() == DeviceType.DISK || d.type() == DeviceType.PART)
-                .sorted(Comparator.comparing((BlockDevice d) -> !free(h, d)).thenComparing(BlockDevice::path))
-                .map(BlockDevice::path).distinct().toList());
-        m.put("vg", h.vgs().stream().map(VolumeGroup::name).sorted().toList());
-        m.put("lv", h.lvs().stream().map(LogicalVolume::name).distinct().sorted().toList());
-        m.put("lvpath", h.lvs().stream().map(LogicalVolume::path).sorted().toList());
-        m.put("mapping", all.stream().filter(d -> d.type() == DeviceType.CRYPT).map(BlockDevice::name)
-                .distinct().sorted().toList());
-        m.put("mountpoint", java.util.stream.Stream.concat(
-                h.mounts().stream().map(Mount::target).filter(t -> t.startsWith("/mnt/") || t.startsWith("/data")),
-                h.fstab().entries().stream().map(e -> e.mountpoint()).filter(t -> t.startsWith("/") && !t.equals("/")))
-                .distinct().sorted().toList());
-        return m;
-    }
-
-    static boolean free(HostState h, BlockDevice d) {
-        return d.children().isEmpty() && !d.isMounted() && h.signatureOn(d.path()).isEmpty()
-                && h.pvOn(d.path()).isEmpty();
-    }
-
-    private static boolean noise(BlockDevice d) {
-        return d.name() != null && (d.name().startsWith("loop") || d.name().startsWith("zram")
-                || d.name().startsWith("ram") || d.name().startsWith("sr"));
+        return io.cryptvol.domain.model.InventoryNames.of(h);
     }
 
     /** The option, else the context's value, else a usage error naming both. */

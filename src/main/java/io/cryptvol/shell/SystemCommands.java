@@ -2,7 +2,8 @@ package io.cryptvol.shell;
 
 import io.cryptvol.domain.cmd.Sizes;
 import io.cryptvol.domain.model.BlockDevice;
-import io.cryptvol.domain.model.DeviceType;
+import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.InventoryNames;
 import io.cryptvol.domain.plan.ModulesPlanner;
 import io.cryptvol.domain.plan.PlanResult;
 import io.cryptvol.exec.ExecResult;
@@ -15,11 +16,9 @@ import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** What the target has: block devices, kernel modules. */
 @Command(group = "Host")
@@ -43,13 +42,14 @@ public class SystemCommands {
             @Option(longNames = "all", shortNames = 'a', description = "also list loop, rom and zram devices") boolean all) {
         OutputFormat format = OutputFormat.parse(output);
         List<BlockDevice> top = new HostObserver(hosts.executor()).devices();
+        HostState h = HostState.empty().withDevices(top);
         List<BlockDevice> flat = top.stream().flatMap(BlockDevice::selfAndDescendants)
-                .filter(d -> all || !noise(d)).toList();
-        rememberFreeDisks(top);
+                .filter(d -> all || !InventoryNames.noise(d)).toList();
+        InventoryNames.devices(h).forEach(inventory::put); // what Tab offers: the same rule as every stage command
         if (format == OutputFormat.JSON) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (BlockDevice d : flat) {
-                out.add(json(d));
+                out.add(json(d, InventoryNames.free(h, d)));
             }
             ui.json(out);
             return;
@@ -59,7 +59,7 @@ public class SystemCommands {
             rows.add(List.of(d.path() == null ? d.name() : d.path(), Sizes.human(d.sizeBytes()), type(d),
                     volumeId(d.serial()), nz(d.model()), nz(d.fstype()), String.join(",", d.mountpoints()),
                     String.join(",", d.children().stream().map(BlockDevice::name).toList()),
-                    isFree(d) ? "free" : ""));
+                    InventoryNames.free(h, d) ? "free" : ""));
         }
         ui.table(List.of("DEVICE", "SIZE", "TYPE", "SERIAL", "MODEL", "FSTYPE", "MOUNTPOINTS", "HOLDERS", ""), rows);
     }
@@ -83,29 +83,6 @@ public class SystemCommands {
         }, PlanPresenter.Options.of(yes, dryRun));
     }
 
-    private void rememberFreeDisks(List<BlockDevice> top) {
-        List<BlockDevice> all = top.stream().flatMap(BlockDevice::selfAndDescendants).filter(d -> !noise(d)).toList();
-        List<String> names = all.stream()
-                .sorted(Comparator.comparing((BlockDevice d) -> !isFree(d)).thenComparing(BlockDevice::path))
-                .map(BlockDevice::path).distinct().toList();
-        inventory.put("device", names);
-        inventory.put("mountpoint", all.stream().flatMap(d -> d.mountpoints().stream()).distinct().toList());
-        inventory.put("mapping", all.stream().filter(d -> d.type() == DeviceType.CRYPT).map(BlockDevice::name)
-                .distinct().toList());
-    }
-
-    private static final Set<String> NOISE = Set.of("loop", "rom", "zram", "ram");
-
-    private static boolean noise(BlockDevice d) {
-        return d.name() != null && NOISE.stream().anyMatch(n -> d.name().startsWith(n));
-    }
-
-    /** Nothing on it: no filesystem signature, no partitions or holders, not mounted. */
-    static boolean isFree(BlockDevice d) {
-        return (d.type() == DeviceType.DISK || d.type() == DeviceType.PART) && !d.hasFilesystemSignature()
-                && d.children().isEmpty() && !d.isMounted();
-    }
-
     /** "vol0abc…" (NVMe serial of an EBS volume) shown as the volume id "vol-0abc…". */
     static String volumeId(String serial) {
         if (serial == null) {
@@ -126,7 +103,7 @@ public class SystemCommands {
         return s == null ? "" : s.strip();
     }
 
-    private static Map<String, Object> json(BlockDevice d) {
+    private static Map<String, Object> json(BlockDevice d, boolean free) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", d.name());
         m.put("path", d.path());
@@ -140,7 +117,7 @@ public class SystemCommands {
         m.put("mountpoints", d.mountpoints());
         m.put("holders", d.children().stream().map(BlockDevice::name).toList());
         m.put("parent", d.parentName());
-        m.put("free", isFree(d));
+        m.put("free", free);
         return m;
     }
 }

@@ -182,4 +182,29 @@ class CompletionInventoryShellTest {
         assertThat(fixture.changes).isEmpty();
         assertThat(Files.readAllBytes(file)).as("inventory.json after the dry runs").isEqualTo(before);
     }
+
+    /**
+     * #15: {@code devices} and the stage commands refreshed Tab's names by two rules with different noise lists,
+     * so what Tab offered depended on which ran last. One rule now: the same names after either.
+     */
+    @Test
+    void devicesAndAStageCommandLeaveTabTheSameNames() throws Exception {
+        io.cryptvol.domain.model.HostState s = FixtureHost.disks(List.of("vol1", "vol2", "vol3"), GIB);
+        List<io.cryptvol.domain.model.BlockDevice> d = new java.util.ArrayList<>(s.devices());
+        io.cryptvol.domain.model.BlockDevice used = d.get(3);
+        d.set(3, new io.cryptvol.domain.model.BlockDevice(used.name(), used.path(), used.sizeBytes(), used.serial(),
+                used.model(), used.type(), "xfs", null, null, List.of(), null, List.of()));
+        d.add(new io.cryptvol.domain.model.BlockDevice("sr0", "/dev/sr0", 1L << 20, null, "QEMU DVD-ROM",
+                io.cryptvol.domain.model.DeviceType.OTHER, null, null, null, List.of(), null, List.of()));
+        host = new FixtureHost(s.withDevices(d));
+        start();
+        Inventory inventory = shell.bean(Inventory.class);
+        assertThat(shell.type("devices")).contains("/dev/nvme3n1").doesNotContain("error:");
+        List<String> fromDevices = inventory.get("device");
+        assertThat(fromDevices).as("free first, no optical drive").containsExactly("/dev/nvme0n1", "/dev/nvme1n1",
+                "/dev/nvme2n1", "/dev/nvme3n1");
+        inventory.put("device", List.of());
+        shell.type("luks status");
+        assertThat(inventory.get("device")).as("after a stage command's observation").isEqualTo(fromDevices);
+    }
 }
