@@ -1,8 +1,6 @@
 package io.cryptvol.volumes;
 
 import io.cryptvol.ExitCode;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.AwsAccess;
 import io.cryptvol.aws.EbsBatchException;
@@ -17,6 +15,8 @@ import io.cryptvol.domain.VolumeDeviceMatcher;
 import io.cryptvol.domain.VolumeDeviceMatcher.HostDisk;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.DeviceType;
+import io.cryptvol.domain.cmd.Lvm;
+import io.cryptvol.domain.parse.LvmReportParser;
 import io.cryptvol.exec.ExecResult;
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
@@ -46,7 +46,6 @@ import java.util.stream.IntStream;
  * Keeps the {@link Inventory} ("volume", "instance", "device") up to date for completion.
  */
 public class VolumeService {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final AwsAccess aws;
     private final SessionContext ctx;
@@ -373,7 +372,7 @@ public class VolumeService {
         HostExecutor ex = null;
         List<HostDisk> disks = List.of();
         List<BlockDevice> top = List.of();
-        Map<String, PvInfo> pvs = Map.of();
+        Map<String, LvmReportParser.PvExport> pvs = Map.of();
         if (vols.stream().anyMatch(v -> v.attachment().map(a -> a.instanceId().equals(instance)).orElse(false))) {
             ex = hosts.executor();
             top = new HostObserver(ex).devices();
@@ -410,7 +409,7 @@ public class VolumeService {
                     problems.add("mounted at " + String.join(", ", mounts));
                 }
             }
-            PvInfo pv = pvs.get(path);
+            LvmReportParser.PvExport pv = pvs.get(path);
             if (pv != null && !pv.vg().isEmpty() && !pv.exported()) {
                 problems.add("PV of volume group " + pv.vg() + " (deactivate and export it first: vgchange -an "
                         + pv.vg() + " && vgexport " + pv.vg() + ")");
@@ -470,13 +469,9 @@ public class VolumeService {
 
     // ================================================================== helpers
 
-    private record PvInfo(String vg, boolean exported) {
-    }
-
     /** PV → VG and whether the VG is exported; empty when LVM is not installed. */
-    private static Map<String, PvInfo> pvs(HostExecutor ex) {
-        ExecResult r = ex.run(HostCommand.query("List PVs and their VGs", "pvs", "--reportformat", "json",
-                "-o", "pv_name,vg_name,vg_exported").asQuery());
+    private static Map<String, LvmReportParser.PvExport> pvs(HostExecutor ex) {
+        ExecResult r = ex.run(Lvm.pvExportReport().asQuery());
         if (r.exitCode() == 127) {
             return Map.of();
         }
@@ -484,18 +479,7 @@ public class VolumeService {
             throw new CryptvolException("pvs failed (exit " + r.exitCode() + "): "
                     + r.err().lines().findFirst().orElse(""), ExitCode.FAILED, null);
         }
-        Map<String, PvInfo> out = new HashMap<>();
-        try {
-            for (JsonNode rep : JSON.readTree(r.out()).path("report")) {
-                for (JsonNode pv : rep.path("pv")) {
-                    out.put(pv.path("pv_name").asText(), new PvInfo(pv.path("vg_name").asText("").trim(),
-                            !pv.path("vg_exported").asText("").isBlank()));
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new CryptvolException("cannot read the pvs report: " + e.getMessage(), ExitCode.FAILED, e);
-        }
-        return out;
+        return LvmReportParser.pvExports(r.out());
     }
 
     /** A batch where nothing succeeded and every volume failed the same way: that one line is clearer. */

@@ -89,6 +89,11 @@ public final class Lvm {
         return report("pvs", LvmReportParser.PV_FIELDS, "List PVs");
     }
 
+    /** PVs with their VG and whether it is exported ({@link LvmReportParser#pvExports}). */
+    public static HostCommand pvExportReport() {
+        return report("pvs", LvmReportParser.PV_EXPORT_FIELDS, "List PVs and their VGs");
+    }
+
     public static HostCommand vgsReport() {
         return report("vgs", LvmReportParser.VG_FIELDS, "List VGs");
     }

@@ -36,6 +36,23 @@ public final class LvmReportParser {
     private LvmReportParser() {
     }
 
+    /** For {@code pvs}: which VG a PV is in and whether that VG is exported (what detaching its volume needs). */
+    public static final List<String> PV_EXPORT_FIELDS = List.of("pv_name", "vg_name", "vg_exported");
+
+    /** A PV, its VG ("" when in none) and whether that VG is exported. */
+    public record PvExport(String pv, String vg, boolean exported) {
+    }
+
+    /** The rows of a {@link #PV_EXPORT_FIELDS} report, by PV path. */
+    public static Map<String, PvExport> pvExports(String json) {
+        Map<String, PvExport> out = new LinkedHashMap<>();
+        for (JsonNode r : rows(json, "pv")) {
+            String vg = Json.text(r, "vg_name");
+            out.put(req(r, "pv_name"), new PvExport(req(r, "pv_name"), vg == null ? "" : vg, Json.text(r, "vg_exported") != null));
+        }
+        return out;
+    }
+
     public static List<PhysicalVolume> pvs(String json) {
         List<PhysicalVolume> out = new ArrayList<>();
         for (JsonNode r : rows(json, "pv")) {

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LvmReportParserTest {
 
@@ -54,6 +55,30 @@ class LvmReportParserTest {
                 new PhysicalVolume("/dev/nvme4n1", "Zz9yX8-wV7u-T6sR-5qP4-oN3m-L2kJ-1iH0gF", "", 1073741824L,
                         1073741824L));
         assertThat(pvs.get(2).inVg()).isFalse();
+    }
+
+    /** lvm2 2.03 {@code pvs --reportformat json -o pv_name,vg_name,vg_exported}: in a VG, in an exported VG, in none. */
+    @Test
+    void pvExports() {
+        String json = """
+                  {
+                      "report": [
+                          {
+                              "pv": [
+                                  {"pv_name":"/dev/nvme1n1", "vg_name":"data", "vg_exported":""},
+                                  {"pv_name":"/dev/nvme2n1", "vg_name":"holdvg", "vg_exported":"exported"},
+                                  {"pv_name":"/dev/nvme3n1", "vg_name":"", "vg_exported":""}
+                              ]
+                          }
+                      ]
+                  }
+                """;
+        assertThat(LvmReportParser.pvExports(json)).containsExactly(
+                java.util.Map.entry("/dev/nvme1n1", new LvmReportParser.PvExport("/dev/nvme1n1", "data", false)),
+                java.util.Map.entry("/dev/nvme2n1", new LvmReportParser.PvExport("/dev/nvme2n1", "holdvg", true)),
+                java.util.Map.entry("/dev/nvme3n1", new LvmReportParser.PvExport("/dev/nvme3n1", "", false)));
+        assertThat(LvmReportParser.pvExports("{\"report\":[{\"pv\":[]}]}")).isEmpty();
+        assertThatThrownBy(() -> LvmReportParser.pvExports("not json")).isInstanceOf(io.cryptvol.CryptvolException.class);
     }
 
     @Test
