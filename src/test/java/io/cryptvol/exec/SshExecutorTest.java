@@ -142,14 +142,20 @@ class SshExecutorTest {
     void aSecondCallerWhileTheShellIsBusyGetsAChannelOfItsOwn() throws Exception {
         SshExecutor ex = trusted(true);
         ex.run(HostCommand.of("warm", "true"));
+        // the slow command reads a FIFO: it runs until this test writes to it, however slow the machine is
+        Path fifo = dir.resolve("hold.fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
         CompletableFuture<ExecResult> slow = CompletableFuture.supplyAsync(
-                () -> ex.run(HostCommand.of("nap", "sleep", "3")));
-        Thread.sleep(300);
-        long t0 = System.nanoTime();
-        assertThat(ex.run(HostCommand.of("poll", "echo", "poll")).out()).isEqualTo("poll\n");
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("not queued behind the sleep").isLessThan(Duration.ofSeconds(2));
+                () -> ex.run(HostCommand.of("hold", "cat", fifo.toString())));
+        await("the slow command runs", () -> stillRunning("cat " + fifo));
+        CompletableFuture<ExecResult> poll = CompletableFuture.supplyAsync(() -> ex.run(HostCommand.of("poll", "echo", "poll")));
+        assertThat(poll.get(30, TimeUnit.SECONDS).out()).as("not queued behind the held command").isEqualTo("poll\n");
+        assertThat(slow).as("the held command still runs").isNotDone();
         assertThat(server.channelLines).contains("echo poll");
-        assertThat(slow.get(10, TimeUnit.SECONDS).exitCode()).isZero();
+        Files.writeString(fifo, "released\n");
+        ExecResult held = slow.get(30, TimeUnit.SECONDS);
+        assertThat(held.exitCode()).isZero();
+        assertThat(held.out()).isEqualTo("released\n");
     }
 
     /** A held command over a real SSH channel: it waits for our line, answers, and ends with its own exit code. */
@@ -218,11 +224,7 @@ class SshExecutorTest {
         if (keptShell) {
             // the overrunning command (the kept shell's child) was told to stop; on a channel of its own, the
             // TERM signal request is the server's to deliver (OpenSSH does; this test server does not)
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-            while (stillRunning("sleep " + nap) && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertThat(stillRunning("sleep " + nap)).as("sleep " + nap + " still running").isFalse();
+            await("sleep " + nap + " stopped", () -> !stillRunning("sleep " + nap));
         }
         // the connection is still usable
         assertThat(ex.run(HostCommand.of("echo", "echo", "after")).out()).isEqualTo("after\n");
@@ -293,11 +295,7 @@ class SshExecutorTest {
         assertThat(executor.rememberedHostKey()).isNull();
         server.dropConnections();
         // the client learns of the drop asynchronously; a command sent before that is "lost" (rightly not retried)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (executor.sessionOpen() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(executor.sessionOpen()).isFalse();
+        await("the client sees the drop", () -> !executor.sessionOpen());
         assertThat(executor.run(HostCommand.of("echo", "echo", "again")).out()).isEqualTo("again\n");
         assertThat(executor.sessionsOpened()).isEqualTo(2);
         assertThat(dir.resolve("ssh")).doesNotExist();
@@ -353,18 +351,22 @@ class SshExecutorTest {
     void lostConnectionFailsTheRunningCommandAndTheNextOneReconnects(boolean keptShell) throws Exception {
         SshExecutor ex = trusted(keptShell);
         ex.connect();
+        // long enough never to end by itself during the test, however slow the machine; stopped at the end
+        String nap = keptShell ? "600.5" : "600.6";
         CompletableFuture<ExecResult> running = CompletableFuture.supplyAsync(
-                () -> ex.run(HostCommand.of("nap", "sleep", "5")));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!stillRunning("sleep 5") && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+                () -> ex.run(HostCommand.of("nap", "sleep", nap)));
+        try {
+            await("sleep " + nap + " runs", () -> stillRunning("sleep " + nap));
+            server.dropConnections();
+            assertThatThrownBy(() -> running.get(30, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(HostExecutionException.class)
+                    .cause()
+                    .hasMessageContaining("connection to " + ex.target() + " lost while running: sleep " + nap)
+                    .hasMessageContaining("may or may not have completed");
+        } finally {
+            ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(l -> l.endsWith("sleep " + nap)).orElse(false))
+                    .forEach(ProcessHandle::destroy);
         }
-        server.dropConnections();
-        assertThatThrownBy(() -> running.get(5, TimeUnit.SECONDS))
-                .hasCauseInstanceOf(HostExecutionException.class)
-                .cause()
-                .hasMessageContaining("connection to " + ex.target() + " lost while running: sleep 5")
-                .hasMessageContaining("may or may not have completed");
         assertThat(ex.run(HostCommand.of("echo", "echo", "back")).out()).isEqualTo("back\n");
         assertThat(ex.sessionsOpened()).isEqualTo(2);
     }
@@ -415,6 +417,20 @@ class SshExecutorTest {
         executor = builder().identityFile(junk).build();
         assertThatThrownBy(() -> executor.connect()).isInstanceOf(HostExecutionException.class)
                 .hasMessageContaining(junk.toString());
+    }
+
+    /**
+     * Waits until {@code cond} holds, checking it every few milliseconds; fails naming {@code what} when it has not
+     * held after 30 s (a condition, not a guess at how fast the machine is).
+     */
+    static void await(String what, java.util.function.BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited 30 s in vain: " + what);
+            }
+            Thread.sleep(10);
+        }
     }
 
     /** Whether a process with this command line runs on this machine (the test server runs commands here). */
