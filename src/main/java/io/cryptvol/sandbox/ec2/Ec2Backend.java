@@ -1333,13 +1333,20 @@ final class Ec2Backend {
                 s.source = null;
             }
             long remaining = s.durationNanos - (System.nanoTime() - s.startNanos);
-            schedule(Duration.ofNanos(Math.max(0, remaining)), () -> {
-                synchronized (lock) {
-                    if (s.state.equals("pending")) {
-                        s.state = "completed";
-                    }
-                }
-            });
+            schedule(Duration.ofNanos(Math.max(0, remaining)), () -> complete(s));
+        }
+    }
+
+    /** A snapshot whose time is up completes, unless the faults hold snapshots pending (then it looks again soon). */
+    private void complete(Snap s) {
+        if (faults.snapshotsHeld()) {
+            schedule(Duration.ofMillis(20), () -> complete(s));
+            return;
+        }
+        synchronized (lock) {
+            if (s.state.equals("pending")) {
+                s.state = "completed";
+            }
         }
     }
 

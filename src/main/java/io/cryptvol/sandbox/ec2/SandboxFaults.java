@@ -27,6 +27,7 @@ public final class SandboxFaults {
     private final Set<String> stuckVolumes = ConcurrentHashMap.newKeySet();
     private final AtomicInteger stickNextAttachments = new AtomicInteger();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private volatile boolean snapshotsHeld;
 
     /** Added to every call (before it is handled), like a slow network or a busy endpoint. */
     public SandboxFaults latency(Duration perCall) {
@@ -76,6 +77,25 @@ public final class SandboxFaults {
         return this;
     }
 
+    /**
+     * Snapshots stay "pending" (progress below 100 %) until {@link #releaseSnapshots()}, however long their
+     * timing says they take: a test sees them pending without guessing how fast the machine is.
+     */
+    public SandboxFaults holdSnapshots() {
+        snapshotsHeld = true;
+        return this;
+    }
+
+    /** Held snapshots complete (at once when their time is up). */
+    public SandboxFaults releaseSnapshots() {
+        snapshotsHeld = false;
+        return this;
+    }
+
+    boolean snapshotsHeld() {
+        return snapshotsHeld;
+    }
+
     /** How many requests of this action reached the endpoint (failed ones and retries included). */
     public int calls(String action) {
         AtomicInteger n = calls.get(action);
@@ -96,6 +116,7 @@ public final class SandboxFaults {
         denied.clear();
         stuckVolumes.clear();
         stickNextAttachments.set(0);
+        snapshotsHeld = false;
         calls.clear();
         return this;
     }

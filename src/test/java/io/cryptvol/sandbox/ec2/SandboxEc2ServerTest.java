@@ -89,6 +89,10 @@ class SandboxEc2ServerTest {
         }
     }
 
+    int progress(String snapshotId) {
+        return Integer.parseInt(ec2.describeSnapshots(b -> b.snapshotIds(snapshotId)).snapshots().get(0).progress().replace("%", ""));
+    }
+
     static Ec2Exception ec2Error(Runnable r) {
         try {
             r.run();
@@ -325,6 +329,7 @@ class SandboxEc2ServerTest {
         try (var ch = java.nio.channels.FileChannel.open(server.volumeImage(id), java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(data), 512L << 20);
         }
+        server.faults().holdSnapshots(); // pending until released below, however slow the machine
         var snap = ec2.createSnapshot(b -> b.volumeId(id).description("d").tagSpecifications(t -> t.resourceType("snapshot")
                 .tags(x -> x.key("set").value("s1"))));
         assertThat(snap.stateAsString()).isEqualTo("pending");
@@ -332,13 +337,15 @@ class SandboxEc2ServerTest {
         try (var ch = java.nio.channels.FileChannel.open(server.volumeImage(id), java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap("LATER".getBytes()), 512L << 20);
         }
-        Thread.sleep(600);
+        // pending until released, however slow the machine: its progress rises, but never to 100 %
+        await("the snapshot's progress rises", () -> progress(snap.snapshotId()) >= 1);
         var mid = ec2.describeSnapshots(b -> b.snapshotIds(snap.snapshotId())).snapshots().get(0);
         assertThat(mid.stateAsString()).isEqualTo("pending");
         int pct = Integer.parseInt(mid.progress().replace("%", ""));
         assertThat(pct).isBetween(1, 99);
         assertThat(ec2Error(() -> ec2.createVolume(b -> b.snapshotId(snap.snapshotId()).availabilityZone("us-east-1a")))
                 .awsErrorDetails().errorCode()).isEqualTo("IncorrectState");
+        server.faults().releaseSnapshots();
         try (Ec2Waiter w = waiter()) {
             w.waitUntilSnapshotCompleted(b -> b.snapshotIds(snap.snapshotId()));
         }
