@@ -70,4 +70,37 @@ class RehearseVmTest {
                 .doesNotContain("[3/3]").doesNotContain("replayed");
         assertThat(shell.bean(SessionContext.class).target()).isEqualTo(Target.LOCAL);
     }
+
+    /**
+     * #15, with the real sandbox: a rehearsal while the sandbox runs resets it (new instance, new ports), and the
+     * session that was on it is on the new instance afterwards, its EBS calls on the new endpoint ('devices' answers;
+     * it was "Connection refused" on the port of before). The recording's 'keys generate r1 r2' meets a throwaway
+     * key store, not the real r1, and leaves nothing in the real one.
+     */
+    @Test
+    void onARunningSandboxTheSessionIsOnTheInstanceTheResetMade() throws Exception {
+        io.cryptvol.keys.KeyStore keys = shell.bean(io.cryptvol.keys.KeyStore.class);
+        assertThat(shell.type("keys generate r1")).doesNotContain("error:");
+        byte[] r1 = keys.read("r1");
+        assertThat(shell.type("sandbox start")).doesNotContain("error:");
+        Sandbox sandbox = shell.bean(Sandbox.class);
+        String first = sandbox.status().instanceId();
+        Path file = work.resolve("keys.cvsh");
+        Files.writeString(file, "keys generate r1 r2\ndevices\n");
+        String out = shell.type("replay " + file + " --rehearse-only --yes");
+        assertThat(out).contains("rehearsal passed: 2 commands").doesNotContain("already exists");
+
+        Sandbox.Status now = sandbox.status();
+        assertThat(now.instanceId()).as("the reset made a new instance").isNotEqualTo(first);
+        SessionContext ctx = shell.bean(SessionContext.class);
+        assertThat(ctx.target().port()).isEqualTo(now.sshPort());
+        assertThat(ctx.instanceId()).isEqualTo(now.instanceId());
+        assertThat(shell.bean(io.cryptvol.aws.AwsAccess.class).settings().endpoint()).isEqualTo(now.ec2Endpoint());
+        assertThat(shell.type("devices")).doesNotContain("error:").contains("/dev/");
+        assertThat(keys.names()).containsExactly("r1");
+        assertThat(keys.read("r1")).isEqualTo(r1);
+
+        assertThat(shell.type("sandbox stop")).doesNotContain("error:");
+        assertThat(ctx.target()).isEqualTo(Target.LOCAL);
+    }
 }
