@@ -556,13 +556,6 @@ public class SnapshotService {
         return volumes.attach(made.stream().map(EbsVolume::id).toList(), progress);
     }
 
-    /** Runs the host steps of a restore (the key, by name, goes on stdin of cryptsetup open only). */
-    public void restoreOnHost(Plan hostPlan, io.cryptvol.exec.PlanRunner.KeySource keys,
-                              io.cryptvol.exec.PlanRunner.Listener listener) {
-        new io.cryptvol.exec.PlanRunner(hosts.executor(), keys, io.cryptvol.exec.PlanRunner.KeyFileTrail.NONE, listener)
-                .run(hostPlan);
-    }
-
     static String seconds(Duration d) {
         return String.format(java.util.Locale.ROOT, "%.2f s", d.toNanos() / 1e9);
     }
