@@ -154,9 +154,10 @@ public class SnapshotCommands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
         SnapshotSet s = service.set(set);
         ui.println("set " + s.id() + ": " + String.join(", ", s.snapshotIds()) + "  (" + status(s) + ")");
-        if (plans.decide("Delete these " + s.snapshots().size() + " snapshots for good?", PlanEngine.Options.of(yes, false))
-                != PlanEngine.Outcome.RAN) {
-            ui.println("Cancelled; nothing was deleted.");
+        PlanEngine.Outcome go = plans.decide("Delete these " + s.snapshots().size() + " snapshots for good?",
+                PlanEngine.Options.of(yes, false));
+        if (go != PlanEngine.Outcome.RAN) {
+            ui.println(go == PlanEngine.Outcome.DRY_RUN ? ui.dim("dry run: nothing was deleted") : "Cancelled; nothing was deleted.");
             return;
         }
         service.delete(List.of(s));
