@@ -7,12 +7,16 @@
  *   <li>{@link io.cryptvol.exec.LocalExecutor}, {@link io.cryptvol.exec.SshExecutor}: run it for real;
  *       a non-zero exit is a result, not an exception; {@link io.cryptvol.exec.HostExecutionException}
  *       means it could not run (timeout, connection lost, sudo refused, host key refused).</li>
- *   <li>{@link io.cryptvol.exec.DryRunExecutor}: records and skips host changes; read-only queries go to
- *       its (borrowed, not closed) delegate so a dry run still observes the real host.</li>
+ *   <li>{@link io.cryptvol.exec.DryRunExecutor}: the one dry-run decorator. While the {@link io.cryptvol.exec.DryRun}
+ *       switch (the session's {@code SessionMode}) is on it skips host changes and hands them to the switch;
+ *       read-only queries go to its delegate so a dry run still observes the real host.</li>
+ *   <li>{@link io.cryptvol.exec.PlanEngine}: observe → plan → show → confirm → run → progress, for every change,
+ *       host plans and EC2 changes alike, with a replan loop; how it looks is its {@code View} (the shell's
+ *       {@code PlanView}). {@link io.cryptvol.exec.PlanRunner} runs the steps.</li>
  *   <li>{@link io.cryptvol.exec.TranscribingExecutor}: decorator (owns and closes its delegate) writing every
  *       command to the {@link io.cryptvol.exec.Transcript}; {@link io.cryptvol.exec.Redactor} scrubs secrets
  *       from text shown to people.</li>
  * </ul>
- * Typical wiring: {@code new TranscribingExecutor(dryRun ? new DryRunExecutor(real) : real, Transcript.openDefault())}.
+ * Wiring (once, under every command): {@code new DryRunExecutor(new TranscribingExecutor(real, transcript), sessionMode)}.
  */
 package io.cryptvol.exec;

@@ -44,9 +44,20 @@ import java.util.Set;
  */
 public final class HostObserver {
     private final HostExecutor executor;
+    private final List<io.cryptvol.domain.plan.PlanStep> overlay;
 
+    /** Observes the host as it is. */
     public HostObserver(HostExecutor executor) {
+        this(executor, List.of());
+    }
+
+    /**
+     * @param overlay steps a dry run planned but skipped ({@code SessionMode.overlay()}): {@link #observe} lays
+     *                their effects over what it sees, so a later line is planned as if they had run
+     */
+    public HostObserver(HostExecutor executor, List<io.cryptvol.domain.plan.PlanStep> overlay) {
         this.executor = executor;
+        this.overlay = List.copyOf(overlay);
     }
 
     /**
@@ -124,15 +135,11 @@ public final class HostObserver {
     }
 
     /**
-     * In a session-wide dry run (replay --dry-run), the host as the lines before would have left it: the
+     * In a dry run (replay --dry-run), the host as the lines before would have left it: the overlay's
      * planned-but-skipped steps laid over what was observed. Otherwise what was observed.
      */
     private HostState planned(HostState observed) {
-        if (executor instanceof io.cryptvol.session.SessionMode.Guarded g && g.mode().dryRun()) {
-            List<io.cryptvol.domain.plan.PlanStep> steps = g.mode().plannedSteps();
-            return steps.isEmpty() ? observed : PlannedEffects.apply(observed, steps);
-        }
-        return observed;
+        return overlay.isEmpty() ? observed : PlannedEffects.apply(observed, overlay);
     }
 
     private HostState observeHost(Scope scope, PlanRunner.KeySource keys) {

@@ -102,17 +102,13 @@ public class Replayer {
         return script;
     }
 
-    /** The words a line runs with: secrets filled in, and {@code --dry-run} added in a dry run where the command takes it. */
+    /**
+     * The words a line runs with: secrets filled in. A dry run adds nothing: the line runs inside the session's
+     * dry run ({@link SessionMode}), which every changing command honours at its seams.
+     */
     private List<String> words(Request r, Script.Line line, Map<String, String> secrets) {
-        List<String> words = new ArrayList<>(line.words().stream()
+        return new ArrayList<>(line.words().stream()
                 .map(w -> w.isPrompt() ? secrets.get(w.prompt()) : w.text()).toList());
-        if (r.dryRun() && !words.contains("--dry-run")) {
-            String command = shell.command(words);
-            if (command != null && shell.hasOption(command, "dry-run")) {
-                words.add("--dry-run");
-            }
-        }
-        return words;
     }
 
     /**

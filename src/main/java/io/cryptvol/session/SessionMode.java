@@ -1,39 +1,35 @@
 package io.cryptvol.session;
 
-import io.cryptvol.exec.ExecResult;
+import io.cryptvol.exec.DryRun;
+import io.cryptvol.exec.DryRunExecutor;
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.domain.plan.PlanStep;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Session-wide switches that {@code replay} turns on for the commands it runs:
  * <ul>
- *   <li>{@link #dryRun()}: every command behaves as if given {@code --dry-run}. Commands compute their
- *       effective dry-run as {@code flag || mode.dryRun()}. The executor layer applies it through
- *       {@link #guard(HostExecutor)}: wire it once in {@code HostAccess.executor()} (return
- *       {@code mode.guard(current)}) and nothing else needs to know.</li>
+ *   <li>{@link #dryRun()}: the one dry-run switch. A command's {@code --dry-run} enters it for the command
+ *       ({@link #enter(boolean)}), {@code replay --dry-run} for the whole script. The seams enforce it:
+ *       {@link DryRunExecutor} (through {@link #guard(HostExecutor)}, wired once under every command),
+ *       {@code PlanEngine} (shows the plan, stops), the observer's overlay ({@link #overlay()}), the local
+ *       state writes ({@link #persist}) and the key store's service. Commands never ask it.</li>
  *   <li>{@link #assumeYes()}: confirmation prompts answer yes without asking (replay {@code --yes}, or
  *       the one question replay asks up front). Confirmation code returns true at once when it is on.</li>
  * </ul>
  * Both are scoped: {@code try (var s = mode.enterDryRun()) { ... }} restores the previous value on close,
  * so scopes nest. Global (not per thread): worker threads of a command see the same mode.
  */
-public final class SessionMode {
+public final class SessionMode implements DryRun {
     private boolean dryRun;
     private boolean assumeYes;
     private final List<HostCommand> planned = new ArrayList<>();
     private final List<PlanStep> plannedSteps = new ArrayList<>();
     private final java.util.Set<String> plannedKeys = new java.util.LinkedHashSet<>();
 
-    /** A scope that puts the previous value back when closed; never throws. */
-    public interface Scope extends AutoCloseable {
-        @Override
-        void close();
-    }
 
     public synchronized boolean dryRun() {
         return dryRun;
@@ -113,54 +109,58 @@ public final class SessionMode {
     /**
      * The executor as the session should use it: while {@link #dryRun()} is on, host-changing commands
      * are added to {@link #planned()} and skipped (exit 0, no output); read-only queries still run, so a
-     * dry run plans from the real host. When dry-run is off it is the real executor, unchanged.
+     * dry run plans from the real host. When dry-run is off it is the real executor, unchanged. The one
+     * decorator is {@link DryRunExecutor}; wire it once, under every command ({@code HostAccess}).
      */
     public HostExecutor guard(HostExecutor real) {
-        return new Guarded(real);
+        return new DryRunExecutor(real, this);
     }
 
-    /** The executor {@link #guard} returns; observers ask it for the session's mode (dry-run overlay). */
-    public final class Guarded implements HostExecutor {
-        private final HostExecutor real;
+    // ------------------------------------------------------------------ DryRun, as the seams see it
 
-        Guarded(HostExecutor real) {
-            this.real = real;
-        }
+    @Override
+    public boolean on() {
+        return dryRun();
+    }
 
-        public SessionMode mode() {
-            return SessionMode.this;
-        }
+    @Override
+    public Scope enter(boolean flag) {
+        return flag ? enterDryRun() : () -> { };
+    }
 
-        @Override
-        public ExecResult run(HostCommand command) {
-            if (dryRun() && !command.readOnly()) {
-                plan(command);
-                return new ExecResult(0, new byte[0], new byte[0], Duration.ZERO);
-            }
-            return real.run(command);
-        }
+    @Override
+    public void skipped(HostCommand command) {
+        plan(command);
+    }
 
-        @Override
-        public io.cryptvol.exec.Conversation converse(HostCommand command) {
-            if (dryRun() && !command.readOnly()) {
-                throw new io.cryptvol.exec.HostExecutionException("a dry run does not hold a command open: " + command.description());
-            }
-            return real.converse(command);
-        }
+    @Override
+    public void planned(List<PlanStep> steps) {
+        plan(steps);
+    }
 
-        @Override
-        public String target() {
-            return dryRun() ? "dry-run of " + real.target() : real.target();
-        }
+    /**
+     * What an observer lays over the host it observes: in a dry run, the steps planned (and skipped) so far, so
+     * that a later line is planned as if the earlier ones had run; otherwise nothing. Passed to
+     * {@code HostObserver} explicitly.
+     */
+    public synchronized List<PlanStep> overlay() {
+        return dryRun ? List.copyOf(plannedSteps) : List.of();
+    }
 
-        @Override
-        public boolean changesHost() {
-            return !dryRun() && real.changesHost();
+    /** Runs a write of local session state (context.json): skipped in a dry run, which changes nothing anywhere. */
+    public void persist(Runnable write) {
+        if (!dryRun()) {
+            write.run();
         }
+    }
 
-        @Override
-        public void close() {
-            real.close();
-        }
+    /**
+     * How an SSH connection opened now treats a host key it has not seen: refused unless the user accepted new
+     * keys; in a dry run an accepted key is trusted for the session only, so that known_hosts stays as it was.
+     */
+    public io.cryptvol.exec.SshExecutor.HostKeyPolicy newHostKeys(boolean acceptNew) {
+        return !acceptNew ? io.cryptvol.exec.SshExecutor.HostKeyPolicy.REFUSE_UNKNOWN
+                : dryRun() ? io.cryptvol.exec.SshExecutor.HostKeyPolicy.ACCEPT_FOR_SESSION
+                : io.cryptvol.exec.SshExecutor.HostKeyPolicy.ACCEPT_AND_REMEMBER;
     }
 }

@@ -10,7 +10,6 @@ import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
-import io.cryptvol.session.SessionMode;
 import io.cryptvol.volumes.VolumeService;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.convert.DurationStyle;
@@ -80,15 +79,12 @@ public class AwsConfig {
     /**
      * The EBS side of {@code provision --new-volumes N --size GiB}: N gp3 volumes for the session's
      * instance, created, attached and found on the target with progress lines, tagged for the session's
-     * VG. A session-wide dry run creates nothing.
+     * VG. It is called only after the engine's decision ({@code provision} asks {@code PlanEngine.decide}, which
+     * stops a dry run, the command's or the session's, before anything is created).
      */
     @Bean
-    public NewVolumes ebsNewVolumes(VolumeService volumes, SessionContext ctx, SessionMode mode, Ui ui) {
+    public NewVolumes ebsNewVolumes(VolumeService volumes, SessionContext ctx, Ui ui) {
         return (count, sizeGiB, target) -> {
-            if (mode.dryRun()) {
-                throw new CryptvolException("dry run: --new-volumes would create " + count + " EBS volumes; nothing was created "
-                        + "(see 'volumes create --count " + count + " --size " + sizeGiB + " --dry-run')", ExitCode.FAILED, null);
-            }
             if (sizeGiB > 65536) {
                 throw new CryptvolException("--size " + sizeGiB + " GiB is larger than any EBS volume", ExitCode.USAGE, null);
             }

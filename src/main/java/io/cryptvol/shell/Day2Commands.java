@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.day2.KeyChoice;
@@ -38,11 +39,11 @@ import java.util.Locale;
 
 /**
  * Day-2 operations on a provisioned volume: detach (and optionally the EBS volumes), the guided
- * post-reboot unlock, and grow by adding disks. Each shows its plan first (PlanPresenter).
+ * post-reboot unlock, and grow by adding disks. Each shows its plan first (PlanEngine).
  */
 @Command(group = "Day 2")
 public class Day2Commands {
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
     private final StageSupport stages;
     private final HostAccess hosts;
     private final Ui ui;
@@ -50,7 +51,7 @@ public class Day2Commands {
     private final ObjectProvider<ShellContext> shellContext;
     private final ObjectProvider<VolumeService> volumes;
 
-    public Day2Commands(PlanPresenter plans, StageSupport stages, HostAccess hosts, Ui ui,
+    public Day2Commands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui,
                         ObjectProvider<Prompter> prompter, ObjectProvider<ShellContext> shellContext,
                         ObjectProvider<VolumeService> volumes) {
         this.plans = plans;
@@ -90,7 +91,7 @@ public class Day2Commands {
                 r = PlanResult.ok(new Plan(r.plan().title(), steps));
             }
             return r;
-        }, PlanPresenter.Options.of(yes, dryRun));
+        }, PlanEngine.Options.of(yes, dryRun));
         if (!ok) {
             return;
         }
@@ -173,7 +174,7 @@ public class Day2Commands {
 
     private void unlockWith(KeyChoice choice, String mountpoint, boolean yes, boolean dryRun) {
         long t0 = System.nanoTime();
-        PlanPresenter p = plans.withKeys(choice.source());
+        PlanEngine p = plans.withKeys(choice.source());
         VolumeLocator.Located[] at = {null};
         boolean[] activatedHere = {false};
         boolean[] importedHere = {false};
@@ -183,9 +184,9 @@ public class Day2Commands {
             byte[] b = choice.source().bytes(ref);
             return b != null ? b : stages.keys().bytes(ref);
         };
-        boolean done;
+        PlanEngine.Outcome outcome;
         try {
-            done = p.execute(ex -> {
+            outcome = p.run(ex -> {
                 HostState h = observe(ex, mountpoint, List.of(), at);
                 VolumeLocator.Located v = at[0];
                 boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(false);
@@ -205,7 +206,7 @@ public class Day2Commands {
                     throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
                 }
                 return r;
-            }, PlanPresenter.Options.of(yes, dryRun));
+            }, PlanEngine.Options.of(yes, dryRun));
         } catch (PlanRunner.StepFailedException e) {
             if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
                 VolumeLocator.Located v = at[0];
@@ -220,8 +221,9 @@ public class Day2Commands {
             }
             throw e;
         }
-        if (!done || plans.dryRun(dryRun)) {
-            if (plans.dryRun(dryRun) && at[0] != null) {
+        boolean dry = plans.decide(null, PlanEngine.Options.of(yes, dryRun)) == PlanEngine.Outcome.DRY_RUN;
+        if (!outcome.done() || dry) {
+            if (dry && at[0] != null) {
                 if (keyTested[0]) {
                     ui.ok(describe(choice) + " opens " + at[0].lvPath() + " (tested with cryptsetup open --test-passphrase)");
                 } else if (activatedHere[0]) {
@@ -417,7 +419,7 @@ public class Day2Commands {
             // refuse a stripe mismatch before anything is created
             VolumeLocator.Located[] at = {null};
             HostState h;
-            try (var s = plans.planning(dryRun)) {
+            try (var s = plans.planning(PlanEngine.Options.of(yes, dryRun))) {
                 h = observe(hosts.executor(), mountpoint, List.of(), at);
             }
             int stripes = h.lv(at[0].vg(), at[0].lv()).map(LogicalVolume::stripes).orElse(1);
@@ -425,7 +427,7 @@ public class Day2Commands {
                 throw new CryptvolException("refused: " + at[0].lvPath() + " has " + stripes + " stripes; add a multiple of "
                         + stripes + " volumes (got " + add + ") or grow it linearly (--linear); nothing was changed", ExitCode.FAILED, null);
             }
-            if (plans.dryRun(dryRun)) {
+            if (plans.decide(null, PlanEngine.Options.of(yes, dryRun)) == PlanEngine.Outcome.DRY_RUN) {
                 ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
                         + stages.context().target().display() + ", then pvcreate, vgextend " + at[0].vg() + ", lvextend "
                         + (linear || stripes < 2 ? "linearly" : "with " + stripes + " stripes") + ", cryptsetup resize, "
@@ -455,7 +457,7 @@ public class Day2Commands {
                 stages.remember(h);
             }
             return r;
-        }, PlanPresenter.Options.of(yes, dryRun));
+        }, PlanEngine.Options.of(yes, dryRun));
         if (done) {
             VolumeLocator.Located v = at[0];
             ExecResult r = hosts.executor().run(HostCommand.query("Size of " + v.mountpoint(),
@@ -471,7 +473,7 @@ public class Day2Commands {
 
     /** Observes the host (with fuser for the mountpoint) and locates the volume into {@code at[0]}. */
     private HostState observe(HostExecutor ex, String mountpoint, List<String> devices, VolumeLocator.Located[] at) {
-        HostObserver o = new HostObserver(ex);
+        HostObserver o = stages.observer(ex);
         SessionContext c = stages.context();
         String mp = mountpoint != null ? mountpoint : c.mountpoint();
         HostState h = o.observe(new HostObserver.Scope(devices, List.of(), mp == null ? List.of() : List.of(mp)),

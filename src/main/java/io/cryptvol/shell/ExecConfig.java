@@ -32,9 +32,7 @@ public class ExecConfig {
         // session-wide dry-run (replay --dry-run) is enforced here, under every command; in a dry run a new host
         // key is trusted in memory only, so that known_hosts stays as it was
         return new HostAccess(ctx, (target, acceptNew) -> {
-            SshExecutor.HostKeyPolicy policy = !acceptNew ? SshExecutor.HostKeyPolicy.REFUSE_UNKNOWN
-                    : mode.dryRun() ? SshExecutor.HostKeyPolicy.ACCEPT_FOR_SESSION : SshExecutor.HostKeyPolicy.ACCEPT_AND_REMEMBER;
-            HostExecutor ex = open(target, policy);
+            HostExecutor ex = open(target, mode.newHostKeys(acceptNew));
             if (ex instanceof SshExecutor ssh && ssh.sessionHostKey() != null) {
                 ui.warn("dry run: the new host key " + ssh.sessionHostKey() + " of " + ssh.target()
                         + " is trusted for this dry run only, in memory; " + ssh.knownHostsFile() + " is not changed");

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.FsType;
@@ -19,13 +20,13 @@ import java.util.Optional;
 /** Filesystem stages: fs make, fstab add, mount, umount. */
 @Command(group = "Stages")
 public class FsCommands {
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
     private final StageSupport stages;
     private final StagePlanner planner = new StagePlanner();
 
     private final Ui ui;
 
-    public FsCommands(PlanPresenter plans, StageSupport stages, Ui ui) {
+    public FsCommands(PlanEngine plans, StageSupport stages, Ui ui) {
         this.plans = plans;
         this.stages = stages;
         this.ui = ui;
@@ -43,7 +44,7 @@ public class FsCommands {
         String m = stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING");
         FsType t = StageSupport.fsType(type);
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()), h -> planner.fsMake(m, t, label, h)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 
     @Command(command = {"fstab", "add"}, description = "Add the seed's fstab line (/dev/mapper/M MOUNTPOINT xfs rw,noatime,nouuid,noauto 0 0), once; --crypttab adds a noauto crypttab line too.")
@@ -73,7 +74,7 @@ public class FsCommands {
             ui.warn(checked.note());
         }
         if (plans.execute(stages.planning(new HostObserver.Scope(List.of(), List.of(), List.of(mp)),
-                h -> planner.fstabAdd(m, mp, t, given, lvPath, auto, force, h)), PlanPresenter.Options.of(yes, dryRun))) {
+                h -> planner.fstabAdd(m, mp, t, given, lvPath, auto, force, h)), PlanEngine.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.MOUNTPOINT, mp);
         }
     }
@@ -93,7 +94,7 @@ public class FsCommands {
                 stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "MOUNTPOINT"));
         plans.execute(stages.planning(new HostObserver.Scope(List.of(), List.of(), List.of(mp)),
                         h -> mountPlan(h, mp, mapping, type, force)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 
     private PlanResult mountPlan(HostState h, String mp, String mapping, String type, boolean force) {
@@ -121,6 +122,6 @@ public class FsCommands {
             throw new CryptvolException("not a mountpoint: '" + mp + "'", ExitCode.USAGE, null);
         }
         plans.execute(stages.planning(new HostObserver.Scope(List.of(), List.of(), List.of(mp)), h -> planner.umount(mp, h)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 }

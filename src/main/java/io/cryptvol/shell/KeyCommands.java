@@ -4,6 +4,7 @@ import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.keys.Backup;
 import io.cryptvol.keys.BackupCheck;
+import io.cryptvol.keys.KeyChanges;
 import io.cryptvol.keys.KeyInfo;
 import io.cryptvol.keys.KeyLedger;
 import io.cryptvol.keys.KeyPermissions;
@@ -35,11 +36,11 @@ public class KeyCommands {
     private final SessionContext ctx;
     private final Inventory inventory;
     private final Ui ui;
-    private final SessionMode mode;
+    private final KeyChanges changes;
 
     public KeyCommands(KeyStore store, KeyLedger ledger, HostAccess hosts, SessionContext ctx, Inventory inventory, Ui ui,
                        SessionMode mode) {
-        this.mode = mode;
+        this.changes = new KeyChanges(store, mode);
         this.store = store;
         this.ledger = ledger;
         this.hosts = hosts;
@@ -57,16 +58,15 @@ public class KeyCommands {
             @Option(longNames = "size", description = "key length in bytes", defaultValue = "4096") int size,
             @Option(longNames = "dry-run", description = "only check the names and say what would be generated") boolean dryRun) {
         List<String> wanted = names == null ? List.of() : List.of(names);
-        if (dryRun || mode.dryRun()) {
-            store.checkGenerate(wanted, size);
-            for (String n : wanted) {
-                mode.planKey(n); // later lines of a replay --dry-run may name it
+        KeyChanges.Generation g = changes.generate(wanted, size, dryRun);
+        if (g.planned()) {
+            for (String n : g.names()) {
                 ui.println("would generate key '" + n + "' (" + size + " bytes) in " + store.dir());
             }
             ui.println(ui.dim("dry run: no key was generated"));
             return;
         }
-        List<KeyInfo> made = store.generate(wanted, size);
+        List<KeyInfo> made = g.made();
         refreshInventory();
         for (KeyInfo k : made) {
             ui.ok("generated key '" + k.name() + "' (" + k.size() + " bytes, fingerprint " + k.fingerprint() + ") in "
@@ -124,16 +124,13 @@ public class KeyCommands {
             @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive)",
                     required = true) String to,
             @Option(longNames = "dry-run", description = "only check the key and the directory") boolean dryRun) {
-        if (dryRun || mode.dryRun()) {
-            if (!mode.keyPlanned(name)) {
-                store.require(name);
-            }
-            Path copy = store.backupFile(name, Path.of(to));
-            ui.println("would copy key '" + name + "' to " + copy + " (0600) and read it back");
+        KeyChanges.BackupCopy copy = changes.backup(name, Path.of(to), dryRun);
+        if (copy.planned()) {
+            ui.println("would copy key '" + name + "' to " + copy.file() + " (0600) and read it back");
             ui.println(ui.dim("dry run: nothing was copied"));
             return;
         }
-        KeyInfo k = store.backup(name, Path.of(to));
+        KeyInfo k = copy.key();
         Backup b = k.backups().stream().filter(x -> x.location().equals(Path.of(to).toAbsolutePath().normalize()
                 .resolve(name + KeyStore.SUFFIX).toString())).findFirst().orElseThrow();
         ui.ok("backed up '" + name + "' to " + b.location() + " (read back, SHA-256 matches); backups: " + k.backupSummary());
@@ -147,11 +144,9 @@ public class KeyCommands {
                        String name,
                        @Option(longNames = "fix", description = "repair loose modes of the key directory and key files "
                                + "(chmod 0700 / 0600; symlinks and owners are reported, not changed)") boolean fix) {
-        KeyPermissions permissions = new KeyPermissions(store.dir());
-        List<KeyPermissions.Outcome> repaired = fix && !mode.dryRun() ? permissions.fix(name) : List.of();
-        List<KeyPermissions.Problem> loose = fix && !mode.dryRun()
-                ? repaired.stream().filter(o -> !o.fixed()).map(KeyPermissions.Outcome::problem).toList()
-                : permissions.check(name);
+        KeyChanges.Repair repair = changes.permissions(name, fix);
+        List<KeyPermissions.Outcome> repaired = repair.repaired();
+        List<KeyPermissions.Problem> loose = repair.loose();
         List<BackupCheck> checks = name == null ? store.verifyAll() : store.verify(name);
         if (checks.isEmpty() && loose.isEmpty() && repaired.isEmpty()) {
             ui.println("no keys to verify");

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.LuksOptions;
@@ -22,13 +23,13 @@ import java.util.Map;
 /** LUKS stages: format, add-key, open, close, status. Keys by name; bytes only on stdin or tmpfs. */
 @Command(command = "luks", group = "Stages")
 public class LuksCommands {
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
     private final StageSupport stages;
     private final HostAccess hosts;
     private final Ui ui;
     private final StagePlanner planner = new StagePlanner();
 
-    public LuksCommands(PlanPresenter plans, StageSupport stages, HostAccess hosts, Ui ui) {
+    public LuksCommands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui) {
         this.plans = plans;
         this.stages = stages;
         this.hosts = hosts;
@@ -56,7 +57,7 @@ public class LuksCommands {
         String dev = device != null ? StageSupport.devPath(device) : selectedLv();
         LuksOptions o = StageSupport.luksOptions(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory);
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of()), h -> planner.luksFormat(dev, key, o, h)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 
     @Command(command = "add-key", description = "Add a second key: --key opens the header, --new-key goes into a new slot (via a tmpfs file, shredded).")
@@ -76,7 +77,7 @@ public class LuksCommands {
         String dev = device != null ? StageSupport.devPath(device) : selectedLv();
         LuksOptions o = StageSupport.luksOptions(null, null, null, null, null, pbkdf, iterTime, forceIterations, memory);
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key, newKey)),
-                h -> planner.luksAddKey(dev, key, newKey, o, h)), PlanPresenter.Options.of(yes, dryRun));
+                h -> planner.luksAddKey(dev, key, newKey, o, h)), PlanEngine.Options.of(yes, dryRun));
     }
 
     @Command(command = "open", description = "Open a LUKS device as /dev/mapper/MAPPING with a named key; selects the mapping.")
@@ -93,7 +94,7 @@ public class LuksCommands {
         String m = ContextCommands.validate(SessionContext.Part.MAPPING,
                 stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING"));
         if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key)),
-                h -> planner.luksOpen(dev, m, key, h)), PlanPresenter.Options.of(yes, dryRun))) {
+                h -> planner.luksOpen(dev, m, key, h)), PlanEngine.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.MAPPING, m);
         }
     }
@@ -106,7 +107,7 @@ public class LuksCommands {
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         String m = stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING");
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()), h -> planner.luksClose(m, h)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 
     @Command(command = "status", description = "LUKS devices: backing device, type, cipher, key slots, UUID, open mapping. Warns below 2 key slots.")
@@ -116,7 +117,7 @@ public class LuksCommands {
             @Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
             @OptionValues(provider = "outputCompletion") String output) {
         OutputFormat format = OutputFormat.parse(output);
-        HostObserver o = new HostObserver(hosts.executor());
+        HostObserver o = stages.observer(hosts.executor());
         HostState h0 = o.devicesAndLvm();
         List<String> candidates = new ArrayList<>();
         h0.lvs().stream().filter(l -> l.active()).forEach(l -> candidates.add(l.dmPath()));

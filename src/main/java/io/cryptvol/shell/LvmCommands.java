@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.domain.plan.StagePlanner;
 import io.cryptvol.host.HostObserver;
 import io.cryptvol.session.SessionContext;
@@ -13,11 +14,11 @@ import java.util.List;
 /** LVM stages: pv create, vg create, lv create (striped, the seed's 4 KiB stripes, 100%VG). */
 @Command(group = "Stages")
 public class LvmCommands {
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
     private final StageSupport stages;
     private final StagePlanner planner = new StagePlanner();
 
-    public LvmCommands(PlanPresenter plans, StageSupport stages) {
+    public LvmCommands(PlanEngine plans, StageSupport stages) {
         this.plans = plans;
         this.stages = stages;
     }
@@ -30,7 +31,7 @@ public class LvmCommands {
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         List<String> ds = paths(devices);
         plans.execute(stages.planning(HostObserver.Scope.of(ds, List.of()), h -> planner.pvCreate(ds, h)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 
     @Command(command = {"vg", "create"}, description = "vg create NAME DEVICE...: create a volume group on the devices (pvcreate first where needed); selects it.")
@@ -47,7 +48,7 @@ public class LvmCommands {
         String vg = ContextCommands.validate(SessionContext.Part.VG, nameAndDevices[0]);
         List<String> ds = paths(java.util.Arrays.copyOfRange(nameAndDevices, 1, nameAndDevices.length));
         if (plans.execute(stages.planning(HostObserver.Scope.of(ds, List.of()), h -> planner.vgCreate(vg, ds, h)),
-                PlanPresenter.Options.of(yes, dryRun))) {
+                PlanEngine.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.VG, vg);
         }
     }
@@ -67,7 +68,7 @@ public class LvmCommands {
         long ss = StageSupport.size(stripeSize);
         if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()),
                         h -> planner.lvCreate(vgName, lv, stripes, ss, extents, h)),
-                PlanPresenter.Options.of(yes, dryRun))) {
+                PlanEngine.Options.of(yes, dryRun))) {
             stages.context().set(SessionContext.Part.VG, vgName);
             stages.context().set(SessionContext.Part.LV, lv);
         }

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.FsType;
@@ -21,13 +22,13 @@ import java.util.List;
  */
 @Command(group = "Stages")
 public class ProvisionCommands {
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
     private final StageSupport stages;
     private final NewVolumes newVolumes;
     private final Ui ui;
     private final ProvisionPlanner planner = new ProvisionPlanner();
 
-    public ProvisionCommands(PlanPresenter plans, StageSupport stages, NewVolumes newVolumes, Ui ui) {
+    public ProvisionCommands(PlanEngine plans, StageSupport stages, NewVolumes newVolumes, Ui ui) {
         this.ui = ui;
         this.plans = plans;
         this.stages = stages;
@@ -91,19 +92,20 @@ public class ProvisionCommands {
             // new EBS volumes cost money and cannot be "planned" on the host before they exist: ask first
             String what = newCount + " new EBS volume" + (newCount == 1 ? "" : "s") + " of " + sizeGiB
                     + " GiB (gp3) in the instance's zone, attached to it";
-            if (plans.dryRun(dryRun)) {
+            PlanEngine.Outcome go = plans.decide("Create " + what + "?", PlanEngine.Options.of(yes, dryRun));
+            if (go == PlanEngine.Outcome.DRY_RUN) {
                 ui.println("Would create " + what + ", then plan the setup on them (shown once they exist).");
                 ui.println(ui.dim("dry run: nothing was created or changed"));
                 return;
             }
-            if (!plans.confirm("Create " + what + "?", yes)) {
+            if (go == PlanEngine.Outcome.CANCELLED) {
                 ui.println("Cancelled; nothing was created.");
                 return;
             }
         }
         ProvisionSpec spec = b.devices(devices(devices, newCount, sizeGiB)).build();
         boolean done = plans.execute(stages.planning(new HostObserver.Scope(scope(spec), spec.keyNames(),
-                List.of(spec.mountpoint())), h -> planner.plan(spec, h)), PlanPresenter.Options.of(yes, dryRun));
+                List.of(spec.mountpoint())), h -> planner.plan(spec, h)), PlanEngine.Options.of(yes, dryRun));
         if (done) {
             SessionContext ctx = stages.context();
             ctx.set(SessionContext.Part.VG, spec.vgName());

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.sandbox.Sandbox;
@@ -64,7 +65,7 @@ public class SandboxCommands {
         banner(ui);
         Ec2StateFile.World w = sandbox.world();
         ui.ok("sandbox instance " + s.instanceId() + " (" + s.availabilityZone() + ") booted in "
-                + PlanPresenter.seconds(s.bootTime()) + "; EC2 endpoint " + s.ec2Endpoint() + "; "
+                + io.cryptvol.domain.Durations.took(s.bootTime()) + "; EC2 endpoint " + s.ec2Endpoint() + "; "
                 + count(w.volumes().size(), "volume") + ", " + count(w.snapshotSets().size(), "snapshot set"));
     }
 
@@ -125,7 +126,7 @@ public class SandboxCommands {
         Sandbox.Status s = sandbox.reboot();
         session.enter(s, session.names());
         ui.ok("sandbox instance " + s.instanceId() + " rebooted in "
-                + PlanPresenter.seconds(java.time.Duration.ofNanos(System.nanoTime() - t0)) + "; "
+                + io.cryptvol.domain.Durations.took(java.time.Duration.ofNanos(System.nanoTime() - t0)) + "; "
                 + count(s.attachedSerials().size(), "disk") + " attached");
     }
 
@@ -148,7 +149,7 @@ public class SandboxCommands {
         Sandbox.Status s = sandbox.reset();
         session.enter(s, null);
         banner(ui);
-        ui.ok("sandbox reset; instance " + s.instanceId() + " booted in " + PlanPresenter.seconds(s.bootTime()));
+        ui.ok("sandbox reset; instance " + s.instanceId() + " booted in " + io.cryptvol.domain.Durations.took(s.bootTime()));
     }
 
     static Target target(Sandbox.Status s) {

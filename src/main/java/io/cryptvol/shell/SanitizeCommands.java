@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.plan.SanitizePlanner;
@@ -14,10 +15,10 @@ import java.util.Locale;
 /** sanitize: overwrite new volumes through a throwaway encrypted mapping, with a progress bar. */
 @Command(group = "Stages")
 public class SanitizeCommands {
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
     private final StageSupport stages;
 
-    public SanitizeCommands(PlanPresenter plans, StageSupport stages) {
+    public SanitizeCommands(PlanEngine plans, StageSupport stages) {
         this.plans = plans;
         this.stages = stages;
     }
@@ -38,6 +39,6 @@ public class SanitizeCommands {
             throw new CryptvolException("--method must be plain, luks or discard, not '" + method + "'", ExitCode.USAGE, null);
         }
         plans.execute(stages.planning(HostObserver.Scope.of(ds, List.of()), h -> new SanitizePlanner().plan(ds, m, h)),
-                PlanPresenter.Options.of(yes, dryRun));
+                PlanEngine.Options.of(yes, dryRun));
     }
 }

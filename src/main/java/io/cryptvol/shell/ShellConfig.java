@@ -30,11 +30,8 @@ public class ShellConfig {
         if (saved != null) {
             ctx.restore(saved);
         }
-        ctx.addListener(c -> {
-            if (!mode.dryRun()) { // a dry run changes nothing anywhere, context.json included
-                store.save(c.state());
-            }
-        });
+        // a dry run changes nothing anywhere, context.json included
+        ctx.addListener(c -> mode.persist(() -> store.save(c.state())));
         return ctx;
     }
 
@@ -79,10 +76,10 @@ public class ShellConfig {
      * target's tmpfs (and shred) is recorded in the key ledger.
      */
     @Bean
-    public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
+    public io.cryptvol.exec.PlanEngine planEngine(Ui ui, io.cryptvol.session.HostAccess hosts, io.cryptvol.session.Prompt prompt,
                                        io.cryptvol.exec.PlanRunner.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
                                        io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory) {
-        return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
+        return PlanView.engine(ui, hosts, prompt, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
             @Override
             public void written(String target, String path, String keyName) {
                 ledger.record(target, path, keyName);

@@ -1,13 +1,10 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.aws.EbsProgress;
 import io.cryptvol.aws.EbsSnapshot;
-import io.cryptvol.domain.plan.Plan;
-import io.cryptvol.domain.plan.PlanStep;
-import io.cryptvol.domain.cmd.HostCommand;
-import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.snapshot.SnapshotService;
@@ -31,21 +28,16 @@ import java.util.Map;
 public class SnapshotCommands {
     private final SnapshotService service;
     private final Ui ui;
-    private final Confirmer confirmer;
     private final HostAccess hosts;
     private final Inventory inventory;
-    private final PlanPresenter plans;
-    private final io.cryptvol.keys.KeySource keys;
+    private final PlanEngine plans;
 
-    public SnapshotCommands(SnapshotService service, Ui ui, Confirmer confirmer, HostAccess hosts, Inventory inventory,
-                            PlanPresenter plans, io.cryptvol.keys.KeySource keys) {
+    public SnapshotCommands(SnapshotService service, Ui ui, HostAccess hosts, Inventory inventory, PlanEngine plans) {
         this.service = service;
         this.ui = ui;
-        this.confirmer = confirmer;
         this.hosts = hosts;
         this.inventory = inventory;
         this.plans = plans;
-        this.keys = keys;
     }
 
     @Command(command = "snapshot", description = "Consistent snapshot set of the context's volume: pre hook, watchdog, "
@@ -62,22 +54,13 @@ public class SnapshotCommands {
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         SnapshotService.SnapshotOptions o = new SnapshotService.SnapshotOptions(blank(pre), blank(post),
                 Duration.ofSeconds(watchdog), await);
-        SnapshotTarget t = service.discover(mountpoint);
-        Plan plan = service.plan(t, o);
-        ui.println(ui.bold(plan.title()) + ui.dim("  (on " + hosts.executor().target() + ", " + t.instanceId() + ")"));
-        for (SnapshotTarget.Member m : t.members()) {
-            ui.println(ui.dim("  " + m.volumeId() + "  " + m.device()));
-        }
-        ui.print(plans.renderSteps(plan));
-        if (plans.dryRun(dryRun)) {
-            plans.dryRunDone(plan);
-            return;
-        }
-        if (!confirmer.confirm("Freeze " + t.mountpoint() + " and snapshot " + t.members().size() + " volumes?", yes)) {
-            ui.println("Cancelled; nothing was changed.");
-            return;
-        }
-        SnapshotService.Result r = service.snapshot(t, o, new SnapshotService.Listener() {
+        String where = hosts.executor().target();
+        SnapshotService.Result r = plans.change(() -> {
+            SnapshotTarget t = service.discover(mountpoint);
+            return new PlanEngine.Proposal<>(t, service.plan(t, o), where + ", " + t.instanceId(),
+                    t.members().stream().map(m -> m.volumeId() + "  " + m.device()).toList(),
+                    "Freeze " + t.mountpoint() + " and snapshot " + t.members().size() + " volumes?");
+        }, PlanEngine.Options.of(yes, dryRun), t -> service.snapshot(t, o, new SnapshotService.Listener() {
             @Override
             public void step(String line) {
                 ui.println(ui.dim("  " + line));
@@ -91,7 +74,10 @@ public class SnapshotCommands {
                             .replace("snapshot_", "") + (e.detail() == null ? "" : " " + e.detail()));
                 }
             }
-        });
+        }));
+        if (r == null) {
+            return; // a dry run, or the user said no
+        }
         r.warnings().forEach(ui::warn);
         ui.println(String.format(Locale.ROOT, "freeze window: %s (%s; snapshot call %s, %s)",
                 io.cryptvol.domain.Durations.precise(r.freezeWindow()), r.hostClock() ? "frozen → thawed, host clock" : "freeze sent → thaw done",
@@ -168,8 +154,10 @@ public class SnapshotCommands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
         SnapshotSet s = service.set(set);
         ui.println("set " + s.id() + ": " + String.join(", ", s.snapshotIds()) + "  (" + status(s) + ")");
-        if (!confirmer.confirm("Delete these " + s.snapshots().size() + " snapshots for good?", yes)) {
-            ui.println("Cancelled; nothing was deleted.");
+        PlanEngine.Outcome go = plans.decide("Delete these " + s.snapshots().size() + " snapshots for good?",
+                PlanEngine.Options.of(yes, false));
+        if (go != PlanEngine.Outcome.RAN) {
+            ui.println(go == PlanEngine.Outcome.DRY_RUN ? ui.dim("dry run: nothing was deleted") : "Cancelled; nothing was deleted.");
             return;
         }
         service.delete(List.of(s));
@@ -196,11 +184,12 @@ public class SnapshotCommands {
             ui.println("  delete " + s.id() + "  " + nz(s.tag(SnapshotTags.VG)) + "  " + s.started() + "  " + status(s)
                     + "  (" + s.snapshots().size() + " snapshots)");
         }
-        if (plans.dryRun(dryRun)) {
+        PlanEngine.Outcome go = plans.decide("Delete these " + gone.size() + " sets for good?", PlanEngine.Options.of(yes, dryRun));
+        if (go == PlanEngine.Outcome.DRY_RUN) {
             ui.println(ui.dim("dry run: nothing was deleted"));
             return;
         }
-        if (!confirmer.confirm("Delete these " + gone.size() + " sets for good?", yes)) {
+        if (go == PlanEngine.Outcome.CANCELLED) {
             ui.println("Cancelled; nothing was deleted.");
             return;
         }
@@ -239,56 +228,34 @@ public class SnapshotCommands {
             @OptionValues(provider = "volumeTypeCompletion") String type,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        SnapshotSet s = service.set(set);
-        SnapshotService.RestorePlan p = service.planRestore(s,
-                new SnapshotService.RestoreOptions(mountpoint, blank(vg), blank(mapping), key, type));
-        List<String> placeholders = new ArrayList<>();
-        for (int i = 0; i < s.snapshots().size(); i++) {
-            placeholders.add("<device " + (i + 1) + ">");
-        }
-        Plan preview = service.restoreHostPlan(p, placeholders);
-        ui.println(ui.bold(preview.title()) + ui.dim("  (on " + hosts.executor().target() + ", " + p.instance().id() + ")"));
-        ui.println("  EC2: create " + s.snapshots().size() + " " + type + " volumes in " + p.instance().availabilityZone()
-                + " from " + String.join(", ", s.snapshotIds()) + " and attach them to " + p.instance().id());
-        if (p.importClone()) {
-            ui.println(ui.dim("  VG " + p.originalVg() + " is on this host: the copy becomes VG " + p.newVg()
-                    + " (new PV/VG UUIDs), its LUKS header gets UUID " + p.newLuksUuid()));
-        }
-        ui.print(plans.renderSteps(preview));
-        if (plans.dryRun(dryRun)) {
-            plans.dryRunDone(preview);
-            return;
-        }
-        if (!confirmer.confirm("Create " + s.snapshots().size() + " volumes and run these steps?", yes)) {
-            ui.println("Cancelled; nothing was changed.");
-            return;
-        }
-        List<VolumeService.Placed> placed = service.restoreVolumes(p,
-                new VolumeProgressLines(ui, s.snapshots().size(), hosts.executor().target()));
-        Plan host = service.restoreHostPlan(p, placed.stream().map(VolumeService.Placed::hostDevice).toList());
-        service.restoreOnHost(host, keys::bytes, new PlanRunner.Listener() {
-            @Override
-            public void stepStarted(int index, int total, PlanStep step) {
-                ui.print(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
+        String where = hosts.executor().target();
+        SnapshotService.RestorePlan p = plans.change(() -> {
+            SnapshotSet s = service.set(set);
+            SnapshotService.RestorePlan rp = service.planRestore(s,
+                    new SnapshotService.RestoreOptions(mountpoint, blank(vg), blank(mapping), key, type));
+            List<String> placeholders = new ArrayList<>();
+            for (int i = 0; i < s.snapshots().size(); i++) {
+                placeholders.add("<device " + (i + 1) + ">");
             }
-
-            @Override
-            public void stepDone(int index, int total, PlanStep step, Duration took) {
-                ui.println(ui.green("ok") + ui.dim(" (" + PlanPresenter.seconds(took) + ")"));
+            List<String> notes = new ArrayList<>();
+            notes.add("EC2: create " + s.snapshots().size() + " " + type + " volumes in " + rp.instance().availabilityZone()
+                    + " from " + String.join(", ", s.snapshotIds()) + " and attach them to " + rp.instance().id());
+            if (rp.importClone()) {
+                notes.add("VG " + rp.originalVg() + " is on this host: the copy becomes VG " + rp.newVg()
+                        + " (new PV/VG UUIDs), its LUKS header gets UUID " + rp.newLuksUuid());
             }
-
-            @Override
-            public void stepFailed(int index, int total, PlanStep step, String error) {
-                ui.println(ui.red("FAILED"));
-                ui.println("    " + error.replace("\n", "\n    "));
-            }
-
-            @Override
-            public void cleanupFailed(PlanStep step, HostCommand cleanup, String error) {
-                ui.warn("cleanup '" + cleanup.description() + "' failed: " + error);
-            }
+            return new PlanEngine.Proposal<>(rp, service.restoreHostPlan(rp, placeholders), where + ", " + rp.instance().id(),
+                    notes, "Create " + s.snapshots().size() + " volumes and run these steps?");
+        }, PlanEngine.Options.of(yes, dryRun), rp -> {
+            List<VolumeService.Placed> placed = service.restoreVolumes(rp,
+                    new VolumeProgressLines(ui, rp.set().snapshots().size(), where));
+            plans.steps(service.restoreHostPlan(rp, placed.stream().map(VolumeService.Placed::hostDevice).toList()));
+            return rp;
         });
-        ui.ok("restored set " + s.id() + " at " + p.mountpoint() + " (VG " + p.newVg() + ", /dev/mapper/" + p.mapping() + ")");
+        if (p != null) {
+            ui.ok("restored set " + p.set().id() + " at " + p.mountpoint() + " (VG " + p.newVg() + ", /dev/mapper/"
+                    + p.mapping() + ")");
+        }
     }
 
     private static String status(SnapshotSet s) {

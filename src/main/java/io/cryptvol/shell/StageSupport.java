@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.CipherPreset;
@@ -56,7 +57,7 @@ public class StageSupport {
     }
 
     /**
-     * A planner function for {@link PlanPresenter}: checks every key name resolves, observes the host
+     * A planner function for {@link PlanEngine}: checks every key name resolves, observes the host
      * (scope + key tests), plans, refreshes the inventory unless the plan was refused, and refuses a key file write when the
      * target's key directory is not on tmpfs.
      */
@@ -64,13 +65,13 @@ public class StageSupport {
                                                        Function<HostState, PlanResult> planner) {
         return ex -> {
             requireKeys(scope.keyNames());
-            HostObserver o = new HostObserver(ex);
+            HostObserver o = observer(ex);
             HostState h = o.observe(scope, keys);
             PlanResult r = planner.apply(h);
             if (!r.isRefused()) {
                 remember(h); // a refused command changes nothing, the completion inventory included
                 if (!r.plan().isEmpty()) {
-                    // what Tab offers once the plan ran (PlanPresenter says when it did)
+                    // what Tab offers once the plan ran (PlanEngine says when it did)
                     inventory.expect(names(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
                 }
             }
@@ -79,6 +80,11 @@ public class StageSupport {
             }
             return r;
         };
+    }
+
+    /** An observer of the host through {@code ex}; in a dry run it sees the steps planned so far as done. */
+    public HostObserver observer(HostExecutor ex) {
+        return new HostObserver(ex, mode.overlay());
     }
 
     /** Fails with "unknown key" before anything changes; the bytes read are zeroed at once. */

@@ -1,5 +1,6 @@
 package io.cryptvol.shell;
 
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.domain.cmd.Sizes;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.HostState;
@@ -26,9 +27,9 @@ public class SystemCommands {
     private final HostAccess hosts;
     private final Ui ui;
     private final Inventory inventory;
-    private final PlanPresenter plans;
+    private final PlanEngine plans;
 
-    public SystemCommands(HostAccess hosts, Ui ui, Inventory inventory, PlanPresenter plans) {
+    public SystemCommands(HostAccess hosts, Ui ui, Inventory inventory, PlanEngine plans) {
         this.hosts = hosts;
         this.ui = ui;
         this.inventory = inventory;
@@ -80,7 +81,7 @@ public class SystemCommands {
             return PlanResult.ok(ModulesPlanner.plan(ModulesPlanner.modulesFor(legacy),
                     ModulesPlanner.parseProcModules(loaded), ModulesPlanner.parseBuiltin(b.out()),
                     ModulesPlanner.parseProcCrypto(crypto), conf.out()));
-        }, PlanPresenter.Options.of(yes, dryRun));
+        }, PlanEngine.Options.of(yes, dryRun));
     }
 
     /** "vol0abc…" (NVMe serial of an EBS volume) shown as the volume id "vol-0abc…". */

@@ -7,7 +7,7 @@ import io.cryptvol.aws.InstanceInfo;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.aws.VolumeTags;
 import io.cryptvol.session.SessionContext;
-import io.cryptvol.session.SessionMode;
+import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.volumes.VolumeService;
 import io.cryptvol.volumes.VolumeService.CreatePlan;
 import io.cryptvol.volumes.VolumeService.DetachCheck;
@@ -33,25 +33,28 @@ import java.util.Map;
 public class VolumeCommands {
     private final VolumeService volumes;
     private final SessionContext ctx;
-    private final Confirmer confirmer;
+    private final PlanEngine plans;
     private final Ui ui;
-    private final SessionMode mode;
 
-    public VolumeCommands(VolumeService volumes, SessionContext ctx, Confirmer confirmer, Ui ui, SessionMode mode) {
+    public VolumeCommands(VolumeService volumes, SessionContext ctx, PlanEngine plans, Ui ui) {
         this.volumes = volumes;
         this.ctx = ctx;
-        this.confirmer = confirmer;
+        this.plans = plans;
         this.ui = ui;
-        this.mode = mode;
     }
 
-    /** A session-wide dry run (replay --dry-run) changes no EBS volume either. */
-    private boolean dryRun(boolean flag) {
-        if (flag || mode.dryRun()) {
+    /**
+     * Whether to go on with the EBS change shown above: not in a dry run (the command's or the session's, which
+     * changes no EBS volume either), not after a "no" ({@code cancelled} says what was not done).
+     */
+    private boolean go(String question, boolean yes, boolean dryRun, String cancelled) {
+        PlanEngine.Outcome o = plans.decide(question, PlanEngine.Options.of(yes, dryRun));
+        if (o == PlanEngine.Outcome.DRY_RUN) {
             ui.println(ui.dim("dry run: nothing was changed"));
-            return true;
+        } else if (o == PlanEngine.Outcome.CANCELLED) {
+            ui.println(cancelled);
         }
-        return false;
+        return o == PlanEngine.Outcome.RAN;
     }
 
     @Command(command = {"volumes", "create"}, description = "Create N equal EBS volumes in the instance's zone, all at once, "
@@ -93,11 +96,7 @@ public class VolumeCommands {
                 + (setVg == null ? "" : ", " + VolumeTags.VG + "=" + setVg) + ", Name, index, count");
         ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now)"));
         ui.println("  then wait until " + ctx.target().display() + " shows each one (NVMe serial = volume id)");
-        if (dryRun(dryRun)) {
-            return;
-        }
-        if (!confirmer.confirm("Create and attach " + count + " volume" + (count == 1 ? "" : "s") + "?", yes)) {
-            ui.println("Cancelled; nothing was created.");
+        if (!go("Create and attach " + count + " volume" + (count == 1 ? "" : "s") + "?", yes, dryRun, "Cancelled; nothing was created.")) {
             return;
         }
         List<Placed> placed = volumes.create(plan, new VolumeProgressLines(ui, count, ctx.target().display()));
@@ -151,11 +150,7 @@ public class VolumeCommands {
         String instance = volumes.instanceId();
         ui.println(ui.bold("Attach " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " to " + instance));
         vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + setSuffix(v)));
-        if (dryRun(dryRun)) {
-            return;
-        }
-        if (!confirmer.confirm("Attach?", yes)) {
-            ui.println("Cancelled; nothing was attached.");
+        if (!go("Attach?", yes, dryRun, "Cancelled; nothing was attached.")) {
             return;
         }
         List<Placed> placed = volumes.attach(vols.stream().map(EbsVolume::id).toList(),
@@ -185,11 +180,7 @@ public class VolumeCommands {
                 + (force ? ui.yellow("  (forced)") : ""));
         checks.forEach(c -> ui.println("  " + c.volume().id() + "  " + attachedAs(c.volume())
                 + "  " + (c.hostDevice() == null ? ui.dim("(not seen on the host)") : c.hostDevice() + " (unused)")));
-        if (dryRun(dryRun)) {
-            return;
-        }
-        if (!confirmer.confirm("Detach?", yes)) {
-            ui.println("Cancelled; nothing was detached.");
+        if (!go("Detach?", yes, dryRun, "Cancelled; nothing was detached.")) {
             return;
         }
         volumes.detach(checks, force, new VolumeProgressLines(ui, checks.size(), ctx.target().display()));
@@ -205,11 +196,7 @@ public class VolumeCommands {
         List<EbsVolume> vols = volumes.checkDelete(Arrays.asList(volume));
         ui.println(ui.bold("Delete " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " for good"));
         vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + "  " + v.availabilityZone() + setSuffix(v)));
-        if (dryRun(dryRun)) {
-            return;
-        }
-        if (!confirmer.confirm("Delete " + (vols.size() == 1 ? "it" : "all " + vols.size()) + "? Their data cannot be recovered", yes)) {
-            ui.println("Cancelled; nothing was deleted.");
+        if (!go("Delete " + (vols.size() == 1 ? "it" : "all " + vols.size()) + "? Their data cannot be recovered", yes, dryRun, "Cancelled; nothing was deleted.")) {
             return;
         }
         volumes.delete(vols.stream().map(EbsVolume::id).toList(),

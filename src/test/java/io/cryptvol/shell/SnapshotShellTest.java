@@ -31,13 +31,43 @@ class SnapshotShellTest {
     @TempDir
     Path data;
     SandboxEc2Server server;
+    /** The sandbox's clock: it moves only when the test moves it, so each set has its own start time. */
+    final TickingClock ticking = new TickingClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+
+    static final class TickingClock extends java.time.Clock {
+        private volatile java.time.Instant now;
+
+        TickingClock(java.time.Instant start) {
+            now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
     ShellHarness shell;
     Ec2Clients clients;
     EbsGateway ebs;
 
     @BeforeEach
     void start() throws Exception {
-        server = SandboxEc2Server.builder().dataDir(data).timings(SandboxTimings.uniform(Duration.ofMillis(50))).build().start();
+        server = SandboxEc2Server.builder().dataDir(data).timings(SandboxTimings.uniform(Duration.ofMillis(50)))
+                .clock(ticking).build().start();
         clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
         ebs = new EbsGateway(clients, EbsOptions.sandbox());
         shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
@@ -65,7 +95,7 @@ class SnapshotShellTest {
             ebs.tag(List.of(snaps.get(i).id()), Map.of(SnapshotTags.INDEX, String.valueOf(i + 1)));
         }
         ebs.awaitSnapshots("us-east-1", snaps.stream().map(EbsSnapshot::id).toList(), EbsProgress.NONE);
-        Thread.sleep(1100); // distinct start times (EC2 reports them to the second here)
+        ticking.advance(Duration.ofMinutes(1)); // the next set starts later: newest first is well defined
         return id;
     }
 

@@ -155,17 +155,17 @@ class SnapshotSetTest {
             String thawed = c.readLine(Duration.ofSeconds(10));
             assertThat(thawed).startsWith("thawed ").endsWith(" 0");
             assertThat(java.nio.file.Files.readString(log)).isEqualTo("-f /mnt/my point\n-u /mnt/my point\n");
-            assertThat(SnapshotService.nanos(thawed)).isGreaterThanOrEqualTo(SnapshotService.nanos(frozen)).isPositive();
+            assertThat(FreezeHold.nanos(thawed)).isGreaterThanOrEqualTo(FreezeHold.nanos(frozen)).isPositive();
             assertThat(c.finish(Duration.ofSeconds(10)).exitCode()).isZero();
         }
     }
 
     @Test
     void hostClockLines() {
-        assertThat(SnapshotService.nanos("frozen 123.45")).isEqualTo(123_450_000_000L);
-        assertThat(SnapshotService.nanos("thawed 7.05 0")).isEqualTo(7_050_000_000L);
-        assertThat(SnapshotService.nanos("frozen")).isZero();
-        assertThat(SnapshotService.nanos("frozen 12x")).isZero();
+        assertThat(FreezeHold.nanos("frozen 123.45")).isEqualTo(123_450_000_000L);
+        assertThat(FreezeHold.nanos("thawed 7.05 0")).isEqualTo(7_050_000_000L);
+        assertThat(FreezeHold.nanos("frozen")).isZero();
+        assertThat(FreezeHold.nanos("frozen 12x")).isZero();
     }
 
     @Test

@@ -8,7 +8,8 @@ import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.shell.Confirmer;
 import io.cryptvol.shell.NewVolumes;
-import io.cryptvol.shell.PlanPresenter;
+import io.cryptvol.exec.PlanEngine;
+import io.cryptvol.shell.PlanView;
 import io.cryptvol.shell.ProvisionCommands;
 import io.cryptvol.shell.StageSupport;
 import io.cryptvol.shell.Ui;
@@ -109,8 +110,27 @@ class ProvisionResumeVmTest {
             Ui ui = new Ui(t, false);
             PlanRunner.KeySource keys = TestKeys::read;
             io.cryptvol.session.SessionMode mode = new io.cryptvol.session.SessionMode();
-            PlanPresenter plans = new PlanPresenter(ui, hosts, new Confirmer(null, null, mode), keys,
-                    PlanRunner.KeyFileTrail.NONE, mode);
+            PlanEngine plans = PlanView.engine(ui, hosts, new io.cryptvol.session.Prompt() {
+                @Override
+                public boolean interactive() {
+                    return false;
+                }
+
+                @Override
+                public boolean confirm(String question, boolean assumeYes) {
+                    return new Confirmer(null, null, mode).confirm(question, assumeYes);
+                }
+
+                @Override
+                public String ask(String prompt) {
+                    throw new IllegalStateException("nobody to ask");
+                }
+
+                @Override
+                public char[] askSecret(String prompt) {
+                    throw new IllegalStateException("nobody to ask");
+                }
+            }, keys, PlanRunner.KeyFileTrail.NONE, mode, null);
             NewVolumes none = (n, s, tg) -> {
                 throw new IllegalStateException();
             };

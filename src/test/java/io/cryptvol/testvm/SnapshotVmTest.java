@@ -263,11 +263,12 @@ class SnapshotVmTest {
         assertThat(p.mapping()).isEqualTo("myenc_restore");
         List<VolumeService.Placed> placed = service.restoreVolumes(p, VolumeService.Progress.NONE);
         assertThat(placed).hasSize(4).allSatisfy(x -> assertThat(x.hostDevice()).startsWith("/dev/nvme"));
-        service.restoreOnHost(service.restoreHostPlan(p, placed.stream().map(VolumeService.Placed::hostDevice).toList()),
-                ref -> {
-                    assertThat(ref.name()).isEqualTo("test-key");
-                    return key.clone();
-                }, PlanRunner.Listener.NONE);
+        // the host steps as the engine runs them (PlanEngine.steps): one PlanRunner, the key on stdin only
+        new PlanRunner(vm.executor(), ref -> {
+            assertThat(ref.name()).isEqualTo("test-key");
+            return key.clone();
+        }, PlanRunner.KeyFileTrail.NONE, PlanRunner.Listener.NONE)
+                .run(service.restoreHostPlan(p, placed.stream().map(VolumeService.Placed::hostDevice).toList()));
         System.out.printf("snapshot vm test: restore of 4 volumes took %.1f s%n", (System.nanoTime() - t0) / 1e9);
 
         String mounts = vm.shOk("findmnt -rn -o TARGET,SOURCE");

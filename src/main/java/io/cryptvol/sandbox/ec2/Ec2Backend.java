@@ -82,6 +82,8 @@ final class Ec2Backend {
     private final SandboxFaults faults;
     private final Ec2StateFile stateFile;
     private volatile SandboxTimings timings;
+    /** Where creation and start times come from (tests pass a clock that ticks as they need). */
+    private volatile java.time.Clock clock = java.time.Clock.systemUTC();
 
     /** Loads the world saved in {@code dataDir} (volumes, snapshots, tags, instances), if any. */
     Ec2Backend(Path dataDir, ScheduledExecutorService timer, ExecutorService hostActions, SandboxFaults faults,
@@ -95,6 +97,10 @@ final class Ec2Backend {
         synchronized (lock) {
             stateFile.load(volumes, snapshots, instances);
         }
+    }
+
+    void clock(java.time.Clock c) {
+        clock = java.util.Objects.requireNonNull(c);
     }
 
     void timings(SandboxTimings t) {
@@ -143,7 +149,7 @@ final class Ec2Backend {
                 a.instanceId = id;
                 a.device = in.rootDevice;
                 a.state = "attached";
-                a.time = Instant.now();
+                a.time = clock.instant();
                 a.deleteOnTermination = true;
                 a.plugged = false; // the test instance boots from its initramfs, not from this image
                 v.att = a;
@@ -238,7 +244,7 @@ final class Ec2Backend {
         v.type = type;
         v.size = size;
         v.state = "creating";
-        v.createTime = Instant.now();
+        v.createTime = clock.instant();
         v.snapshotId = "";
         v.image = dataDir.resolve(v.id + ".img");
         volumes.put(v.id, v);
@@ -574,7 +580,7 @@ final class Ec2Backend {
             a.instanceId = instanceId;
             a.device = device;
             a.state = "attaching";
-            a.time = Instant.now();
+            a.time = clock.instant();
             v.att = a;
             v.state = "in-use";
             if (!faults.takeStuck(volumeId)) {
@@ -1355,7 +1361,7 @@ final class Ec2Backend {
         s.id = newId("snap");
         s.region = region;
         s.state = "pending";
-        s.start = Instant.now();
+        s.start = clock.instant();
         s.startNanos = System.nanoTime();
         s.durationNanos = Math.max(1, timings.snapshot().toNanos());
         s.image = dataDir.resolve(s.id + ".img");

@@ -71,6 +71,7 @@ public final class SandboxEc2Server implements AutoCloseable {
         this.workers = Executors.newCachedThreadPool(daemon("sandbox-ec2-http"));
         this.hostActions = Executors.newCachedThreadPool(daemon("sandbox-ec2-host"));
         this.backend = new Ec2Backend(dataDir, timer, hostActions, faults, b.timings);
+        this.backend.clock(b.clock);
     }
 
     public static Builder builder() {
@@ -81,6 +82,7 @@ public final class SandboxEc2Server implements AutoCloseable {
         private Path dataDir;
         private int port;
         private SandboxTimings timings = SandboxTimings.defaults();
+        private java.time.Clock clock = java.time.Clock.systemUTC();
 
         /**
          * Where the volume and snapshot images live (created if missing), and the world's state file: an
@@ -100,6 +102,12 @@ public final class SandboxEc2Server implements AutoCloseable {
 
         public Builder timings(SandboxTimings timings) {
             this.timings = Objects.requireNonNull(timings);
+            return this;
+        }
+
+        /** The clock of creation, attachment and snapshot start times (the system's by default). */
+        public Builder clock(java.time.Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
             return this;
         }
 
