@@ -29,6 +29,9 @@ public class PlanPresenter {
     private final PlanRunner.KeyFileTrail trail;
     private final io.cryptvol.session.SessionMode mode;
     private final io.cryptvol.session.Inventory inventory;
+    /** Told about every run besides the progress lines (e.g. recording key enrollments); never on a dry run. */
+    private final java.util.List<Function<HostExecutor, PlanRunner.Listener>> runHooks =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** {@code --yes} and {@code --dry-run} as given to the command. */
     public record Options(boolean yes, boolean dryRun) {
@@ -74,10 +77,20 @@ public class PlanPresenter {
      */
     public PlanPresenter withKeys(PlanRunner.KeySource extra) {
         PlanRunner.KeySource base = keys;
-        return new PlanPresenter(ui, hosts, confirmer, ref -> {
+        PlanPresenter p = new PlanPresenter(ui, hosts, confirmer, ref -> {
             byte[] b = extra.bytes(ref);
             return b != null ? b : base.bytes(ref);
         }, trail, mode, inventory);
+        p.runHooks.addAll(runHooks);
+        return p;
+    }
+
+    /**
+     * Adds a listener made for each run (given the executor it runs on): it hears of each step started, done or
+     * failed. Plans that are only shown (dry run) or declined never run, so the hook never hears of them.
+     */
+    public void addRunHook(Function<HostExecutor, PlanRunner.Listener> hook) {
+        runHooks.add(hook);
     }
 
     /**
@@ -169,10 +182,12 @@ public class PlanPresenter {
 
     private PlanRunner.Outcome run(HostExecutor ex, Plan plan) {
         WipeProgress[] progress = {null};
+        java.util.List<PlanRunner.Listener> hooks = runHooks.stream().map(h -> h.apply(ex)).toList();
         PlanRunner runner = new PlanRunner(ex, keys, trail, new PlanRunner.Listener() {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
                 ui.progressPart(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
+                hooks.forEach(h -> h.stepStarted(index, total, step));
                 progress[0] = WipeProgress.startIfWipe(ex, step, ui);
             }
 
@@ -180,6 +195,7 @@ public class PlanPresenter {
             public void stepDone(int index, int total, PlanStep step, Duration took) {
                 stopProgress(progress);
                 ui.progress(ui.green("ok") + ui.dim(" (" + seconds(took) + ")"));
+                hooks.forEach(h -> h.stepDone(index, total, step, took));
             }
 
             @Override
@@ -187,6 +203,7 @@ public class PlanPresenter {
                 stopProgress(progress);
                 ui.progress(ui.red("FAILED"));
                 ui.progress(indent(error));
+                hooks.forEach(h -> h.stepFailed(index, total, step, error));
             }
 
             @Override

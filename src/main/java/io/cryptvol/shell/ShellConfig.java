@@ -81,8 +81,9 @@ public class ShellConfig {
     @Bean
     public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
                                        io.cryptvol.exec.PlanRunner.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
-                                       io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory) {
-        return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
+                                       io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory,
+                                       io.cryptvol.keys.KeyStore store) {
+        PlanPresenter presenter = new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
             @Override
             public void written(String target, String path, String keyName) {
                 ledger.record(target, path, keyName);
@@ -93,6 +94,9 @@ public class ShellConfig {
                 ledger.markShredded(target, path);
             }
         }, mode, inventory);
+        // which key went into which LUKS slot (luks format, add-key, provision, a restored copy's new UUID)
+        presenter.addRunHook(ex -> new io.cryptvol.keys.EnrollmentRecorder(ex, store, ui::warn));
+        return presenter;
     }
 
     @Bean(destroyMethod = "close")
