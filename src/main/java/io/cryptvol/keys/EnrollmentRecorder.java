@@ -179,7 +179,7 @@ public final class EnrollmentRecorder implements PlanRunner.Listener {
     }
 
     /** "/dev/myvg/mylv" → "myvg/mylv"; "/dev/mapper/myvg-mylv" and disks stay as given. */
-    static String label(String device) {
+    public static String label(String device) {
         if (device == null) {
             return null;
         }
