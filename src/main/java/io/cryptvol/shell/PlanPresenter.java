@@ -94,6 +94,35 @@ public class PlanPresenter {
     }
 
     /**
+     * {@code view} followed by the run hooks, for a plan run outside {@link #execute} (restore's host plan): the
+     * hooks hear of its steps as of any other.
+     */
+    public PlanRunner.Listener hooked(HostExecutor ex, PlanRunner.Listener view) {
+        java.util.List<PlanRunner.Listener> hooks = runHooks.stream().map(h -> h.apply(ex)).toList();
+        return new PlanRunner.Listener() {
+            @Override
+            public void stepStarted(int index, int total, PlanStep step) {
+                view.stepStarted(index, total, step);
+            }
+
+            @Override
+            public void stepDone(int index, int total, PlanStep step, Duration took) {
+                view.stepDone(index, total, step, took);
+            }
+
+            @Override
+            public void stepFailed(int index, int total, PlanStep step, String error) {
+                view.stepFailed(index, total, step, error);
+            }
+
+            @Override
+            public void cleanupFailed(PlanStep step, HostCommand cleanup, String error) {
+                view.cleanupFailed(step, cleanup, error);
+            }
+        };
+    }
+
+    /**
      * The scope to observe and plan in: for a command's {@code --dry-run}, the session's dry run (no changing
      * command reaches the host, the completion inventory is not written), as under replay --dry-run.
      */
@@ -182,12 +211,10 @@ public class PlanPresenter {
 
     private PlanRunner.Outcome run(HostExecutor ex, Plan plan) {
         WipeProgress[] progress = {null};
-        java.util.List<PlanRunner.Listener> hooks = runHooks.stream().map(h -> h.apply(ex)).toList();
-        PlanRunner runner = new PlanRunner(ex, keys, trail, new PlanRunner.Listener() {
+        PlanRunner runner = new PlanRunner(ex, keys, trail, hooked(ex, new PlanRunner.Listener() {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
                 ui.progressPart(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
-                hooks.forEach(h -> h.stepStarted(index, total, step));
                 progress[0] = WipeProgress.startIfWipe(ex, step, ui);
             }
 
@@ -195,7 +222,6 @@ public class PlanPresenter {
             public void stepDone(int index, int total, PlanStep step, Duration took) {
                 stopProgress(progress);
                 ui.progress(ui.green("ok") + ui.dim(" (" + seconds(took) + ")"));
-                hooks.forEach(h -> h.stepDone(index, total, step, took));
             }
 
             @Override
@@ -203,14 +229,13 @@ public class PlanPresenter {
                 stopProgress(progress);
                 ui.progress(ui.red("FAILED"));
                 ui.progress(indent(error));
-                hooks.forEach(h -> h.stepFailed(index, total, step, error));
             }
 
             @Override
             public void cleanupFailed(PlanStep step, HostCommand cleanup, String error) {
                 ui.warn("cleanup '" + cleanup.description() + "' failed: " + error.lines().findFirst().orElse(""));
             }
-        });
+        }));
         return runner.run(plan);
     }
 

@@ -266,7 +266,7 @@ public class SnapshotCommands {
         List<VolumeService.Placed> placed = service.restoreVolumes(p,
                 new VolumeProgressLines(ui, s.snapshots().size(), hosts.executor().target()));
         Plan host = service.restoreHostPlan(p, placed.stream().map(VolumeService.Placed::hostDevice).toList());
-        service.restoreOnHost(host, keys::bytes, new PlanRunner.Listener() {
+        service.restoreOnHost(host, keys::bytes, plans.hooked(hosts.executor(), new PlanRunner.Listener() {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
                 ui.print(ui.dim("[" + index + "/" + total + "] ") + step.title() + " … ");
@@ -287,7 +287,7 @@ public class SnapshotCommands {
             public void cleanupFailed(PlanStep step, HostCommand cleanup, String error) {
                 ui.warn("cleanup '" + cleanup.description() + "' failed: " + error);
             }
-        });
+        })); // the run hooks (key enrollments: the copy's new LUKS UUID) hear of restore's steps too
         ui.ok("restored set " + s.id() + " at " + p.mountpoint() + " (VG " + p.newVg() + ", /dev/mapper/" + p.mapping() + ")");
     }
 
