@@ -60,6 +60,10 @@ public final class EnrollmentRecorder implements PlanRunner.Listener {
         device = deviceOf(step).orElse(null);
         if (device != null) {
             before = dump(device).orElse(null);
+            if (before == null && step.kind() == StepKind.NEW_LUKS_UUID) {
+                warn.accept("could not read the LUKS header of " + device + " before giving it a new UUID: the keys "
+                        + "that open it are not recorded for the new UUID");
+            }
         }
     }
 

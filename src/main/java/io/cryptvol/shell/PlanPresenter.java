@@ -103,16 +103,19 @@ public class PlanPresenter {
             @Override
             public void stepStarted(int index, int total, PlanStep step) {
                 view.stepStarted(index, total, step);
+                hooks.forEach(h -> h.stepStarted(index, total, step));
             }
 
             @Override
             public void stepDone(int index, int total, PlanStep step, Duration took) {
                 view.stepDone(index, total, step, took);
+                hooks.forEach(h -> h.stepDone(index, total, step, took));
             }
 
             @Override
             public void stepFailed(int index, int total, PlanStep step, String error) {
                 view.stepFailed(index, total, step, error);
+                hooks.forEach(h -> h.stepFailed(index, total, step, error));
             }
 
             @Override

@@ -301,6 +301,7 @@ class SeedAdoptVmTest {
         String copyUuid = sh("dev=$(cryptsetup status \"$(basename \"$(findmnt -n -o SOURCE /mnt/restored)\")\" "
                 + "| awk '$1 == \"device:\" {print $2}'); cryptsetup luksUUID \"$dev\"");
         assertThat(copyUuid).isNotEqualTo(luksUuid);
+        System.out.println("[seed-adopt-vm] copy UUID " + copyUuid + "; keys list:\n" + ok("keys list -o json"));
         assertThat(shell.bean(KeyStore.class).keysFor(copyUuid)).as("the copy's new UUID opens with the same keys")
                 .extracting(KeyInfo::name).contains("seed-key-1");
     }

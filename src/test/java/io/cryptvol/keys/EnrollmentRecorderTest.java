@@ -34,16 +34,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * which key ends up recorded in which slot, after a format, an add-key, a re-format, a restored copy's new UUID,
  * a failed step and a run that does not change the host (dry run).
  */
-class EnrollmentRecorderTest {
-    static final String DEV = "/dev/myvg/mylv";
-    static final String OLD = "11111111-1111-4111-8111-111111111111";
-    static final String NEW = "22222222-2222-4222-8222-222222222222";
+public class EnrollmentRecorderTest {
+    public static final String DEV = "/dev/myvg/mylv";
+    public static final String OLD = "11111111-1111-4111-8111-111111111111";
+    public static final String NEW = "22222222-2222-4222-8222-222222222222";
 
     @TempDir
     Path home;
 
     /** A host with one LUKS1 header (or none) that luksFormat, luksAddKey and luksUUID change. */
-    static final class FakeHost implements HostExecutor {
+    public static final class FakeHost implements HostExecutor {
         String uuid;
         TreeSet<Integer> slots = new TreeSet<>();
         boolean failAddKey;
@@ -51,7 +51,7 @@ class EnrollmentRecorderTest {
         String formatUuid = NEW;
         final List<String> ran = new ArrayList<>();
 
-        FakeHost(String uuid, Integer... slots) {
+        public FakeHost(String uuid, Integer... slots) {
             this.uuid = uuid;
             this.slots.addAll(List.of(slots));
         }
