@@ -23,13 +23,16 @@ public class AdoptCommands {
     private final StageSupport stages;
     private final Prompt prompt;
     private final SessionMode mode;
+    private final PlanPresenter plans;
     private final Ui ui;
 
-    public AdoptCommands(AdoptService adopt, StageSupport stages, Prompt prompt, SessionMode mode, Ui ui) {
+    public AdoptCommands(AdoptService adopt, StageSupport stages, Prompt prompt, SessionMode mode, PlanPresenter plans,
+                         Ui ui) {
         this.adopt = adopt;
         this.stages = stages;
         this.prompt = prompt;
         this.mode = mode;
+        this.plans = plans;
         this.ui = ui;
     }
 
@@ -53,7 +56,7 @@ public class AdoptCommands {
         OutputFormat format = OutputFormat.parse(output);
         List<String> keyNames = keys == null || keys.isBlank() ? List.of() : List.of(keys.split(","));
         Report r = adopt.inspect(new AdoptPlanner.Selector(mountpoint, vg, lv, mapping), keyNames);
-        boolean dry = dryRun || mode.dryRun();
+        boolean dry = plans.dryRun(dryRun); // the one dry-run check (the session's, or this command's flag)
         if (!dry) {
             stages.remember(r.state());
         }
