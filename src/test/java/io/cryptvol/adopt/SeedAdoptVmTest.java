@@ -215,6 +215,16 @@ class SeedAdoptVmTest {
         assertThat(out).contains("shredded " + adminKeys.resolve("keyfile2") + " (checked: it is gone)");
         assertThat(Files.exists(adminKeys.resolve("keyfile2"))).isFalse();
 
+        // a dry run looks, tests the keys (read-only) and changes nothing anywhere: no tags, no selection, no records
+        String dry = ok("adopt --mountpoint " + MNT + " --dry-run");
+        assertThat(dry).contains("would tag 4 EBS volumes as cryptvol set").contains("dry run: nothing was changed");
+        try (Ec2Client ec2 = ec2()) {
+            assertThat(ec2.describeVolumes(b -> b.volumeIds(volumeIds)).volumes())
+                    .allSatisfy(v -> assertThat(tags(v)).doesNotContainKey("cryptvol:set"));
+        }
+        assertThat(shell.bean(SessionContext.class).mapping()).isNull();
+        assertThat(shell.bean(KeyStore.class).keysFor(luksUuid)).isEmpty();
+
         out = ok("adopt --mountpoint " + MNT + " --yes");
         System.out.println("[seed-adopt-vm] adopt:\n" + out);
         assertThat(out).contains("myvg/mylv (/dev/myvg/mylv)").contains("striped, 4 stripes of 4 KiB, 4 PVs")
