@@ -109,9 +109,17 @@ public final class PlanEngine {
     private final DryRun dryRun;
     private final View view;
     private final Effects effects;
+    /** Told about every run besides the view (e.g. recording key enrollments); a dry run or a "no" never runs. */
+    private final List<Function<HostExecutor, PlanRunner.Listener>> runHooks;
 
     public PlanEngine(Supplier<HostExecutor> executor, PlanRunner.KeySource keys, PlanRunner.KeyFileTrail trail,
                       DryRun dryRun, View view, Effects effects) {
+        this(executor, keys, trail, dryRun, view, effects, new java.util.concurrent.CopyOnWriteArrayList<>());
+    }
+
+    private PlanEngine(Supplier<HostExecutor> executor, PlanRunner.KeySource keys, PlanRunner.KeyFileTrail trail,
+                       DryRun dryRun, View view, Effects effects, List<Function<HostExecutor, PlanRunner.Listener>> runHooks) {
+        this.runHooks = runHooks;
         this.executor = executor;
         this.keys = keys;
         this.trail = trail == null ? PlanRunner.KeyFileTrail.NONE : trail;
@@ -129,7 +137,15 @@ public final class PlanEngine {
         return new PlanEngine(executor, ref -> {
             byte[] b = extra.bytes(ref);
             return b != null ? b : base.bytes(ref);
-        }, trail, dryRun, view, effects);
+        }, trail, dryRun, view, effects, runHooks);
+    }
+
+    /**
+     * Adds a listener made for each run (given the executor it runs on): it hears of each step started, done or
+     * failed, after the view. Plans only shown (dry run) or declined never run, so it never hears of them.
+     */
+    public void addRunHook(Function<HostExecutor, PlanRunner.Listener> hook) {
+        runHooks.add(hook);
     }
 
     /** The command's {@code --dry-run} as the session's dry run, for observing outside a plan (read-only). */
@@ -248,8 +264,40 @@ public final class PlanEngine {
         return steps(executor.get(), plan);
     }
 
-    private PlanRunner.Outcome steps(HostExecutor ex, Plan plan) {
-        return new PlanRunner(ex, keys, trail, view.progress(ex)).run(plan);
+    /** Runs host steps of a confirmed change on {@code ex}, with the view's progress and the run hooks. */
+    public PlanRunner.Outcome steps(HostExecutor ex, Plan plan) {
+        return new PlanRunner(ex, keys, trail, hooked(view.progress(ex), runHooks.stream().map(h -> h.apply(ex)).toList()))
+                .run(plan);
+    }
+
+    private static PlanRunner.Listener hooked(PlanRunner.Listener view, List<PlanRunner.Listener> hooks) {
+        if (hooks.isEmpty()) {
+            return view;
+        }
+        return new PlanRunner.Listener() {
+            @Override
+            public void stepStarted(int index, int total, io.cryptvol.domain.plan.PlanStep step) {
+                view.stepStarted(index, total, step);
+                hooks.forEach(h -> h.stepStarted(index, total, step));
+            }
+
+            @Override
+            public void stepDone(int index, int total, io.cryptvol.domain.plan.PlanStep step, java.time.Duration took) {
+                view.stepDone(index, total, step, took);
+                hooks.forEach(h -> h.stepDone(index, total, step, took));
+            }
+
+            @Override
+            public void stepFailed(int index, int total, io.cryptvol.domain.plan.PlanStep step, String error) {
+                view.stepFailed(index, total, step, error);
+                hooks.forEach(h -> h.stepFailed(index, total, step, error));
+            }
+
+            @Override
+            public void cleanupFailed(io.cryptvol.domain.plan.PlanStep step, io.cryptvol.domain.cmd.HostCommand cleanup, String error) {
+                view.cleanupFailed(step, cleanup, error);
+            }
+        };
     }
 
     private void refuse(PlanResult result) {

@@ -31,6 +31,21 @@ public final class KeyChanges {
     public record Repair(boolean planned, List<KeyPermissions.Outcome> repaired, List<KeyPermissions.Problem> loose) {
     }
 
+    /** A key imported, or ({@code planned}) the source checked and what importing it would store. */
+    public record Import(boolean planned, KeyStore.Imported imported) {
+    }
+
+    public Import importKey(String name, Path source, boolean dryRun) {
+        try (var s = mode.enter(dryRun)) {
+            if (mode.on()) {
+                KeyStore.Imported would = store.checkImport(name, source);
+                mode.planKey(name); // later lines of a replay --dry-run may name it
+                return new Import(true, would);
+            }
+        }
+        return new Import(false, store.importFile(name, source));
+    }
+
     public Generation generate(List<String> names, int size, boolean dryRun) {
         try (var s = mode.enter(dryRun)) {
             if (mode.on()) {

@@ -12,9 +12,10 @@ import java.util.List;
  * @param created when it was generated or imported
  * @param backups recorded backup copies
  * @param enrollments the volumes (LUKS UUID and slot) this key is known to open
+ * @param provenance  where an imported key came from; null for a generated key
  */
 public record KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups,
-                      List<Enrollment> enrollments) {
+                      List<Enrollment> enrollments, Provenance provenance) {
 
     /** Backups a person should keep at least this many of (a lost key is a lost volume). */
     public static final int MIN_VERIFIED_BACKUPS = 2;
@@ -25,7 +26,12 @@ public record KeyInfo(String name, int size, String sha256, Instant created, Lis
     }
 
     public KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups) {
-        this(name, size, sha256, created, backups, List.of());
+        this(name, size, sha256, created, backups, List.of(), null);
+    }
+
+    public KeyInfo(String name, int size, String sha256, Instant created, List<Backup> backups,
+                   List<Enrollment> enrollments) {
+        this(name, size, sha256, created, backups, enrollments, null);
     }
 
     /** Whether this key is recorded as opening the volume with this LUKS UUID. */
@@ -52,10 +58,14 @@ public record KeyInfo(String name, int size, String sha256, Instant created, Lis
     }
 
     KeyInfo withBackups(List<Backup> b) {
-        return new KeyInfo(name, size, sha256, created, b, enrollments);
+        return new KeyInfo(name, size, sha256, created, b, enrollments, provenance);
     }
 
     KeyInfo withEnrollments(List<Enrollment> e) {
-        return new KeyInfo(name, size, sha256, created, backups, e);
+        return new KeyInfo(name, size, sha256, created, backups, e, provenance);
+    }
+
+    KeyInfo withProvenance(Provenance p) {
+        return new KeyInfo(name, size, sha256, created, backups, enrollments, p);
     }
 }

@@ -159,6 +159,8 @@ public final class ScriptPreview {
                 yield words.contains("--backups")
                         ? new Destruction("scrubs every backup of key '" + safe(first) + "'", first) : null;
             }
+            case "keys import" -> words.contains("--shred-source") && first != null
+                    ? new Destruction("shreds the key file imported as '" + safe(first) + "' (the source copy)", first) : null;
             case "sandbox reset" -> new Destruction("deletes every sandbox volume and snapshot", "reset");
             case "snapshots delete" -> new Destruction("deletes every snapshot of set " + (first == null ? "?" : safe(first)),
                     first == null ? "delete" : first);

@@ -37,10 +37,12 @@ public class KeyCommands {
     private final Inventory inventory;
     private final Ui ui;
     private final KeyChanges changes;
+    private final io.cryptvol.session.Prompt prompt;
 
     public KeyCommands(KeyStore store, KeyLedger ledger, HostAccess hosts, SessionContext ctx, Inventory inventory, Ui ui,
-                       SessionMode mode) {
+                       SessionMode mode, io.cryptvol.session.Prompt prompt) {
         this.changes = new KeyChanges(store, mode);
+        this.prompt = prompt;
         this.store = store;
         this.ledger = ledger;
         this.hosts = hosts;
@@ -75,7 +77,50 @@ public class KeyCommands {
         made.forEach(this::warnIfUnderBackedUp);
     }
 
-    @Command(command = "list", description = "List the keys: fingerprint, size, backups, created.")
+    @Command(command = "import", description = "Bring an existing key file (e.g. one made with dd for a volume built by "
+            + "hand) into the key store: copied 0600, SHA-256 recorded, and where it came from. --shred-source then "
+            + "shreds the source (asks first; --yes answers) and checks it is gone.")
+    public void importKey(
+            @Option(description = "the name to keep it under, e.g. data-key-1", label = "NAME", required = true) String name,
+            @Option(longNames = "from", description = "the key file to import", required = true, label = "PATH") String from,
+            @Option(longNames = "shred-source", description = "shred the source file once the key is in the store")
+            boolean shredSource,
+            @Option(longNames = "yes", shortNames = 'y', description = "answer yes to shredding the source") boolean yes,
+            @Option(longNames = "dry-run", description = "only check the name and the file") boolean dryRun) {
+        if (from == null || from.isBlank()) {
+            throw new CryptvolException("give the key file: 'keys import NAME --from PATH'", ExitCode.USAGE, null);
+        }
+        Path source = Path.of(from);
+        KeyChanges.Import imp = changes.importKey(name, source, dryRun);
+        if (imp.planned()) {
+            KeyStore.Imported would = imp.imported();
+            would.notes().forEach(n -> ui.warn(n));
+            ui.println("would import " + would.source() + " as key '" + name + "' (" + would.key().size()
+                    + " bytes, fingerprint " + would.key().fingerprint() + ") into " + store.dir()
+                    + (shredSource ? ", then shred the source" : ""));
+            ui.println(ui.dim("dry run: no key was imported"));
+            return;
+        }
+        KeyStore.Imported done = imp.imported();
+        refreshInventory();
+        KeyInfo k = done.key();
+        ui.ok("imported " + done.source() + " as key '" + name + "' (" + k.size() + " bytes, fingerprint "
+                + k.fingerprint() + ", 0600 in " + store.dir() + ")");
+        done.notes().forEach(n -> ui.warn(n));
+        if (shredSource) {
+            if (prompt.confirm("Shred " + done.source() + " now? The key stays in the store as '" + name + "'.",
+                    yes)) {
+                store.shredImportSource(name);
+                ui.ok("shredded " + done.source() + " (checked: it is gone)");
+            } else {
+                ui.println("kept " + done.source());
+            }
+        }
+        warnIfUnderBackedUp(k);
+    }
+
+    @Command(command = "list", description = "List the keys: fingerprint, size, backups, the volumes each opens "
+            + "(label, LUKS UUID, key slot), created.")
     public void list(@Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
                      @OptionValues(provider = "outputCompletion") String output) {
         OutputFormat format = OutputFormat.parse(output);
@@ -97,9 +142,10 @@ public class KeyCommands {
         }
         List<List<String>> rows = new ArrayList<>();
         keys.forEach(k -> rows.add(List.of(k.name(), k.fingerprint(), String.valueOf(k.size()), k.backupSummary(),
+                opens(k), time(k.created()))));
+        missing.forEach(k -> rows.add(List.of(k.name(), k.fingerprint(), "MISSING", k.backupSummary(), opens(k),
                 time(k.created()))));
-        missing.forEach(k -> rows.add(List.of(k.name(), k.fingerprint(), "MISSING", k.backupSummary(), time(k.created()))));
-        ui.table(List.of("NAME", "FINGERPRINT", "SIZE", "BACKUPS", "CREATED"), rows);
+        ui.table(List.of("NAME", "FINGERPRINT", "SIZE", "BACKUPS", "OPENS", "CREATED"), rows);
         for (KeyInfo k : missing) {
             ui.warn("key '" + k.name() + "' is gone from " + store.dir() + ": restore it from a backup"
                     + (k.backups().isEmpty() ? " (none recorded)" : " (" + String.join(", ",
@@ -304,6 +350,16 @@ public class KeyCommands {
         inventory.put("key", store.names());
     }
 
+    /** "myvg/mylv (6a0b2c1d) slot 0, …" or "-": the volumes a key was recorded as opening. */
+    static String opens(KeyInfo k) {
+        if (k.enrollments().isEmpty()) {
+            return "-";
+        }
+        return String.join(", ", k.enrollments().stream().map(e -> (e.label() == null ? "" : e.label() + " ")
+                + "(" + (e.luksUuid() == null ? "?" : e.luksUuid().substring(0, Math.min(8, e.luksUuid().length())))
+                + ") slot " + e.slot()).toList());
+    }
+
     private static Map<String, Object> json(KeyInfo k, boolean present, List<KeyPermissions.Problem> loose) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", k.name());
@@ -324,6 +380,25 @@ public class KeyCommands {
             bs.add(bm);
         }
         m.put("backups", bs);
+        List<Map<String, Object>> opens = new ArrayList<>();
+        for (io.cryptvol.keys.Enrollment e : k.enrollments()) {
+            Map<String, Object> em = new LinkedHashMap<>();
+            em.put("luksUuid", e.luksUuid());
+            em.put("slot", e.slot());
+            em.put("label", e.label());
+            em.put("recorded", str(e.recorded()));
+            opens.add(em);
+        }
+        m.put("opens", opens);
+        if (k.provenance() != null) {
+            Map<String, Object> pm = new LinkedHashMap<>();
+            pm.put("path", k.provenance().path());
+            pm.put("mode", k.provenance().mode());
+            pm.put("owner", k.provenance().owner());
+            pm.put("imported", str(k.provenance().imported()));
+            pm.put("sourceShredded", k.provenance().sourceShredded());
+            m.put("importedFrom", pm);
+        }
         m.put("permissionProblems", loose.stream().filter(p -> p.keyName() == null || p.keyName().equals(k.name()))
                 .map(KeyPermissions.Problem::describe).toList());
         return m;

@@ -78,8 +78,9 @@ public class ShellConfig {
     @Bean
     public io.cryptvol.exec.PlanEngine planEngine(Ui ui, io.cryptvol.session.HostAccess hosts, io.cryptvol.session.Prompt prompt,
                                        io.cryptvol.exec.PlanRunner.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
-                                       io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory) {
-        return PlanView.engine(ui, hosts, prompt, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
+                                       io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory,
+                                       io.cryptvol.keys.KeyStore store) {
+        io.cryptvol.exec.PlanEngine engine = PlanView.engine(ui, hosts, prompt, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {
             @Override
             public void written(String target, String path, String keyName) {
                 ledger.record(target, path, keyName);
@@ -90,6 +91,9 @@ public class ShellConfig {
                 ledger.markShredded(target, path);
             }
         }, mode, inventory);
+        // which key went into which LUKS slot (luks format, add-key, provision, a restored copy's new UUID)
+        engine.addRunHook(ex -> new io.cryptvol.keys.EnrollmentRecorder(ex, store, ui::warn));
+        return engine;
     }
 
     @Bean(destroyMethod = "close")

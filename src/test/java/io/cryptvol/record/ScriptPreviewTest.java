@@ -16,7 +16,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /** What a replay announces before it asks, table-driven: targets, host code, destroying lines. */
 class ScriptPreviewTest {
-    static final Set<String> COMMANDS = Set.of("connect", "disconnect", "use", "snapshot", "keys shred", "keys generate",
+    static final Set<String> COMMANDS = Set.of("connect", "disconnect", "use", "snapshot", "keys shred", "keys generate", "keys import",
             "sandbox reset", "sandbox start", "snapshots delete", "snapshots prune", "volumes delete");
 
     /** The shell's rule: the longest command the words start with. */
@@ -56,6 +56,9 @@ class ScriptPreviewTest {
                 arguments("keys shred --backups", "keys shred k1 --backups --yes", "k1", "scrubs every backup of key 'k1'"),
                 arguments("keys shred of transient copies", "keys shred", null, null),
                 arguments("keys generate", "keys generate k1", null, null),
+                arguments("keys import --shred-source", "keys import k1 --from /media/old/keyfile1 --shred-source --yes", "k1",
+                        "shreds the key file imported as 'k1'"),
+                arguments("keys import keeping the source", "keys import k1 --from /media/old/keyfile1", null, null),
                 arguments("sandbox reset", "sandbox reset --yes", "reset", "deletes every sandbox volume and snapshot"),
                 arguments("snapshots delete", "snapshots delete set-1 --yes", "set-1", "deletes every snapshot of set set-1"),
                 arguments("snapshots prune", "snapshots prune --keep 2 --yes", "prune", "deletes older snapshot sets"),

@@ -84,7 +84,7 @@ class KeyCommandsTest {
 
         out = type("keys list");
         String fpA = store.require("a").fingerprint();
-        assertThat(out).containsPattern("NAME\\s+FINGERPRINT\\s+SIZE\\s+BACKUPS\\s+CREATED")
+        assertThat(out).containsPattern("NAME\\s+FINGERPRINT\\s+SIZE\\s+BACKUPS\\s+OPENS\\s+CREATED")
                 .containsPattern("a\\s+" + fpA + "\\s+4096\\s+0 \\(0 verified\\)")
                 .contains("warning: key 'a' has 0 verified backups (fewer than 2)");
 

@@ -80,6 +80,12 @@ public final class Cryptsetup {
                 "cryptsetup", "open", "--test-passphrase", "--type", "luks", "--key-file", STDIN, device);
     }
 
+    /** Exit 0 when the key on stdin opens key slot {@code slot}; nothing is mapped. */
+    public static HostCommand testKeySlot(String device, int slot) {
+        return HostCommand.of("Test a key against key slot " + slot + " of " + device, "cryptsetup", "open",
+                "--test-passphrase", "--type", "luks", "--key-slot", String.valueOf(slot), "--key-file", STDIN, device);
+    }
+
     /** A new header UUID, for a restored clone that sits next to its original. */
     public static HostCommand luksUuid(String device, String newUuid) {
         return HostCommand.of("Give the LUKS header on " + device + " a new UUID",
