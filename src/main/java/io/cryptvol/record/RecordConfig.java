@@ -4,7 +4,7 @@ import io.cryptvol.session.Inventory;
 import io.cryptvol.session.InventoryStore;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
-import io.cryptvol.shell.Ui;
+import io.cryptvol.ui.Output;
 import org.jline.terminal.Terminal;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
@@ -62,7 +62,7 @@ public class RecordConfig {
     }
 
     @Bean
-    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Ui ui) {
+    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Output ui) {
         return new Replayer(shell, mode, ctx, prompter, ui);
     }
 

@@ -6,8 +6,8 @@ import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.session.ContextState;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
-import io.cryptvol.shell.ErrorHandling;
-import io.cryptvol.shell.Ui;
+import io.cryptvol.ui.ErrorMessages;
+import io.cryptvol.ui.Output;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ public class Replayer {
     private final SessionMode mode;
     private final SessionContext context;
     private final Prompter prompter;
-    private final Ui ui;
+    private final Output ui;
 
     /**
      * What to replay and how. {@code file} is shown as given. {@code yes} answers the question before the run;
@@ -65,7 +65,7 @@ public class Replayer {
     public record Rehearsal(boolean ok, String where, int commands, java.time.Duration took, String failure) {
     }
 
-    public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompter prompter, Ui ui) {
+    public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompter prompter, Output ui) {
         this.shell = shell;
         this.mode = mode;
         this.context = context;
@@ -250,7 +250,7 @@ public class Replayer {
             run(new Request(r.file(), r.vars(), false, r.fromLine(), true, r.yesDestroy()), todo, secrets, stage);
             result = new Rehearsal(true, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), null);
         } catch (RuntimeException e) {
-            result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorHandling.message(e));
+            result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorMessages.message(e));
         } finally {
             stage.leave(before);
         }
@@ -300,8 +300,8 @@ public class Replayer {
                     Exception failure = ev == null ? new CryptvolException("no result") : ev.failure();
                     throw CryptvolException.passingOn("replay stopped at " + r.file() + ":" + line.number()
                             + " (command " + (i + 1) + " of " + n + ") '" + line.display() + "': "
-                            + ErrorHandling.message(failure) + " — fix it, then resume with: " + resume(r, line.number()) + (rehearsal != null ? " --rehearse" : ""),
-                            ErrorHandling.exitCode(failure));
+                            + ErrorMessages.message(failure) + " — fix it, then resume with: " + resume(r, line.number()) + (rehearsal != null ? " --rehearse" : ""),
+                            ErrorMessages.exitCode(failure));
                 }
                 String breach = rehearsal == null ? null : rehearsal.breach();
                 if (breach != null) {

@@ -132,7 +132,7 @@ public class ShellConfig {
     @Bean
     public org.springframework.shell.result.CommandNotFoundMessageProvider commandNotFoundMessageProvider(Ui ui) {
         return ctx -> {
-            String line = "error: " + ErrorHandling.message(ctx.error()) + " (try 'help')";
+            String line = "error: " + io.cryptvol.ui.ErrorMessages.message(ctx.error()) + " (try 'help')";
             if (ui.oneCommand()) {
                 ui.diagnostic(line);
                 return "";
