@@ -1,6 +1,7 @@
 package io.cryptvol.record;
 
 import io.cryptvol.session.Inventory;
+import io.cryptvol.session.Prompt;
 import io.cryptvol.session.InventoryStore;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
@@ -57,12 +58,7 @@ public class RecordConfig {
     }
 
     @Bean
-    public Prompter prompter(@Lazy Terminal terminal, SessionMode mode) {
-        return new Prompter(terminal, mode);
-    }
-
-    @Bean
-    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Output ui) {
+    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompt prompter, Output ui) {
         return new Replayer(shell, mode, ctx, prompter, ui);
     }
 

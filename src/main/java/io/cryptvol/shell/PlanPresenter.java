@@ -24,7 +24,7 @@ import java.util.function.Function;
 public class PlanPresenter {
     private final Ui ui;
     private final HostAccess hosts;
-    private final Confirmer confirmer;
+    private final io.cryptvol.session.Prompt confirmer;
     private final PlanRunner.KeySource keys;
     private final PlanRunner.KeyFileTrail trail;
     private final io.cryptvol.session.SessionMode mode;
@@ -37,7 +37,7 @@ public class PlanPresenter {
         }
     }
 
-    public PlanPresenter(Ui ui, HostAccess hosts, Confirmer confirmer, PlanRunner.KeySource keys,
+    public PlanPresenter(Ui ui, HostAccess hosts, io.cryptvol.session.Prompt confirmer, PlanRunner.KeySource keys,
                          PlanRunner.KeyFileTrail trail, io.cryptvol.session.SessionMode mode) {
         this(ui, hosts, confirmer, keys, trail, mode, null);
     }
@@ -46,7 +46,7 @@ public class PlanPresenter {
      * @param inventory told when a plan ran ({@link io.cryptvol.session.Inventory#ran}), so that Tab offers
      *                  the names the plan made; null when nothing completes (tests)
      */
-    public PlanPresenter(Ui ui, HostAccess hosts, Confirmer confirmer, PlanRunner.KeySource keys,
+    public PlanPresenter(Ui ui, HostAccess hosts, io.cryptvol.session.Prompt confirmer, PlanRunner.KeySource keys,
                          PlanRunner.KeyFileTrail trail, io.cryptvol.session.SessionMode mode,
                          io.cryptvol.session.Inventory inventory) {
         this.inventory = inventory;

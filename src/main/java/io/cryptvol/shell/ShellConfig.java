@@ -60,18 +60,12 @@ public class ShellConfig {
         };
     }
 
+    /** The one way to ask the user anything (and to know whether anybody can answer). */
     @Bean
-    public Confirmer confirmer(org.springframework.beans.factory.ObjectProvider<org.jline.reader.LineReader> reader,
-                               org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc,
-                               io.cryptvol.session.SessionMode mode) {
-        return new Confirmer(reader, sc, mode);
-    }
-
-    @Bean
-    public io.cryptvol.session.Prompt prompt(Confirmer confirmer,
-                                             org.springframework.beans.factory.ObjectProvider<io.cryptvol.record.Prompter> prompter,
-                                             org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc) {
-        return new TerminalPrompt(confirmer, prompter, sc);
+    public io.cryptvol.session.Prompt prompt(org.springframework.beans.factory.ObjectProvider<Terminal> terminal,
+                                             org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc,
+                                             io.cryptvol.session.SessionMode mode) {
+        return new TerminalPrompt(terminal, sc, mode);
     }
 
     /**
@@ -79,7 +73,7 @@ public class ShellConfig {
      * target's tmpfs (and shred) is recorded in the key ledger.
      */
     @Bean
-    public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, Confirmer confirmer,
+    public PlanPresenter planPresenter(Ui ui, io.cryptvol.session.HostAccess hosts, io.cryptvol.session.Prompt confirmer,
                                        io.cryptvol.exec.PlanRunner.KeySource keys, io.cryptvol.keys.KeyLedger ledger,
                                        io.cryptvol.session.SessionMode mode, io.cryptvol.session.Inventory inventory) {
         return new PlanPresenter(ui, hosts, confirmer, keys::bytes, new io.cryptvol.exec.PlanRunner.KeyFileTrail() {

@@ -31,13 +31,13 @@ import java.util.Map;
 public class SnapshotCommands {
     private final SnapshotService service;
     private final Ui ui;
-    private final Confirmer confirmer;
+    private final io.cryptvol.session.Prompt confirmer;
     private final HostAccess hosts;
     private final Inventory inventory;
     private final PlanPresenter plans;
     private final io.cryptvol.keys.KeySource keys;
 
-    public SnapshotCommands(SnapshotService service, Ui ui, Confirmer confirmer, HostAccess hosts, Inventory inventory,
+    public SnapshotCommands(SnapshotService service, Ui ui, io.cryptvol.session.Prompt confirmer, HostAccess hosts, Inventory inventory,
                             PlanPresenter plans, io.cryptvol.keys.KeySource keys) {
         this.service = service;
         this.ui = ui;

@@ -33,11 +33,11 @@ import java.util.Map;
 public class VolumeCommands {
     private final VolumeService volumes;
     private final SessionContext ctx;
-    private final Confirmer confirmer;
+    private final io.cryptvol.session.Prompt confirmer;
     private final Ui ui;
     private final SessionMode mode;
 
-    public VolumeCommands(VolumeService volumes, SessionContext ctx, Confirmer confirmer, Ui ui, SessionMode mode) {
+    public VolumeCommands(VolumeService volumes, SessionContext ctx, io.cryptvol.session.Prompt confirmer, Ui ui, SessionMode mode) {
         this.volumes = volumes;
         this.ctx = ctx;
         this.confirmer = confirmer;

@@ -6,7 +6,7 @@ import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
-import io.cryptvol.shell.Confirmer;
+import io.cryptvol.shell.TerminalPrompt;
 import io.cryptvol.shell.NewVolumes;
 import io.cryptvol.shell.PlanPresenter;
 import io.cryptvol.shell.ProvisionCommands;
@@ -109,7 +109,7 @@ class ProvisionResumeVmTest {
             Ui ui = new Ui(t, false);
             PlanRunner.KeySource keys = TestKeys::read;
             io.cryptvol.session.SessionMode mode = new io.cryptvol.session.SessionMode();
-            PlanPresenter plans = new PlanPresenter(ui, hosts, new Confirmer(null, null, mode), keys,
+            PlanPresenter plans = new PlanPresenter(ui, hosts, new TerminalPrompt(null, null, mode), keys,
                     PlanRunner.KeyFileTrail.NONE, mode);
             NewVolumes none = (n, s, tg) -> {
                 throw new IllegalStateException();
