@@ -63,8 +63,8 @@ public class StageSupport {
 
     /**
      * A planner function for {@link PlanPresenter}: checks every key name resolves, observes the host
-     * (scope + key tests), plans, refreshes the inventory unless the plan was refused, and refuses a key file write when the
-     * target's key directory is not on tmpfs.
+     * (scope + key tests), plans, refreshes the inventory unless the plan was refused. (A key file write where the
+     * target's key directory is not on tmpfs is the planners' refusal: HostState.keyDirOnTmpfs.)
      */
     public Function<HostExecutor, PlanResult> planning(HostObserver.Scope scope,
                                                        Function<HostState, PlanResult> planner) {
@@ -79,9 +79,6 @@ public class StageSupport {
                     // what Tab offers once the plan ran (PlanPresenter says when it did)
                     inventory.expect(names(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
                 }
-            }
-            if (!r.isRefused() && r.plan().steps().stream().anyMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY)) {
-                o.requireTmpfsKeyDir();
             }
             return r;
         };

@@ -16,7 +16,9 @@ public record Refusal(Reason reason, String subject, String message) {
         // what the host holds at the mountpoint (HostState.pathAt)
         MOUNTPOINT_NOT_DIRECTORY, MOUNTPOINT_NOT_EMPTY,
         // a member of the VG is not attached (EC2 volume id when known)
-        MEMBER_MISSING
+        MEMBER_MISSING,
+        // a key file would have to be written where it could reach a disk (HostState.keyDirOnTmpfs)
+        KEY_DIR_NOT_TMPFS
     }
 
     public static Refusal of(Reason reason, String subject, String message) {
