@@ -83,6 +83,44 @@ public class Inventory {
         names.computeIfAbsent(scope(kind), k -> new ConcurrentHashMap<>()).put(kind, List.copyOf(values));
     }
 
+    /** Refreshes what Tab offers on the current target from an observation: devices (free first), VGs, LVs, mappings, mountpoints. */
+    public void remember(io.cryptvol.domain.model.HostState h) {
+        namesOf(h).forEach(this::put);
+    }
+
+    /** The names Tab completion offers for a host state, by kind. */
+    public static Map<String, List<String>> namesOf(io.cryptvol.domain.model.HostState h) {
+        List<io.cryptvol.domain.model.BlockDevice> all = h.allDevices().stream().filter(d -> !noise(d)).toList();
+        Map<String, List<String>> m = new java.util.LinkedHashMap<>();
+        m.put("device", all.stream().filter(d -> d.type() == io.cryptvol.domain.model.DeviceType.DISK
+                        || d.type() == io.cryptvol.domain.model.DeviceType.PART)
+                .sorted(java.util.Comparator.comparing((io.cryptvol.domain.model.BlockDevice d) -> !free(h, d))
+                        .thenComparing(io.cryptvol.domain.model.BlockDevice::path))
+                .map(io.cryptvol.domain.model.BlockDevice::path).distinct().toList());
+        m.put("vg", h.vgs().stream().map(io.cryptvol.domain.model.VolumeGroup::name).sorted().toList());
+        m.put("lv", h.lvs().stream().map(io.cryptvol.domain.model.LogicalVolume::name).distinct().sorted().toList());
+        m.put("lvpath", h.lvs().stream().map(io.cryptvol.domain.model.LogicalVolume::path).sorted().toList());
+        m.put("mapping", all.stream().filter(d -> d.type() == io.cryptvol.domain.model.DeviceType.CRYPT)
+                .map(io.cryptvol.domain.model.BlockDevice::name).distinct().sorted().toList());
+        m.put("mountpoint", java.util.stream.Stream.concat(
+                        h.mounts().stream().map(io.cryptvol.domain.model.Mount::target)
+                                .filter(t -> t.startsWith("/mnt/") || t.startsWith("/data")),
+                        h.fstab().entries().stream().map(e -> e.mountpoint()).filter(t -> t.startsWith("/") && !t.equals("/")))
+                .distinct().sorted().toList());
+        return m;
+    }
+
+    /** Nothing on it and in no VG: what Tab offers first for a new PV. */
+    static boolean free(io.cryptvol.domain.model.HostState h, io.cryptvol.domain.model.BlockDevice d) {
+        return d.children().isEmpty() && !d.isMounted() && h.signatureOn(d.path()).isEmpty()
+                && h.pvOn(d.path()).isEmpty();
+    }
+
+    private static boolean noise(io.cryptvol.domain.model.BlockDevice d) {
+        return d.name() != null && (d.name().startsWith("loop") || d.name().startsWith("zram")
+                || d.name().startsWith("ram") || d.name().startsWith("sr"));
+    }
+
     /** The names of one kind on the current target. */
     public List<String> get(String kind) {
         return names.getOrDefault(scope(kind), Map.of()).getOrDefault(kind, List.of());

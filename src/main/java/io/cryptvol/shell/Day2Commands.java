@@ -75,7 +75,7 @@ public class Day2Commands {
             HostState h = observe(ex, mountpoint, List.of(), at);
             VolumeLocator.Located v = at[0];
             pvs.clear();
-            pvs.addAll(StageSupport.pvPaths(h, v.vg()));
+            pvs.addAll(h.pvPathsIn(v.vg()));
             PlanResult r = planner.plan(new DetachPlanner.DetachSpec(v.mountpoint(), v.mapping(), v.vg()), h);
             if (!r.isRefused()) {
                 stages.remember(h);
@@ -402,7 +402,7 @@ public class Day2Commands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         List<String> devs = devices == null ? List.of() : Arrays.stream(devices)
-                .flatMap(d -> StageSupport.deviceList(d).stream()).toList();
+                .flatMap(d -> io.cryptvol.domain.plan.Inputs.deviceList(d).stream()).toList();
         if (add != null == !devs.isEmpty()) {
             throw new CryptvolException("give the new devices (grow /dev/nvme5n1 …) or --add N --size GiB, not both", ExitCode.USAGE, null);
         }
@@ -451,7 +451,7 @@ public class Day2Commands {
                 before[0] = h.mapping(v.mapping()).map(d -> d.sizeBytes()).orElse(0L);
             }
             PlanResult r = planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
-                    StageSupport.fsType(v.fsType()), key, linear), h);
+                    io.cryptvol.domain.cmd.FsType.parse(v.fsType()), key, linear), h);
             if (!r.isRefused()) {
                 stages.remember(h);
             }

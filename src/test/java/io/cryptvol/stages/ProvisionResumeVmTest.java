@@ -114,7 +114,7 @@ class ProvisionResumeVmTest {
             NewVolumes none = (n, s, tg) -> {
                 throw new IllegalStateException();
             };
-            new ProvisionCommands(plans, new StageSupport(keys, new Inventory(), ctx), none, ui).provision(
+            new ProvisionCommands(plans, new StageSupport(keys, new Inventory(), ctx, mode), none, ui).provision(
                     String.join(",", devices), null, null, "cvg", "clv", "cmap", "/mnt/c", "k1", "k2", null, "4K",
                     "100%VG", null, null, null, null, null, "pbkdf2", null, 1000, null, "xfs", false, false, true, false);
             t.writer().flush();

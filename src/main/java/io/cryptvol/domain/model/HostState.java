@@ -200,6 +200,11 @@ public record HostState(List<BlockDevice> devices, Map<String, Signature> signat
         return pvs.stream().filter(p -> aliases.contains(p.path())).findFirst();
     }
 
+    /** The paths of the VG's PVs. */
+    public List<String> pvPathsIn(String vgName) {
+        return pvsIn(vgName).stream().map(PhysicalVolume::path).toList();
+    }
+
     public List<PhysicalVolume> pvsIn(String vgName) {
         return pvs.stream().filter(p -> p.vgName().equals(vgName)).toList();
     }
