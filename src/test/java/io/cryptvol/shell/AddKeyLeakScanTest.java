@@ -150,13 +150,25 @@ class AddKeyLeakScanTest {
         assertThat(Files.readAllLines(fakes.resolve("opens.sha256"))).containsExactly(KeyStore.sha256(k1), KeyStore.sha256(k2));
         // and left nothing there: the file is shredded, the ledger says so
         assertThat(onHost("ls -A /run/cryptvol")).isEmpty();
+        assertThat(onHost("stat -c %a /run/cryptvol").strip()).isEqualTo("700");
         assertThat(shell.bean(KeyLedger.class).outstanding()).isEmpty();
         assertThat(shell.bean(KeyLedger.class).all()).singleElement().satisfies(e -> assertThat(e.shredded()).isTrue());
         // the second time the new key opens the header: nothing to do, no key file
         assertThat(type("luks add-key --device /dev/vdz --key data-key-1 --new-key data-key-2 --yes"))
                 .doesNotContain("error:").doesNotContain("Write a key file");
         assertThat(type("record stop")).contains("setup.cvsh");
+        // the rest of the keys commands a session runs, in the same scan
+        Path usb1 = Files.createDirectories(work.resolve("usb1"));
+        Path usb2 = Files.createDirectories(work.resolve("usb2"));
+        type("keys list");
+        type("keys backup data-key-1 --to " + usb1);
+        type("keys backup data-key-1 --to " + usb2);
+        type("keys verify");
         type("keys where --all");
+        type("keys where --all --output json");
+        type("keys shred");
+        type("keys generate data-key-1");
+        type("keys backup nope --to " + usb1);
         assertThat(Files.readString(shell.bean(Transcript.class).file())).contains("secret, redacted")
                 .contains("luksAddKey");
 
