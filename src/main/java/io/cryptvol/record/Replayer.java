@@ -345,6 +345,11 @@ public class Replayer {
                 values.put(name, "dry-run-placeholder");
                 continue;
             }
+            if (!prompter.interactive()) {
+                // never from argv (--var would put a secret there): a secret is typed at a terminal only
+                throw new CryptvolException("${?" + name + "} is a secret typed at the terminal, and nobody can answer here; "
+                        + "nothing was run (replay it at a terminal)", ExitCode.USAGE, null);
+            }
             char[] typed = prompter.askSecret(name.replace('_', ' ') + " (for ${?" + name + "}, not echoed): ");
             String v = typed == null ? null : new String(typed);
             if (typed != null) {
