@@ -70,9 +70,9 @@ public class CryptvolApplication {
             app.run(args.toArray(new String[0])).close();
             return 0;
         } catch (Throwable t) {
-            int code = ErrorHandling.exitCode(t);
+            int code = io.cryptvol.ui.ErrorMessages.exitCode(t);
             if (!alreadyReported(t)) {
-                System.err.print(ErrorHandling.render(t));
+                System.err.print(io.cryptvol.ui.ErrorMessages.render(t));
             }
             return code == 0 ? 1 : code;
         }
@@ -107,7 +107,7 @@ public class CryptvolApplication {
     static void logDefaults(java.util.Map<String, Object> defaults, java.nio.file.Path state) {
         defaults.put("logging.file.name", state.resolve("cryptvol.log").toString());
         defaults.put("spring.main.log-startup-info", "false");
-        if (!ErrorHandling.debug()) {
+        if (!io.cryptvol.ui.ErrorMessages.debug()) {
             defaults.put("logging.exception-conversion-word", "%nopex");
             defaults.put("logging.level.org.springframework.boot.SpringApplication", "OFF");
         }

@@ -89,7 +89,7 @@ public final class HostObserver {
     }
 
     /**
-     * Devices plus LVM (pvs, vgs, lvs), and mounts, fstab and crypttab with them: one command, the first
+     * Devices plus LVM (pvs, vgs, lvs), and mounts, fstab, crypttab and the key-file directory's file system with them: one command, the first
      * part of {@link #observe}. LVM absent on the target counts as "no LVM objects".
      */
     public HostState devicesAndLvm() {
@@ -117,6 +117,11 @@ public final class HostObserver {
         s = s.withMounts(MountsParser.findmnt(base.require("findmnt")))
                 .withFstab(FstabFile.parse(base.require("fstab")))
                 .withCrypttab(CrypttabFile.parse(base.require("crypttab")));
+        if (base.exit("keydir") == 0) {
+            // a host's words: a file system type is one short name, anything else is no name to repeat
+            String fs = base.out("keydir").strip();
+            s = s.withKeyDirFs(fs.matches("[A-Za-z0-9_./-]{1,32}") ? fs : "an unrecognised file system");
+        }
         for (String p : paths) {
             if (base.exit("path " + p) == 0) {
                 s = s.withPath(p, PathInfo.parse(base.out("path " + p)));
@@ -219,6 +224,8 @@ public final class HostObserver {
             "sec findmnt; findmnt -J -o \"$6\"; end $?",
             "sec fstab; put /etc/fstab; end $?",
             "sec crypttab; put /etc/crypttab; end $?",
+            // where a key file would go (the plan's key step checks again just before it writes one)
+            "sec keydir; " + KeyFiles.fsTypeScript() + "; end $?",
             "shift 8",
             "for p in \"$@\"; do",
             "  sec \"path $p\"",
@@ -261,20 +268,6 @@ public final class HostObserver {
             return r.ok();
         } finally {
             Arrays.fill(key, (byte) 0);
-        }
-    }
-
-    /** True when the directory for key files on the target ({@link KeyFiles#DIR}) would be on tmpfs. */
-    public boolean keyDirOnTmpfs() {
-        ExecResult r = executor.run(KeyFiles.tmpfsCheck().asQuery());
-        return r.ok();
-    }
-
-    /** Fails when a key file could land on a disk: /run/cryptvol must be on tmpfs. */
-    public void requireTmpfsKeyDir() {
-        if (!keyDirOnTmpfs()) {
-            throw new CryptvolException("refusing to write a key file on " + executor.target() + ": "
-                    + KeyFiles.DIR + " is not on tmpfs (mount a tmpfs on /run first)", ExitCode.FAILED, null);
         }
     }
 

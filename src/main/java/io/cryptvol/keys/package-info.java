@@ -8,8 +8,9 @@
  *   <li>{@link io.cryptvol.keys.KeyStore}: generate, import, read, list, backup, verify, retire.</li>
  *   <li>{@link io.cryptvol.keys.KeyLedger}: record → markShredded → outstanding, persisted as JSON.</li>
  *   <li>{@link io.cryptvol.keys.KeySource}: what a plan runner asks for the bytes of a {@code KeyRef}.</li>
- *   <li>{@link io.cryptvol.keys.TmpfsKeyFiles}: a key as a file on the target's tmpfs for the length of
- *       one action, recorded in the ledger before it is written and shredded after.</li>
+ *   <li>{@link io.cryptvol.keys.LedgerShredder}: scrubs what the ledger lists as outstanding. A key file on a
+ *       target's tmpfs is a plan step's business ({@code StagePlanner.addKey}, run by {@code exec.PlanRunner},
+ *       which records it here before it is written and shreds it after).</li>
  * </ul>
  * No Spring, AWS or SSH imports here: the shell wires it (see {@code io.cryptvol.shell.KeysConfig}).
  */

@@ -1,10 +1,11 @@
 package io.cryptvol.record;
 
 import io.cryptvol.session.Inventory;
+import io.cryptvol.session.Prompt;
 import io.cryptvol.session.InventoryStore;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
-import io.cryptvol.shell.Ui;
+import io.cryptvol.ui.Output;
 import org.jline.terminal.Terminal;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
@@ -57,12 +58,7 @@ public class RecordConfig {
     }
 
     @Bean
-    public Prompter prompter(@Lazy Terminal terminal, SessionMode mode) {
-        return new Prompter(terminal, mode);
-    }
-
-    @Bean
-    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompter prompter, Ui ui,
+    public Replayer replayer(@Lazy RecordingShell shell, SessionMode mode, SessionContext ctx, Prompt prompter, Output ui,
                              io.cryptvol.keys.KeyStore keys, io.cryptvol.keys.KeyLedger ledger, Inventory inventory,
                              Recorder recorder) {
         return new Replayer(shell, mode, ctx, prompter, ui,

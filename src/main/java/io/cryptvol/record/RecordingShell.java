@@ -77,7 +77,7 @@ public class RecordingShell extends Shell {
                 l.evaluated(ev);
             } catch (RuntimeException ex) {
                 // a listener must never break the shell loop; say what went wrong and go on
-                terminal.writer().println("warning: " + io.cryptvol.shell.ErrorHandling.message(ex));
+                terminal.writer().println("warning: " + io.cryptvol.ui.ErrorMessages.message(ex));
                 terminal.writer().flush();
             }
         }

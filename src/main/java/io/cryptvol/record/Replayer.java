@@ -4,10 +4,11 @@ import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.session.ContextState;
+import io.cryptvol.session.Prompt;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.session.SessionMode;
-import io.cryptvol.shell.ErrorHandling;
-import io.cryptvol.shell.Ui;
+import io.cryptvol.ui.ErrorMessages;
+import io.cryptvol.ui.Output;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,8 +31,8 @@ public class Replayer {
     private final RecordingShell shell;
     private final SessionMode mode;
     private final SessionContext context;
-    private final Prompter prompter;
-    private final Ui ui;
+    private final Prompt prompter;
+    private final Output ui;
     private final RehearsalState rehearsalState;
 
     /**
@@ -66,7 +67,7 @@ public class Replayer {
     public record Rehearsal(boolean ok, String where, int commands, java.time.Duration took, String failure) {
     }
 
-    public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompter prompter, Ui ui,
+    public Replayer(RecordingShell shell, SessionMode mode, SessionContext context, Prompt prompter, Output ui,
                     RehearsalState rehearsalState) {
         this.rehearsalState = rehearsalState;
         this.shell = shell;
@@ -115,11 +116,11 @@ public class Replayer {
      * Runs a script. Before any question it shows every line as it will run, the targets it reaches and the lines
      * that run host code from the script or destroy something; then asks once (unless {@code --yes}), and asks
      * again for each destroying line, which the user allows by typing its name (or {@code --yes-destroy}).
-     *
-     * @param interactive whether someone can answer a question; without it a replay needs {@code --yes} (and
-     *                    {@code --yes-destroy} for destroying lines) and refuses in one line otherwise
+     * Without someone to answer ({@link Prompt#interactive()}) a replay needs {@code --yes} (and
+     * {@code --yes-destroy} for destroying lines) and refuses in one line otherwise.
      */
-    public void replay(Request r, boolean interactive) {
+    public void replay(Request r) {
+        boolean interactive = prompter.interactive();
         List<Script.Line> todo = todo(r);
         int n = todo.size();
         ScriptPreview.Preview preview = ScriptPreview.of(r.file(), todo, context.target().display(), shell::command);
@@ -136,7 +137,7 @@ public class Replayer {
         }
         refuseUnconfirmableDestruction(r, preview, interactive);
         announce(r, preview);
-        if (ask && !prompter.confirm("Run " + plural(n) + " from " + r.file() + " on " + preview.targetsText() + "?")) {
+        if (ask && !prompter.confirm("Run " + plural(n) + " from " + r.file() + " on " + preview.targetsText() + "?", false)) {
             throw new CryptvolException("replay cancelled; nothing was run", ExitCode.FAILED, null);
         }
         confirmDestruction(r, preview);
@@ -192,7 +193,7 @@ public class Replayer {
         for (ScriptPreview.Entry e : p.destructive()) {
             String word = e.destroys().confirmWord();
             String answer = prompter.ask(e.where() + " " + e.destroys().what() + ". Type '" + ScriptPreview.safe(word)
-                    + "' to allow it (anything else stops the replay): ", false);
+                    + "' to allow it (anything else stops the replay): ");
             if (answer == null || !answer.strip().equals(word)) {
                 throw new CryptvolException("not confirmed: " + e.where() + " '" + e.shown() + "' " + e.destroys().what()
                         + "; nothing was run (type '" + ScriptPreview.safe(word) + "' when asked, or add --yes-destroy)", ExitCode.FAILED, null);
@@ -218,10 +219,10 @@ public class Replayer {
      * result before anything touches the real target; then, if the user agrees (or {@code r.yes()}), runs
      * it there. With {@code rehearseOnly} it stops after the rehearsal. The session context (target,
      * instance, VG, LV, mapping, mountpoint, AWS settings) is put back after the rehearsal, pass or fail.
-     *
-     * @param interactive whether someone can answer a question (without it, the real run needs --yes)
+     * Without someone to answer ({@link Prompt#interactive()}), the real run needs --yes.
      */
-    public Rehearsal rehearse(Request r, Stage stage, boolean rehearseOnly, boolean interactive) {
+    public Rehearsal rehearse(Request r, Stage stage, boolean rehearseOnly) {
+        boolean interactive = prompter.interactive();
         if (r.dryRun()) {
             throw new CryptvolException("--rehearse and --dry-run do not go together: a rehearsal really runs the script, on the sandbox", ExitCode.USAGE, null);
         }
@@ -234,7 +235,7 @@ public class Replayer {
         announce(r, preview);
         confirmDestruction(r, preview);
         if (stage.running() && !yes
-                && !(interactive && prompter.confirm("The sandbox is running; reset it for the rehearsal (deletes its volumes and snapshots)?"))) {
+                && !(interactive && prompter.confirm("The sandbox is running; reset it for the rehearsal (deletes its volumes and snapshots)?", false))) {
             throw new CryptvolException("rehearsal cancelled: the sandbox runs and resetting it needs a yes (or --yes); nothing was run", ExitCode.FAILED, null);
         }
         Map<String, String> secrets = secrets(todo, false); // asked once, for the rehearsal and the real run
@@ -250,7 +251,7 @@ public class Replayer {
             run(new Request(r.file(), r.vars(), false, r.fromLine(), true, r.yesDestroy()), todo, secrets, stage);
             result = new Rehearsal(true, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), null);
         } catch (RuntimeException e) {
-            result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorHandling.message(e));
+            result = new Rehearsal(false, where, n, java.time.Duration.ofNanos(System.nanoTime() - t0), ErrorMessages.message(e));
         } finally {
             try {
                 stage.leave(before);
@@ -258,7 +259,7 @@ public class Replayer {
                 try {
                     own.close();
                 } catch (RuntimeException e) {
-                    ui.warn(ErrorHandling.message(e));
+                    ui.warn(io.cryptvol.ui.ErrorMessages.message(e));
                 }
             }
         }
@@ -278,7 +279,7 @@ public class Replayer {
                 throw new CryptvolException("rehearsal passed; not running " + r.file() + " on " + before.target().display()
                         + " without a yes: add --yes (or --rehearse-only to stop after the rehearsal)", ExitCode.USAGE, null);
             }
-            if (!prompter.confirm(question)) {
+            if (!prompter.confirm(question, false)) {
                 throw new CryptvolException("rehearsal passed; the real run was cancelled, nothing was run on "
                         + before.target().display(), ExitCode.FAILED, null);
             }
@@ -308,8 +309,8 @@ public class Replayer {
                     Exception failure = ev == null ? new CryptvolException("no result") : ev.failure();
                     throw CryptvolException.passingOn("replay stopped at " + r.file() + ":" + line.number()
                             + " (command " + (i + 1) + " of " + n + ") '" + line.display() + "': "
-                            + ErrorHandling.message(failure) + " — fix it, then resume with: " + resume(r, line.number()) + (rehearsal != null ? " --rehearse" : ""),
-                            ErrorHandling.exitCode(failure));
+                            + ErrorMessages.message(failure) + " — fix it, then resume with: " + resume(r, line.number()) + (rehearsal != null ? " --rehearse" : ""),
+                            ErrorMessages.exitCode(failure));
                 }
                 String breach = rehearsal == null ? null : rehearsal.breach();
                 if (breach != null) {
@@ -352,7 +353,16 @@ public class Replayer {
                 values.put(name, "dry-run-placeholder");
                 continue;
             }
-            String v = prompter.ask(name.replace('_', ' ') + " (for ${?" + name + "}, not echoed): ", true);
+            if (!prompter.interactive()) {
+                // never from argv (--var would put a secret there): a secret is typed at a terminal only
+                throw new CryptvolException("${?" + name + "} is a secret typed at the terminal, and nobody can answer here; "
+                        + "nothing was run (replay it at a terminal)", ExitCode.USAGE, null);
+            }
+            char[] typed = prompter.askSecret(name.replace('_', ' ') + " (for ${?" + name + "}, not echoed): ");
+            String v = typed == null ? null : new String(typed);
+            if (typed != null) {
+                java.util.Arrays.fill(typed, '\0');
+            }
             if (v == null || v.isEmpty()) {
                 throw new CryptvolException("no value for ${?" + name + "}; nothing was run", ExitCode.USAGE, null);
             }

@@ -83,6 +83,16 @@ public class Inventory {
         names.computeIfAbsent(scope(kind), k -> new ConcurrentHashMap<>()).put(kind, List.copyOf(values));
     }
 
+    /** Refreshes what Tab offers on the current target from an observation: devices (free first), VGs, LVs, mappings, mountpoints. */
+    public void remember(io.cryptvol.domain.model.HostState h) {
+        namesOf(h).forEach(this::put);
+    }
+
+    /** The names Tab completion offers for a host state, by kind (the one rule: InventoryNames). */
+    public static Map<String, List<String>> namesOf(io.cryptvol.domain.model.HostState h) {
+        return io.cryptvol.domain.model.InventoryNames.of(h);
+    }
+
     /** The names of one kind on the current target. */
     public List<String> get(String kind) {
         return names.getOrDefault(scope(kind), Map.of()).getOrDefault(kind, List.of());

@@ -20,7 +20,7 @@ import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.host.HostObserver;
-import io.cryptvol.record.Prompter;
+import io.cryptvol.session.Prompt;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.volumes.VolumeService;
@@ -28,8 +28,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
-import org.springframework.shell.context.InteractionMode;
-import org.springframework.shell.context.ShellContext;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,19 +45,17 @@ public class Day2Commands {
     private final StageSupport stages;
     private final HostAccess hosts;
     private final Ui ui;
-    private final ObjectProvider<Prompter> prompter;
-    private final ObjectProvider<ShellContext> shellContext;
+    private final Prompt prompt;
     private final ObjectProvider<VolumeService> volumes;
 
     public Day2Commands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui,
-                        ObjectProvider<Prompter> prompter, ObjectProvider<ShellContext> shellContext,
+                        Prompt prompt,
                         ObjectProvider<VolumeService> volumes) {
         this.plans = plans;
         this.stages = stages;
         this.hosts = hosts;
         this.ui = ui;
-        this.prompter = prompter;
-        this.shellContext = shellContext;
+        this.prompt = prompt;
         this.volumes = volumes;
     }
 
@@ -80,7 +76,7 @@ public class Day2Commands {
             HostState h = observe(ex, mountpoint, List.of(), at);
             VolumeLocator.Located v = at[0];
             pvs.clear();
-            pvs.addAll(StageSupport.pvPaths(h, v.vg()));
+            pvs.addAll(h.pvPathsIn(v.vg()));
             PlanResult r = planner.plan(new DetachPlanner.DetachSpec(v.mountpoint(), v.mapping(), v.vg()), h);
             if (!r.isRefused()) {
                 stages.remember(h);
@@ -337,9 +333,9 @@ public class Day2Commands {
 
     /** Interactive: offers the key sources; null when the user gives up. */
     private KeyChoice askSource() {
-        Prompter pr = prompter.getObject();
+        Prompt pr = prompt;
         while (true) {
-            String a = pr.ask("Try another key source: [k]ey NAME, [f]ile PATH, [b]ackup DIR [NAME], [p]assphrase, [q]uit: ", false);
+            String a = pr.ask("Try another key source: [k]ey NAME, [f]ile PATH, [b]ackup DIR [NAME], [p]assphrase, [q]uit: ");
             if (a == null || a.isBlank() || a.strip().toLowerCase(Locale.ROOT).startsWith("q")) {
                 return null;
             }
@@ -366,11 +362,11 @@ public class Day2Commands {
         }
     }
 
-    private static String arg(String[] w, int i, Prompter pr, String prompt) {
+    private static String arg(String[] w, int i, Prompt pr, String prompt) {
         if (w.length > i) {
             return w[i];
         }
-        String s = pr.ask(prompt, false);
+        String s = pr.ask(prompt);
         if (s == null || s.isBlank()) {
             throw new CryptvolException("nothing given", ExitCode.USAGE, null);
         }
@@ -378,12 +374,17 @@ public class Day2Commands {
     }
 
     private String askSecret() {
-        return prompter.getObject().ask("Passphrase (not echoed): ", true);
+        char[] typed = prompt.askSecret("Passphrase (not echoed): ");
+        if (typed == null) {
+            return null;
+        }
+        String s = new String(typed);
+        java.util.Arrays.fill(typed, '\0');
+        return s;
     }
 
     private boolean interactive() {
-        ShellContext sc = shellContext.getIfAvailable();
-        return sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE;
+        return prompt.interactive();
     }
 
     // ================================================================== grow
@@ -403,7 +404,7 @@ public class Day2Commands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         List<String> devs = devices == null ? List.of() : Arrays.stream(devices)
-                .flatMap(d -> StageSupport.deviceList(d).stream()).toList();
+                .flatMap(d -> io.cryptvol.domain.plan.Inputs.deviceList(d).stream()).toList();
         if (add != null == !devs.isEmpty()) {
             throw new CryptvolException("give the new devices (grow /dev/nvme5n1 …) or --add N --size GiB, not both", ExitCode.USAGE, null);
         }
@@ -452,7 +453,7 @@ public class Day2Commands {
                 before[0] = h.mapping(v.mapping()).map(d -> d.sizeBytes()).orElse(0L);
             }
             PlanResult r = planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
-                    StageSupport.fsType(v.fsType()), key, linear), h);
+                    io.cryptvol.domain.cmd.FsType.parse(v.fsType()), key, linear), h);
             if (!r.isRefused()) {
                 stages.remember(h);
             }

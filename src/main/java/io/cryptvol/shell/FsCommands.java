@@ -42,7 +42,7 @@ public class FsCommands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         String m = stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING");
-        FsType t = StageSupport.fsType(type);
+        FsType t = io.cryptvol.domain.cmd.FsType.parse(type);
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()), h -> planner.fsMake(m, t, label, h)),
                 PlanEngine.Options.of(yes, dryRun));
     }
@@ -64,7 +64,7 @@ public class FsCommands {
         String m = stages.orContext(mapping, SessionContext.Part.MAPPING, "--mapping");
         String mp = ContextCommands.validate(SessionContext.Part.MOUNTPOINT,
                 stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "--mountpoint"));
-        FsType t = StageSupport.fsType(type);
+        FsType t = io.cryptvol.domain.cmd.FsType.parse(type);
         String given = options != null ? options : t.defaultMountOptions();
         io.cryptvol.domain.plan.Inputs.Checked checked = io.cryptvol.domain.plan.Inputs.mountOptions(given, auto);
         String opts = checked.ok() ? checked.value() : given;
@@ -106,7 +106,7 @@ public class FsCommands {
         if (m == null) {
             m = stages.orContext(null, SessionContext.Part.MAPPING, "--mapping");
         }
-        FsType t = StageSupport.fsType(type != null ? type : e.map(FstabEntry::fstype).orElse("xfs"));
+        FsType t = io.cryptvol.domain.cmd.FsType.parse(type != null ? type : e.map(FstabEntry::fstype).orElse("xfs"));
         String opts = e.map(x -> String.join(",", x.options())).orElse(t.defaultMountOptions());
         return planner.mount(m, mp, t, opts, force, h);
     }

@@ -4,7 +4,6 @@ import io.cryptvol.keys.KeyLedger;
 import io.cryptvol.keys.KeySource;
 import io.cryptvol.keys.KeyStore;
 import io.cryptvol.keys.LedgerShredder;
-import io.cryptvol.keys.TmpfsKeyFiles;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
@@ -19,7 +18,7 @@ import java.util.List;
 
 /**
  * Key handling beans: the store (Dirs.config()/keys), the ledger (Dirs.state()/key-ledger.json), the key source
- * a plan runner uses, tmpfs key files, key-name completion, and the cleanup that scrubs what is still
+ * a plan runner uses, key-name completion, and the cleanup that scrubs what is still
  * outstanding on the current target when the shell exits (Spring's shutdown hook covers Ctrl-C and SIGTERM).
  */
 @Configuration(proxyBeanMethods = false)
@@ -42,11 +41,6 @@ public class KeysConfig {
         return KeySource.of(store);
     }
 
-    @Bean(destroyMethod = "close")
-    public TmpfsKeyFiles tmpfsKeyFiles(KeySource keySource, KeyLedger ledger) {
-        return new TmpfsKeyFiles(keySource, ledger);
-    }
-
     /** Key names from the local key directory (a directory listing, never a network call). */
     @Bean
     public CompletionProvider keyNameCompletion(KeyStore store, Inventory inventory) {
@@ -58,24 +52,22 @@ public class KeysConfig {
     }
 
     @Bean
-    public KeyCleanup keyCleanup(TmpfsKeyFiles files, KeyLedger ledger, HostAccess hosts, SessionContext ctx) {
-        return new KeyCleanup(files, ledger, hosts, ctx);
+    public KeyCleanup keyCleanup(KeyLedger ledger, HostAccess hosts, SessionContext ctx) {
+        return new KeyCleanup(ledger, hosts, ctx);
     }
 
     /**
-     * On shutdown (before the connection closes: it depends on {@link HostAccess}): shreds the key files of
-     * steps still running, then what the ledger lists as outstanding on the current target when it is reachable
+     * On shutdown (before the connection closes: it depends on {@link HostAccess}): shreds what the ledger
+     * lists as outstanding on the current target (a key step's file is in it from before it is written) when it is reachable
      * without a new connection. Never prints (the terminal may be gone); what is left stays in the ledger.
      */
     public static final class KeyCleanup implements DisposableBean {
         private static final Logger LOG = LoggerFactory.getLogger(KeyCleanup.class);
-        private final TmpfsKeyFiles files;
         private final KeyLedger ledger;
         private final HostAccess hosts;
         private final SessionContext ctx;
 
-        KeyCleanup(TmpfsKeyFiles files, KeyLedger ledger, HostAccess hosts, SessionContext ctx) {
-            this.files = files;
+        KeyCleanup(KeyLedger ledger, HostAccess hosts, SessionContext ctx) {
             this.ledger = ledger;
             this.hosts = hosts;
             this.ctx = ctx;
@@ -84,7 +76,6 @@ public class KeysConfig {
         @Override
         public void destroy() {
             try {
-                files.shredLive();
                 if (!hosts.connected() && !ctx.target().isLocal()) {
                     return;
                 }

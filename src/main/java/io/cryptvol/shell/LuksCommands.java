@@ -54,8 +54,8 @@ public class LuksCommands {
             @Option(longNames = "pbkdf-memory", description = "argon2 memory in KiB") Integer memory,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        String dev = device != null ? StageSupport.devPath(device) : selectedLv();
-        LuksOptions o = StageSupport.luksOptions(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory);
+        String dev = device != null ? io.cryptvol.domain.plan.Inputs.devPath(device) : selectedLv();
+        LuksOptions o = new io.cryptvol.domain.plan.LuksSettings(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory).options();
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of()), h -> planner.luksFormat(dev, key, o, h)),
                 PlanEngine.Options.of(yes, dryRun));
     }
@@ -74,8 +74,8 @@ public class LuksCommands {
             @Option(longNames = "pbkdf-memory", description = "argon2 memory in KiB") Integer memory,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        String dev = device != null ? StageSupport.devPath(device) : selectedLv();
-        LuksOptions o = StageSupport.luksOptions(null, null, null, null, null, pbkdf, iterTime, forceIterations, memory);
+        String dev = device != null ? io.cryptvol.domain.plan.Inputs.devPath(device) : selectedLv();
+        LuksOptions o = io.cryptvol.domain.plan.LuksSettings.kdf(pbkdf, iterTime, forceIterations, memory).options();
         plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key, newKey)),
                 h -> planner.luksAddKey(dev, key, newKey, o, h)), PlanEngine.Options.of(yes, dryRun));
     }
@@ -90,7 +90,7 @@ public class LuksCommands {
             @OptionValues(provider = "stageKeyCompletion") String key,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        String dev = StageSupport.devPath(device);
+        String dev = io.cryptvol.domain.plan.Inputs.devPath(device);
         String m = ContextCommands.validate(SessionContext.Part.MAPPING,
                 stages.orContext(mapping, SessionContext.Part.MAPPING, "MAPPING"));
         if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key)),
@@ -128,7 +128,7 @@ public class LuksCommands {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (LuksHeader l : h.luks().values().stream().sorted(java.util.Comparator.comparing(LuksHeader::device)).toList()) {
             String mapping = h.cryptHolderOf(l.device()).map(BlockDevice::name).orElse(null);
-            if (which != null && !which.equals(mapping) && !h.sameDevice(StageSupport.devPath(which), l.device())) {
+            if (which != null && !which.equals(mapping) && !h.sameDevice(io.cryptvol.domain.plan.Inputs.devPath(which), l.device())) {
                 continue;
             }
             Map<String, Object> m = new LinkedHashMap<>();

@@ -65,7 +65,7 @@ public class LvmCommands {
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         String vgName = stages.orContext(vg, SessionContext.Part.VG, "--vg");
         String lv = ContextCommands.validate(SessionContext.Part.LV, name);
-        long ss = StageSupport.size(stripeSize);
+        long ss = io.cryptvol.domain.cmd.Sizes.parse(stripeSize);
         if (plans.execute(stages.planning(HostObserver.Scope.of(List.of(), List.of()),
                         h -> planner.lvCreate(vgName, lv, stripes, ss, extents, h)),
                 PlanEngine.Options.of(yes, dryRun))) {
@@ -77,7 +77,7 @@ public class LvmCommands {
     static List<String> paths(String[] devices) {
         List<String> out = new ArrayList<>();
         for (String d : devices) {
-            out.addAll(StageSupport.deviceList(d));
+            out.addAll(io.cryptvol.domain.plan.Inputs.deviceList(d));
         }
         return out;
     }

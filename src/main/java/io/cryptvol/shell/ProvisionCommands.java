@@ -64,7 +64,7 @@ public class ProvisionCommands {
             @Option(longNames = "force", description = "accept a system directory or a directory with files in it as the mountpoint") boolean force,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        LuksOptions luks = StageSupport.luksOptions(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory);
+        LuksOptions luks = new io.cryptvol.domain.plan.LuksSettings(preset, type, cipher, hash, keySize, pbkdf, iterTime, forceIterations, memory).options();
         List<String> keys = key2 == null ? List.of(key) : List.of(key, key2);
         ProvisionSpec.Builder b = ProvisionSpec.builder()
                 .vg(ContextCommands.validate(SessionContext.Part.VG, stages.orContext(vg, SessionContext.Part.VG, "--vg")))
@@ -74,13 +74,13 @@ public class ProvisionCommands {
                 .mountpoint(ContextCommands.validate(SessionContext.Part.MOUNTPOINT,
                         stages.orContext(mountpoint, SessionContext.Part.MOUNTPOINT, "--mountpoint")))
                 .keys(keys.toArray(new String[0]))
-                .stripeSizeBytes(StageSupport.size(stripeSize)).extents(extents).luks(luks)
-                .fs(StageSupport.fsType(fs)).crypttab(crypttab).force(force);
+                .stripeSizeBytes(io.cryptvol.domain.cmd.Sizes.parse(stripeSize)).extents(extents).luks(luks)
+                .fs(io.cryptvol.domain.cmd.FsType.parse(fs)).crypttab(crypttab).force(force);
         if (stripes != null) {
             b.stripes(stripes);
         }
         // the devices are resolved last: --new-volumes creates volumes, which must not happen for a bad spec
-        List<String> given = StageSupport.deviceList(devices);
+        List<String> given = io.cryptvol.domain.plan.Inputs.deviceList(devices);
         int count = !given.isEmpty() ? given.size() : newCount != null && newCount > 0 ? newCount : 1;
         List<String> probeDevices = !given.isEmpty() ? given
                 : java.util.stream.IntStream.range(0, count).mapToObj(i -> "/dev/new" + i).toList();
@@ -133,7 +133,7 @@ public class ProvisionCommands {
             }
             return newVolumes.createAndAttach(newCount, sizeGiB, stages.context().target());
         }
-        List<String> ds = StageSupport.deviceList(devices);
+        List<String> ds = io.cryptvol.domain.plan.Inputs.deviceList(devices);
         if (ds.isEmpty()) {
             throw new CryptvolException("no devices: pass --devices D1,D2,... (or --new-volumes N --size GiB)", ExitCode.USAGE, null);
         }

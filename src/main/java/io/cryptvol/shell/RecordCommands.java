@@ -14,8 +14,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.command.CommandContext;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
-import org.springframework.shell.context.InteractionMode;
-import org.springframework.shell.context.ShellContext;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,16 +30,14 @@ public class RecordCommands {
     private final SessionContext ctx;
     private final Ui ui;
     private final ObjectProvider<Replayer.Stage> rehearsalStage;
-    private final ObjectProvider<ShellContext> shellContext;
 
     public RecordCommands(Recorder recorder, Replayer replayer, SessionContext ctx, Ui ui,
-                          ObjectProvider<Replayer.Stage> rehearsalStage, ObjectProvider<ShellContext> shellContext) {
+                          ObjectProvider<Replayer.Stage> rehearsalStage) {
         this.recorder = recorder;
         this.replayer = replayer;
         this.ctx = ctx;
         this.ui = ui;
         this.rehearsalStage = rehearsalStage;
-        this.shellContext = shellContext;
     }
 
     @Command(command = "record start", description = "Write every command that succeeds from now on to FILE, as a script for replay.")
@@ -120,13 +116,11 @@ public class RecordCommands {
             CommandContext command) {
         List<String> vars = varValues(command.getRawArgs());
         Replayer.Request request = new Replayer.Request(file, ScriptFormat.vars(vars), dryRun, fromLine, yes, yesDestroy);
-        ShellContext sc = shellContext.getIfAvailable();
-        boolean interactive = (sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE) || Confirmer.consoleIsTerminal();
         if (rehearse || rehearseOnly) {
-            replayer.rehearse(request, rehearsalStage.getObject(), rehearseOnly, interactive);
+            replayer.rehearse(request, rehearsalStage.getObject(), rehearseOnly);
             return;
         }
-        replayer.replay(request, interactive);
+        replayer.replay(request);
     }
 
     /**

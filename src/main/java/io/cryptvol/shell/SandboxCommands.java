@@ -29,12 +29,15 @@ public class SandboxCommands {
     private final HostAccess hosts;
     private final SandboxSession session;
     private final Ui ui;
+    private final io.cryptvol.session.Prompt prompt;
 
-    public SandboxCommands(Sandbox sandbox, HostAccess hosts, SandboxSession session, Ui ui) {
+    public SandboxCommands(Sandbox sandbox, HostAccess hosts, SandboxSession session, Ui ui,
+                           io.cryptvol.session.Prompt prompt) {
         this.sandbox = sandbox;
         this.hosts = hosts;
         this.session = session;
         this.ui = ui;
+        this.prompt = prompt;
     }
 
     /** Where the repository is (the launcher passes it); the image recipe lives there. */
@@ -142,8 +145,12 @@ public class SandboxCommands {
 
     @Command(command = "reset", description = "Stop the sandbox, forget its instance, volumes and snapshots, start it afresh.")
     public void reset(@Option(longNames = "yes", shortNames = 'y', description = "do not ask") boolean yes) {
-        if (!yes) {
+        if (!yes && !prompt.interactive()) {
             throw new CryptvolException("'sandbox reset' deletes every sandbox volume and snapshot: add --yes", ExitCode.USAGE, null);
+        }
+        if (!prompt.confirm("Delete every sandbox volume and snapshot and start the sandbox afresh?", yes)) {
+            ui.println("Cancelled; nothing was changed.");
+            return;
         }
         hosts.disconnect();
         Sandbox.Status s = sandbox.reset();

@@ -57,18 +57,12 @@ public class ShellConfig {
         };
     }
 
+    /** The one way to ask the user anything (and to know whether anybody can answer). */
     @Bean
-    public Confirmer confirmer(org.springframework.beans.factory.ObjectProvider<org.jline.reader.LineReader> reader,
-                               org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc,
-                               io.cryptvol.session.SessionMode mode) {
-        return new Confirmer(reader, sc, mode);
-    }
-
-    @Bean
-    public io.cryptvol.session.Prompt prompt(Confirmer confirmer,
-                                             org.springframework.beans.factory.ObjectProvider<io.cryptvol.record.Prompter> prompter,
-                                             org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc) {
-        return new TerminalPrompt(confirmer, prompter, sc);
+    public io.cryptvol.session.Prompt prompt(org.springframework.beans.factory.ObjectProvider<Terminal> terminal,
+                                             org.springframework.beans.factory.ObjectProvider<org.springframework.shell.context.ShellContext> sc,
+                                             io.cryptvol.session.SessionMode mode) {
+        return new TerminalPrompt(terminal, sc, mode);
     }
 
     /**
@@ -133,7 +127,7 @@ public class ShellConfig {
     @Bean
     public org.springframework.shell.result.CommandNotFoundMessageProvider commandNotFoundMessageProvider(Ui ui) {
         return ctx -> {
-            String line = "error: " + ErrorHandling.message(ctx.error()) + " (try 'help')";
+            String line = "error: " + io.cryptvol.ui.ErrorMessages.message(ctx.error()) + " (try 'help')";
             if (ui.oneCommand()) {
                 ui.diagnostic(line);
                 return "";

@@ -13,7 +13,6 @@ import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.PlanResult;
-import io.cryptvol.domain.plan.StepKind;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.host.HostObserver;
@@ -27,19 +26,17 @@ import java.util.Locale;
 import java.util.function.Function;
 
 /**
- * What the stage commands share: observing the host for a planner (and refreshing the completion
- * inventory), resolving defaults from the session context, checking keys exist before anything runs,
- * and building LUKS options from a preset plus overrides.
+ * The observe-then-plan glue of the stage commands: checks the keys a command names exist (before anything
+ * runs), observes the host ({@link HostObserver}), plans, and refreshes the completion {@link Inventory}; and
+ * resolves a value from the session context. Option values are parsed where they belong: {@code LuksSettings}
+ * (LUKS options), {@code Sizes.parse}, {@code FsType.parse}, {@code Inputs.devPath/deviceList}; a key file
+ * that would not be on tmpfs is the planners' refusal ({@code HostState.keyDirOnTmpfs}).
  */
 public class StageSupport {
     private final PlanRunner.KeySource keys;
     private final Inventory inventory;
     private final SessionContext ctx;
     private final SessionMode mode;
-
-    public StageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx) {
-        this(keys, inventory, ctx, new SessionMode());
-    }
 
     public StageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx, SessionMode mode) {
         this.keys = keys;
@@ -58,8 +55,8 @@ public class StageSupport {
 
     /**
      * A planner function for {@link PlanEngine}: checks every key name resolves, observes the host
-     * (scope + key tests), plans, refreshes the inventory unless the plan was refused, and refuses a key file write when the
-     * target's key directory is not on tmpfs.
+     * (scope + key tests), plans, refreshes the inventory unless the plan was refused. (A key file write where the
+     * target's key directory is not on tmpfs is the planners' refusal: HostState.keyDirOnTmpfs.)
      */
     public Function<HostExecutor, PlanResult> planning(HostObserver.Scope scope,
                                                        Function<HostState, PlanResult> planner) {
@@ -72,11 +69,8 @@ public class StageSupport {
                 remember(h); // a refused command changes nothing, the completion inventory included
                 if (!r.plan().isEmpty()) {
                     // what Tab offers once the plan ran (PlanEngine says when it did)
-                    inventory.expect(names(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
+                    inventory.expect(Inventory.namesOf(io.cryptvol.host.PlannedEffects.apply(h, r.plan().steps())));
                 }
-            }
-            if (!r.isRefused() && r.plan().steps().stream().anyMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY)) {
-                o.requireTmpfsKeyDir();
             }
             return r;
         };
@@ -101,14 +95,9 @@ public class StageSupport {
         }
     }
 
-    /** Refreshes what Tab completion offers on the current target: devices (free first), VGs, LVs, mappings, mountpoints. */
+    /** Refreshes what Tab completion offers on the current target ({@link Inventory#remember}). */
     public void remember(HostState h) {
-        names(h).forEach(inventory::put);
-    }
-
-    /** The names Tab completion offers for a host state, by inventory kind (the one rule: InventoryNames). */
-    static java.util.Map<String, List<String>> names(HostState h) {
-        return io.cryptvol.domain.model.InventoryNames.of(h);
+        inventory.remember(h);
     }
 
     /** The option, else the context's value, else a usage error naming both. */
@@ -122,97 +111,5 @@ public class StageSupport {
                     + " or select one with 'use " + part.name().toLowerCase(Locale.ROOT) + " NAME'", ExitCode.USAGE, null);
         }
         return v;
-    }
-
-    /** Devices from a comma/space separated list; empty list when none. */
-    public static List<String> deviceList(String s) {
-        if (s == null || s.isBlank()) {
-            return List.of();
-        }
-        return Arrays.stream(s.split("[,\\s]+")).filter(x -> !x.isBlank()).map(StageSupport::devPath).toList();
-    }
-
-    /** "nvme1n1" → "/dev/nvme1n1". */
-    public static String devPath(String d) {
-        return d.startsWith("/") ? d : "/dev/" + d;
-    }
-
-    /** "4K", "64k", "1M", "4096" → bytes. */
-    public static long size(String s) {
-        String t = s.strip().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");
-        long mult = 1;
-        if (t.endsWith("K")) {
-            mult = Sizes.KiB;
-        } else if (t.endsWith("M")) {
-            mult = Sizes.MiB;
-        } else if (t.endsWith("G")) {
-            mult = Sizes.GiB;
-        }
-        if (mult != 1) {
-            t = t.substring(0, t.length() - 1);
-        }
-        try {
-            return Long.parseLong(t) * mult;
-        } catch (NumberFormatException e) {
-            throw new CryptvolException("not a size: '" + s + "' (e.g. 4K, 64K, 1M)", ExitCode.USAGE, null);
-        }
-    }
-
-    /** LUKS settings: a preset (default luks2), then each override given. */
-    public static LuksOptions luksOptions(String preset, String type, String cipher, String hash, Integer keySize,
-                                          String pbkdf, Integer iterTime, Integer forceIterations, Integer memory) {
-        LuksOptions base = preset == null || preset.isBlank() ? CipherPreset.LUKS2_DEFAULT.options()
-                : presetByName(preset).options();
-        LuksType t = type == null ? base.type() : switch (type.toLowerCase(Locale.ROOT)) {
-            case "luks1" -> LuksType.LUKS1;
-            case "luks2" -> LuksType.LUKS2;
-            default -> throw new CryptvolException("--type must be luks1 or luks2, not '" + type + "'", ExitCode.USAGE, null);
-        };
-        String kdfName = pbkdf != null ? pbkdf : t == LuksType.LUKS1 ? "pbkdf2" : base.kdf().pbkdf();
-        boolean argon = kdfName.startsWith("argon2");
-        Kdf kdf;
-        try {
-            kdf = new Kdf(kdfName, iterTime, forceIterations, argon ? memory : null, null);
-            if (!argon && memory != null) {
-                throw new CryptvolException("--pbkdf-memory applies to argon2 only, not " + kdfName, ExitCode.USAGE, null);
-            }
-            LuksOptions o = new LuksOptions(t, cipher != null ? cipher : base.cipher(),
-                    keySize != null ? keySize : base.keySizeBits(), hash != null ? hash : base.hash(), kdf);
-            // the planners check the same again; refusing here stops a bad value before the host is even looked at
-            List<io.cryptvol.domain.plan.Refusal> bad = io.cryptvol.domain.plan.Inputs.luks(o);
-            if (!bad.isEmpty()) {
-                throw new CryptvolException(bad.get(0).line(), ExitCode.USAGE, null);
-            }
-            return o;
-        } catch (CryptvolException e) {
-            throw new CryptvolException(e.getMessage(), ExitCode.USAGE, null);
-        }
-    }
-
-    /** Accepts the preset names and the short ones the brief uses: luks2, legacy-luks1. */
-    public static CipherPreset presetByName(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "luks2", "default" -> CipherPreset.LUKS2_DEFAULT;
-            case "legacy-luks1", "luks1", "legacy", "seed" -> CipherPreset.LEGACY_LUKS1_SEED;
-            default -> {
-                try {
-                    yield CipherPreset.byName(name);
-                } catch (CryptvolException e) {
-                    throw new CryptvolException(e.getMessage(), ExitCode.USAGE, null);
-                }
-            }
-        };
-    }
-
-    public static FsType fsType(String s) {
-        try {
-            return s == null ? FsType.XFS : FsType.byName(s);
-        } catch (CryptvolException e) {
-            throw new CryptvolException(e.getMessage(), ExitCode.USAGE, null);
-        }
-    }
-
-    public static List<String> pvPaths(HostState h, String vg) {
-        return h.pvsIn(vg).stream().map(PhysicalVolume::path).toList();
     }
 }

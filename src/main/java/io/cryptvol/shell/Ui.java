@@ -24,7 +24,7 @@ import java.util.List;
  * once, for whatever is printed ({@link ControlChars}): names from hosts and EC2 may hold them. Only the
  * colour this class adds survives (and only when colour is on). JSON is escaped as JSON.
  */
-public class Ui {
+public class Ui implements io.cryptvol.ui.Output {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     static {
         // JSON stays JSON: DEL, C1 and bidi controls as \\uXXXX too (Jackson escapes C0 itself)

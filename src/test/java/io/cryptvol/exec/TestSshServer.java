@@ -41,6 +41,12 @@ public final class TestSshServer implements AutoCloseable {
     public final List<String> channelLines = new CopyOnWriteArrayList<>();
     volatile String fakeUid;
     volatile boolean sudoNeedsPassword;
+    /**
+     * What runs each line instead of plain {@code /bin/sh -c LINE}: a prefix ({@code nsenter …}) and the
+     * environment of the host's shell ({@code PATH} with fake tools first). Empty: this machine as it is.
+     */
+    public volatile List<String> hostPrefix = List.of();
+    public volatile java.util.Map<String, String> hostEnv = java.util.Map.of();
 
     public TestSshServer() throws Exception {
         hostKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
@@ -141,7 +147,11 @@ public final class TestSshServer implements AutoCloseable {
                 reply("", "sudo: a password is required\n", 1);
                 return;
             }
-            process = new ProcessBuilder("/bin/sh", "-c", line).start();
+            List<String> argv = new java.util.ArrayList<>(hostPrefix);
+            argv.addAll(List.of("/bin/sh", "-c", line));
+            ProcessBuilder pb = new ProcessBuilder(argv);
+            pb.environment().putAll(hostEnv);
+            process = pb.start();
             Thread stdin = pump(nonce == null ? in : new RequestTap(in, nonce), process.getOutputStream(), true);
             Thread stdout = pump(process.getInputStream(), out, false);
             Thread stderr = pump(process.getErrorStream(), err, false);

@@ -69,6 +69,7 @@ public final class FixtureHost implements HostExecutor {
             return ok(section("lsblk", lsblk(s)) + section("pvs", pvs(s)) + section("vgs", vgs(s)) + section("lvs", lvs(s))
                     + section("findmnt", findmnt(s)) + section("fstab", s.fstab().render())
                     + section("crypttab", s.crypttab().render())
+                    + section("keydir", s.keyDirFs() == null ? "tmpfs" : s.keyDirFs())
                     + String.join("", a.subList(Math.min(12, a.size()), a.size()).stream()
                             .map(p -> section("path " + p, paths.getOrDefault(p, "missing"))).toList()));
         }

@@ -310,6 +310,17 @@ class RecordReplayShellTest {
         assertThat(shell.bean(SessionContext.class).vg()).isNull();
     }
 
+    /** A secret of the script (${?name}) is typed at a terminal only: without one, even --yes refuses before line 1. */
+    @Test
+    void withoutATerminalASecretOfTheScriptIsRefusedBeforeAnythingRuns() throws Exception {
+        Path file = work.resolve("s.cvsh");
+        Files.writeString(file, "use vg myvg\nmodules load --passphrase ${?pass_phrase}\n");
+        String out = typeWithoutATerminal("replay " + file + " --yes");
+        assertThat(out.strip()).isEqualTo("error: ${?pass_phrase} is a secret typed at the terminal, and nobody can answer "
+                + "here; nothing was run (replay it at a terminal)");
+        assertThat(shell.prompt()).isEqualTo("cryptvol> ");
+    }
+
     /**
      * Runs a line that must fail in the non-interactive mode (no terminal to ask on); returns the screen. The shell
      * then reports the failure with an exception carrying the exit code, which must be 2 (bad input, nothing run).

@@ -7,7 +7,6 @@ import io.cryptvol.keys.KeyLedger;
 import io.cryptvol.keys.KeySource;
 import io.cryptvol.keys.KeyStore;
 import io.cryptvol.keys.LeakScan;
-import io.cryptvol.keys.TmpfsKeyFiles;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
@@ -178,64 +177,6 @@ class KeyCommandsTest {
         assertThat(p.apply(null)).extracting(org.springframework.shell.CompletionProposal::value)
                 .containsExactly("data-key-1", "data-key-2");
         assertThat(type("help keys backup")).contains("--to");
-    }
-
-    /** Tests log to the console (logback-test.xml): copy everything io.cryptvol logs, at DEBUG, into home. */
-    private ch.qos.logback.core.FileAppender<ch.qos.logback.classic.spi.ILoggingEvent> captureLogs(Path file) {
-        var lc = (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
-        var enc = new ch.qos.logback.classic.encoder.PatternLayoutEncoder();
-        enc.setContext(lc);
-        enc.setPattern("%d %-5level %logger - %msg%n%ex");
-        enc.start();
-        var app = new ch.qos.logback.core.FileAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
-        app.setContext(lc);
-        app.setFile(file.toString());
-        app.setEncoder(enc);
-        app.start();
-        lc.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).addAppender(app);
-        lc.getLogger("io.cryptvol").setLevel(ch.qos.logback.classic.Level.DEBUG);
-        return app;
-    }
-
-    @Test
-    void noKeyBytesInAnyFileTheSessionWrote() throws Exception {
-        var logs = captureLogs(home.resolve("cryptvol.log"));
-        type("keys generate data-key-1 data-key-2");
-        type("keys list");
-        type("keys list --output json");
-        type("keys backup data-key-1 --to " + usb1);
-        type("keys backup data-key-1 --to " + usb2);
-        type("keys verify");
-        type("use vg myvg");
-        // a key file on the target through the session's transcribed executor, as a step would
-        TmpfsKeyFiles files = new TmpfsKeyFiles(shell.bean(KeySource.class), shell.bean(KeyLedger.class),
-                target.resolve("run").toString(), false);
-        files.withKeyFile(shell.bean(HostAccess.class).executor(), "data-key-2", path -> "used");
-        type("keys where --all");
-        type("keys where --all --output json");
-        type("keys shred");
-        type("keys generate data-key-1");
-        type("keys backup nope --to " + usb1);
-
-        KeyStore store = shell.bean(KeyStore.class);
-        List<byte[]> keys = List.of(store.read("data-key-1"), store.read("data-key-2"));
-        assertThat(Files.readString(shell.bean(Transcript.class).file())).contains("secret, redacted");
-        shell.close();
-        logs.stop();
-        ((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory())
-                .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(logs);
-
-        List<Path> scanned = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(home)) {
-            s.filter(Files::isRegularFile).filter(p -> !p.startsWith(home.resolve("config/keys"))).forEach(scanned::add);
-        }
-        assertThat(scanned).extracting(p -> home.relativize(p).toString())
-                .contains("config/keys.json", "config/context.json", "state/key-ledger.json", "state/transcript.log");
-        assertThat(scanned).extracting(p -> home.relativize(p).toString()).contains("cryptvol.log");
-        LeakScan.assertNoLeak(keys, scanned);
-        Path screenFile = Files.writeString(target.resolve("screen.txt"), screen, StandardCharsets.UTF_8);
-        LeakScan.assertNoLeak(keys, List.of(screenFile));
-        shell = new ShellHarness(home, Map.of(), LocalNoSudo.class);
     }
 
     private Object shellBean(String name) throws Exception {

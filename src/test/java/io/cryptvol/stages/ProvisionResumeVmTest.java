@@ -6,7 +6,7 @@ import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.session.SessionContext;
-import io.cryptvol.shell.Confirmer;
+import io.cryptvol.shell.TerminalPrompt;
 import io.cryptvol.shell.NewVolumes;
 import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.shell.PlanView;
@@ -110,31 +110,12 @@ class ProvisionResumeVmTest {
             Ui ui = new Ui(t, false);
             PlanRunner.KeySource keys = TestKeys::read;
             io.cryptvol.session.SessionMode mode = new io.cryptvol.session.SessionMode();
-            PlanEngine plans = PlanView.engine(ui, hosts, new io.cryptvol.session.Prompt() {
-                @Override
-                public boolean interactive() {
-                    return false;
-                }
-
-                @Override
-                public boolean confirm(String question, boolean assumeYes) {
-                    return new Confirmer(null, null, mode).confirm(question, assumeYes);
-                }
-
-                @Override
-                public String ask(String prompt) {
-                    throw new IllegalStateException("nobody to ask");
-                }
-
-                @Override
-                public char[] askSecret(String prompt) {
-                    throw new IllegalStateException("nobody to ask");
-                }
-            }, keys, PlanRunner.KeyFileTrail.NONE, mode, null);
+            PlanEngine plans = PlanView.engine(ui, hosts, new TerminalPrompt(null, null, mode), keys,
+                    PlanRunner.KeyFileTrail.NONE, mode, null);
             NewVolumes none = (n, s, tg) -> {
                 throw new IllegalStateException();
             };
-            new ProvisionCommands(plans, new StageSupport(keys, new Inventory(), ctx), none, ui).provision(
+            new ProvisionCommands(plans, new StageSupport(keys, new Inventory(), ctx, mode), none, ui).provision(
                     String.join(",", devices), null, null, "cvg", "clv", "cmap", "/mnt/c", "k1", "k2", null, "4K",
                     "100%VG", null, null, null, null, null, "pbkdf2", null, 1000, null, "xfs", false, false, true, false);
             t.writer().flush();

@@ -1,6 +1,6 @@
 package io.cryptvol.stages;
 
-import io.cryptvol.shell.ErrorHandling;
+import io.cryptvol.ui.ErrorMessages;
 import io.cryptvol.shell.ShellHarness;
 import io.cryptvol.testvm.TestVm;
 import io.cryptvol.testvm.VmTest;
@@ -77,7 +77,7 @@ class RefusalVmTest {
                 try {
                     shell.type(c.line());
                 } catch (Exception e) {
-                    code = ErrorHandling.exitCode(e);
+                    code = ErrorMessages.exitCode(e);
                 } finally {
                     System.setErr(stderr);
                     sc.setInteractionMode(InteractionMode.INTERACTIVE);

@@ -26,6 +26,15 @@ public enum FsType {
         return defaultMountOptions;
     }
 
+    /** The file system the user named (XFS when none); a usage error otherwise. */
+    public static FsType parse(String name) {
+        try {
+            return name == null ? XFS : byName(name);
+        } catch (CryptvolException e) {
+            throw new CryptvolException(e.getMessage(), io.cryptvol.ExitCode.USAGE, null);
+        }
+    }
+
     public static FsType byName(String name) {
         return Arrays.stream(values()).filter(f -> f.fsName.equalsIgnoreCase(name)).findFirst()
                 .orElseThrow(() -> new CryptvolException("unsupported filesystem '" + name + "' (xfs or ext4)"));

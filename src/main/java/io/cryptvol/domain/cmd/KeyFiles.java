@@ -28,9 +28,25 @@ public final class KeyFiles {
         return HostCommand.of("Create " + DIR + " (0700, tmpfs)", "install", "-d", "-m", "0700", DIR);
     }
 
+    /** Shell: the file system type of {@link #DIR}, or of /run before it exists ({@code stat -f -c %T}). */
+    private static final String FS_TYPE = "d=" + DIR + "; [ -d \"$d\" ] || d=/run; stat -f -c %T \"$d\"";
+
+    /** The one rule (the same as {@link #tmpfsCheck}'s): a key file may be written only where it stays in memory, a tmpfs. */
+    public static boolean onTmpfs(String fsType) {
+        return fsType != null && fsType.strip().equals("tmpfs");
+    }
+
+    /**
+     * Shell for the host observation: prints the file system type {@link #onTmpfs} rules on, so that a planner
+     * refuses before step 1 rather than at the key step ({@code HostState.keyDirOnTmpfs}).
+     */
+    public static String fsTypeScript() {
+        return FS_TYPE;
+    }
+
     /**
      * Exit 0 only when {@link #DIR} (or /run, before it exists) is on tmpfs: key bytes must never land on a
-     * disk. Run before every key file write.
+     * disk. The first command of every key file write (the host may have changed since it was observed).
      */
     public static HostCommand tmpfsCheck() {
         return HostCommand.of("Check that " + DIR + " is on tmpfs", "sh", "-c",

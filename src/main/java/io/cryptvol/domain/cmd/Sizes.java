@@ -19,6 +19,27 @@ public final class Sizes {
         return (bytes / KiB) + "k";
     }
 
+    /** A size as the user types it: "4K", "64k", "64KiB", "1M", "4096" → bytes; a usage error otherwise. */
+    public static long parse(String s) {
+        String t = s.strip().toUpperCase(java.util.Locale.ROOT).replace("IB", "").replace("B", "");
+        long mult = 1;
+        if (t.endsWith("K")) {
+            mult = KiB;
+        } else if (t.endsWith("M")) {
+            mult = MiB;
+        } else if (t.endsWith("G")) {
+            mult = GiB;
+        }
+        if (mult != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Long.parseLong(t) * mult;
+        } catch (NumberFormatException e) {
+            throw new CryptvolException("not a size: '" + s + "' (e.g. 4K, 64K, 1M)", io.cryptvol.ExitCode.USAGE, null);
+        }
+    }
+
     /** Human size: 1073741824 → "1 GiB", 1610612736 → "1.5 GiB". */
     public static String human(long bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};

@@ -23,11 +23,13 @@ import java.util.Set;
  * @param keyChecks  results of open --test-passphrase, filled by the caller
  * @param processUse fuser -vm results by mountpoint
  * @param paths      what each mountpoint in the observation's scope is on the host (a directory, a file...)
+ * @param keyDirFs   the file system the host's key-file directory is on ({@code stat -f -c %T} of
+ *                   {@code /run/cryptvol}, or of /run before that exists); null when not observed
  */
 public record HostState(List<BlockDevice> devices, Map<String, Signature> signatures, List<PhysicalVolume> pvs,
                         List<VolumeGroup> vgs, List<LogicalVolume> lvs, Map<String, LuksHeader> luks,
                         List<Mount> mounts, FstabFile fstab, CrypttabFile crypttab, List<KeyCheck> keyChecks,
-                        Map<String, List<ProcessUse>> processUse, Map<String, PathInfo> paths) {
+                        Map<String, List<ProcessUse>> processUse, Map<String, PathInfo> paths, String keyDirFs) {
 
     public HostState {
         devices = List.copyOf(devices);
@@ -46,60 +48,73 @@ public record HostState(List<BlockDevice> devices, Map<String, Signature> signat
 
     public static HostState empty() {
         return new HostState(List.of(), Map.of(), List.of(), List.of(), List.of(), Map.of(), List.of(), null, null,
-                List.of(), Map.of(), Map.of());
+                List.of(), Map.of(), Map.of(), null);
     }
 
     // ---- withers -------------------------------------------------------------------------------------
 
     public HostState withDevices(List<BlockDevice> d) {
-        return new HostState(d, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths);
+        return new HostState(d, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withSignature(Signature s) {
         Map<String, Signature> m = new HashMap<>(signatures);
         m.put(s.device(), s);
-        return new HostState(devices, m, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths);
+        return new HostState(devices, m, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withLvm(List<PhysicalVolume> p, List<VolumeGroup> v, List<LogicalVolume> l) {
-        return new HostState(devices, signatures, p, v, l, luks, mounts, fstab, crypttab, keyChecks, processUse, paths);
+        return new HostState(devices, signatures, p, v, l, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withLuks(LuksHeader h) {
         Map<String, LuksHeader> m = new HashMap<>(luks);
         m.put(h.device(), h);
-        return new HostState(devices, signatures, pvs, vgs, lvs, m, mounts, fstab, crypttab, keyChecks, processUse, paths);
+        return new HostState(devices, signatures, pvs, vgs, lvs, m, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withMounts(List<Mount> m) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, m, fstab, crypttab, keyChecks, processUse, paths);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, m, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withFstab(FstabFile f) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, f, crypttab, keyChecks, processUse, paths);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, f, crypttab, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withCrypttab(CrypttabFile c) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, c, keyChecks, processUse, paths);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, c, keyChecks, processUse, paths, keyDirFs);
     }
 
     public HostState withKeyCheck(String device, String keyName, boolean opens) {
         List<KeyCheck> k = new ArrayList<>(keyChecks);
         k.removeIf(c -> sameDevice(c.device(), device) && c.keyName().equals(keyName));
         k.add(new KeyCheck(device, keyName, opens));
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, k, processUse, paths);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, k, processUse, paths, keyDirFs);
     }
 
     public HostState withProcessUse(String mountpoint, List<ProcessUse> users) {
         Map<String, List<ProcessUse>> m = new HashMap<>(processUse);
         m.put(mountpoint, List.copyOf(users));
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, m, paths);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, m, paths, keyDirFs);
     }
 
     public HostState withPath(String path, PathInfo info) {
         Map<String, PathInfo> m = new HashMap<>(paths);
         m.put(path, info);
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, m);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, m, keyDirFs);
+    }
+
+    public HostState withKeyDirFs(String fsType) {
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths,
+                fsType);
+    }
+
+    /**
+     * Whether a key file written to the host's key-file directory stays in memory (tmpfs), as
+     * {@link io.cryptvol.domain.cmd.KeyFiles#onTmpfs} rules; empty when the observation did not look.
+     */
+    public Optional<Boolean> keyDirOnTmpfs() {
+        return keyDirFs == null ? Optional.empty() : Optional.of(io.cryptvol.domain.cmd.KeyFiles.onTmpfs(keyDirFs));
     }
 
     /** What the path is on the host; empty when it was not in the observation's scope. */
@@ -183,6 +198,11 @@ public record HostState(List<BlockDevice> devices, Map<String, Signature> signat
     public Optional<PhysicalVolume> pvOn(String path) {
         Set<String> aliases = aliases(path);
         return pvs.stream().filter(p -> aliases.contains(p.path())).findFirst();
+    }
+
+    /** The paths of the VG's PVs. */
+    public List<String> pvPathsIn(String vgName) {
+        return pvsIn(vgName).stream().map(PhysicalVolume::path).toList();
     }
 
     public List<PhysicalVolume> pvsIn(String vgName) {

@@ -131,6 +131,19 @@ public final class Inputs {
      * A block device path as the user gives it: under /dev/, without whitespace, control or shell special
      * characters (whether it exists is the planners' question, from the host's answer).
      */
+    /** "nvme1n1" → "/dev/nvme1n1"; a path stays as it is (and is checked by {@link #devicePath}). */
+    public static String devPath(String d) {
+        return d.startsWith("/") ? d : "/dev/" + d;
+    }
+
+    /** Devices from a comma/space separated list, as {@link #devPath}s; empty list when none. */
+    public static List<String> deviceList(String s) {
+        if (s == null || s.isBlank()) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(s.split("[,\\s]+")).filter(x -> !x.isBlank()).map(Inputs::devPath).toList();
+    }
+
     public static Optional<Refusal> devicePath(String path) {
         String why = null;
         if (path == null || !path.startsWith("/dev/") || path.length() <= "/dev/".length()) {

@@ -70,6 +70,7 @@ public final class ProvisionPlanner {
         planCrypttab(s, h, lvPath, fsVisible, steps, refusals);
         planFstab(s, h, fsVisible, steps, refusals);
         planMount(s, h, fsVisible, steps, refusals);
+        refusals.addAll(StagePlanner.keyDir(h, steps));
         if (!refusals.isEmpty()) {
             return PlanResult.refused(refusals);
         }

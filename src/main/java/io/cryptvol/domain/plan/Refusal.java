@@ -18,7 +18,9 @@ public record Refusal(Reason reason, String subject, String message) {
         // a member of the VG is not attached (EC2 volume id when known)
         MEMBER_MISSING,
         // adopt: what cryptvol cannot take over (no LUKS, not LVM, mdadm, an unknown file system)
-        NOT_ADOPTABLE, AMBIGUOUS
+        NOT_ADOPTABLE, AMBIGUOUS,
+        // a key file would have to be written where it could reach a disk (HostState.keyDirOnTmpfs)
+        KEY_DIR_NOT_TMPFS
     }
 
     public static Refusal of(Reason reason, String subject, String message) {

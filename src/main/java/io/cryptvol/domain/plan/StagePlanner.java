@@ -226,6 +226,7 @@ public final class StagePlanner {
             var kdf = hd.version() == 1 && kdfFrom.kdf().isArgon2() ? io.cryptvol.domain.cmd.Kdf.pbkdf2() : kdfFrom.kdf();
             steps.add(addKey(device, newKey, key, kdf, tokens));
         }
+        r.addAll(keyDir(h, steps));
         return result(r, "Key '" + newKey + "' on " + device, steps);
     }
 
@@ -410,6 +411,19 @@ public final class StagePlanner {
     }
 
     // ---- shared --------------------------------------------------------------------------------------
+
+    /**
+     * Refuses a plan with a key-file step ({@link StepKind#LUKS_ADD_KEY}) when the observation saw the host's
+     * key-file directory off tmpfs: before step 1, not at the key step (whose own check stays, for a host that
+     * changed since). Nothing is refused when the observation did not look.
+     */
+    static List<Refusal> keyDir(HostState h, List<PlanStep> steps) {
+        if (steps.stream().noneMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY) || h.keyDirOnTmpfs().orElse(true)) {
+            return List.of();
+        }
+        return List.of(Refusal.of(Reason.KEY_DIR_NOT_TMPFS, KeyFiles.DIR, "is on " + h.keyDirFs()
+                + ", not tmpfs: refusing to write a key file there (mount a tmpfs on /run first)"));
+    }
 
     /** luksAddKey with the new key in a tmpfs file (checked to be tmpfs), shredded ALWAYS. */
     static PlanStep addKey(String device, String newKey, String existingKey, io.cryptvol.domain.cmd.Kdf kdf,
