@@ -12,7 +12,10 @@ cryptvol runs through scripts/cryptvol (extracted jar + AOT/CDS cache, as users 
 app runs from the same dependency classpath with the same JVM. Prints a table, writes JSON.
 
   scripts/bench/startup.py [--runs 5] [--java /path/to/bin/java] [--only prompt,floor,commands,bare]
-                           [--no-build] [--out target/bench/startup.json]
+                           [--no-build] [--compare OTHER/scripts/cryptvol] [--out target/bench/startup.json]
+
+--compare times another build's launcher (e.g. a checkout of the commit before a change) in the same
+interleaved runs, as the rows "... other": before and after under the same load.
 """
 import argparse, fcntl, glob, json, os, pty, re, select, shutil, signal, statistics, struct, subprocess, sys, termios, \
     time
@@ -24,8 +27,12 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, **kw)
 
 
-def time_to_prompt(argv, prompt_re, env, timeout=120):
-    """Seconds from spawn until prompt_re shows on the pty; the process is then stopped."""
+CPU = {}  # per prompt row: the process's CPU seconds (user + system, all threads) when its prompt showed
+
+
+def time_to_prompt(argv, prompt_re, env, timeout=120, row=None):
+    """Seconds from spawn until prompt_re shows on the pty; the process is then stopped. With row, the CPU time
+    the process had used by then is kept in CPU[row]: a figure that a busy machine disturbs less than the clock."""
     pid, fd = pty.fork()
     if pid == 0:
         # a real terminal size: with 0 columns JLine cannot lay out the prompt
@@ -46,7 +53,12 @@ def time_to_prompt(argv, prompt_re, env, timeout=120):
                     break
                 buf += chunk
                 if re.search(prompt_re, buf.decode("utf-8", "replace")):
-                    return time.monotonic() - t0
+                    dt = time.monotonic() - t0
+                    if row:
+                        with open("/proc/%d/stat" % pid) as f:
+                            st = f.read().rsplit(")", 1)[1].split()
+                        CPU.setdefault(row, []).append((int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK"))
+                    return dt
         raise RuntimeError("no prompt within %ss; saw: %r" % (timeout, buf[-300:]))
     finally:
         try:
@@ -119,6 +131,7 @@ def main():
     ap.add_argument("--java", default=None, help="java binary (default: the launcher's choice)")
     ap.add_argument("--only", default="prompt,floor,commands,bare")
     ap.add_argument("--no-build", action="store_true", help="use the jar and test classes as they are")
+    ap.add_argument("--compare", default=None, help="another checkout's scripts/cryptvol, timed in the same runs")
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench", "startup.json"))
     a = ap.parse_args()
     only = a.only.split(",")
@@ -141,6 +154,9 @@ def main():
     cryptvol = [os.path.join(ROOT, "scripts", "cryptvol")]
     bare = [java] + jvm_flags + ["-cp", cp, "io.cryptvol.bench.bare.BareShellApp"]
     time_command(cryptvol + ["context"], env)  # builds the start-up cache once
+    other = [os.path.abspath(a.compare)] if a.compare else None
+    if other:
+        time_command(other + ["context"], env)
 
     floor_cp, floor_cache = floor_jar(java)
     floor = launcher_flags(java, major, floor_cp, "io.cryptvol.bench.bare.BareJLineRepl", floor_cache)
@@ -151,33 +167,44 @@ def main():
         samples.setdefault(key, []).append(f())
     for _ in range(a.runs):
         if "prompt" in only:
-            sample("prompt cryptvol", lambda: time_to_prompt(cryptvol, r"cryptvol[^>]*> ", env))
+            sample("prompt cryptvol", lambda: time_to_prompt(cryptvol, r"cryptvol[^>]*> ", env, row="prompt cryptvol"))
+            if other:
+                sample("prompt other", lambda: time_to_prompt(other, r"cryptvol[^>]*> ", env, row="prompt other"))
         if "floor" in only:
-            sample("prompt floor", lambda: time_to_prompt(floor, r"floor:> ", env))
+            sample("prompt floor", lambda: time_to_prompt(floor, r"floor:> ", env, row="prompt floor"))
         if "bare" in only:
-            sample("prompt bare", lambda: time_to_prompt(bare, r"shell:>", env))
+            sample("prompt bare", lambda: time_to_prompt(bare, r"shell:>", env, row="prompt bare"))
         if "commands" in only:
             sample("command cryptvol --version", lambda: time_command(cryptvol + ["--version"], env))
             sample("command cryptvol context", lambda: time_command(cryptvol + ["context"], env))
+            if other:
+                sample("command other --version", lambda: time_command(other + ["--version"], env))
+                sample("command other context", lambda: time_command(other + ["context"], env))
             if "bare" in only:
                 sample("command bare hello", lambda: time_command(bare + ["hello"], env))
     rows = {k: median(v) for k, v in samples.items()}
+    cpu = {k: median(v) for k, v in CPU.items()}
     ratios = {}
     for name, num, den in (("prompt cryptvol / floor", "prompt cryptvol", "prompt floor"),
+                           ("prompt other / floor", "prompt other", "prompt floor"),
+                           ("prompt cryptvol / other", "prompt cryptvol", "prompt other"),
                            ("prompt cryptvol / bare", "prompt cryptvol", "prompt bare"),
                            ("command cryptvol / bare", "command cryptvol --version", "command bare hello"),
                            ("command via shell / bare", "command cryptvol context", "command bare hello")):
         if num in rows and den in rows:
             ratios[name] = round(rows[num] / rows[den], 2)
+        if num in cpu and den in cpu:
+            ratios[name + " (cpu)"] = round(cpu[num] / cpu[den], 2)
     print("start-up on %s, median of %d runs" % (version, a.runs))
     print("%-34s %8s" % ("what", "seconds"))
     for k, v in rows.items():
-        print("%-34s %8.3f" % (k, v))
+        print("%-34s %8.3f%s" % (k, v, "   (cpu %.2f s)" % cpu[k] if k in cpu else ""))
     for k, v in ratios.items():
         print("%-34s %8.2fx" % (k, v))
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
-        json.dump({"java": version, "runs": a.runs, "seconds": rows, "samples": samples, "ratios": ratios,
+        json.dump({"java": version, "runs": a.runs, "seconds": rows, "samples": samples, "cpuSeconds": cpu,
+                   "ratios": ratios,
                    "load": open("/proc/loadavg").read().split()[:3]}, f, indent=2)
     print("wrote", a.out)
 
