@@ -16,7 +16,20 @@ import java.util.List;
  * {@code --no-color}, {@code --help}, {@code --version},
  * {@code --profile P}, {@code --region R}, {@code --endpoint URL} (AWS settings for EBS commands).
  */
-@SpringBootApplication
+@SpringBootApplication(proxyBeanMethods = false, exclude = {
+        // start-up: auto-configurations whose beans cryptvol never uses (no AOP, bean validation, Jackson bean,
+        // SSL bundles, task executors or schedulers, Netty, Reactor, SQL, build info, availability probes)
+        org.springframework.boot.autoconfigure.aop.AopAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.validation.ValidationAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.netty.NettyAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.reactor.ReactorAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.sql.init.SqlInitializationAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.info.ProjectInfoAutoConfiguration.class,
+        org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration.class})
 @CommandScan
 public class CryptvolApplication {
 
@@ -69,6 +82,8 @@ public class CryptvolApplication {
         try {
             app.run(args.toArray(new String[0])).close();
             return 0;
+        } catch (org.springframework.boot.SpringApplication.AbandonedRunException t) {
+            throw t; // Spring AOT processing at build time (process-aot) stops the run here, having read the beans
         } catch (Throwable t) {
             int code = io.cryptvol.ui.ErrorMessages.exitCode(t);
             if (!alreadyReported(t)) {
@@ -91,6 +106,14 @@ public class CryptvolApplication {
         defaults.put("spring.shell.interactive.enabled", "false");
         defaults.put("spring.shell.noninteractive.enabled", "false");
         app.setDefaultProperties(defaults);
+        // The two properties above only decide which shell runners exist when the beans are read at run time.
+        // Under Spring AOT (the launcher) the runners were fixed at build time, so the shell's runner is taken
+        // out here: without that, no arguments would start the interactive shell on the completion's terminal.
+        app.addInitializers(ctx -> ctx.addBeanFactoryPostProcessor(bf -> {
+            for (String name : bf.getBeanNamesForType(org.springframework.shell.ShellApplicationRunner.class, true, false)) {
+                ((org.springframework.beans.factory.support.BeanDefinitionRegistry) bf).removeBeanDefinition(name);
+            }
+        }));
         try (var ctx = app.run()) {
             ctx.getBean(CommandLineCompletion.class).complete(words).forEach(System.out::println);
             return 0;

@@ -95,12 +95,20 @@ public class ShellConfig {
         return SandboxCommands.create();
     }
 
-    /** {@code cryptvol --sandbox}: start the sandbox before the shell takes the first command. */
+    /**
+     * {@code cryptvol --sandbox}: start the sandbox before the shell takes the first command. The flag is read
+     * when the shell starts, not as a bean condition: Spring AOT (the launcher's mode) fixes the set of beans
+     * when the jar is built, so a condition on a run-time property would be decided once, at build time.
+     */
     @Bean
     @org.springframework.core.annotation.Order(-100)
-    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "cryptvol.sandbox", havingValue = "true")
-    public org.springframework.boot.ApplicationRunner sandboxOnStart(SandboxCommands commands) {
-        return args -> commands.start();
+    public org.springframework.boot.ApplicationRunner sandboxOnStart(SandboxCommands commands,
+            org.springframework.core.env.Environment env) {
+        return args -> {
+            if (env.getProperty("cryptvol.sandbox", Boolean.class, false)) {
+                commands.start();
+            }
+        };
     }
 
     /** The session's way into and out of the sandbox (its context kept apart from the session's file). */

@@ -25,10 +25,13 @@ import java.util.List;
  * colour this class adds survives (and only when colour is on). JSON is escaped as JSON.
  */
 public class Ui implements io.cryptvol.ui.Output {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    static {
-        // JSON stays JSON: DEL, C1 and bidi controls as \\uXXXX too (Jackson escapes C0 itself)
-        JSON.getFactory().setCharacterEscapes(new JsonControlEscapes());
+    /** Made on the first JSON output, not when the shell starts: Jackson's set-up is a visible part of start-up. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        static {
+            // JSON stays JSON: DEL, C1 and bidi controls as \\uXXXX too (Jackson escapes C0 itself)
+            MAPPER.getFactory().setCharacterEscapes(new JsonControlEscapes());
+        }
     }
 
     private final Terminal terminal;
@@ -163,7 +166,7 @@ public class Ui implements io.cryptvol.ui.Output {
 
     public void json(Object value) {
         try {
-            terminal.writer().println(JSON.writeValueAsString(value)); // escaped by JsonControlEscapes
+            terminal.writer().println(Json.MAPPER.writeValueAsString(value)); // escaped by JsonControlEscapes
             terminal.writer().flush();
         } catch (Exception e) {
             throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);

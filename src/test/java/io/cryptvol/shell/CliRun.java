@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code cryptvol ARGS…} in a JVM of its own, as a user's shell runs it: a bare environment (PATH, HOME,
- * a UTF-8 locale, then what the test adds; no AWS settings), stdin from /dev/null, stdout and stderr apart.
+ * a UTF-8 locale, then what the test adds; no AWS settings), stdin from /dev/null, stdout and stderr apart;
+ * with the JVM flags of scripts/cryptvol that change behaviour (Spring AOT's bean definitions).
  */
 record CliRun(int exitCode, String stdout, String stderr) {
 
@@ -20,11 +21,20 @@ record CliRun(int exitCode, String stdout, String stderr) {
     }
 
     static CliRun cryptvol(Path home, Map<String, String> extraEnv, String... args) throws Exception {
+        return cryptvolIn(null, home, extraEnv, args);
+    }
+
+    /** {@link #cryptvol} started in the directory {@code dir} (null: this JVM's). */
+    static CliRun cryptvolIn(Path dir, Path home, Map<String, String> extraEnv, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", VolumeCliTest.productClasspath(),
+                // as scripts/cryptvol starts it: the Spring AOT bean definitions (process-aot, before the tests)
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Dspring.aot.enabled=true", "-cp", VolumeCliTest.productClasspath(),
                 "io.cryptvol.CryptvolApplication"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+        }
         Map<String, String> env = pb.environment();
         env.clear(); // no AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, CRYPTVOL_EC2_ENDPOINT, ...
         env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
