@@ -72,10 +72,11 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench", "startup.json"))
     a = ap.parse_args()
 
-    sh(["mvn", "-q", "-B", "-DskipTests", "package", "test-compile"])
-    sh(["mvn", "-q", "-B", "dependency:build-classpath", "-Dmdep.outputFile=target/bench-cp.txt"])
-    cp = ":".join([os.path.join(ROOT, "target", "test-classes"), os.path.join(ROOT, "target", "classes"),
-                   open(os.path.join(ROOT, "target", "bench-cp.txt")).read().strip()])
+    # one Maven run: the reactor resolves the sibling modules (sandbox) to their freshly built classes
+    sh(["mvn", "-q", "-B", "-DskipTests", "package", "test-compile", "dependency:build-classpath",
+        "-Dmdep.outputFile=" + os.path.join(ROOT, "app", "target", "bench-cp.txt")])
+    cp = ":".join([os.path.join(ROOT, "app", "target", "test-classes"), os.path.join(ROOT, "app", "target", "classes"),
+                   open(os.path.join(ROOT, "app", "target", "bench-cp.txt")).read().strip()])
 
     env = dict(os.environ, NO_COLOR="1", CRYPTVOL_HOME=os.path.join(ROOT, "target", "bench", "home"))
     if a.java:
