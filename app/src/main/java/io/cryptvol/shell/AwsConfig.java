@@ -102,12 +102,8 @@ public class AwsConfig {
     /**
      * {@code sandbox start} points the session's EBS commands at the sandbox's EC2 endpoint;
      * {@code sandbox stop} goes back to the configured one (properties, flags, environment).
+     * A bean of {@link SandboxConfig} (only when the sandbox's classes are present).
      */
-    @Bean
-    public SandboxEndpointFollower sandboxEndpointFollower(AwsAccess aws) {
-        return new SandboxEndpointFollower(aws);
-    }
-
     public static final class SandboxEndpointFollower {
         private final AwsAccess aws;
 

@@ -67,7 +67,7 @@ public class ExecConfig {
             return;
         }
         Path id = Path.of(t.identityFile()).toAbsolutePath().normalize();
-        if (id.startsWith(SandboxCommands.dataDir().toAbsolutePath().normalize())) {
+        if (id.startsWith(io.cryptvol.session.Dirs.sandbox().toAbsolutePath().normalize())) {
             throw new CryptvolException("the target " + t.display() + " was the sandbox, which is not running: "
                     + "'sandbox start' (or scripts/cryptvol --sandbox) goes back to it; 'connect local' or "
                     + "'connect USER@HOST' works elsewhere", ExitCode.FAILED, null);

@@ -22,6 +22,7 @@ import java.util.Map;
  * (instance, volumes, snapshots, tags) is kept on disk across stop and start; only reset forgets it.
  */
 @Command(command = "sandbox", group = "Sandbox")
+@org.springframework.boot.autoconfigure.condition.ConditionalOnClass(name = SandboxPresence.MARKER_CLASS) // else SandboxAbsentCommands
 public class SandboxCommands {
 
     /** Published when the sandbox starts or stops, so the AWS wiring can point at its endpoint. */

@@ -49,7 +49,7 @@ public class ShellConfig {
     }
 
     @Bean
-    public PromptProvider cryptvolPrompt(SessionContext ctx, Ui ui, io.cryptvol.sandbox.Sandbox sandbox) {
+    public PromptProvider cryptvolPrompt(SessionContext ctx, Ui ui, SandboxPresence sandbox) {
         return () -> {
             String summary = ctx.summary();
             String name = sandbox.running() ? "cryptvol(sandbox)" : "cryptvol";
@@ -95,33 +95,8 @@ public class ShellConfig {
         }, mode, inventory);
     }
 
-    @Bean(destroyMethod = "close")
-    public io.cryptvol.sandbox.Sandbox sandbox() {
-        return SandboxCommands.create();
-    }
-
-    /** {@code cryptvol --sandbox}: start the sandbox before the shell takes the first command. */
-    @Bean
-    @org.springframework.core.annotation.Order(-100)
-    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "cryptvol.sandbox", havingValue = "true")
-    public org.springframework.boot.ApplicationRunner sandboxOnStart(SandboxCommands commands) {
-        return args -> commands.start();
-    }
-
-    /** The session's way into and out of the sandbox (its context kept apart from the session's file). */
-    @Bean
-    public SandboxSession sandboxSession(io.cryptvol.sandbox.Sandbox sandbox, io.cryptvol.session.HostAccess hosts,
-            SessionContext ctx, ContextStore store, org.springframework.context.ApplicationEventPublisher events) {
-        return new SandboxSession(sandbox, hosts, ctx, store, events);
-    }
-
-    /** Where {@code replay --rehearse} runs a script first: a fresh sandbox. */
-    @Bean
-    public io.cryptvol.record.Replayer.Stage rehearsalStage(io.cryptvol.sandbox.Sandbox sandbox,
-            io.cryptvol.session.HostAccess hosts, SessionContext ctx, io.cryptvol.aws.AwsAccess aws,
-            SandboxSession session, Ui ui) {
-        return new SandboxRehearsal(sandbox, hosts, ctx, aws, session, ui);
-    }
+    // the sandbox's beans (the sandbox itself, --sandbox, its session, the rehearsal stage): SandboxConfig, or
+    // SandboxAbsentConfig when the sandbox jar is not on the class path
 
     @Bean
     public ErrorHandling errorHandling(Ui ui) {

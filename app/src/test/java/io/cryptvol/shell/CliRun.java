@@ -20,8 +20,13 @@ record CliRun(int exitCode, String stdout, String stderr) {
     }
 
     static CliRun cryptvol(Path home, Map<String, String> extraEnv, String... args) throws Exception {
+        return cryptvol(VolumeCliTest.productClasspath(), home, extraEnv, args);
+    }
+
+    /** {@link #cryptvol(Path, Map, String...)} on a class path of the caller's choosing. */
+    static CliRun cryptvol(String classpath, Path home, Map<String, String> extraEnv, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", VolumeCliTest.productClasspath(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", classpath,
                 "io.cryptvol.CryptvolApplication"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
