@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots the cryptvol test instance for a human: builds (or reuses) the image, makes a throwaway
 # client key, starts qemu with sshd forwarded to 127.0.0.1:PORT, pins the host key from the console
-# and prints the ssh command. Ctrl-C stops it. The Java driver is io.cryptvol.sandbox.TestInstance.
+# and prints the ssh command. Ctrl-C stops it. The Java driver is io.cryptvol.sandbox.QemuInstance.
 #
 #   scripts/testvm/boot.sh [--port N] [--variant systemd|init] [IMAGE=SERIAL ...]
 #                                                            e.g. disk0.img=vol0123456789abcdef0

@@ -13,7 +13,7 @@ import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.domain.cmd.ShellQuote;
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 import io.cryptvol.sandbox.ec2.SandboxTimings;
 import io.cryptvol.session.HostAccess;
@@ -51,12 +51,12 @@ public final class VmBench {
     static final long MIB = 1024 * 1024;
     static final String FAST_KDF = " --pbkdf pbkdf2 --pbkdf-force-iterations 1000";
 
-    final TestInstance vm;
+    final QemuInstance vm;
     final Path work;
     final BenchOut out;
     final int runs;
 
-    VmBench(TestInstance vm, Path work, int runs, String parts) {
+    VmBench(QemuInstance vm, Path work, int runs, String parts) {
         this.out = new BenchOut("vm-" + parts.replace(',', '-'));
         this.vm = vm;
         this.work = work;
@@ -78,7 +78,7 @@ public final class VmBench {
             }
         }
         long t0 = System.nanoTime();
-        try (TestInstance vm = new TestInstance(TestInstance.Options.defaults().withWorkDir(work.resolve("vm"))).start()) {
+        try (QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withWorkDir(work.resolve("vm"))).start()) {
             System.out.printf(Locale.ROOT, "test instance up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
             VmBench b = new VmBench(vm, work, runs, only);
             TestKeys.generate(Files.createDirectories(work.resolve("keys")), "k1", "k2");
@@ -117,7 +117,7 @@ public final class VmBench {
         times.put("init", new ArrayList<>());
         for (int r = 0; r < runs; r++) {
             for (String variant : times.keySet()) {
-                try (TestInstance vm = new TestInstance(TestInstance.Options.defaults().withVariant(variant)
+                try (QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withVariant(variant)
                         .withWorkDir(work.resolve(variant + r)))) {
                     vm.start();
                     double t = vm.bootTime().toMillis() / 1000.0;
@@ -394,7 +394,7 @@ public final class VmBench {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String serial = "vol0" + HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
-            vm.attachDisk(serial, TestInstance.createDiskImage(work.resolve("disks/" + serial + ".img"), bytes));
+            vm.attachDisk(serial, QemuInstance.createDiskImage(work.resolve("disks/" + serial + ".img"), bytes));
             out.add(awaitDevice(serial));
         }
         return out;

@@ -1,6 +1,6 @@
 package io.cryptvol.shell;
 
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 import io.cryptvol.session.Inventory;
 import io.cryptvol.stages.TestKeys;
@@ -51,7 +51,7 @@ class VolumesVmTest {
 
     @BeforeAll
     static void start(TestVm vm) throws Exception {
-        TestInstance instance = vm.instance();
+        QemuInstance instance = vm.instance();
         server = SandboxEc2Server.builder().dataDir(data).build().start();
         instanceId = server.addInstance("us-east-1a", instance);
         shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 
 /** NVMe hot-plug with EBS-like serials, as AttachVolume / DetachVolume will do it. */
 @VmTest
@@ -25,7 +25,7 @@ class HotplugVmTest {
 
     @Test
     void attachShowsSerialThenDetachRemovesIt(TestVm vm) throws Exception {
-        TestInstance instance = vm.instance();
+        QemuInstance instance = vm.instance();
         String serial = "vol0abc" + TestVm.newSerial().substring(7);
         assertEquals(20, serial.length());
         vm.attachNewDisk(serial, 128 * MIB);

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 
 /**
  * The old custom /init, kept as a build variant only as the boot-time benchmark's baseline (VmBench): it
@@ -24,7 +24,7 @@ class InitVariantVmTest {
 
     @Test
     void bootsRunsLvmWithoutUdevAndKeepsItsDisksAcrossAReboot() {
-        try (TestInstance instance = new TestInstance(TestInstance.Options.defaults().withVariant("init"))) {
+        try (QemuInstance instance = new QemuInstance(QemuInstance.Options.defaults().withVariant("init"))) {
             instance.start();
             TestVm vm = new TestVm(instance);
             System.out.printf("init variant: booted in %.1f s%n", instance.bootTime().toMillis() / 1000.0);

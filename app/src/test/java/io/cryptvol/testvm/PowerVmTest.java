@@ -25,7 +25,7 @@ import org.junit.jupiter.api.TestInstance.Lifecycle;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 
 /**
  * Power as EC2 gives it, on an instance of its own (it has an instance-store disk, which the shared instance
@@ -41,7 +41,7 @@ import io.cryptvol.sandbox.TestInstance;
 class PowerVmTest {
     private static final long MIB = 1024 * 1024;
 
-    private TestInstance instance;
+    private QemuInstance instance;
     private TestVm vm;
     private List<String> ebs;
     private String store;
@@ -50,7 +50,7 @@ class PowerVmTest {
 
     @BeforeAll
     void boot() {
-        instance = new TestInstance(TestInstance.Options.defaults().withInstanceStore(1, 64 * MIB));
+        instance = new QemuInstance(QemuInstance.Options.defaults().withInstanceStore(1, 64 * MIB));
         instance.onGuestPowerOff(guestPowerOff::countDown);
         instance.start();
         vm = new TestVm(instance);
@@ -86,14 +86,14 @@ class PowerVmTest {
         // a seed whose order differs from the boot-time order and hot-plug order the guest has now
         List<String> now = pciOrder();
         long seed = 1;
-        while (TestInstance.nvmeOrder(all(), seed).equals(now)) {
+        while (QemuInstance.nvmeOrder(all(), seed).equals(now)) {
             seed++;
         }
         instance.nextBootNvmeSeed(seed);
         reboot(() -> instance.reboot());
 
         assertEquals(seed, instance.lastNvmeSeed());
-        assertEquals(TestInstance.nvmeOrder(all(), seed), instance.lastNvmeOrder());
+        assertEquals(QemuInstance.nvmeOrder(all(), seed), instance.lastNvmeOrder());
         assertNotEquals(orderBefore, instance.lastNvmeOrder());
         // the logged order is the guest's PCI order, and the console log says it
         assertEquals(instance.lastNvmeOrder(), pciOrder());
@@ -132,7 +132,7 @@ class PowerVmTest {
         String gone = ebs.get(2);
         instance.detachDisk(gone);
         String added = TestVm.newSerial();
-        Path addedImage = TestInstance.createDiskImage(vm.diskDir().resolve(added + ".img"), 64 * MIB);
+        Path addedImage = QemuInstance.createDiskImage(vm.diskDir().resolve(added + ".img"), 64 * MIB);
         Files.write(addedImage, "cryptvol-added-while-stopped".getBytes(), java.nio.file.StandardOpenOption.WRITE);
         instance.attachDisk(added, addedImage);
         assertEquals(List.of(ebs.get(0), ebs.get(1), added), instance.attachedSerials());

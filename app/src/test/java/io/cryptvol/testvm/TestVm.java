@@ -14,20 +14,20 @@ import io.cryptvol.exec.ExecResult;
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 import io.cryptvol.exec.SshExecutor;
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 
 /**
- * What a {@link VmTest} class gets: the shared {@link TestInstance}, an SSH {@link HostExecutor} to it, and
+ * What a {@link VmTest} class gets: the shared {@link QemuInstance}, an SSH {@link HostExecutor} to it, and
  * disks that live as long as the class. Do not keep {@link #executor()} across {@link #restart()}: ask again.
  */
 public final class TestVm {
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final TestInstance instance;
+    private final QemuInstance instance;
     private SshExecutor executor;
     private Path diskDir;
 
-    TestVm(TestInstance instance) {
+    TestVm(QemuInstance instance) {
         this.instance = instance;
     }
 
@@ -37,7 +37,7 @@ public final class TestVm {
                 + instance.identityFile() + " --known-hosts " + instance.knownHostsFile();
     }
 
-    public TestInstance instance() {
+    public QemuInstance instance() {
         return instance;
     }
 
@@ -83,7 +83,7 @@ public final class TestVm {
 
     /** Creates a sparse image of the given size in this class's disk directory and hot-plugs it. */
     public Path attachNewDisk(String serial, long bytes) {
-        Path image = TestInstance.createDiskImage(diskDir().resolve(serial + ".img"), bytes);
+        Path image = QemuInstance.createDiskImage(diskDir().resolve(serial + ".img"), bytes);
         instance.attachDisk(serial, image);
         return image;
     }
@@ -128,7 +128,7 @@ public final class TestVm {
         System.out.printf("test instance: restarted in %.1f s%n", instance.bootTime().toMillis() / 1000.0);
     }
 
-    /** Powers off as StopInstances does (EBS disks stay attached, see {@link TestInstance#powerOff()}). */
+    /** Powers off as StopInstances does (EBS disks stay attached, see {@link QemuInstance#powerOff()}). */
     public synchronized void powerOff() {
         closeExecutor();
         instance.powerOff();

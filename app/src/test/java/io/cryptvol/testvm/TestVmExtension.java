@@ -6,7 +6,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
-import io.cryptvol.sandbox.TestInstance;
+import io.cryptvol.sandbox.QemuInstance;
 
 /**
  * Boots ONE test instance per test run, lazily, on the first {@link VmTest} class, and stops it when the
@@ -23,7 +23,7 @@ public final class TestVmExtension implements BeforeAllCallback, AfterAllCallbac
         final RuntimeException bootFailure;
 
         Shared() {
-            TestInstance instance = new TestInstance();
+            QemuInstance instance = new QemuInstance();
             TestVm started = null;
             RuntimeException failure = null;
             long t0 = System.nanoTime();
@@ -75,7 +75,7 @@ public final class TestVmExtension implements BeforeAllCallback, AfterAllCallbac
     @Override
     public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
         Class<?> t = p.getParameter().getType();
-        return t == TestVm.class || t == TestInstance.class;
+        return t == TestVm.class || t == QemuInstance.class;
     }
 
     @Override

@@ -30,7 +30,7 @@ public final class Sandbox implements AutoCloseable {
 
     private final Path buildScript;
     private final Path dataDir;
-    private TestInstance instance;
+    private QemuInstance instance;
     private SandboxEc2Server ec2;
     private String instanceId;
 
@@ -82,7 +82,7 @@ public final class Sandbox implements AutoCloseable {
             throw new CryptvolException("cannot create " + dataDir + ": " + e.getMessage(), e);
         }
         SandboxEc2Server server = startEndpoint();
-        TestInstance vm = new TestInstance(TestInstance.Options.defaults().withBuildScript(buildScript)
+        QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
                 .withWorkDir(dataDir.resolve("instance")));
         try {
             List<String> known = server.instanceIds();
@@ -184,7 +184,7 @@ public final class Sandbox implements AutoCloseable {
         return ec2;
     }
 
-    public synchronized TestInstance instance() {
+    public synchronized QemuInstance instance() {
         return instance;
     }
 

@@ -56,7 +56,7 @@ import io.cryptvol.CryptvolException;
  *
  * <p>Not thread-safe beyond what QMP serialises; one owner drives it.
  */
-public final class TestInstance implements DiskHost, AutoCloseable {
+public final class QemuInstance implements DiskHost, AutoCloseable {
 
     public static final String USER = "root";
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
@@ -176,11 +176,11 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         }
     }
 
-    public TestInstance() {
+    public QemuInstance() {
         this(Options.defaults());
     }
 
-    public TestInstance(Options options) {
+    public QemuInstance(Options options) {
         this.options = Objects.requireNonNull(options, "options");
         this.nvmeBaseSeed = baseSeed(options.nvmeSeed());
         try {
@@ -201,7 +201,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
     // ------------------------------------------------------------------ lifecycle
 
     /** Builds the image if needed, makes a client key, boots and waits until sshd answers. */
-    public synchronized TestInstance start() {
+    public synchronized QemuInstance start() {
         if (qemu != null) {
             throw new IllegalStateException("test instance already started");
         }
@@ -616,7 +616,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
 
     @Override
     public String toString() {
-        return "TestInstance[" + USER + "@" + HOST + ":" + port + ", disks=" + disks.keySet() + "]";
+        return "QemuInstance[" + USER + "@" + HOST + ":" + port + ", disks=" + disks.keySet() + "]";
     }
 
     // ------------------------------------------------------------------ internals
@@ -707,7 +707,7 @@ public final class TestInstance implements DiskHost, AutoCloseable {
         try {
             Files.deleteIfExists(qmpSocket);
             Files.deleteIfExists(knownHostsFile);
-            // a new TestInstance on a reused work dir (sandbox stop, then start) counts boots from 1 again:
+            // a new QemuInstance on a reused work dir (sandbox stop, then start) counts boots from 1 again:
             // without this, the host keys would be read from the previous boot's console log
             Files.deleteIfExists(consoleLog);
         } catch (IOException e) {
