@@ -41,13 +41,9 @@ public class SandboxCommands {
         this.ui = ui;
     }
 
-    /** Where the repository is (the launcher passes it); the image recipe lives there. */
-    public static Path root() {
-        return Path.of(System.getProperty("cryptvol.root", ".")).toAbsolutePath().normalize();
-    }
-
+    /** The sandbox; its instance's image recipe ships in the sandbox jar (no repository checkout needed). */
     public static Sandbox create() {
-        return new Sandbox(root().resolve("scripts/testvm/build.sh"), dataDir());
+        return new Sandbox(dataDir());
     }
 
     /** Where the sandbox keeps its images, its EC2 world and its instance's keys. */

@@ -37,7 +37,8 @@ import io.cryptvol.CryptvolException;
  * booted in qemu (TCG), reached over SSH on a forwarded loopback port, with raw image files plugged in as
  * NVMe devices whose serial is an EBS volume id without its dash, as on a Nitro instance.
  *
- * <p>The image is built by {@code scripts/testvm/build.sh} (cached outside the repository); its default
+ * <p>The image is built by the recipe this jar ships ({@link ImageRecipe}: build.sh and its files, also linked
+ * as {@code scripts/testvm/}; the image is cached outside the repository); its default
  * variant boots as an EC2 AMI does (systemd as PID 1, udev, the systemd-cryptsetup generator, sshd as a
  * unit). Each {@link #start()} makes a fresh ECDSA client key (OpenSSH format, in a private 0700 directory),
  * passes its public half on the kernel command line, reads the guest's host keys from the serial console
@@ -106,6 +107,7 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
     /**
      * How to build and run the instance; every field has a default.
      *
+     * @param buildScript        the image build script; null: the recipe this jar ships ({@link ImageRecipe})
      * @param variant            the image variant build.sh makes ("systemd", "init"); null: build.sh's default
      *                           (systemd, or CRYPTVOL_TESTVM_VARIANT)
      * @param instanceStoreDisks how many instance-store NVMe disks the instance has (0: none)
@@ -132,7 +134,7 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
 
         public static Options defaults() {
             String image = System.getenv("CRYPTVOL_TESTVM_IMAGE");
-            return new Options(Path.of("scripts", "testvm", "build.sh"),
+            return new Options(null,
                     image == null || image.isBlank() ? null : Path.of(image), null, 2048, 2,
                     Duration.ofMinutes(4), "qemu-system-x86_64", null, 0, 0, null);
         }
@@ -622,10 +624,10 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
     // ------------------------------------------------------------------ internals
 
     private static Path build(Path script, String variant) {
-        Path s = script.toAbsolutePath();
+        Path s = (script != null ? script : ImageRecipe.buildScript()).toAbsolutePath();
         if (!Files.isRegularFile(s)) {
             throw new CryptvolException("test instance build script not found: " + s
-                    + " (run from the repository root or set CRYPTVOL_TESTVM_IMAGE)");
+                    + " (or set CRYPTVOL_TESTVM_IMAGE)");
         }
         try {
             List<String> argv = new ArrayList<>(List.of("bash", s.toString()));

@@ -34,8 +34,13 @@ public final class Sandbox implements AutoCloseable {
     private SandboxEc2Server ec2;
     private String instanceId;
 
+    /** A sandbox whose instance is built by the recipe this jar ships ({@link ImageRecipe}). */
+    public Sandbox(Path dataDir) {
+        this(null, dataDir);
+    }
+
     /**
-     * @param buildScript the test instance's image build script (scripts/testvm/build.sh)
+     * @param buildScript the test instance's image build script; null: the recipe this jar ships
      * @param dataDir     where volume and snapshot images live (sparse files)
      */
     public Sandbox(Path buildScript, Path dataDir) {
@@ -73,8 +78,8 @@ public final class Sandbox implements AutoCloseable {
             }
             return status();
         }
-        if (!Files.isRegularFile(buildScript)) {
-            throw new CryptvolException("the sandbox needs " + buildScript + " (run cryptvol from its repository)");
+        if (buildScript != null && !Files.isRegularFile(buildScript)) {
+            throw new CryptvolException("the sandbox's image build script " + buildScript + " is not there");
         }
         try {
             Files.createDirectories(dataDir);
