@@ -107,7 +107,7 @@ def floor_jar(java):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     jar_tool = os.path.join(os.path.dirname(os.path.realpath(shutil.which(java) or java)), "jar")
-    classes = os.path.join(ROOT, "target", "test-classes")
+    classes = os.path.join(ROOT, "app", "target", "test-classes")
     members = [os.path.relpath(f, classes) for f in
                glob.glob(os.path.join(classes, "io", "cryptvol", "bench", "bare", "BareJLineRepl*.class"))]
     if not members:
@@ -137,10 +137,11 @@ def main():
     only = a.only.split(",")
 
     if not a.no_build:
-        sh(["mvn", "-q", "-B", "-DskipTests", "package", "test-compile"])
-        sh(["mvn", "-q", "-B", "dependency:build-classpath", "-Dmdep.outputFile=target/bench-cp.txt"])
-    cp = ":".join([os.path.join(ROOT, "target", "test-classes"), os.path.join(ROOT, "target", "classes"),
-                   open(os.path.join(ROOT, "target", "bench-cp.txt")).read().strip()])
+        # one Maven run: the reactor resolves the sibling modules (sandbox) to their freshly built classes
+        sh(["mvn", "-q", "-B", "-DskipTests", "package", "test-compile", "dependency:build-classpath",
+            "-Dmdep.outputFile=" + os.path.join(ROOT, "app", "target", "bench-cp.txt")])
+    cp = ":".join([os.path.join(ROOT, "app", "target", "test-classes"), os.path.join(ROOT, "app", "target", "classes"),
+                   open(os.path.join(ROOT, "app", "target", "bench-cp.txt")).read().strip()])
 
     env = dict(os.environ, NO_COLOR="1", CRYPTVOL_HOME=os.path.join(ROOT, "target", "bench", "home"))
     if a.java:
