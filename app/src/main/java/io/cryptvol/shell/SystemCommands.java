@@ -5,10 +5,6 @@ import io.cryptvol.domain.cmd.Sizes;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.InventoryNames;
-import io.cryptvol.domain.plan.ModulesPlanner;
-import io.cryptvol.domain.plan.PlanResult;
-import io.cryptvol.exec.ExecResult;
-import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.host.HostObserver;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.Inventory;
@@ -70,18 +66,7 @@ public class SystemCommands {
             @Option(longNames = "legacy", description = "also the seed's old LUKS1 format (aes-cbc-essiv:sha256, ripemd160)") boolean legacy,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        plans.execute(ex -> {
-            HostObserver o = new HostObserver(ex);
-            String loaded = o.query(HostCommand.query("Read /proc/modules", "cat", "/proc/modules")).out();
-            ExecResult b = o.query(HostCommand.query("Read the built-in module list", "sh", "-c",
-                    "cat /lib/modules/$(uname -r)/modules.builtin 2>/dev/null || true"));
-            String crypto = o.query(HostCommand.query("Read /proc/crypto", "cat", "/proc/crypto")).out();
-            ExecResult conf = o.query(HostCommand.query("Read " + ModulesPlanner.CONF, "sh", "-c",
-                    "cat " + ModulesPlanner.CONF + " 2>/dev/null || true"));
-            return PlanResult.ok(ModulesPlanner.plan(ModulesPlanner.modulesFor(legacy),
-                    ModulesPlanner.parseProcModules(loaded), ModulesPlanner.parseBuiltin(b.out()),
-                    ModulesPlanner.parseProcCrypto(crypto), conf.out()));
-        }, PlanEngine.Options.of(yes, dryRun));
+        plans.execute(ex -> io.cryptvol.host.ModulesObservation.plan(ex, legacy), PlanEngine.Options.of(yes, dryRun));
     }
 
     /** "vol0abc…" (NVMe serial of an EBS volume) shown as the volume id "vol-0abc…". */

@@ -5,7 +5,6 @@ import io.cryptvol.domain.plan.PlanStep;
 import io.cryptvol.domain.plan.StepCommand;
 import io.cryptvol.domain.plan.StepKind;
 import io.cryptvol.exec.ExecResult;
-import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.exec.HostExecutor;
 
 import java.util.Locale;
@@ -71,13 +70,6 @@ final class WipeProgress {
         return null;
     }
 
-    /** The read-only poll: sectors written to the mapping so far. */
-    static HostCommand writtenSectors(String mapping) {
-        return HostCommand.query("Sectors written to /dev/mapper/" + mapping, "sh", "-c",
-                "set -- $(dmsetup info -c --noheadings -o major,minor --separator ' ' \"$1\") && "
-                        + "echo \"$1 $2 $(awk '{print $7}' /sys/dev/block/$1:$2/stat)\"", "sh", mapping);
-    }
-
     /** How long to wait before the next poll, given what the last one took. */
     static long nextDelayMs(long lastPollMs) {
         return Math.max(MIN_INTERVAL_MS, COST_FACTOR * lastPollMs);
@@ -101,8 +93,8 @@ final class WipeProgress {
 
     private void pollOnce() {
         try {
-            ExecResult r = statFile == null ? ex.run(writtenSectors(mapping))
-                    : ex.run(HostCommand.query("Sectors written to /dev/mapper/" + mapping, "cat", statFile));
+            ExecResult r = ex.run(statFile == null ? io.cryptvol.domain.cmd.Wipe.writtenSectors(mapping)
+                    : io.cryptvol.domain.cmd.Wipe.writtenSectorsFrom(mapping, statFile));
             if (!r.ok() || r.out().isBlank()) {
                 return;
             }

@@ -19,4 +19,25 @@ public final class Modprobe {
         a.addAll(modules);
         return HostCommand.of("Load kernel modules " + String.join(", ", modules), a);
     }
+
+    /** The modules loaded now. */
+    public static HostCommand readLoaded() {
+        return HostCommand.query("Read /proc/modules", "cat", "/proc/modules");
+    }
+
+    /** The modules built into the running kernel (empty when the list is missing). */
+    public static HostCommand readBuiltin() {
+        return HostCommand.query("Read the built-in module list", "sh", "-c",
+                "cat /lib/modules/$(uname -r)/modules.builtin 2>/dev/null || true");
+    }
+
+    /** The kernel's crypto API: the ciphers and hashes it has now. */
+    public static HostCommand readCrypto() {
+        return HostCommand.query("Read /proc/crypto", "cat", "/proc/crypto");
+    }
+
+    /** A modules-load.d file (empty when missing). {@code path} is a constant of the planner, never user input. */
+    public static HostCommand readConf(String path) {
+        return HostCommand.query("Read " + path, "sh", "-c", "cat \"$1\" 2>/dev/null || true", "sh", path);
+    }
 }

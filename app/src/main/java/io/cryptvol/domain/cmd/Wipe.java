@@ -28,4 +28,19 @@ public final class Wipe {
     public static HostCommand blkdiscard(String device) {
         return HostCommand.of("Discard every block of " + device, "blkdiscard", device).withTimeout(LONG);
     }
+
+    /**
+     * The read-only poll of a fill's progress: the mapping's major and minor number and the sectors written to it
+     * so far ({@code /sys/dev/block/MAJ:MIN/stat}, field 7). The mapping name is an argument, never shell text.
+     */
+    public static HostCommand writtenSectors(String mapping) {
+        return HostCommand.query("Sectors written to /dev/mapper/" + mapping, "sh", "-c",
+                "set -- $(dmsetup info -c --noheadings -o major,minor --separator ' ' \"$1\") && "
+                        + "echo \"$1 $2 $(awk '{print $7}' /sys/dev/block/$1:$2/stat)\"", "sh", mapping);
+    }
+
+    /** The same poll once the stat file is known: only that file is read. */
+    public static HostCommand writtenSectorsFrom(String mapping, String statFile) {
+        return HostCommand.query("Sectors written to /dev/mapper/" + mapping, "cat", statFile);
+    }
 }
