@@ -12,6 +12,6 @@
  *       target's tmpfs is a plan step's business ({@code StagePlanner.addKey}, run by {@code exec.PlanRunner},
  *       which records it here before it is written and shreds it after).</li>
  * </ul>
- * No Spring, AWS or SSH imports here: the shell wires it (see {@code io.cryptvol.shell.KeysConfig}).
+ * No Spring, AWS or SSH imports here: the shell wires it (see {@code shell/KeysConfig}).
  */
 package io.cryptvol.keys;

@@ -92,7 +92,7 @@ class AddKeyLeakScanTest {
     }
 
     private void writeFakes() throws Exception {
-        Files.copy(Path.of("src/test/resources/fixtures/luksdump-luks2.txt"), fakes.resolve("luksdump.txt"));
+        Files.copy(Path.of("app/src/test/resources/fixtures/luksdump-luks2.txt"), fakes.resolve("luksdump.txt"));
         Files.writeString(fakes.resolve("opens.sha256"), "");
         String log = fakes.resolve("argv.log").toString();
         script("lsblk", "printf 'lsblk %s\\n' \"$*\" >> " + log + "\n"
