@@ -82,8 +82,6 @@ public class CryptvolApplication {
         try {
             app.run(args.toArray(new String[0])).close();
             return 0;
-        } catch (org.springframework.boot.SpringApplication.AbandonedRunException t) {
-            throw t; // Spring AOT processing at build time (process-aot) stops the run here, having read the beans
         } catch (Throwable t) {
             int code = io.cryptvol.ui.ErrorMessages.exitCode(t);
             if (!alreadyReported(t)) {
@@ -106,14 +104,6 @@ public class CryptvolApplication {
         defaults.put("spring.shell.interactive.enabled", "false");
         defaults.put("spring.shell.noninteractive.enabled", "false");
         app.setDefaultProperties(defaults);
-        // The two properties above only decide which shell runners exist when the beans are read at run time.
-        // Under Spring AOT (the launcher) the runners were fixed at build time, so the shell's runner is taken
-        // out here: without that, no arguments would start the interactive shell on the completion's terminal.
-        app.addInitializers(ctx -> ctx.addBeanFactoryPostProcessor(bf -> {
-            for (String name : bf.getBeanNamesForType(org.springframework.shell.ShellApplicationRunner.class, true, false)) {
-                ((org.springframework.beans.factory.support.BeanDefinitionRegistry) bf).removeBeanDefinition(name);
-            }
-        }));
         try (var ctx = app.run()) {
             ctx.getBean(CommandLineCompletion.class).complete(words).forEach(System.out::println);
             return 0;

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * One {@code cryptvol ARGS…} in a JVM of its own, as a user's shell runs it: a bare environment (PATH, HOME,
  * a UTF-8 locale, then what the test adds; no AWS settings), stdin from /dev/null, stdout and stderr apart;
- * with the JVM flags of scripts/cryptvol that change behaviour (Spring AOT's bean definitions).
+ * with the JVM flags of scripts/cryptvol.
  */
 record CliRun(int exitCode, String stdout, String stderr) {
 
@@ -34,18 +34,11 @@ record CliRun(int exitCode, String stdout, String stderr) {
         return cryptvolIn(null, classpath, home, extraEnv, args);
     }
 
-    /**
-     * As scripts/cryptvol starts it: with the Spring AOT bean definitions (process-aot, before the tests) when the
-     * sandbox is on the class path, as it was when they were generated; without it, the ordinary start, which
-     * decides at run time that the sandbox is absent.
-     */
+    /** As scripts/cryptvol starts it, on {@code classpath}, in the directory {@code dir} (null: this JVM's). */
     static CliRun cryptvolIn(Path dir, String classpath, Path home, Map<String, String> extraEnv, String... args)
             throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
-        if (holdsSandbox(classpath)) {
-            cmd.add("-Dspring.aot.enabled=true");
-        }
         cmd.addAll(List.of("-cp", classpath,
                 "io.cryptvol.CryptvolApplication"));
         cmd.addAll(List.of(args));
@@ -70,26 +63,5 @@ record CliRun(int exitCode, String stdout, String stderr) {
             throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 120 s");
         }
         return new CliRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
-    }
-
-    /** Whether a class path element holds the sandbox's classes (a directory or a jar). */
-    static boolean holdsSandbox(String classpath) {
-        String entry = "io/cryptvol/sandbox/Sandbox.class";
-        for (String e : classpath.split(java.io.File.pathSeparator)) {
-            Path p = Path.of(e);
-            if (Files.isDirectory(p) && Files.isRegularFile(p.resolve(entry))) {
-                return true;
-            }
-            if (Files.isRegularFile(p) && e.endsWith(".jar")) {
-                try (java.util.jar.JarFile j = new java.util.jar.JarFile(p.toFile())) {
-                    if (j.getEntry(entry) != null) {
-                        return true;
-                    }
-                } catch (java.io.IOException ignored) {
-                    // not a jar after all
-                }
-            }
-        }
-        return false;
     }
 }

@@ -38,6 +38,6 @@ public final class Modprobe {
 
     /** A modules-load.d file (empty when missing). {@code path} is a constant of the planner, never user input. */
     public static HostCommand readConf(String path) {
-        return HostCommand.query("Read " + path, "sh", "-c", "cat \"$1\" 2>/dev/null || true", "sh", path);
+        return HostCommand.query("Read " + path, "sh", "-c", "cat " + path + " 2>/dev/null || true");
     }
 }
