@@ -55,10 +55,7 @@ public final class GrowPlanner {
             refusals.add(Refusal.of(Reason.NOT_MOUNTED, s.mountpoint(), mapper + " is not mounted there; mount it first"));
         }
         int stripes = Math.max(1, lv.stripes());
-        if (!s.linear() && s.newDevices().size() % stripes != 0) {
-            refusals.add(Refusal.of(Reason.STRIPES_MISMATCH, lv.path(), "has " + stripes + " stripes; add a multiple of "
-                    + stripes + " devices (got " + s.newDevices().size() + ") or grow it linearly"));
-        }
+        addCount(lv.path(), stripes, s.newDevices().size(), s.linear(), "devices").ifPresent(refusals::add);
         List<PlanStep> steps = new ArrayList<>();
         List<String> toExtend = new ArrayList<>();
         for (String d : s.newDevices()) {
@@ -109,6 +106,20 @@ public final class GrowPlanner {
             return PlanResult.refused(refusals);
         }
         return PlanResult.ok(new Plan("Grow " + s.mountpoint() + " (" + lv.path() + ")", steps));
+    }
+
+    /**
+     * Refuses adding {@code count} new PVs (or, with {@code noun} "volumes", new EBS volumes) to an LV of
+     * {@code stripes} stripes when they are not a multiple of the stripes, unless {@code linear}.
+     */
+    public static Optional<Refusal> addCount(String lvPath, int stripes, int count, boolean linear, String noun) {
+        int n = Math.max(1, stripes);
+        if (linear || count % n == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(Refusal.of(Reason.STRIPES_MISMATCH, lvPath, "has " + n + " stripes; add a multiple of "
+                + n + " " + noun + " (got " + count + ") or grow it linearly"
+                + (noun.equals("volumes") ? " (--linear)" : "")));
     }
 
     /** True when the open mapping is smaller than the LV minus the LUKS data offset, or when unknown. */

@@ -1,0 +1,35 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.day2.DetachService;
+import io.cryptvol.day2.GrowService;
+import io.cryptvol.day2.UnlockService;
+import io.cryptvol.exec.PlanRunner;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.SessionContext;
+import io.cryptvol.volumes.VolumeService;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wiring of the day-2 services (day2/): the EBS service is optional (absent without AWS configuration). */
+@Configuration(proxyBeanMethods = false)
+public class Day2Config {
+
+    @Bean
+    public DetachService detachService(SessionContext ctx, PlanRunner.KeySource keys, StageSupport stages,
+                                       ObjectProvider<VolumeService> volumes) {
+        return new DetachService(ctx, keys, stages::remember, volumes::getIfAvailable);
+    }
+
+    @Bean
+    public UnlockService unlockService(SessionContext ctx, PlanRunner.KeySource keys, StageSupport stages,
+                                       ObjectProvider<VolumeService> volumes, HostAccess hosts) {
+        return new UnlockService(ctx, keys, stages::remember, volumes::getIfAvailable, hosts);
+    }
+
+    @Bean
+    public GrowService growService(SessionContext ctx, PlanRunner.KeySource keys, StageSupport stages,
+                                   ObjectProvider<VolumeService> volumes, HostAccess hosts) {
+        return new GrowService(ctx, keys, stages::remember, volumes::getIfAvailable, hosts);
+    }
+}
