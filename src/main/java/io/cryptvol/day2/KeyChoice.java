@@ -79,6 +79,21 @@ public final class KeyChoice implements AutoCloseable {
         return new KeyChoice("typed passphrase", false, null, typed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /** True for a key of the key store (its bytes come from the store). */
+    public boolean fromStore() {
+        return store;
+    }
+
+    /** True for a typed passphrase. */
+    public boolean typed() {
+        return typed != null || label.equals("typed passphrase");
+    }
+
+    /** A key file outside the store (a file or a backup copy); null for the others. */
+    public Path file() {
+        return file;
+    }
+
     /** What the plan shows: the key's name, "file x.key", "backup x.key" or "typed passphrase". */
     public String label() {
         return label;

@@ -34,9 +34,11 @@ public final class UnlockService {
     private final Consumer<HostState> remember;
     private final Supplier<VolumeService> volumes;
     private final HostAccess hosts;
+    private final UnlockGuide guide;
 
     public UnlockService(SessionContext ctx, PlanRunner.KeySource keys, Consumer<HostState> remember,
-                         Supplier<VolumeService> volumes, HostAccess hosts) {
+                         Supplier<VolumeService> volumes, HostAccess hosts, UnlockGuide guide) {
+        this.guide = guide;
         this.ctx = ctx;
         this.keys = keys;
         this.remember = remember;
@@ -52,7 +54,24 @@ public final class UnlockService {
     }
 
     public Attempt attempt(KeyChoice choice, String mountpoint) {
-        return new Attempt(choice, mountpoint);
+        return new Attempt(choice, mountpoint, null, null);
+    }
+
+    /**
+     * An unlock of a volume the guide found ({@link LockedVolumes}): its first plan uses the state it was found
+     * in (no second observation); the key is not tested apart (the open tests it, once), except in a dry run.
+     */
+    public Attempt guided(KeyChoice choice, LockedVolume volume, HostState found) {
+        return new Attempt(choice, volume.mountpoint(), volume, found);
+    }
+
+    /** What is locked on the target now (read-only). */
+    public LockedVolumes.Found findLocked(HostExecutor ex) {
+        return LockedVolumes.find(ex, keys, VolumeObservation.selection(ctx));
+    }
+
+    public UnlockGuide guide() {
+        return guide;
     }
 
     /** One unlock with one key source; its planner runs in the plan engine. */
@@ -65,9 +84,14 @@ public final class UnlockService {
         private boolean importedHere;
         private boolean keyTested;
 
-        private Attempt(KeyChoice choice, String mountpoint) {
+        private final LockedVolume fixed;
+        private HostState found;
+
+        private Attempt(KeyChoice choice, String mountpoint, LockedVolume fixed, HostState found) {
             this.choice = choice;
             this.mountpoint = mountpoint;
+            this.fixed = fixed;
+            this.found = found;
         }
 
         public Function<HostExecutor, PlanResult> planner() {
@@ -76,27 +100,82 @@ public final class UnlockService {
                 return b != null ? b : keys.bytes(ref);
             };
             return ex -> {
-                VolumeObservation o = VolumeObservation.observe(ex, keys, ctx, mountpoint, List.of());
-                HostState h = o.state();
-                VolumeLocator.Located v = o.volume();
+                HostState h;
+                VolumeLocator.Located v;
+                boolean exported;
+                List<String> missing;
+                if (fixed != null) {
+                    v = fixed.located();
+                    boolean first = found != null;
+                    h = first ? found : new io.cryptvol.host.HostObserver(ex).observe(new io.cryptvol.host.HostObserver.Scope(
+                            List.of(), List.of(), List.of(v.mountpoint())), keys);
+                    found = null;
+                    boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(true);
+                    exported = first ? fixed.vgExported()
+                            : inactive && ex.run(Lvm.exportedQuery(v.vg())).out().contains("exported");
+                    missing = fixed.missing().isEmpty() ? List.of() : missingMembers(ex, v.vg());
+                    if (h.lv(v.vg(), v.lv()).isEmpty()) {
+                        // an exported VG's LVs may be listed from its metadata only; the planner needs the LV
+                        h = withLv(h, v);
+                    }
+                    activatedHere |= inactive && missing.isEmpty();
+                    importedHere |= exported && missing.isEmpty();
+                } else {
+                    VolumeObservation o = VolumeObservation.observe(ex, keys, ctx, mountpoint, List.of());
+                    h = o.state();
+                    v = o.volume();
+                    boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(false);
+                    exported = inactive && ex.run(Lvm.exportedQuery(v.vg())).out().contains("exported");
+                    missing = inactive ? missingMembers(ex, v.vg()) : List.of();
+                    activatedHere |= inactive && missing.isEmpty();
+                    importedHere |= exported && missing.isEmpty();
+                }
                 volume = v;
-                boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(false);
-                boolean exported = inactive && ex.run(Lvm.exportedQuery(v.vg())).out().contains("exported");
-                List<String> missing = inactive ? missingMembers(ex, v.vg()) : List.of();
-                activatedHere |= inactive && missing.isEmpty();
-                importedHere |= exported && missing.isEmpty();
-                // the key is tried before anything changes (a query: in a dry run too)
-                UnlockKeyCheck.Result k = UnlockKeyCheck.check(ex, h, v, choice.label(), both);
-                keyTested = k.tested();
-                PlanResult r = new UnlockPlanner().plan(v, choice.ref(), exported, missing, k.state());
+                if (fixed == null || dryRun(ex)) {
+                    // the key is tried before anything changes (a query: in a dry run too)
+                    UnlockKeyCheck.Result k = UnlockKeyCheck.check(ex, h, v, choice.label(), both);
+                    keyTested = k.tested();
+                    h = k.state();
+                }
+                PlanResult r = new UnlockPlanner().plan(v, choice.ref(), exported, missing, h);
                 if (!r.isRefused()) {
                     remember.accept(h);
                 }
                 if (r.isRefused() && r.refusals().stream().anyMatch(x -> x.reason() == Refusal.Reason.LUKS_KEY_DOES_NOT_OPEN)) {
-                    throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
+                    throw wrongKey();
                 }
                 return r;
             };
+        }
+
+        private WrongKey wrongKey() {
+            String uuid = fixed != null ? fixed.uuid() : null;
+            byte[] b = choice.fromStore() ? null : choice.source().bytes(choice.ref());
+            try {
+                String other = uuid == null && !choice.fromStore() && b == null ? null
+                        : guide.opensInstead(choice, b, uuid).orElse(null);
+                return new WrongKey(describe(choice) + " does not open " + volume.lvPath() + " (no key slot matched)"
+                        + (other == null ? "" : "; " + other));
+            } finally {
+                if (b != null) {
+                    java.util.Arrays.fill(b, (byte) 0);
+                }
+            }
+        }
+
+        /** After the unlock: remember the key for this LUKS UUID when nothing was recorded (guided unlock only). */
+        public void learn() {
+            if (fixed == null || fixed.uuid() == null) {
+                return;
+            }
+            byte[] b = choice.fromStore() ? null : choice.source().bytes(choice.ref());
+            try {
+                guide.learned(choice, b, fixed.uuid(), fixed.vg() + "/" + fixed.lv());
+            } finally {
+                if (b != null) {
+                    java.util.Arrays.fill(b, (byte) 0);
+                }
+            }
         }
 
         /**
@@ -106,7 +185,7 @@ public final class UnlockService {
         public RuntimeException failed(PlanRunner.StepFailedException e) {
             if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
                 undo();
-                return new WrongKey(describe(choice) + " does not open " + volume.lvPath() + " (no key slot matched)");
+                return wrongKey();
             }
             return e;
         }
@@ -161,6 +240,23 @@ public final class UnlockService {
         }
     }
 
+    /** True when the executor is the session's dry run (nothing changes: the key is tested apart then). */
+    private static boolean dryRun(HostExecutor ex) {
+        return ex instanceof io.cryptvol.session.SessionMode.Guarded g && g.mode().dryRun();
+    }
+
+    /** The LVs observed plus the one of an exported VG, known from its metadata (inactive). */
+    private static HostState withLv(HostState h, VolumeLocator.Located v) {
+        List<io.cryptvol.domain.model.LogicalVolume> all = new ArrayList<>(h.lvs());
+        all.add(new io.cryptvol.domain.model.LogicalVolume(v.lv(), v.vg(), null, 0, v.lvPath(),
+                "/dev/mapper/" + v.vg().replace("-", "--") + "-" + v.lv().replace("-", "--"), false, List.of()));
+        List<io.cryptvol.domain.model.VolumeGroup> vgs = new ArrayList<>(h.vgs());
+        if (h.vg(v.vg()).isEmpty()) {
+            vgs.add(new io.cryptvol.domain.model.VolumeGroup(v.vg(), null, 0, 0, 0, 0, 1, List.of()));
+        }
+        return h.withLvm(h.pvs(), vgs, all);
+    }
+
     /**
      * The VG's members the host cannot see, named by PV UUID and, when EC2 can be asked, by the volume ids tagged
      * for the VG that are not attached here.
@@ -186,6 +282,34 @@ public final class UnlockService {
             out.set(out.size() - 1, out.get(out.size() - 1) + ")");
         }
         return out;
+    }
+
+    /**
+     * For a volume whose VG misses members: the planner's refusal (it names each missing volume), before any key
+     * is asked for; empty when every member is here.
+     */
+    public java.util.Optional<PlanResult> refuseIncomplete(LockedVolume v, HostState found) {
+        if (v.missing().isEmpty() || v.vg() == null) {
+            return java.util.Optional.empty();
+        }
+        VolumeLocator.Located l = v.located();
+        HostState h = found.lv(l.vg(), l.lv()).isPresent() ? found : withLv(found, l);
+        PlanResult r = new UnlockPlanner().plan(l, io.cryptvol.domain.plan.KeyRef.named("-"), false,
+                missingMembers(hosts.executor(), l.vg()), h);
+        return r.isRefused() ? java.util.Optional.of(r) : java.util.Optional.empty();
+    }
+
+    /**
+     * Where EC2 says the VG's volumes that are not attached here are now ("vol-… (attached to i-… as /dev/sdg)",
+     * "vol-… (available)"); empty without EBS access.
+     */
+    public List<String> membersElsewhere(String vg) {
+        try {
+            VolumeService vs = volumes.get();
+            return vs == null ? List.of() : vs.vgMembersElsewhere(vg);
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     public static String describe(KeyChoice c) {

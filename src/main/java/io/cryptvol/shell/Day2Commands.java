@@ -10,14 +10,14 @@ import io.cryptvol.day2.VolumeLocator;
 import io.cryptvol.domain.cmd.Sizes;
 import io.cryptvol.domain.parse.MountCheckParser;
 import io.cryptvol.exec.PlanRunner;
-import io.cryptvol.record.Prompter;
+import io.cryptvol.day2.LockedVolume;
+import io.cryptvol.day2.LockedVolumes;
+import io.cryptvol.day2.UnlockGuide;
 import io.cryptvol.session.HostAccess;
-import org.springframework.beans.factory.ObjectProvider;
+import io.cryptvol.session.Prompt;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
-import org.springframework.shell.context.InteractionMode;
-import org.springframework.shell.context.ShellContext;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -35,21 +35,19 @@ public class Day2Commands {
     private final StageSupport stages;
     private final HostAccess hosts;
     private final Ui ui;
-    private final ObjectProvider<Prompter> prompter;
-    private final ObjectProvider<ShellContext> shellContext;
+    private final Prompt prompt;
     private final DetachService detaching;
     private final UnlockService unlocking;
     private final GrowService growing;
 
     public Day2Commands(PlanPresenter plans, StageSupport stages, HostAccess hosts, Ui ui,
-                        ObjectProvider<Prompter> prompter, ObjectProvider<ShellContext> shellContext,
+                        Prompt prompt,
                         DetachService detaching, UnlockService unlocking, GrowService growing) {
         this.plans = plans;
         this.stages = stages;
         this.hosts = hosts;
         this.ui = ui;
-        this.prompter = prompter;
-        this.shellContext = shellContext;
+        this.prompt = prompt;
         this.detaching = detaching;
         this.unlocking = unlocking;
         this.growing = growing;
@@ -82,35 +80,40 @@ public class Day2Commands {
 
     // ================================================================== unlock
 
-    @Command(command = "unlock", description = "After a reboot: activate the VG, open LUKS with a key sent on stdin only, "
-            + "mount, verify (mounted, writable, size) and print the time it took. A wrong key changes nothing; "
-            + "interactively you can try another source.")
+    @Command(command = "unlock", description = "After a reboot: without a key option, a guide: finds what is locked "
+            + "(fstab and crypttab lines, LUKS LVs of inactive or exported VGs; nothing is activated to look), shows it, "
+            + "proposes the key recorded for it, asks once, then activates the VG, opens LUKS with the key on stdin only, "
+            + "mounts, verifies and prints the time it took. A wrong key changes nothing.")
     public void unlock(
-            @Option(longNames = "key", description = "a key from the key store (with --from-backup: its name)")
+            @Option(longNames = "key", description = "a key from the key store (with --key-backup: its name)")
             @OptionValues(provider = "stageKeyCompletion") String key,
             @Option(longNames = "key-file", description = "a key file on this machine (sent on stdin, never copied)") String keyFile,
-            @Option(longNames = "from-backup", description = "a backup directory holding NAME.key") String fromBackup,
+            @Option(longNames = {"key-backup", "from-backup"}, description = "a backup directory holding NAME.key") String fromBackup,
             @Option(longNames = "passphrase", description = "type a passphrase (asked without echo, never recorded)") boolean passphrase,
             @Option(longNames = "mountpoint", description = "mountpoint (default: the selected one, or the only encrypted fstab line)")
             @OptionValues(provider = "stageMountpointCompletion") String mountpoint,
+            @Option(longNames = "all", description = "unlock every locked volume the guide finds, one after the other") boolean all,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan (the key is still checked against the header)") boolean dryRun) {
+        if (key == null && keyFile == null && fromBackup == null && !passphrase) {
+            guided(mountpoint, all, yes, dryRun);
+            return;
+        }
+        if (all) {
+            throw new CryptvolException("--all is for the guide: leave out the key options, it proposes the key of each volume",
+                    ExitCode.USAGE, null);
+        }
         KeyChoice choice = choose(key, keyFile, fromBackup, passphrase);
+        int typed = 0;
         while (true) {
             try {
-                unlockWith(choice, mountpoint, yes, dryRun);
+                unlockWith(unlocking.attempt(choice, mountpoint), choice, yes, dryRun);
                 choice.close();
                 return;
             } catch (UnlockService.WrongKey e) {
                 choice.close();
-                if (!interactive()) {
-                    throw e;
-                }
-                ui.println(e.getMessage() + "; nothing was changed.");
-                choice = askSource();
-                if (choice == null) {
-                    throw e;
-                }
+                typed += choice.typed() ? 1 : 0;
+                choice = next(e, choice.typed(), typed);
             } catch (RuntimeException e) {
                 choice.close();
                 throw e;
@@ -118,8 +121,135 @@ public class Day2Commands {
         }
     }
 
-    private void unlockWith(KeyChoice choice, String mountpoint, boolean yes, boolean dryRun) {
-        UnlockService.Attempt a = unlocking.attempt(choice, mountpoint);
+    /** After a wrong key: another source (interactive), the passphrase again (up to three times), or stop. */
+    private KeyChoice next(UnlockService.WrongKey e, boolean wasTyped, int typedTries) {
+        if (!prompt.interactive()) {
+            throw e;
+        }
+        ui.println(e.getMessage() + "; nothing was changed.");
+        if (wasTyped) {
+            if (typedTries >= MAX_TYPED) {
+                throw new CryptvolException(MAX_TYPED + " wrong passphrases; stopping. Nothing was left changed", ExitCode.FAILED, null);
+            }
+            return KeyChoice.passphrase(askSecret());
+        }
+        KeyChoice c = askSource();
+        if (c == null) {
+            throw e;
+        }
+        return c;
+    }
+
+    static final int MAX_TYPED = 3;
+
+    /** {@code unlock} without a key option: find, show, propose, confirm once, unlock, verify. */
+    private void guided(String mountpoint, boolean all, boolean yes, boolean dryRun) {
+        LockedVolumes.Found found;
+        try (var s = plans.planning(dryRun)) {
+            found = unlocking.findLocked(hosts.executor());
+        }
+        String target = hosts.executor().target();
+        List<LockedVolume> locked = found.volumes().stream()
+                .filter(v -> mountpoint == null || mountpoint.equals(v.mountpoint())).toList();
+        if (locked.isEmpty()) {
+            if (mountpoint != null && found.state().mountAt(mountpoint).isPresent()) {
+                ui.ok(mountpoint + " is unlocked and mounted");
+            } else {
+                ui.ok("nothing is locked on " + target + (mountpoint == null ? "" : " at " + mountpoint));
+            }
+            return;
+        }
+        ui.println(ui.bold(locked.size() + (locked.size() == 1 ? " volume" : " volumes") + " locked on " + target + ":"));
+        for (int i = 0; i < locked.size(); i++) {
+            ui.print(LockedView.render(locked.size() > 1 ? (i + 1) + ". " : "", locked.get(i), ui));
+        }
+        List<LockedVolume> chosen = locked;
+        if (locked.size() > 1 && !all) {
+            chosen = List.of(pick(locked));
+        }
+        for (LockedVolume v : chosen) {
+            guidedOne(v, found.state(), chosen.size() == 1 ? found : null, yes, dryRun);
+            found = null;
+        }
+    }
+
+    private LockedVolume pick(List<LockedVolume> locked) {
+        if (!prompt.interactive()) {
+            throw new CryptvolException(locked.size() + " volumes are locked ("
+                    + String.join(", ", locked.stream().map(v -> v.name() + (v.mountpoint() == null ? "" : " @" + v.mountpoint())).toList())
+                    + "): pass --mountpoint M for one, or --all", ExitCode.USAGE, null);
+        }
+        while (true) {
+            String a = prompt.ask("Unlock which? [1-" + locked.size() + "], [a]ll, [q]uit: ");
+            if (a == null || a.isBlank() || a.strip().startsWith("q")) {
+                throw new CryptvolException("nothing chosen; nothing was changed", ExitCode.USAGE, null);
+            }
+            try {
+                int n = Integer.parseInt(a.strip());
+                if (n >= 1 && n <= locked.size()) {
+                    return locked.get(n - 1);
+                }
+            } catch (NumberFormatException e) {
+                // not a number
+            }
+            ui.println("answer a number from 1 to " + locked.size() + " or q");
+        }
+    }
+
+    private void guidedOne(LockedVolume v, io.cryptvol.domain.model.HostState state, LockedVolumes.Found fresh,
+                           boolean yes, boolean dryRun) {
+        String why = v.notUnlockable();
+        if (why != null) {
+            throw new CryptvolException("refused: " + v.name() + ": " + why + "; nothing was changed", ExitCode.FAILED, null);
+        }
+        if (!v.missing().isEmpty()) {
+            List<String> elsewhere = unlocking.membersElsewhere(v.vg());
+            if (!elsewhere.isEmpty()) {
+                ui.println("EC2: the VG's volumes not attached here: " + String.join(", ", elsewhere));
+            }
+            unlocking.refuseIncomplete(v, state).ifPresent(r -> plans.execute(r, PlanPresenter.Options.of(yes, dryRun)));
+        }
+        KeyChoice choice;
+        java.util.Optional<UnlockGuide.Proposal> p = unlocking.guide().propose(v.uuid());
+        if (p.isPresent()) {
+            choice = p.get().choice();
+            ui.println("key: " + UnlockService.describe(choice) + " — " + p.get().why());
+        } else {
+            ui.println("no key is recorded for " + v.name() + (v.uuid() == null ? "" : " (LUKS UUID " + v.uuid() + ")")
+                    + "; give one:");
+            if (!prompt.interactive()) {
+                throw new CryptvolException("no key is recorded for " + v.name() + ": pass --key NAME, --key-file PATH, "
+                        + "--key-backup DIR or --passphrase", ExitCode.USAGE, null);
+            }
+            choice = askSource("Key source");
+            if (choice == null) {
+                throw new CryptvolException("no key source given; nothing was changed", ExitCode.USAGE, null);
+            }
+        }
+        int typed = 0;
+        io.cryptvol.domain.model.HostState first = fresh == null ? null : state;
+        while (true) {
+            try {
+                UnlockService.Attempt a = unlocking.guided(choice, v, first);
+                first = null;
+                if (unlockWith(a, choice, yes, dryRun)) {
+                    a.learn();
+                }
+                choice.close();
+                return;
+            } catch (UnlockService.WrongKey e) {
+                choice.close();
+                typed += choice.typed() ? 1 : 0;
+                choice = next(e, choice.typed(), typed);
+            } catch (RuntimeException e) {
+                choice.close();
+                throw e;
+            }
+        }
+    }
+
+    /** @return true when the volume is now unlocked and mounted (false: a dry run or a "no") */
+    private boolean unlockWith(UnlockService.Attempt a, KeyChoice choice, boolean yes, boolean dryRun) {
         boolean done;
         try {
             done = plans.withKeys(choice.source()).execute(a.planner(), PlanPresenter.Options.of(yes, dryRun));
@@ -135,11 +265,12 @@ public class Day2Commands {
                             + "not activate its VG; the open step tests it");
                 }
             }
-            return;
+            return false;
         }
         renderVerified(a.volume(), a.verify());
         ui.ok(String.format(Locale.ROOT, "unlocked %s in %.1f s of tool time (the open step's time above includes "
-                + "the key derivation)", a.volume().mountpoint(), a.seconds()));
+                + "the key derivation; the key went on stdin only, no copy was written)", a.volume().mountpoint(), a.seconds()));
+        return true;
     }
 
     private void renderVerified(VolumeLocator.Located v, MountCheckParser.Result m) {
@@ -168,24 +299,17 @@ public class Day2Commands {
         if (passphrase) {
             return KeyChoice.passphrase(askSecret());
         }
-        if (key != null) {
-            return KeyChoice.named(key);
-        }
-        if (!interactive()) {
-            throw new CryptvolException("which key? pass --key NAME, --key-file PATH, --from-backup DIR or --passphrase", ExitCode.USAGE, null);
-        }
-        KeyChoice c = askSource();
-        if (c == null) {
-            throw new CryptvolException("no key source given; nothing was changed", ExitCode.USAGE, null);
-        }
-        return c;
+        return KeyChoice.named(key);
     }
 
     /** Interactive: offers the key sources; null when the user gives up. */
     private KeyChoice askSource() {
-        Prompter pr = prompter.getObject();
+        return askSource("Try another key source");
+    }
+
+    private KeyChoice askSource(String lead) {
         while (true) {
-            String a = pr.ask("Try another key source: [k]ey NAME, [f]ile PATH, [b]ackup DIR [NAME], [p]assphrase, [q]uit: ", false);
+            String a = prompt.ask(lead + ": [k]ey NAME, [f]ile PATH, [b]ackup DIR [NAME], [p]assphrase, [q]uit: ");
             if (a == null || a.isBlank() || a.strip().toLowerCase(Locale.ROOT).startsWith("q")) {
                 return null;
             }
@@ -193,13 +317,13 @@ public class Day2Commands {
             try {
                 switch (w[0].toLowerCase(Locale.ROOT)) {
                     case "k", "key" -> {
-                        return KeyChoice.named(arg(w, 1, pr, "Key name: "));
+                        return KeyChoice.named(arg(w, 1, "Key name: "));
                     }
                     case "f", "file" -> {
-                        return KeyChoice.file(Path.of(arg(w, 1, pr, "Key file: ")));
+                        return KeyChoice.file(Path.of(arg(w, 1, "Key file: ")));
                     }
                     case "b", "backup" -> {
-                        return KeyChoice.backup(Path.of(arg(w, 1, pr, "Backup directory: ")), w.length > 2 ? w[2] : null);
+                        return KeyChoice.backup(Path.of(arg(w, 1, "Backup directory: ")), w.length > 2 ? w[2] : null);
                     }
                     case "p", "passphrase" -> {
                         return KeyChoice.passphrase(askSecret());
@@ -212,11 +336,11 @@ public class Day2Commands {
         }
     }
 
-    private static String arg(String[] w, int i, Prompter pr, String prompt) {
+    private String arg(String[] w, int i, String question) {
         if (w.length > i) {
             return w[i];
         }
-        String s = pr.ask(prompt, false);
+        String s = prompt.ask(question);
         if (s == null || s.isBlank()) {
             throw new CryptvolException("nothing given", ExitCode.USAGE, null);
         }
@@ -224,13 +348,17 @@ public class Day2Commands {
     }
 
     private String askSecret() {
-        return prompter.getObject().ask("Passphrase (not echoed): ", true);
+        char[] c = prompt.askSecret("Passphrase (not echoed): ");
+        if (c == null) {
+            return null;
+        }
+        try {
+            return new String(c);
+        } finally {
+            Arrays.fill(c, '\0');
+        }
     }
 
-    private boolean interactive() {
-        ShellContext sc = shellContext.getIfAvailable();
-        return sc != null && sc.getInteractionMode() == InteractionMode.INTERACTIVE;
-    }
 
     // ================================================================== grow
 

@@ -2,7 +2,9 @@ package io.cryptvol.shell;
 
 import io.cryptvol.day2.DetachService;
 import io.cryptvol.day2.GrowService;
+import io.cryptvol.day2.UnlockGuide;
 import io.cryptvol.day2.UnlockService;
+import io.cryptvol.keys.KeyStore;
 import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
@@ -23,8 +25,13 @@ public class Day2Config {
 
     @Bean
     public UnlockService unlockService(SessionContext ctx, PlanRunner.KeySource keys, StageSupport stages,
-                                       ObjectProvider<VolumeService> volumes, HostAccess hosts) {
-        return new UnlockService(ctx, keys, stages::remember, volumes::getIfAvailable, hosts);
+                                       ObjectProvider<VolumeService> volumes, HostAccess hosts, UnlockGuide guide) {
+        return new UnlockService(ctx, keys, stages::remember, volumes::getIfAvailable, hosts, guide);
+    }
+
+    @Bean
+    public UnlockGuide unlockGuide(KeyStore store) {
+        return new UnlockGuide(store);
     }
 
     @Bean
