@@ -86,8 +86,10 @@ public final class UnlockService {
 
         private final LockedVolume fixed;
         private HostState found;
+        private String luksUuid;
 
         private Attempt(KeyChoice choice, String mountpoint, LockedVolume fixed, HostState found) {
+            this.luksUuid = fixed == null ? null : fixed.uuid();
             this.choice = choice;
             this.mountpoint = mountpoint;
             this.fixed = fixed;
@@ -131,6 +133,7 @@ public final class UnlockService {
                     importedHere |= exported && missing.isEmpty();
                 }
                 volume = v;
+                h.luksOn(v.lvPath()).map(x -> x.uuid()).ifPresent(u -> luksUuid = u);
                 if (fixed == null || dryRun(ex)) {
                     // the key is tried before anything changes (a query: in a dry run too)
                     UnlockKeyCheck.Result k = UnlockKeyCheck.check(ex, h, v, choice.label(), both);
@@ -149,7 +152,7 @@ public final class UnlockService {
         }
 
         private WrongKey wrongKey() {
-            String uuid = fixed != null ? fixed.uuid() : null;
+            String uuid = luksUuid;
             byte[] b = choice.fromStore() ? null : choice.source().bytes(choice.ref());
             try {
                 String other = uuid == null && !choice.fromStore() && b == null ? null
@@ -163,14 +166,17 @@ public final class UnlockService {
             }
         }
 
-        /** After the unlock: remember the key for this LUKS UUID when nothing was recorded (guided unlock only). */
+        /**
+         * After the unlock: remember the key for this LUKS UUID (when its header was read) if nothing was recorded
+         * for it, so that the next guided unlock proposes it.
+         */
         public void learn() {
-            if (fixed == null || fixed.uuid() == null) {
+            if (luksUuid == null || volume == null) {
                 return;
             }
             byte[] b = choice.fromStore() ? null : choice.source().bytes(choice.ref());
             try {
-                guide.learned(choice, b, fixed.uuid(), fixed.vg() + "/" + fixed.lv());
+                guide.learned(choice, b, luksUuid, volume.vg() + "/" + volume.lv());
             } finally {
                 if (b != null) {
                     java.util.Arrays.fill(b, (byte) 0);

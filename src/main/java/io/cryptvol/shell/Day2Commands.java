@@ -39,10 +39,13 @@ public class Day2Commands {
     private final DetachService detaching;
     private final UnlockService unlocking;
     private final GrowService growing;
+    private final io.cryptvol.day2.LockedMarks marks;
 
     public Day2Commands(PlanPresenter plans, StageSupport stages, HostAccess hosts, Ui ui,
                         Prompt prompt,
-                        DetachService detaching, UnlockService unlocking, GrowService growing) {
+                        DetachService detaching, UnlockService unlocking, GrowService growing,
+                        io.cryptvol.day2.LockedMarks marks) {
+        this.marks = marks;
         this.plans = plans;
         this.stages = stages;
         this.hosts = hosts;
@@ -68,6 +71,7 @@ public class Day2Commands {
             return;
         }
         VolumeLocator.Located v = d.volume();
+        marks.locked(stages.context().target().display(), v.mapping());
         if (detachVolumes) {
             List<String> ids = detaching.detachVolumes(d, new VolumeProgressLines(ui, d.pvs().size(),
                     stages.context().target().display()), ui::warn);
@@ -107,7 +111,10 @@ public class Day2Commands {
         int typed = 0;
         while (true) {
             try {
-                unlockWith(unlocking.attempt(choice, mountpoint), choice, yes, dryRun);
+                UnlockService.Attempt a = unlocking.attempt(choice, mountpoint);
+                if (unlockWith(a, choice, yes, dryRun)) {
+                    a.learn();
+                }
                 choice.close();
                 return;
             } catch (UnlockService.WrongKey e) {
@@ -149,6 +156,7 @@ public class Day2Commands {
             found = unlocking.findLocked(hosts.executor());
         }
         String target = hosts.executor().target();
+        marks.found(stages.context().target().display(), found.volumes());
         List<LockedVolume> locked = found.volumes().stream()
                 .filter(v -> mountpoint == null || mountpoint.equals(v.mountpoint())).toList();
         if (locked.isEmpty()) {
@@ -268,6 +276,7 @@ public class Day2Commands {
             return false;
         }
         renderVerified(a.volume(), a.verify());
+        marks.unlocked(stages.context().target().display(), a.volume().mapping());
         ui.ok(String.format(Locale.ROOT, "unlocked %s in %.1f s of tool time (the open step's time above includes "
                 + "the key derivation; the key went on stdin only, no copy was written)", a.volume().mountpoint(), a.seconds()));
         return true;

@@ -30,6 +30,28 @@ public class Day2Config {
     }
 
     @Bean
+    public io.cryptvol.day2.LockedMarks lockedMarks() {
+        return new io.cryptvol.day2.LockedMarks();
+    }
+
+    @Bean
+    public LockedNotice lockedNotice(HostAccess hosts, UnlockService unlocking, io.cryptvol.day2.LockedMarks marks, Ui ui,
+                                     SessionContext ctx) {
+        return new LockedNotice(hosts, unlocking, marks, ui, ctx);
+    }
+
+    /** An interactive session that starts on a saved target (not this machine) says what is locked there. */
+    @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "spring.shell.interactive.enabled", havingValue = "true")
+    public org.springframework.boot.ApplicationRunner lockedOnStart(SessionContext ctx, LockedNotice notice) {
+        return args -> {
+            if (!ctx.target().equals(io.cryptvol.session.Target.LOCAL)) {
+                notice.say();
+            }
+        };
+    }
+
+    @Bean
     public UnlockGuide unlockGuide(KeyStore store) {
         return new UnlockGuide(store);
     }
