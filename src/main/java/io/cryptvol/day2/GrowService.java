@@ -71,11 +71,11 @@ public final class GrowService {
     public final class Grow {
         private final String mountpoint;
         private final List<String> devices;
-        private final String key;
+        private final KeyChoice key;
         private final boolean linear;
         private VolumeLocator.Located volume;
 
-        private Grow(String mountpoint, List<String> devices, String key, boolean linear) {
+        private Grow(String mountpoint, List<String> devices, KeyChoice key, boolean linear) {
             this.mountpoint = mountpoint;
             this.devices = List.copyOf(devices);
             this.key = key;
@@ -87,8 +87,13 @@ public final class GrowService {
                 VolumeObservation o = VolumeObservation.observe(ex, keys, ctx, mountpoint, devices);
                 VolumeLocator.Located v = o.volume();
                 volume = v;
+                Boolean keyring = keyInKeyring(ex, o.state(), v);
+                if (key == null && GrowPlanner.resizeNeedsKey(o.state().luksOn(v.lvPath()), keyring)) {
+                    throw new KeyNeeded("cryptsetup resize of " + v.mapperPath() + " (LUKS2, its volume key in the kernel "
+                            + "keyring) asks for a key: pass --key NAME, --key-file PATH, --key-backup DIR or --passphrase");
+                }
                 PlanResult r = new GrowPlanner().plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), devices, v.mapping(),
-                        v.mountpoint(), fsType(v.fsType()), key, linear), o.state());
+                        v.mountpoint(), fsType(v.fsType()), key == null ? null : key.label(), linear, keyring), o.state());
                 if (!r.isRefused()) {
                     remember.accept(o.state());
                 }
@@ -120,7 +125,28 @@ public final class GrowService {
         }
     }
 
-    public Grow prepare(String mountpoint, List<String> devices, String key, boolean linear) {
+    /** The resize needs a key and none was given; nothing was changed. */
+    public static final class KeyNeeded extends CryptvolException {
+        public KeyNeeded(String message) {
+            super(message, ExitCode.USAGE, null);
+        }
+    }
+
+    /**
+     * Whether the open mapping's volume key is in the kernel keyring: {@code dmsetup table} shows such a key as
+     * ":SIZE:logon:DESCRIPTION" (a key held in the table itself is never printed). Null when not known; LUKS1 is
+     * never asked about.
+     */
+    static Boolean keyInKeyring(HostExecutor ex, HostState h, VolumeLocator.Located v) {
+        if (h.luksOn(v.lvPath()).map(x -> x.version() == 1).orElse(false) || h.mapping(v.mapping()).isEmpty()) {
+            return null;
+        }
+        ExecResult r = ex.run(HostCommand.query("Is the volume key of " + v.mapperPath() + " in the kernel keyring?",
+                "dmsetup", "table", v.mapperPath()));
+        return r.ok() ? io.cryptvol.domain.parse.DmTableParser.keyInKeyring(r.out()) : null;
+    }
+
+    public Grow prepare(String mountpoint, List<String> devices, KeyChoice key, boolean linear) {
         return new Grow(mountpoint, devices, key, linear);
     }
 }

@@ -77,9 +77,10 @@ public class Day2Commands {
                     stages.context().target().display()), ui::warn);
             ui.ok("detached " + String.join(", ", ids));
         }
-        ui.println("Next: after the next boot (or once the volumes are attached again), unlock with "
-                + "'cryptvol unlock --key NAME" + (v.mountpoint().equals(stages.context().mountpoint()) ? "" : " --mountpoint "
-                + v.mountpoint()) + "' (or --key-file PATH, --from-backup DIR, --passphrase).");
+        ui.println("Next: after the next boot (or once the volumes are attached again), unlock with 'cryptvol unlock"
+                + (v.mountpoint().equals(stages.context().mountpoint()) ? "" : " --mountpoint " + v.mountpoint())
+                + "': it finds the volume and proposes the key recorded for it (or give --key NAME, --key-file PATH, "
+                + "--key-backup DIR, --passphrase).");
     }
 
     // ================================================================== unlock
@@ -293,22 +294,7 @@ public class Day2Commands {
     }
 
     private KeyChoice choose(String key, String keyFile, String fromBackup, boolean passphrase) {
-        int n = (keyFile != null ? 1 : 0) + (fromBackup != null ? 1 : 0) + (passphrase ? 1 : 0)
-                + (key != null && fromBackup == null ? 1 : 0);
-        if (n > 1) {
-            throw new CryptvolException("give one key source: --key NAME, --key-file PATH, --from-backup DIR "
-                    + "(with --key NAME to pick the file) or --passphrase", ExitCode.USAGE, null);
-        }
-        if (fromBackup != null) {
-            return KeyChoice.backup(Path.of(fromBackup), key);
-        }
-        if (keyFile != null) {
-            return KeyChoice.file(Path.of(keyFile));
-        }
-        if (passphrase) {
-            return KeyChoice.passphrase(askSecret());
-        }
-        return KeyChoice.named(key);
+        return KeyChoice.resolve(key, keyFile, fromBackup, passphrase, this::askSecret);
     }
 
     /** Interactive: offers the key sources; null when the user gives up. */
@@ -378,8 +364,12 @@ public class Day2Commands {
             @Option(arityMin = 0, arityMax = 64, description = "new block devices") @OptionValues(provider = "stageDeviceCompletion") String[] devices,
             @Option(longNames = "add", description = "create and attach N new EBS volumes") Integer add,
             @Option(longNames = "size", description = "size of each new EBS volume in GiB") Integer sizeGiB,
-            @Option(longNames = "key", description = "a key that opens the LUKS header (LUKS2 resize needs it)")
+            @Option(longNames = "key", description = "a key from the key store that opens the LUKS header (asked for only when "
+                    + "cryptsetup resize needs one: LUKS2 with its volume key in the kernel keyring; LUKS1 never)")
             @OptionValues(provider = "stageKeyCompletion") String key,
+            @Option(longNames = "key-file", description = "a key file on this machine (sent on stdin, never copied)") String keyFile,
+            @Option(longNames = "key-backup", description = "a backup directory holding NAME.key") String keyBackup,
+            @Option(longNames = "passphrase", description = "type a passphrase (asked without echo, never recorded)") boolean passphrase,
             @Option(longNames = "linear", description = "add the new space as a linear segment (no stripes)") boolean linear,
             @Option(longNames = "mountpoint", description = "mountpoint (default: the selected one)")
             @OptionValues(provider = "stageMountpointCompletion") String mountpoint,
@@ -390,10 +380,9 @@ public class Day2Commands {
         if (add != null == !devs.isEmpty()) {
             throw new CryptvolException("give the new devices (grow /dev/nvme5n1 …) or --add N --size GiB, not both", ExitCode.USAGE, null);
         }
-        if (key == null) {
-            throw new CryptvolException("grow needs --key NAME: cryptsetup resize of a LUKS2 device asks for a key", ExitCode.USAGE, null);
+        if (key != null && keyBackup == null) {
+            stages.requireKeys(List.of(key));
         }
-        stages.requireKeys(List.of(key));
         if (add != null) {
             if (sizeGiB == null || add < 1) {
                 throw new CryptvolException("--add N needs --size GiB (and N ≥ 1)", ExitCode.USAGE, null);
@@ -413,10 +402,32 @@ public class Day2Commands {
             devs = growing.createDevices(t, add, sizeGiB, new VolumeProgressLines(ui, add, stages.context().target().display()));
             ui.println("new devices: " + String.join(", ", devs));
         }
-        GrowService.Grow g = growing.prepare(mountpoint, devs, key, linear);
-        if (plans.execute(g.planner(), PlanPresenter.Options.of(yes, dryRun))) {
-            g.mountedSize().ifPresent(size -> ui.println("filesystem on " + g.volume().mountpoint() + " is now "
-                    + Sizes.human(size)));
+        KeyChoice choice = KeyChoice.resolve(key, keyFile, keyBackup, passphrase, this::askSecret);
+        try {
+            while (true) {
+                GrowService.Grow g = growing.prepare(mountpoint, devs, choice, linear);
+                try {
+                    PlanPresenter p = choice == null ? plans : plans.withKeys(choice.source());
+                    if (p.execute(g.planner(), PlanPresenter.Options.of(yes, dryRun))) {
+                        g.mountedSize().ifPresent(size -> ui.println("filesystem on " + g.volume().mountpoint() + " is now "
+                                + Sizes.human(size)));
+                    }
+                    return;
+                } catch (GrowService.KeyNeeded e) {
+                    if (!prompt.interactive()) {
+                        throw e;
+                    }
+                    ui.println(e.getMessage());
+                    choice = askSource("Key source");
+                    if (choice == null) {
+                        throw e;
+                    }
+                }
+            }
+        } finally {
+            if (choice != null) {
+                choice.close();
+            }
         }
     }
 }

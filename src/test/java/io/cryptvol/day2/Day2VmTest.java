@@ -106,7 +106,7 @@ class Day2VmTest {
         String out = shell.type("detach --yes");
         System.out.println("day2: detach:\n" + out);
         assertThat(out).contains("Unmount " + MNT).contains("Close /dev/mapper/dmap").contains("Deactivate VG dvg")
-                .contains("done").contains("cryptvol unlock --key NAME");
+                .contains("done").contains("unlock with 'cryptvol unlock': it finds the volume and proposes the key");
         assertThat(vm.shOk("dmsetup ls")).doesNotContain("dmap").doesNotContain("dvg-dlv");
 
         vm.restart();
