@@ -36,9 +36,11 @@ public class SnapshotCommands {
     private final Inventory inventory;
     private final PlanPresenter plans;
     private final io.cryptvol.keys.KeySource keys;
+    private final io.cryptvol.session.Prompt prompt;
 
     public SnapshotCommands(SnapshotService service, Ui ui, Confirmer confirmer, HostAccess hosts, Inventory inventory,
-                            PlanPresenter plans, io.cryptvol.keys.KeySource keys) {
+                            PlanPresenter plans, io.cryptvol.keys.KeySource keys, io.cryptvol.session.Prompt prompt) {
+        this.prompt = prompt;
         this.service = service;
         this.ui = ui;
         this.confirmer = confirmer;
@@ -230,8 +232,11 @@ public class SnapshotCommands {
     public void restore(
             @Option(required = true, description = "set id (or a unique prefix)")
             @OptionValues(provider = "snapshotSetCompletion") String set,
-            @Option(longNames = "key", required = true, description = "the key (from the key store) that opens the LUKS header")
+            @Option(longNames = "key", description = "the key (from the key store) that opens the LUKS header")
             @OptionValues(provider = "keyNameCompletion") String key,
+            @Option(longNames = "key-file", description = "or a key file on this machine (sent on stdin, never copied)") String keyFile,
+            @Option(longNames = "key-backup", description = "or a backup directory holding NAME.key") String keyBackup,
+            @Option(longNames = "passphrase", description = "or type a passphrase (asked without echo)") boolean passphrase,
             @Option(longNames = "mountpoint", defaultValue = "/mnt/restore", description = "where to mount the copy") String mountpoint,
             @Option(longNames = "vg", description = "VG name of the copy (default: VG_restore when the original is there)") String vg,
             @Option(longNames = "mapping", description = "mapping name of the copy (default: MAPPING_restore)") String mapping,
@@ -239,6 +244,25 @@ public class SnapshotCommands {
             @OptionValues(provider = "volumeTypeCompletion") String type,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
+        // the one key resolver (day2/KeyChoice): a store name, a key file, a backup directory or a typed passphrase
+        io.cryptvol.day2.KeyChoice choice = io.cryptvol.day2.KeyChoice.resolve(key, keyFile, keyBackup, passphrase,
+                () -> { char[] c = prompt.askSecret("Passphrase (not echoed): "); return c == null ? null : new String(c); });
+        if (choice == null) {
+            throw new io.cryptvol.CryptvolException("restore needs a key: --key NAME, --key-file PATH, --key-backup DIR or "
+                    + "--passphrase", io.cryptvol.ExitCode.USAGE, null);
+        }
+        try (choice) {
+            restoreWith(set, choice, mountpoint, vg, mapping, type, yes, dryRun);
+        }
+    }
+
+    private void restoreWith(String set, io.cryptvol.day2.KeyChoice choice, String mountpoint, String vg, String mapping,
+                             String type, boolean yes, boolean dryRun) {
+        String key = choice.label();
+        io.cryptvol.exec.PlanRunner.KeySource keys = ref -> {
+            byte[] b = choice.source().bytes(ref);
+            return b != null ? b : this.keys.bytes(ref);
+        };
         SnapshotSet s = service.set(set);
         SnapshotService.RestorePlan p = service.planRestore(s,
                 new SnapshotService.RestoreOptions(mountpoint, blank(vg), blank(mapping), key, type));
