@@ -126,8 +126,14 @@ public final class UnlockService {
                     VolumeObservation o = VolumeObservation.observe(ex, keys, ctx, mountpoint, List.of());
                     h = o.state();
                     v = o.volume();
+                    boolean known = h.lv(v.vg(), v.lv()).isPresent();
+                    // an LV the report leaves out may be in an exported VG
+                    exported = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(true)
+                            && ex.run(Lvm.exportedQuery(v.vg())).out().contains("exported");
+                    if (!known && exported) {
+                        h = withLv(h, v);
+                    }
                     boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(false);
-                    exported = inactive && ex.run(Lvm.exportedQuery(v.vg())).out().contains("exported");
                     missing = inactive ? missingMembers(ex, v.vg()) : List.of();
                     activatedHere |= inactive && missing.isEmpty();
                     importedHere |= exported && missing.isEmpty();

@@ -54,6 +54,9 @@ class Day2VmTest {
         String out = shell.type("provision --devices " + String.join(",", d) + " --vg dvg --lv dlv --mapping dmap"
                 + " --mountpoint " + MNT + " --key k1 --key2 k2" + FAST_KDF + " --yes");
         assertThat(out).contains("done");
+        // k1 also in the key store (same bytes): an unlock with it records which LUKS UUID it opens, and the
+        // guided unlock later proposes it from that record
+        shell.bean(io.cryptvol.keys.KeyStore.class).importKey("k1", keyDir.resolve("k1"));
         byte[] data = new byte[3 * 1024 * 1024 + 5];
         new SecureRandom().nextBytes(data);
         sum = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
