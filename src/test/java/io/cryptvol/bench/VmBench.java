@@ -192,7 +192,9 @@ public final class VmBench {
     void unlock(ShellHarness h, List<String> devs, String provisionCmd) throws Exception {
         require(h.type(provisionCmd).contains("done"), "provision for unlock");
         String down = "umount /mnt/bench; cryptsetup close benc; vgchange -an bvg; echo 3 > /proc/sys/vm/drop_caches";
-        // one unlock with the key named: cryptvol records that k1 opens this LUKS UUID, so the guide proposes it
+        // one unlock with the key named: cryptvol records that k1 (also in its key store) opens this LUKS UUID, so the
+        // guide proposes it
+        h.bean(io.cryptvol.keys.KeyStore.class).importKey("k1", work.resolve("keys/k1"));
         ssh(down, null);
         require(h.type("unlock --mountpoint /mnt/bench --key k1 --yes").contains("unlocked /mnt/bench"), "first unlock");
         String plainUnlock = "set -e; vgchange -ay bvg >/dev/null; cryptsetup open --key-file /run/bk/k1 /dev/bvg/blv benc; "
