@@ -177,7 +177,16 @@ public final class UnlockService {
          * for it, so that the next guided unlock proposes it.
          */
         public void learn() {
-            if (luksUuid == null || volume == null) {
+            if (volume == null) {
+                return;
+            }
+            if (luksUuid == null) {
+                // the LV was inactive when planned: its header is readable now that it is open
+                String u = hosts.executor().run(io.cryptvol.domain.cmd.HostCommand.query("LUKS UUID of " + volume.lvPath(),
+                        "cryptsetup", "luksUUID", volume.lvPath())).out().strip();
+                luksUuid = u.matches("[0-9a-fA-F-]{36}") ? u : null;
+            }
+            if (luksUuid == null) {
                 return;
             }
             byte[] b = choice.fromStore() ? null : choice.source().bytes(choice.ref());
