@@ -79,6 +79,46 @@ public final class KeyChoice implements AutoCloseable {
         return new KeyChoice("typed passphrase", false, null, typed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /**
+     * The one resolver of key options, shared by unlock, grow, luks add-key and restore: {@code --key NAME} (the
+     * store), {@code --key-file PATH}, {@code --key-backup DIR} (with {@code --key NAME}: which file in it) or
+     * {@code --passphrase} (asked without echo). Null when none was given; more than one is a usage error.
+     */
+    public static KeyChoice resolve(String key, String keyFile, String keyBackup, boolean passphrase,
+                                    java.util.function.Supplier<String> askPassphrase) {
+        int n = (keyFile != null ? 1 : 0) + (keyBackup != null ? 1 : 0) + (passphrase ? 1 : 0)
+                + (key != null && keyBackup == null ? 1 : 0);
+        if (n > 1) {
+            throw new CryptvolException("give one key source: --key NAME, --key-file PATH, --key-backup DIR "
+                    + "(with --key NAME to pick the file) or --passphrase", ExitCode.USAGE, null);
+        }
+        if (keyBackup != null) {
+            return backup(Path.of(keyBackup), key);
+        }
+        if (keyFile != null) {
+            return file(Path.of(keyFile));
+        }
+        if (passphrase) {
+            return passphrase(askPassphrase.get());
+        }
+        return key == null ? null : named(key);
+    }
+
+    /** True for a key of the key store (its bytes come from the store). */
+    public boolean fromStore() {
+        return store;
+    }
+
+    /** True for a typed passphrase. */
+    public boolean typed() {
+        return typed != null || label.equals("typed passphrase");
+    }
+
+    /** A key file outside the store (a file or a backup copy); null for the others. */
+    public Path file() {
+        return file;
+    }
+
     /** What the plan shows: the key's name, "file x.key", "backup x.key" or "typed passphrase". */
     public String label() {
         return label;

@@ -35,7 +35,8 @@ public final class UnlockPlanner {
     }
 
     /**
-     * @param missing the VG's members the host cannot see (see {@link #missingPvQuery} and {@link #missingPvs}),
+     * @param missing the VG's members the host cannot see (see {@link Lvm#missingPvQuery} and
+     *                {@link io.cryptvol.domain.parse.LvmReportParser#missingPvs}),
      *                each as the words to name it with: "vol-0abc… (PV uuid …)" when EC2 tells which volume,
      *                else "PV uuid …". A VG with a missing member is refused before anything changes: a striped
      *                LV cannot be activated without it.
@@ -62,7 +63,7 @@ public final class UnlockPlanner {
         }
         boolean active = lv.get().active();
         if (vgExported) {
-            steps.add(PlanStep.of(StepKind.ACTIVATE_VG, vgimport(v.vg())));
+            steps.add(PlanStep.of(StepKind.ACTIVATE_VG, Lvm.vgimport(v.vg())));
         }
         if (!active) {
             steps.add(PlanStep.of(StepKind.ACTIVATE_VG, Lvm.activate(v.vg())));
@@ -105,42 +106,5 @@ public final class UnlockPlanner {
         } catch (RuntimeException e) {
             return FsType.XFS;
         }
-    }
-
-    public static HostCommand vgimport(String vg) {
-        return HostCommand.of("Import VG " + vg, "vgimport", vg);
-    }
-
-    public static HostCommand vgexport(String vg) {
-        return HostCommand.of("Export VG " + vg + " (so its volumes can be detached)", "vgexport", vg);
-    }
-
-    /** Every PV's UUID, VG and missing flag, as JSON (a PV whose device is gone shows pv_missing "missing"). */
-    public static HostCommand missingPvQuery() {
-        return HostCommand.query("Are PVs missing?", "pvs", "--reportformat", "json", "-o", "pv_uuid,pv_missing,vg_name");
-    }
-
-    /** The UUIDs of the PVs of {@code vg} that {@link #missingPvQuery()} shows missing, in its order. */
-    public static List<String> missingPvs(String pvsJson, String vg) {
-        List<String> out = new ArrayList<>();
-        try {
-            com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(pvsJson).path("report");
-            for (com.fasterxml.jackson.databind.JsonNode r : report) {
-                for (com.fasterxml.jackson.databind.JsonNode pv : r.path("pv")) {
-                    if (vg.equals(pv.path("vg_name").asText()) && !pv.path("pv_missing").asText("").isBlank()) {
-                        out.add(pv.path("pv_uuid").asText());
-                    }
-                }
-            }
-        } catch (java.io.IOException e) {
-            return List.of(); // no report: nothing known to be missing; the activation says the rest
-        }
-        return out;
-    }
-
-    /** Prints "exported" when the VG is exported. */
-    public static HostCommand exportedQuery(String vg) {
-        return HostCommand.query("Is VG " + vg + " exported?", "vgs", "--noheadings", "-o", "vg_exported", vg);
     }
 }

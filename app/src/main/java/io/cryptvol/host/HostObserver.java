@@ -281,7 +281,7 @@ public final class HostObserver {
     }
 
     /** The output of a batched observation script, split at its section markers. */
-    static final class Sections {
+    public static final class Sections {
         private final java.util.Map<String, String> out = new java.util.HashMap<>();
         private final java.util.Map<String, Integer> exits = new java.util.HashMap<>();
         private final String stderr;
@@ -305,7 +305,7 @@ public final class HostObserver {
             }
         }
 
-        static Sections run(HostExecutor ex, HostCommand c) {
+        public static Sections run(HostExecutor ex, HostCommand c) {
             ExecResult r = ex.run(c);
             if (r.exitCode() == 127 && r.stdout().length == 0) {
                 throw new CryptvolException("no shell on the target (exit 127)", ExitCode.FAILED, null);
@@ -317,11 +317,11 @@ public final class HostObserver {
             return new Sections(stdout, stderr);
         }
 
-        int exit(String name) {
+        public int exit(String name) {
             return exits.getOrDefault(name, -1);
         }
 
-        String out(String name) {
+        public String out(String name) {
             return out.getOrDefault(name, "");
         }
 

@@ -25,7 +25,11 @@ public class ContextCommands {
     private final Ui ui;
     private final ObjectProvider<VolumeService> volumes;
 
-    public ContextCommands(SessionContext ctx, HostAccess hosts, Ui ui, ObjectProvider<VolumeService> volumes) {
+    private final ObjectProvider<LockedNotice> lockedNotice;
+
+    public ContextCommands(SessionContext ctx, HostAccess hosts, Ui ui, ObjectProvider<VolumeService> volumes,
+                           ObjectProvider<LockedNotice> lockedNotice) {
+        this.lockedNotice = lockedNotice;
         this.ctx = ctx;
         this.hosts = hosts;
         this.ui = ui;
@@ -44,6 +48,10 @@ public class ContextCommands {
                 : Target.ssh(target, absolute(identity), absolute(knownHosts));
         HostExecutor ex = hosts.connect(t, acceptNewHostKey);
         ui.ok("connected to " + ex.target());
+        LockedNotice n = lockedNotice.getIfAvailable();
+        if (n != null) {
+            n.say(); // "1 volume locked: … — `unlock`" (read-only, on the diagnostics channel)
+        }
     }
 
     @Command(command = "disconnect", description = "Close the connection and go back to working on this machine.")

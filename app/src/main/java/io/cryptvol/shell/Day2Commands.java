@@ -3,41 +3,32 @@ package io.cryptvol.shell;
 import io.cryptvol.exec.PlanEngine;
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
+import io.cryptvol.day2.DetachService;
+import io.cryptvol.day2.GrowService;
 import io.cryptvol.day2.KeyChoice;
-import io.cryptvol.day2.UnlockPlanner;
+import io.cryptvol.day2.UnlockService;
 import io.cryptvol.day2.VolumeLocator;
-import io.cryptvol.domain.cmd.Lvm;
-import io.cryptvol.domain.model.HostState;
-import io.cryptvol.domain.model.LogicalVolume;
-import io.cryptvol.domain.plan.DetachPlanner;
-import io.cryptvol.domain.plan.GrowPlanner;
-import io.cryptvol.domain.plan.Plan;
-import io.cryptvol.domain.plan.PlanResult;
-import io.cryptvol.domain.plan.PlanStep;
-import io.cryptvol.domain.plan.StepKind;
-import io.cryptvol.exec.ExecResult;
-import io.cryptvol.domain.cmd.HostCommand;
-import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.domain.cmd.Sizes;
+import io.cryptvol.domain.parse.MountCheckParser;
 import io.cryptvol.exec.PlanRunner;
-import io.cryptvol.host.HostObserver;
-import io.cryptvol.session.Prompt;
+import io.cryptvol.day2.LockedVolume;
+import io.cryptvol.day2.LockedVolumes;
+import io.cryptvol.day2.UnlockGuide;
 import io.cryptvol.session.HostAccess;
-import io.cryptvol.session.SessionContext;
-import io.cryptvol.volumes.VolumeService;
-import org.springframework.beans.factory.ObjectProvider;
+import io.cryptvol.session.Prompt;
 import org.springframework.shell.command.annotation.Command;
 import org.springframework.shell.command.annotation.Option;
 import org.springframework.shell.command.annotation.OptionValues;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * Day-2 operations on a provisioned volume: detach (and optionally the EBS volumes), the guided
- * post-reboot unlock, and grow by adding disks. Each shows its plan first (PlanEngine).
+ * post-reboot unlock, and grow by adding disks. Each parses its options, calls its day2/ service and shows
+ * the plan through PlanEngine.
  */
 @Command(group = "Day 2")
 public class Day2Commands {
@@ -46,17 +37,24 @@ public class Day2Commands {
     private final HostAccess hosts;
     private final Ui ui;
     private final Prompt prompt;
-    private final ObjectProvider<VolumeService> volumes;
+    private final DetachService detaching;
+    private final UnlockService unlocking;
+    private final GrowService growing;
+    private final io.cryptvol.day2.LockedMarks marks;
 
     public Day2Commands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui,
                         Prompt prompt,
-                        ObjectProvider<VolumeService> volumes) {
+                        DetachService detaching, UnlockService unlocking, GrowService growing,
+                        io.cryptvol.day2.LockedMarks marks) {
+        this.marks = marks;
         this.plans = plans;
         this.stages = stages;
         this.hosts = hosts;
         this.ui = ui;
         this.prompt = prompt;
-        this.volumes = volumes;
+        this.detaching = detaching;
+        this.unlocking = unlocking;
+        this.growing = growing;
     }
 
     // ================================================================== detach
@@ -69,91 +67,62 @@ public class Day2Commands {
             @Option(longNames = "detach-volumes", description = "then detach the VG's EBS volumes from the instance") boolean detachVolumes,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
-        VolumeLocator.Located[] at = {null};
-        List<String> pvs = new ArrayList<>();
-        DetachPlanner planner = new DetachPlanner();
-        boolean ok = plans.execute(ex -> {
-            HostState h = observe(ex, mountpoint, List.of(), at);
-            VolumeLocator.Located v = at[0];
-            pvs.clear();
-            pvs.addAll(h.pvPathsIn(v.vg()));
-            PlanResult r = planner.plan(new DetachPlanner.DetachSpec(v.mountpoint(), v.mapping(), v.vg()), h);
-            if (!r.isRefused()) {
-                stages.remember(h);
-            }
-            if (detachVolumes && !r.isRefused()) {
-                List<PlanStep> steps = new ArrayList<>(r.plan().steps());
-                steps.add(PlanStep.of(StepKind.DEACTIVATE_VG, UnlockPlanner.vgexport(v.vg())));
-                r = PlanResult.ok(new Plan(r.plan().title(), steps));
-            }
-            return r;
-        }, PlanEngine.Options.of(yes, dryRun));
-        if (!ok) {
+        DetachService.Detach d = detaching.prepare(mountpoint, detachVolumes);
+        if (!plans.execute(d.planner(), PlanEngine.Options.of(yes, dryRun))) {
             return;
         }
-        VolumeLocator.Located v = at[0];
+        VolumeLocator.Located v = d.volume();
+        marks.locked(stages.context().target().display(), v.mapping());
         if (detachVolumes) {
-            detachEbs(v, pvs);
+            List<String> ids = detaching.detachVolumes(d, new VolumeProgressLines(ui, d.pvs().size(),
+                    stages.context().target().display()), ui::warn);
+            ui.ok("detached " + String.join(", ", ids));
         }
-        ui.println("Next: after the next boot (or once the volumes are attached again), unlock with "
-                + "'cryptvol unlock --key NAME" + (v.mountpoint().equals(stages.context().mountpoint()) ? "" : " --mountpoint "
-                + v.mountpoint()) + "' (or --key-file PATH, --from-backup DIR, --passphrase).");
-    }
-
-    private void detachEbs(VolumeLocator.Located v, List<String> pvs) {
-        VolumeService vs = volumes.getIfAvailable();
-        if (vs == null) {
-            throw new CryptvolException("EBS access is not configured: detach the volumes of " + v.vg() + " ("
-                    + String.join(", ", pvs) + ") yourself", ExitCode.FAILED, null);
-        }
-        List<String> warnings = new ArrayList<>();
-        List<String> ids = vs.list(false, warnings).stream()
-                .filter(l -> l.hostDevice() != null && pvs.contains(l.hostDevice())).map(l -> l.volume().id()).toList();
-        warnings.forEach(ui::warn);
-        if (ids.size() != pvs.size()) {
-            throw new CryptvolException("found EBS volumes for " + ids.size() + " of the " + pvs.size() + " PVs of "
-                    + v.vg() + " (" + String.join(", ", pvs) + "); detach the rest with 'volumes detach'", ExitCode.FAILED, null);
-        }
-        List<VolumeService.DetachCheck> checks = vs.checkDetach(ids);
-        List<String> refusals = checks.stream().map(VolumeService.DetachCheck::refusal).filter(r -> r != null).toList();
-        if (!refusals.isEmpty()) {
-            throw new CryptvolException("not detaching: " + String.join("; ", refusals), ExitCode.FAILED, null);
-        }
-        vs.detach(checks, false, new VolumeProgressLines(ui, checks.size(), stages.context().target().display()));
-        ui.ok("detached " + String.join(", ", ids));
+        ui.println("Next: after the next boot (or once the volumes are attached again), unlock with 'cryptvol unlock"
+                + (v.mountpoint().equals(stages.context().mountpoint()) ? "" : " --mountpoint " + v.mountpoint())
+                + "': it finds the volume and proposes the key recorded for it (or give --key NAME, --key-file PATH, "
+                + "--key-backup DIR, --passphrase).");
     }
 
     // ================================================================== unlock
 
-    @Command(command = "unlock", description = "After a reboot: activate the VG, open LUKS with a key sent on stdin only, "
-            + "mount, verify (mounted, writable, size) and print the time it took. A wrong key changes nothing; "
-            + "interactively you can try another source.")
+    @Command(command = "unlock", description = "After a reboot: without a key option, a guide: finds what is locked "
+            + "(fstab and crypttab lines, LUKS LVs of inactive or exported VGs; nothing is activated to look), shows it, "
+            + "proposes the key recorded for it, asks once, then activates the VG, opens LUKS with the key on stdin only, "
+            + "mounts, verifies and prints the time it took. A wrong key changes nothing.")
     public void unlock(
-            @Option(longNames = "key", description = "a key from the key store (with --from-backup: its name)")
+            @Option(longNames = "key", description = "a key from the key store (with --key-backup: its name)")
             @OptionValues(provider = "stageKeyCompletion") String key,
             @Option(longNames = "key-file", description = "a key file on this machine (sent on stdin, never copied)") String keyFile,
-            @Option(longNames = "from-backup", description = "a backup directory holding NAME.key") String fromBackup,
+            @Option(longNames = {"key-backup", "from-backup"}, description = "a backup directory holding NAME.key") String fromBackup,
             @Option(longNames = "passphrase", description = "type a passphrase (asked without echo, never recorded)") boolean passphrase,
             @Option(longNames = "mountpoint", description = "mountpoint (default: the selected one, or the only encrypted fstab line)")
             @OptionValues(provider = "stageMountpointCompletion") String mountpoint,
+            @Option(longNames = "all", description = "unlock every locked volume the guide finds, one after the other") boolean all,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan (the key is still checked against the header)") boolean dryRun) {
+        if (key == null && keyFile == null && fromBackup == null && !passphrase) {
+            guided(mountpoint, all, yes, dryRun);
+            return;
+        }
+        if (all) {
+            throw new CryptvolException("--all is for the guide: leave out the key options, it proposes the key of each volume",
+                    ExitCode.USAGE, null);
+        }
         KeyChoice choice = choose(key, keyFile, fromBackup, passphrase);
+        int typed = 0;
         while (true) {
             try {
-                unlockWith(choice, mountpoint, yes, dryRun);
+                UnlockService.Attempt a = unlocking.attempt(choice, mountpoint);
+                if (unlockWith(a, choice, yes, dryRun)) {
+                    a.learn();
+                }
                 choice.close();
                 return;
-            } catch (WrongKey e) {
+            } catch (UnlockService.WrongKey e) {
                 choice.close();
-                if (!interactive()) {
-                    throw e;
-                }
-                ui.println(e.getMessage() + "; nothing was changed.");
-                choice = askSource();
-                if (choice == null) {
-                    throw e;
-                }
+                typed += choice.typed() ? 1 : 0;
+                choice = next(e, choice.typed(), typed);
             } catch (RuntimeException e) {
                 choice.close();
                 throw e;
@@ -161,181 +130,182 @@ public class Day2Commands {
         }
     }
 
-    /** The key does not open the LUKS header. */
-    static final class WrongKey extends CryptvolException {
-        WrongKey(String message) {
-            super(message, io.cryptvol.ExitCode.FAILED, null);
-        }
-    }
-
-    private void unlockWith(KeyChoice choice, String mountpoint, boolean yes, boolean dryRun) {
-        long t0 = System.nanoTime();
-        PlanEngine p = plans.withKeys(choice.source());
-        VolumeLocator.Located[] at = {null};
-        boolean[] activatedHere = {false};
-        boolean[] importedHere = {false};
-        boolean[] keyTested = {false};
-        UnlockPlanner planner = new UnlockPlanner();
-        PlanRunner.KeySource keys = ref -> {
-            byte[] b = choice.source().bytes(ref);
-            return b != null ? b : stages.keys().bytes(ref);
-        };
-        PlanEngine.Outcome outcome;
-        try {
-            outcome = p.run(ex -> {
-                HostState h = observe(ex, mountpoint, List.of(), at);
-                VolumeLocator.Located v = at[0];
-                boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(false);
-                boolean exported = inactive && ex.run(UnlockPlanner.exportedQuery(v.vg())).out().contains("exported");
-                List<String> missing = inactive ? missingMembers(ex, v.vg()) : List.of();
-                activatedHere[0] |= inactive && missing.isEmpty();
-                importedHere[0] |= exported && missing.isEmpty();
-                // the key is tried before anything changes (a query: in a dry run too)
-                io.cryptvol.day2.UnlockKeyCheck.Result k = io.cryptvol.day2.UnlockKeyCheck.check(ex, h, v, choice.label(), keys);
-                keyTested[0] = k.tested();
-                PlanResult r = planner.plan(v, choice.ref(), exported, missing, k.state());
-                if (!r.isRefused()) {
-                    stages.remember(h);
-                }
-                if (r.isRefused() && r.refusals().stream().anyMatch(x -> x.reason()
-                        == io.cryptvol.domain.plan.Refusal.Reason.LUKS_KEY_DOES_NOT_OPEN)) {
-                    throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
-                }
-                return r;
-            }, PlanEngine.Options.of(yes, dryRun));
-        } catch (PlanRunner.StepFailedException e) {
-            if (e.step().kind() == StepKind.OPEN_MAPPING && e.detail().contains("No key available")) {
-                VolumeLocator.Located v = at[0];
-                // a failed open changes nothing; put the VG back as it was
-                if (activatedHere[0]) {
-                    hosts.executor().run(Lvm.deactivate(v.vg()));
-                }
-                if (importedHere[0]) {
-                    hosts.executor().run(UnlockPlanner.vgexport(v.vg()));
-                }
-                throw new WrongKey(describe(choice) + " does not open " + v.lvPath() + " (no key slot matched)");
-            }
+    /** After a wrong key: another source (interactive), the passphrase again (up to three times), or stop. */
+    private KeyChoice next(UnlockService.WrongKey e, boolean wasTyped, int typedTries) {
+        if (!prompt.interactive()) {
             throw e;
         }
-        boolean dry = plans.decide(null, PlanEngine.Options.of(yes, dryRun)) == PlanEngine.Outcome.DRY_RUN;
-        if (!outcome.done() || dry) {
-            if (dry && at[0] != null) {
-                if (keyTested[0]) {
-                    ui.ok(describe(choice) + " opens " + at[0].lvPath() + " (tested with cryptsetup open --test-passphrase)");
-                } else if (activatedHere[0]) {
-                    ui.warn(describe(choice) + " was not tested: " + at[0].lvPath() + " is inactive, and a dry run does "
-                            + "not activate its VG; the open step tests it");
-                }
+        ui.println(e.getMessage() + "; nothing was changed.");
+        if (wasTyped) {
+            if (typedTries >= MAX_TYPED) {
+                throw new CryptvolException(MAX_TYPED + " wrong passphrases; stopping. Nothing was left changed", ExitCode.FAILED, null);
+            }
+            return KeyChoice.passphrase(askSecret());
+        }
+        KeyChoice c = askSource();
+        if (c == null) {
+            throw e;
+        }
+        return c;
+    }
+
+    static final int MAX_TYPED = 3;
+
+    /** {@code unlock} without a key option: find, show, propose, confirm once, unlock, verify. */
+    private void guided(String mountpoint, boolean all, boolean yes, boolean dryRun) {
+        LockedVolumes.Found found;
+        try (var s = plans.planning(PlanEngine.Options.of(false, dryRun))) {
+            found = unlocking.findLocked(hosts.executor());
+        }
+        String target = hosts.executor().target();
+        marks.found(stages.context().target().display(), found.volumes());
+        List<LockedVolume> locked = found.volumes().stream()
+                .filter(v -> mountpoint == null || mountpoint.equals(v.mountpoint())).toList();
+        if (locked.isEmpty()) {
+            if (mountpoint != null && found.state().mountAt(mountpoint).isPresent()) {
+                ui.ok(mountpoint + " is unlocked and mounted");
+            } else {
+                ui.ok("nothing is locked on " + target + (mountpoint == null ? "" : " at " + mountpoint));
             }
             return;
         }
-        VolumeLocator.Located v = at[0];
-        stages.context().set(SessionContext.Part.MAPPING, v.mapping());
-        stages.context().set(SessionContext.Part.MOUNTPOINT, v.mountpoint());
-        verify(v);
-        ui.ok("unlocked " + v.mountpoint() + " in " + io.cryptvol.domain.Durations.took(java.time.Duration.ofNanos(System.nanoTime() - t0))
-                + " of tool time (the open step's time above includes the key derivation)");
+        ui.println(ui.bold(locked.size() + (locked.size() == 1 ? " volume" : " volumes") + " locked on " + target + ":"));
+        for (int i = 0; i < locked.size(); i++) {
+            ui.print(LockedView.render(locked.size() > 1 ? (i + 1) + ". " : "", locked.get(i), ui));
+        }
+        List<LockedVolume> chosen = locked;
+        if (locked.size() > 1 && !all) {
+            chosen = List.of(pick(locked));
+        }
+        for (LockedVolume v : chosen) {
+            guidedOne(v, found.state(), chosen.size() == 1 ? found : null, yes, dryRun);
+            found = null;
+        }
     }
 
-    /**
-     * The VG's members the host cannot see, named by PV UUID and, when EC2 can be asked, by the volume ids tagged
-     * for the VG that are not attached here.
-     */
-    private List<String> missingMembers(io.cryptvol.exec.HostExecutor ex, String vg) {
-        List<String> uuids = UnlockPlanner.missingPvs(ex.run(UnlockPlanner.missingPvQuery()).out(), vg);
-        if (uuids.isEmpty()) {
-            return List.of();
+    private LockedVolume pick(List<LockedVolume> locked) {
+        if (!prompt.interactive()) {
+            throw new CryptvolException(locked.size() + " volumes are locked ("
+                    + String.join(", ", locked.stream().map(v -> v.name() + (v.mountpoint() == null ? "" : " @" + v.mountpoint())).toList())
+                    + "): pass --mountpoint M for one, or --all", ExitCode.USAGE, null);
         }
-        List<String> ids = List.of();
+        while (true) {
+            String a = prompt.ask("Unlock which? [1-" + locked.size() + "], [a]ll, [q]uit: ");
+            if (a == null || a.isBlank() || a.strip().startsWith("q")) {
+                throw new CryptvolException("nothing chosen; nothing was changed", ExitCode.USAGE, null);
+            }
+            try {
+                int n = Integer.parseInt(a.strip());
+                if (n >= 1 && n <= locked.size()) {
+                    return locked.get(n - 1);
+                }
+            } catch (NumberFormatException e) {
+                // not a number
+            }
+            ui.println("answer a number from 1 to " + locked.size() + " or q");
+        }
+    }
+
+    private void guidedOne(LockedVolume v, io.cryptvol.domain.model.HostState state, LockedVolumes.Found fresh,
+                           boolean yes, boolean dryRun) {
+        String why = v.notUnlockable();
+        if (why != null) {
+            throw new CryptvolException("refused: " + v.name() + ": " + why + "; nothing was changed", ExitCode.FAILED, null);
+        }
+        if (!v.missing().isEmpty()) {
+            List<String> elsewhere = unlocking.membersElsewhere(v.vg());
+            if (!elsewhere.isEmpty()) {
+                ui.println("EC2: the VG's volumes not attached here: " + String.join(", ", elsewhere));
+            }
+            unlocking.refuseIncomplete(v, state).ifPresent(r -> plans.execute(r, PlanEngine.Options.of(yes, dryRun)));
+        }
+        KeyChoice choice;
+        java.util.Optional<UnlockGuide.Proposal> p = unlocking.guide().propose(v.uuid());
+        if (p.isPresent()) {
+            choice = p.get().choice();
+            ui.println("key: " + UnlockService.describe(choice) + " — " + p.get().why());
+        } else {
+            ui.println("no key is recorded for " + v.name() + (v.uuid() == null ? "" : " (LUKS UUID " + v.uuid() + ")")
+                    + "; give one:");
+            if (!prompt.interactive()) {
+                throw new CryptvolException("no key is recorded for " + v.name() + ": pass --key NAME, --key-file PATH, "
+                        + "--key-backup DIR or --passphrase", ExitCode.USAGE, null);
+            }
+            choice = askSource("Key source");
+            if (choice == null) {
+                throw new CryptvolException("no key source given; nothing was changed", ExitCode.USAGE, null);
+            }
+        }
+        int typed = 0;
+        io.cryptvol.domain.model.HostState first = fresh == null ? null : state;
+        while (true) {
+            try {
+                UnlockService.Attempt a = unlocking.guided(choice, v, first);
+                first = null;
+                if (unlockWith(a, choice, yes, dryRun)) {
+                    a.learn();
+                }
+                choice.close();
+                return;
+            } catch (UnlockService.WrongKey e) {
+                choice.close();
+                typed += choice.typed() ? 1 : 0;
+                choice = next(e, choice.typed(), typed);
+            } catch (RuntimeException e) {
+                choice.close();
+                throw e;
+            }
+        }
+    }
+
+    /** @return true when the volume is now unlocked and mounted (false: a dry run or a "no") */
+    private boolean unlockWith(UnlockService.Attempt a, KeyChoice choice, boolean yes, boolean dryRun) {
+        boolean done;
         try {
-            VolumeService vs = volumes.getIfAvailable();
-            ids = vs == null ? List.of() : vs.vgMembersNotAttached(vg);
-        } catch (RuntimeException e) {
-            // no EC2 view (no credentials, no instance selected): name the PVs only
+            done = plans.withKeys(choice.source()).execute(a.planner(), PlanEngine.Options.of(yes, dryRun));
+        } catch (PlanRunner.StepFailedException e) {
+            throw a.failed(e);
         }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < uuids.size(); i++) {
-            out.add("PV uuid " + uuids.get(i));
+        if (!done || (plans.decide(null, PlanEngine.Options.of(false, dryRun)) == PlanEngine.Outcome.DRY_RUN)) {
+            if ((plans.decide(null, PlanEngine.Options.of(false, dryRun)) == PlanEngine.Outcome.DRY_RUN) && a.volume() != null) {
+                if (a.keyTested()) {
+                    ui.ok(a.keyDescription() + " opens " + a.volume().lvPath() + " (tested with cryptsetup open --test-passphrase)");
+                } else if (a.activatedHere()) {
+                    ui.warn(a.keyDescription() + " was not tested: " + a.volume().lvPath() + " is inactive, and a dry run does "
+                            + "not activate its VG; the open step tests it");
+                }
+            }
+            return false;
         }
-        if (!ids.isEmpty()) {
-            out.set(0, String.join(", ", ids) + " (EBS, tagged cryptvol:vg=" + vg + ", not attached here; "
-                    + out.get(0));
-            out.set(out.size() - 1, out.get(out.size() - 1) + ")");
-        }
-        return out;
+        renderVerified(a.volume(), a.verify());
+        marks.unlocked(stages.context().target().display(), a.volume().mapping());
+        ui.ok(String.format(Locale.ROOT, "unlocked %s in %.1f s of tool time (the open step's time above includes "
+                + "the key derivation; the key went on stdin only, no copy was written)", a.volume().mountpoint(), a.seconds()));
+        return true;
     }
 
-    private static String describe(KeyChoice c) {
-        String l = c.label();
-        return l.startsWith("file ") || l.startsWith("backup ") || l.startsWith("typed ") ? "the " + l : "key '" + l + "'";
-    }
-
-    /** Mounted from the mapping, writable (a temp file created and removed), and the size it should have. */
-    private void verify(VolumeLocator.Located v) {
-        String script = String.join("\n",
-                "echo \"mount $(findmnt -n -b -o SOURCE,SIZE --mountpoint \"$1\")\"",
-                "echo \"device $(blockdev --getsize64 \"$2\")\"",
-                "echo \"xfsdata $(xfs_info \"$1\" 2>/dev/null | sed -n 's/^data *= *bsize=\\([0-9]*\\) *blocks=\\([0-9]*\\).*/\\1 \\2/p')\"",
-                "f=\"$1/.cryptvol-unlock-check.$$\"",
-                "if : > \"$f\" && rm -f \"$f\"; then echo 'write ok'; else echo 'write failed'; fi");
-        ExecResult r = hosts.executor().run(HostCommand.of("Verify " + v.mountpoint() + " (mounted, writable, size)",
-                "sh", "-c", script, "sh", v.mountpoint(), v.mapperPath()));
-        java.util.Map<String, String[]> f = new java.util.HashMap<>();
-        r.out().lines().map(String::strip).filter(x -> !x.isEmpty())
-                .forEach(x -> f.put(x.split("\\s+")[0], x.split("\\s+")));
-        String[] mnt = f.getOrDefault("mount", new String[0]);
-        if (mnt.length < 3 || !mnt[1].equals(v.mapperPath())) {
-            throw new CryptvolException(v.mountpoint() + " does not show " + v.mapperPath() + " mounted", ExitCode.FAILED, null);
-        }
-        if (!"ok".equals(f.getOrDefault("write", new String[] {"", ""})[1])) {
-            throw new CryptvolException(v.mountpoint() + " is mounted but not writable", ExitCode.FAILED, null);
-        }
-        long dev = Long.parseLong(f.get("device")[1]);
-        String[] xfs = f.getOrDefault("xfsdata", new String[0]);
-        long data = xfs.length == 3 ? Long.parseLong(xfs[1]) * Long.parseLong(xfs[2]) : -1;
+    private void renderVerified(VolumeLocator.Located v, MountCheckParser.Result m) {
         ui.println("verified: " + v.mapperPath() + " mounted on " + v.mountpoint() + ", writable, "
-                + io.cryptvol.domain.cmd.Sizes.human(Long.parseLong(mnt[2])) + " usable"
-                + (data > 0 ? ", XFS data section " + io.cryptvol.domain.cmd.Sizes.human(data) : "")
-                + " on a " + io.cryptvol.domain.cmd.Sizes.human(dev) + " device");
-        if (data > 0 && data < dev - Math.max(64L << 20, dev / 100)) {
+                + Sizes.human(m.sizeBytes()) + " usable"
+                + (m.xfsDataBytes() > 0 ? ", XFS data section " + Sizes.human(m.xfsDataBytes()) : "")
+                + (m.deviceBytes() > 0 ? " on a " + Sizes.human(m.deviceBytes()) + " device" : ""));
+        if (m.filesystemSmallerThanDevice()) {
             ui.warn("the filesystem is smaller than its device: finish a grow with 'grow' (it runs xfs_growfs)");
         }
     }
 
     private KeyChoice choose(String key, String keyFile, String fromBackup, boolean passphrase) {
-        int n = (keyFile != null ? 1 : 0) + (fromBackup != null ? 1 : 0) + (passphrase ? 1 : 0)
-                + (key != null && fromBackup == null ? 1 : 0);
-        if (n > 1) {
-            throw new CryptvolException("give one key source: --key NAME, --key-file PATH, --from-backup DIR "
-                    + "(with --key NAME to pick the file) or --passphrase", ExitCode.USAGE, null);
-        }
-        if (fromBackup != null) {
-            return KeyChoice.backup(Path.of(fromBackup), key);
-        }
-        if (keyFile != null) {
-            return KeyChoice.file(Path.of(keyFile));
-        }
-        if (passphrase) {
-            return KeyChoice.passphrase(askSecret());
-        }
-        if (key != null) {
-            return KeyChoice.named(key);
-        }
-        if (!interactive()) {
-            throw new CryptvolException("which key? pass --key NAME, --key-file PATH, --from-backup DIR or --passphrase", ExitCode.USAGE, null);
-        }
-        KeyChoice c = askSource();
-        if (c == null) {
-            throw new CryptvolException("no key source given; nothing was changed", ExitCode.USAGE, null);
-        }
-        return c;
+        return KeyChoice.resolve(key, keyFile, fromBackup, passphrase, this::askSecret);
     }
 
     /** Interactive: offers the key sources; null when the user gives up. */
     private KeyChoice askSource() {
-        Prompt pr = prompt;
+        return askSource("Try another key source");
+    }
+
+    private KeyChoice askSource(String lead) {
         while (true) {
-            String a = pr.ask("Try another key source: [k]ey NAME, [f]ile PATH, [b]ackup DIR [NAME], [p]assphrase, [q]uit: ");
+            String a = prompt.ask(lead + ": [k]ey NAME, [f]ile PATH, [b]ackup DIR [NAME], [p]assphrase, [q]uit: ");
             if (a == null || a.isBlank() || a.strip().toLowerCase(Locale.ROOT).startsWith("q")) {
                 return null;
             }
@@ -343,13 +313,13 @@ public class Day2Commands {
             try {
                 switch (w[0].toLowerCase(Locale.ROOT)) {
                     case "k", "key" -> {
-                        return KeyChoice.named(arg(w, 1, pr, "Key name: "));
+                        return KeyChoice.named(arg(w, 1, "Key name: "));
                     }
                     case "f", "file" -> {
-                        return KeyChoice.file(Path.of(arg(w, 1, pr, "Key file: ")));
+                        return KeyChoice.file(Path.of(arg(w, 1, "Key file: ")));
                     }
                     case "b", "backup" -> {
-                        return KeyChoice.backup(Path.of(arg(w, 1, pr, "Backup directory: ")), w.length > 2 ? w[2] : null);
+                        return KeyChoice.backup(Path.of(arg(w, 1, "Backup directory: ")), w.length > 2 ? w[2] : null);
                     }
                     case "p", "passphrase" -> {
                         return KeyChoice.passphrase(askSecret());
@@ -362,11 +332,11 @@ public class Day2Commands {
         }
     }
 
-    private static String arg(String[] w, int i, Prompt pr, String prompt) {
+    private String arg(String[] w, int i, String question) {
         if (w.length > i) {
             return w[i];
         }
-        String s = pr.ask(prompt);
+        String s = prompt.ask(question);
         if (s == null || s.isBlank()) {
             throw new CryptvolException("nothing given", ExitCode.USAGE, null);
         }
@@ -374,18 +344,17 @@ public class Day2Commands {
     }
 
     private String askSecret() {
-        char[] typed = prompt.askSecret("Passphrase (not echoed): ");
-        if (typed == null) {
+        char[] c = prompt.askSecret("Passphrase (not echoed): ");
+        if (c == null) {
             return null;
         }
-        String s = new String(typed);
-        java.util.Arrays.fill(typed, '\0');
-        return s;
+        try {
+            return new String(c);
+        } finally {
+            Arrays.fill(c, '\0');
+        }
     }
 
-    private boolean interactive() {
-        return prompt.interactive();
-    }
 
     // ================================================================== grow
 
@@ -396,8 +365,12 @@ public class Day2Commands {
             @Option(arityMin = 0, arityMax = 64, description = "new block devices") @OptionValues(provider = "stageDeviceCompletion") String[] devices,
             @Option(longNames = "add", description = "create and attach N new EBS volumes") Integer add,
             @Option(longNames = "size", description = "size of each new EBS volume in GiB") Integer sizeGiB,
-            @Option(longNames = "key", description = "a key that opens the LUKS header (LUKS2 resize needs it)")
+            @Option(longNames = "key", description = "a key from the key store that opens the LUKS header (asked for only when "
+                    + "cryptsetup resize needs one: LUKS2 with its volume key in the kernel keyring; LUKS1 never)")
             @OptionValues(provider = "stageKeyCompletion") String key,
+            @Option(longNames = "key-file", description = "a key file on this machine (sent on stdin, never copied)") String keyFile,
+            @Option(longNames = "key-backup", description = "a backup directory holding NAME.key") String keyBackup,
+            @Option(longNames = "passphrase", description = "type a passphrase (asked without echo, never recorded)") boolean passphrase,
             @Option(longNames = "linear", description = "add the new space as a linear segment (no stripes)") boolean linear,
             @Option(longNames = "mountpoint", description = "mountpoint (default: the selected one)")
             @OptionValues(provider = "stageMountpointCompletion") String mountpoint,
@@ -408,84 +381,54 @@ public class Day2Commands {
         if (add != null == !devs.isEmpty()) {
             throw new CryptvolException("give the new devices (grow /dev/nvme5n1 …) or --add N --size GiB, not both", ExitCode.USAGE, null);
         }
-        if (key == null) {
-            throw new CryptvolException("grow needs --key NAME: cryptsetup resize of a LUKS2 device asks for a key", ExitCode.USAGE, null);
+        if (key != null && keyBackup == null) {
+            stages.requireKeys(List.of(key));
         }
-        stages.requireKeys(List.of(key));
-        GrowPlanner planner = new GrowPlanner();
         if (add != null) {
             if (sizeGiB == null || add < 1) {
                 throw new CryptvolException("--add N needs --size GiB (and N ≥ 1)", ExitCode.USAGE, null);
             }
             // refuse a stripe mismatch before anything is created
-            VolumeLocator.Located[] at = {null};
-            HostState h;
-            try (var s = plans.planning(PlanEngine.Options.of(yes, dryRun))) {
-                h = observe(hosts.executor(), mountpoint, List.of(), at);
+            GrowService.Target t;
+            try (var s = plans.planning(PlanEngine.Options.of(false, dryRun))) {
+                t = growing.checkAdd(hosts.executor(), mountpoint, add, linear);
             }
-            int stripes = h.lv(at[0].vg(), at[0].lv()).map(LogicalVolume::stripes).orElse(1);
-            if (!linear && stripes > 1 && add % stripes != 0) {
-                throw new CryptvolException("refused: " + at[0].lvPath() + " has " + stripes + " stripes; add a multiple of "
-                        + stripes + " volumes (got " + add + ") or grow it linearly (--linear); nothing was changed", ExitCode.FAILED, null);
-            }
-            if (plans.decide(null, PlanEngine.Options.of(yes, dryRun)) == PlanEngine.Outcome.DRY_RUN) {
+            if ((plans.decide(null, PlanEngine.Options.of(false, dryRun)) == PlanEngine.Outcome.DRY_RUN)) {
                 ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
-                        + stages.context().target().display() + ", then pvcreate, vgextend " + at[0].vg() + ", lvextend "
-                        + (linear || stripes < 2 ? "linearly" : "with " + stripes + " stripes") + ", cryptsetup resize, "
+                        + stages.context().target().display() + ", then pvcreate, vgextend " + t.volume().vg() + ", lvextend "
+                        + (linear || t.stripes() < 2 ? "linearly" : "with " + t.stripes() + " stripes") + ", cryptsetup resize, "
                         + "grow the filesystem; nothing was changed");
                 return;
             }
-            VolumeService vs = volumes.getIfAvailable();
-            if (vs == null) {
-                throw new CryptvolException("EBS access is not configured; attach the volumes and pass their devices", ExitCode.FAILED, null);
-            }
-            devs = vs.createAndAttachDevices(add, io.cryptvol.aws.VolumeSpec.of(sizeGiB, "gp3"), at[0].vg(),
-                    new VolumeProgressLines(ui, add, stages.context().target().display()));
+            devs = growing.createDevices(t, add, sizeGiB, new VolumeProgressLines(ui, add, stages.context().target().display()));
             ui.println("new devices: " + String.join(", ", devs));
         }
-        List<String> newDevs = devs;
-        VolumeLocator.Located[] at = {null};
-        long[] before = {0};
-        boolean done = plans.execute(ex -> {
-            HostState h = observe(ex, mountpoint, newDevs, at);
-            VolumeLocator.Located v = at[0];
-            if (before[0] == 0) {
-                before[0] = h.mapping(v.mapping()).map(d -> d.sizeBytes()).orElse(0L);
+        KeyChoice choice = KeyChoice.resolve(key, keyFile, keyBackup, passphrase, this::askSecret);
+        try {
+            while (true) {
+                GrowService.Grow g = growing.prepare(mountpoint, devs, choice, linear);
+                try {
+                    PlanEngine p = choice == null ? plans : plans.withKeys(choice.source());
+                    if (p.execute(g.planner(), PlanEngine.Options.of(yes, dryRun))) {
+                        g.mountedSize().ifPresent(size -> ui.println("filesystem on " + g.volume().mountpoint() + " is now "
+                                + Sizes.human(size)));
+                    }
+                    return;
+                } catch (GrowService.KeyNeeded e) {
+                    if (!prompt.interactive()) {
+                        throw e;
+                    }
+                    ui.println(e.getMessage());
+                    choice = askSource("Key source");
+                    if (choice == null) {
+                        throw e;
+                    }
+                }
             }
-            PlanResult r = planner.plan(new GrowPlanner.GrowSpec(v.vg(), v.lv(), newDevs, v.mapping(), v.mountpoint(),
-                    io.cryptvol.domain.cmd.FsType.parse(v.fsType()), key, linear), h);
-            if (!r.isRefused()) {
-                stages.remember(h);
-            }
-            return r;
-        }, PlanEngine.Options.of(yes, dryRun));
-        if (done) {
-            VolumeLocator.Located v = at[0];
-            ExecResult r = hosts.executor().run(HostCommand.query("Size of " + v.mountpoint(),
-                    "findmnt", "-n", "-b", "-o", "SIZE", "--mountpoint", v.mountpoint()));
-            if (r.ok()) {
-                ui.println("filesystem on " + v.mountpoint() + " is now "
-                        + io.cryptvol.domain.cmd.Sizes.human(Long.parseLong(r.out().strip())));
+        } finally {
+            if (choice != null) {
+                choice.close();
             }
         }
     }
-
-    // ================================================================== shared
-
-    /** Observes the host (with fuser for the mountpoint) and locates the volume into {@code at[0]}. */
-    private HostState observe(HostExecutor ex, String mountpoint, List<String> devices, VolumeLocator.Located[] at) {
-        HostObserver o = stages.observer(ex);
-        SessionContext c = stages.context();
-        String mp = mountpoint != null ? mountpoint : c.mountpoint();
-        HostState h = o.observe(new HostObserver.Scope(devices, List.of(), mp == null ? List.of() : List.of(mp)),
-                stages.keys());
-        VolumeLocator.Located v = VolumeLocator.locate(mountpoint,
-                new VolumeLocator.Selection(c.vg(), c.lv(), c.mapping(), c.mountpoint()), h);
-        if (!v.mountpoint().equals(mp) && h.mountAt(v.mountpoint()).isPresent()) {
-            h = o.observe(new HostObserver.Scope(devices, List.of(), List.of(v.mountpoint())), stages.keys());
-        }
-        at[0] = v; // the caller refreshes the inventory once its plan is not refused
-        return h;
-    }
-
 }

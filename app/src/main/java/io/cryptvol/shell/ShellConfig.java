@@ -46,9 +46,14 @@ public class ShellConfig {
     }
 
     @Bean
-    public PromptProvider cryptvolPrompt(SessionContext ctx, Ui ui, SandboxPresence sandbox) {
+    public PromptProvider cryptvolPrompt(SessionContext ctx, Ui ui, SandboxPresence sandbox,
+                                         org.springframework.beans.factory.ObjectProvider<io.cryptvol.day2.LockedMarks> locked) {
         return () -> {
             String summary = ctx.summary();
+            io.cryptvol.day2.LockedMarks marks = locked.getIfAvailable();
+            if (marks != null && marks.isLocked(ctx.target().display(), ctx.mapping())) {
+                summary = summary + " (locked)"; // what the last look saw; no host call per prompt
+            }
             String name = sandbox.running() ? "cryptvol(sandbox)" : "cryptvol";
             String text = summary.isEmpty() ? name + "> " : name + " [" + summary + "]> ";
             return ui.colorEnabled()

@@ -31,8 +31,11 @@ public class SnapshotCommands {
     private final HostAccess hosts;
     private final Inventory inventory;
     private final PlanEngine plans;
+    private final io.cryptvol.session.Prompt prompt;
 
-    public SnapshotCommands(SnapshotService service, Ui ui, HostAccess hosts, Inventory inventory, PlanEngine plans) {
+    public SnapshotCommands(SnapshotService service, Ui ui, HostAccess hosts, Inventory inventory, PlanEngine plans,
+                            io.cryptvol.session.Prompt prompt) {
+        this.prompt = prompt;
         this.service = service;
         this.ui = ui;
         this.hosts = hosts;
@@ -219,8 +222,11 @@ public class SnapshotCommands {
     public void restore(
             @Option(required = true, description = "set id (or a unique prefix)")
             @OptionValues(provider = "snapshotSetCompletion") String set,
-            @Option(longNames = "key", required = true, description = "the key (from the key store) that opens the LUKS header")
+            @Option(longNames = "key", description = "the key (from the key store) that opens the LUKS header")
             @OptionValues(provider = "keyNameCompletion") String key,
+            @Option(longNames = "key-file", description = "or a key file on this machine (sent on stdin, never copied)") String keyFile,
+            @Option(longNames = "key-backup", description = "or a backup directory holding NAME.key") String keyBackup,
+            @Option(longNames = "passphrase", description = "or type a passphrase (asked without echo)") boolean passphrase,
             @Option(longNames = "mountpoint", defaultValue = "/mnt/restore", description = "where to mount the copy") String mountpoint,
             @Option(longNames = "vg", description = "VG name of the copy (default: VG_restore when the original is there)") String vg,
             @Option(longNames = "mapping", description = "mapping name of the copy (default: MAPPING_restore)") String mapping,
@@ -228,8 +234,24 @@ public class SnapshotCommands {
             @OptionValues(provider = "volumeTypeCompletion") String type,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
+        // the one key resolver (day2/KeyChoice): a store name, a key file, a backup directory or a typed passphrase
+        io.cryptvol.day2.KeyChoice choice = io.cryptvol.day2.KeyChoice.resolve(key, keyFile, keyBackup, passphrase,
+                () -> { char[] c = prompt.askSecret("Passphrase (not echoed): "); return c == null ? null : new String(c); });
+        if (choice == null) {
+            throw new io.cryptvol.CryptvolException("restore needs a key: --key NAME, --key-file PATH, --key-backup DIR or "
+                    + "--passphrase", io.cryptvol.ExitCode.USAGE, null);
+        }
+        try (choice) {
+            restoreWith(set, choice, mountpoint, vg, mapping, type, yes, dryRun);
+        }
+    }
+
+    private void restoreWith(String set, io.cryptvol.day2.KeyChoice choice, String mountpoint, String vg, String mapping,
+                             String type, boolean yes, boolean dryRun) {
+        String key = choice.label();
+        PlanEngine engine = plans.withKeys(ref -> choice.source().bytes(ref));
         String where = hosts.executor().target();
-        SnapshotService.RestorePlan p = plans.change(() -> {
+        SnapshotService.RestorePlan p = engine.change(() -> {
             SnapshotSet s = service.set(set);
             SnapshotService.RestorePlan rp = service.planRestore(s,
                     new SnapshotService.RestoreOptions(mountpoint, blank(vg), blank(mapping), key, type));
@@ -249,7 +271,7 @@ public class SnapshotCommands {
         }, PlanEngine.Options.of(yes, dryRun), rp -> {
             List<VolumeService.Placed> placed = service.restoreVolumes(rp,
                     new VolumeProgressLines(ui, rp.set().snapshots().size(), where));
-            plans.steps(service.restoreHostPlan(rp, placed.stream().map(VolumeService.Placed::hostDevice).toList()));
+            engine.steps(service.restoreHostPlan(rp, placed.stream().map(VolumeService.Placed::hostDevice).toList()));
             return rp;
         });
         if (p != null) {

@@ -360,6 +360,19 @@ public class VolumeService {
                 .map(EbsVolume::id).sorted().toList();
     }
 
+    /**
+     * The same volumes as {@link #vgMembersNotAttached}, each with where EC2 says it is now: "vol-… (attached to
+     * i-… as /dev/sdg)" or "vol-… (available)".
+     */
+    public List<String> vgMembersElsewhere(String vg) {
+        String instance = instanceId();
+        return ebs().volumesWithTag(VolumeTags.VG, vg).stream().filter(v -> !v.attachedTo(instance))
+                .sorted(Comparator.comparing(EbsVolume::id))
+                .map(v -> v.id() + v.attachment().map(a -> " (attached to " + a.instanceId() + " as " + a.device() + ")")
+                        .orElse(" (" + (v.state() == null ? "not attached" : v.state()) + ")"))
+                .toList();
+    }
+
     // ================================================================== detach / delete
 
     /**

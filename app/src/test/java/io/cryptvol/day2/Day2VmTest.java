@@ -54,6 +54,9 @@ class Day2VmTest {
         String out = shell.type("provision --devices " + String.join(",", d) + " --vg dvg --lv dlv --mapping dmap"
                 + " --mountpoint " + MNT + " --key k1 --key2 k2" + FAST_KDF + " --yes");
         assertThat(out).contains("done");
+        // k1 also in the key store (same bytes): an unlock with it records which LUKS UUID it opens, and the
+        // guided unlock later proposes it from that record
+        shell.bean(io.cryptvol.keys.KeyStore.class).importKey("k1", keyDir.resolve("k1"));
         byte[] data = new byte[3 * 1024 * 1024 + 5];
         new SecureRandom().nextBytes(data);
         sum = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
@@ -81,7 +84,8 @@ class Day2VmTest {
     }
 
     static String state(TestVm vm) {
-        return vm.shOk("dmsetup ls; findmnt -n " + MNT + " || true; lvs --noheadings -o lv_name,lv_active dvg");
+        // lvs refuses an exported VG ("Volume group dvg is exported", exit 5): that message is part of the state then
+        return vm.shOk("dmsetup ls; findmnt -n " + MNT + " || true; lvs --noheadings -o lv_name,lv_active dvg 2>&1 || true");
     }
 
     @Test
@@ -106,7 +110,7 @@ class Day2VmTest {
         String out = shell.type("detach --yes");
         System.out.println("day2: detach:\n" + out);
         assertThat(out).contains("Unmount " + MNT).contains("Close /dev/mapper/dmap").contains("Deactivate VG dvg")
-                .contains("done").contains("cryptvol unlock --key NAME");
+                .contains("done").contains("unlock with 'cryptvol unlock': it finds the volume and proposes the key");
         assertThat(vm.shOk("dmsetup ls")).doesNotContain("dmap").doesNotContain("dvg-dlv");
 
         vm.restart();
@@ -236,5 +240,66 @@ class Day2VmTest {
                         .as("passphrase in " + home.relativize(f)).doesNotContain(pass);
             }
         }
+    }
+
+    /** A logging shim in front of cryptsetup on the host: every call's arguments (never stdin) go to /run/cs-argv.log. */
+    static void logCryptsetup(TestVm vm) {
+        vm.shOk("p=$(command -v cryptsetup); [ -e \"$p.real\" ] || { mv \"$p\" \"$p.real\"; { echo '#!/bin/sh'; "
+                + "echo 'echo \"$*\" >> /run/cs-argv.log'; echo \"exec $p.real \\\"\\$@\\\"\"; } > \"$p\"; chmod 755 \"$p\"; }; "
+                + ": > /run/cs-argv.log");
+    }
+
+    static List<String> cryptsetupCalls(TestVm vm) {
+        return vm.shOk("cat /run/cs-argv.log").lines().map(String::strip).filter(x -> !x.isEmpty()).toList();
+    }
+
+    @Test
+    @Order(7)
+    void guidedUnlockAfterARebootProposesTheRecordedKeyAndOpensOnce(TestVm vm) throws Exception {
+        assertThat(shell.type("detach --yes")).contains("done");
+        vm.restart();
+        connect(vm);
+        vm.assertBootDidNotWait();
+        logCryptsetup(vm);
+        String uuid = vm.shOk("cryptsetup.real luksUUID /dev/dvg/dlv").strip();
+        long t0 = System.nanoTime();
+        String out = shell.type("unlock --yes");
+        System.out.printf("day2: guided unlock after restart took %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        System.out.println("day2: guided unlock:\n" + out);
+        assertThat(out).contains("1 volume locked on").contains("dvg/dlv → dmap @" + MNT)
+                .contains("LUKS2 aes-xts-plain64, key slots 0 1 2, UUID " + uuid)
+                .containsPattern("members: (vol-[0-9a-f]+ \\(/dev/nvme\\d+n1\\), ){7}vol-[0-9a-f]+ \\(/dev/nvme\\d+n1\\); all present")
+                .contains("key: key 'k1' — recorded as opening LUKS UUID " + uuid)
+                .contains("< key 'k1' on stdin").contains("unlocked " + MNT);
+        List<String> calls = cryptsetupCalls(vm);
+        System.out.println("day2: cryptsetup calls on the host: " + calls);
+        assertThat(calls.stream().filter(c -> c.contains("open")).toList()).as("one open attempt, no other key tried")
+                .singleElement().satisfies(c -> assertThat(c).doesNotContain("--test-passphrase").contains("/dev/dvg/dlv dmap"));
+        assertThat(vm.shOk("sha256sum " + MNT + "/data").split("\\s+")[0]).isEqualTo(sum);
+    }
+
+    @Test
+    @Order(8)
+    void exportedVgAWrongPassphraseThreeTimesLeavesNothingActiveThenTheGuideImportsIt(TestVm vm) throws Exception {
+        assertThat(shell.type("detach --yes")).contains("done");
+        vm.shOk("vgexport dvg");
+        String before = state(vm) + vm.shOk("vgs --noheadings -o vg_name,vg_exported dvg 2>&1 || true");
+        logCryptsetup(vm);
+        shell.keys("wrong one\nwrong two\nwrong three\n");
+        String out = shell.type("unlock --passphrase --yes");
+        System.out.println("day2: three wrong passphrases:\n" + out);
+        assertThat(out).contains("the typed passphrase does not open /dev/dvg/dlv").contains("3 wrong passphrases; stopping");
+        assertThat(cryptsetupCalls(vm).stream().filter(c -> c.contains("open")).count()).isEqualTo(3);
+        assertThat(state(vm) + vm.shOk("vgs --noheadings -o vg_name,vg_exported dvg 2>&1 || true"))
+                .as("nothing left active, the VG exported again").isEqualTo(before);
+        assertThat(vm.shOk("dmsetup ls")).doesNotContain("dvg-dlv").doesNotContain("dmap");
+
+        logCryptsetup(vm);
+        out = shell.type("unlock --yes");
+        System.out.println("day2: guided unlock of an exported VG:\n" + out);
+        assertThat(out).contains("dvg/dlv → dmap @" + MNT).contains("VG dvg: exported")
+                .contains("vgimport dvg").contains("key: key 'k1'").contains("unlocked " + MNT);
+        assertThat(cryptsetupCalls(vm).stream().filter(c -> c.contains("open")).count()).isEqualTo(1);
+        assertThat(vm.shOk("sha256sum " + MNT + "/data").split("\\s+")[0]).isEqualTo(sum);
     }
 }

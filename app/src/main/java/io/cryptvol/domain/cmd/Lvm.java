@@ -78,6 +78,34 @@ public final class Lvm {
         return HostCommand.of("Deactivate VG " + vg, "vgchange", "-an", vg);
     }
 
+    public static HostCommand vgimport(String vg) {
+        return HostCommand.of("Import VG " + vg, "vgimport", vg);
+    }
+
+    public static HostCommand vgexport(String vg) {
+        return HostCommand.of("Export VG " + vg + " (so its volumes can be detached)", "vgexport", vg);
+    }
+
+    /** Every PV's UUID, VG and missing flag ({@link LvmReportParser#missingPvs}). */
+    public static HostCommand missingPvQuery() {
+        return HostCommand.query("Are PVs missing?", "pvs", "--reportformat", "json", "-o", "pv_uuid,pv_missing,vg_name");
+    }
+
+    /** Prints "exported" when the VG is exported. */
+    public static HostCommand exportedQuery(String vg) {
+        return HostCommand.query("Is VG " + vg + " exported?", "vgs", "--noheadings", "-o", "vg_exported", vg);
+    }
+
+    /**
+     * Every PV segment with its VG and LV, read from LVM metadata only ({@link io.cryptvol.domain.parse.PvSegmentsParser}):
+     * lists the LVs of inactive and exported VGs and where their stripes start; missing PVs show as such.
+     */
+    public static HostCommand pvSegmentsReport() {
+        return HostCommand.query("List PV segments (LVM metadata, nothing activated)", "pvs", "--segments",
+                "--reportformat", "json", "--units", "b", "--nosuffix", "-o",
+                String.join(",", io.cryptvol.domain.parse.PvSegmentsParser.FIELDS));
+    }
+
     /** Renames the VG on cloned PVs and gives them new UUIDs, so they can sit next to the originals. */
     public static HostCommand vgimportclone(String newVgName, List<String> pvs) {
         List<String> a = new ArrayList<>(List.of("vgimportclone", "--basevgname", newVgName));

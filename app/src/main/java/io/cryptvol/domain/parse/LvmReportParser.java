@@ -53,6 +53,27 @@ public final class LvmReportParser {
         return out;
     }
 
+    /**
+     * The UUIDs of the PVs of {@code vg} that {@link io.cryptvol.domain.cmd.Lvm#missingPvQuery()} shows missing,
+     * in its order. No report (or an unreadable one): nothing known to be missing; the activation says the rest.
+     */
+    public static List<String> missingPvs(String pvsJson, String vg) {
+        List<String> out = new ArrayList<>();
+        try {
+            JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(pvsJson).path("report");
+            for (JsonNode r : report) {
+                for (JsonNode pv : r.path("pv")) {
+                    if (vg.equals(pv.path("vg_name").asText()) && !pv.path("pv_missing").asText("").isBlank()) {
+                        out.add(pv.path("pv_uuid").asText());
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+        return out;
+    }
+
     public static List<PhysicalVolume> pvs(String json) {
         List<PhysicalVolume> out = new ArrayList<>();
         for (JsonNode r : rows(json, "pv")) {

@@ -21,7 +21,11 @@ import java.util.stream.Collectors;
  */
 public final class DetachPlanner {
 
-    public record DetachSpec(String mountpoint, String mappingName, String vgName) {
+    /** @param exportVg then vgexport the VG, so that its EBS volumes can be detached and attached elsewhere */
+    public record DetachSpec(String mountpoint, String mappingName, String vgName, boolean exportVg) {
+        public DetachSpec(String mountpoint, String mappingName, String vgName) {
+            this(mountpoint, mappingName, vgName, false);
+        }
     }
 
     public PlanResult plan(DetachSpec s, HostState h) {
@@ -62,6 +66,9 @@ public final class DetachPlanner {
         }
         if (!active.isEmpty()) {
             steps.add(PlanStep.of(StepKind.DEACTIVATE_VG, Lvm.deactivate(s.vgName())));
+        }
+        if (s.exportVg()) {
+            steps.add(PlanStep.of(StepKind.DEACTIVATE_VG, Lvm.vgexport(s.vgName())));
         }
         if (!refusals.isEmpty()) {
             return PlanResult.refused(refusals);

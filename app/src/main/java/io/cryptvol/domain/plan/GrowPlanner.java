@@ -26,14 +26,28 @@ import java.util.Optional;
 public final class GrowPlanner {
 
     /**
-     * @param keyName key for cryptsetup resize (LUKS2 needs it)
-     * @param linear  add the new space as a linear segment instead of keeping the stripes
+     * @param keyName       key for cryptsetup resize when it needs one (null: none given)
+     * @param linear        add the new space as a linear segment instead of keeping the stripes
+     * @param keyInKeyring  whether the mapping's volume key sits in the kernel keyring (dmsetup table shows a
+     *                      ":logon:" key); null when not known. cryptsetup resize reads a key held in the device-mapper
+     *                      table itself, but cannot read a keyring (logon) key: then it asks for a passphrase. LUKS1
+     *                      never uses the keyring.
      */
     public record GrowSpec(String vgName, String lvName, List<String> newDevices, String mappingName,
-                           String mountpoint, FsType fsType, String keyName, boolean linear) {
+                           String mountpoint, FsType fsType, String keyName, boolean linear, Boolean keyInKeyring) {
         public GrowSpec {
             newDevices = List.copyOf(newDevices);
         }
+
+        public GrowSpec(String vgName, String lvName, List<String> newDevices, String mappingName, String mountpoint,
+                        FsType fsType, String keyName, boolean linear) {
+            this(vgName, lvName, newDevices, mappingName, mountpoint, fsType, keyName, linear, null);
+        }
+    }
+
+    /** Whether cryptsetup resize needs a key here: LUKS2 (or unknown) whose volume key is (or may be) in the keyring. */
+    public static boolean resizeNeedsKey(Optional<LuksHeader> header, Boolean keyInKeyring) {
+        return header.map(x -> x.version() != 1).orElse(true) && !Boolean.FALSE.equals(keyInKeyring);
     }
 
     public PlanResult plan(GrowSpec s, HostState h) {
@@ -55,10 +69,7 @@ public final class GrowPlanner {
             refusals.add(Refusal.of(Reason.NOT_MOUNTED, s.mountpoint(), mapper + " is not mounted there; mount it first"));
         }
         int stripes = Math.max(1, lv.stripes());
-        if (!s.linear() && s.newDevices().size() % stripes != 0) {
-            refusals.add(Refusal.of(Reason.STRIPES_MISMATCH, lv.path(), "has " + stripes + " stripes; add a multiple of "
-                    + stripes + " devices (got " + s.newDevices().size() + ") or grow it linearly"));
-        }
+        addCount(lv.path(), stripes, s.newDevices().size(), s.linear(), "devices").ifPresent(refusals::add);
         List<PlanStep> steps = new ArrayList<>();
         List<String> toExtend = new ArrayList<>();
         for (String d : s.newDevices()) {
@@ -98,17 +109,37 @@ public final class GrowPlanner {
             steps.add(PlanStep.of(StepKind.EXTEND_LV, Lvm.lvextend(s.vgName(), s.lvName(), layout, "+100%FREE")));
         }
         Optional<LuksHeader> header = h.luksOn(lv.path());
-        boolean withKey = header.map(x -> x.version() != 1).orElse(true);
+        boolean withKey = resizeNeedsKey(header, s.keyInKeyring());
         if (extendLv || mappingSmallerThanLv(h, s.mappingName(), lv, header)) {
-            var resize = Cryptsetup.resize(s.mappingName(), withKey);
-            steps.add(withKey ? PlanStep.withKey(StepKind.RESIZE_MAPPING, resize, KeyRef.named(s.keyName()))
-                    : PlanStep.of(StepKind.RESIZE_MAPPING, resize));
+            if (withKey && s.keyName() == null) {
+                refusals.add(Refusal.of(Reason.LUKS_KEY_NOT_CHECKED, mapper, "cryptsetup resize of this LUKS2 device asks "
+                        + "for a key (its volume key is in the kernel keyring): pass --key NAME, --key-file PATH, "
+                        + "--key-backup DIR or --passphrase"));
+            } else {
+                var resize = Cryptsetup.resize(s.mappingName(), withKey);
+                steps.add(withKey ? PlanStep.withKey(StepKind.RESIZE_MAPPING, resize, KeyRef.named(s.keyName()))
+                        : PlanStep.of(StepKind.RESIZE_MAPPING, resize));
+            }
         }
         steps.add(PlanStep.of(StepKind.GROW_FS, Filesystems.grow(s.fsType(), mapper, s.mountpoint())));
         if (!refusals.isEmpty()) {
             return PlanResult.refused(refusals);
         }
         return PlanResult.ok(new Plan("Grow " + s.mountpoint() + " (" + lv.path() + ")", steps));
+    }
+
+    /**
+     * Refuses adding {@code count} new PVs (or, with {@code noun} "volumes", new EBS volumes) to an LV of
+     * {@code stripes} stripes when they are not a multiple of the stripes, unless {@code linear}.
+     */
+    public static Optional<Refusal> addCount(String lvPath, int stripes, int count, boolean linear, String noun) {
+        int n = Math.max(1, stripes);
+        if (linear || count % n == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(Refusal.of(Reason.STRIPES_MISMATCH, lvPath, "has " + n + " stripes; add a multiple of "
+                + n + " " + noun + " (got " + count + ") or grow it linearly"
+                + (noun.equals("volumes") ? " (--linear)" : "")));
     }
 
     /** True when the open mapping is smaller than the LV minus the LUKS data offset, or when unknown. */

@@ -40,6 +40,13 @@ class DetachPlannerTest {
     }
 
     @Test
+    void exportVgAddsVgexportLast() {
+        PlanResult r = new DetachPlanner().plan(new DetachSpec("/mnt/data", "secure", "myvg", true), after(MOUNTED));
+        assertThat(r.plan().kinds()).isEqualTo(List.of(UNMOUNT, CLOSE_MAPPING, DEACTIVATE_VG, DEACTIVATE_VG));
+        assertThat(r.plan().steps().get(3).commands().get(0).command().argv()).isEqualTo(List.of("vgexport", "myvg"));
+    }
+
+    @Test
     void refusesWhileProcessesUseTheMount() {
         HostState h = after(MOUNTED).withProcessUse("/mnt/data",
                 List.of(new ProcessUse("postgres", 1234, "F.c..", "postgres")));

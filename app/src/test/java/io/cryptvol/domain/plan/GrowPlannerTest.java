@@ -4,6 +4,7 @@ import io.cryptvol.domain.cmd.FsType;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.DeviceType;
 import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.LuksHeader;
 import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.domain.model.VolumeGroup;
 import io.cryptvol.domain.plan.GrowPlanner.GrowSpec;
@@ -79,5 +80,51 @@ class GrowPlannerTest {
                         i == 0 ? "xfs" : null, null, null, List.of(), null, List.of()))).toList());
         PlanResult r = new GrowPlanner().plan(spec(NEW, false), h);
         assertThat(r.refusals()).extracting(Refusal::reason).containsExactly(Reason.NOT_MOUNTED, Reason.HAS_SIGNATURE);
+    }
+
+    static HostState withLuks(HostState h, int version) {
+        LuksHeader x = h.luksOn(LV_PATH).orElseThrow();
+        return h.withLuks(new LuksHeader(x.device(), version, x.uuid(), version == 1 ? "aes-cbc-essiv:sha256" : x.cipher(),
+                x.keyBits(), x.hash(), x.pbkdf(), x.activeKeySlots(), x.dataOffsetBytes()));
+    }
+
+    record KeyRow(String name, int luks, Boolean keyring, String key, List<String> resizeArgv, Reason refusal) {
+    }
+
+    static Stream<KeyRow> keyRows() {
+        List<String> withKey = List.of("cryptsetup", "resize", "--key-file", "-", "secure");
+        List<String> noKey = List.of("cryptsetup", "resize", "secure");
+        return Stream.of(
+                new KeyRow("LUKS1 never needs a key (the #16 bug)", 1, null, null, noKey, null),
+                new KeyRow("LUKS1 with a key given: still none sent", 1, null, "data-key-1", noKey, null),
+                new KeyRow("LUKS2, volume key in the dm table: no key", 2, false, null, noKey, null),
+                new KeyRow("LUKS2, volume key in the kernel keyring: the key", 2, true, "data-key-1", withKey, null),
+                new KeyRow("LUKS2, keyring, no key given: refused", 2, true, null, null, Reason.LUKS_KEY_NOT_CHECKED),
+                new KeyRow("LUKS2, keyring not known: the key, as before", 2, null, "data-key-1", withKey, null));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("keyRows")
+    void resizeAsksForAKeyOnlyWhenTheDeviceNeedsOne(KeyRow row) {
+        HostState h = withLuks(withNewDisks(), row.luks());
+        PlanResult r = new GrowPlanner().plan(new GrowSpec("myvg", "mylv", NEW, "secure", "/mnt/data", FsType.XFS, row.key(),
+                false, row.keyring()), h);
+        if (row.refusal() != null) {
+            assertThat(r.refusals()).extracting(Refusal::reason).containsExactly(row.refusal());
+            return;
+        }
+        PlanStep resize = r.plan().steps().stream().filter(x -> x.kind() == RESIZE_MAPPING).findFirst().orElseThrow();
+        assertThat(resize.command().argv()).isEqualTo(row.resizeArgv());
+        assertThat(resize.keys()).hasSize(row.resizeArgv().size() == 5 ? 1 : 0);
+    }
+
+    @Test
+    void dmTableTellsAKeyringKeyFromATableKey() {
+        assertThat(io.cryptvol.domain.parse.DmTableParser.keyInKeyring(
+                "0 2097152 crypt aes-xts-plain64 :64:logon:cryptsetup:3f0e-d0 0 253:0 32768\n")).isTrue();
+        assertThat(io.cryptvol.domain.parse.DmTableParser.keyInKeyring(
+                "0 2097152 crypt aes-cbc-essiv:sha256 0000000000000000000000000000000000000000000000000000000000000000 0 253:0 4096\n"))
+                .isFalse();
+        assertThat(io.cryptvol.domain.parse.DmTableParser.keyInKeyring("0 2097152 linear 259:1 2048\n")).isNull();
     }
 }

@@ -137,7 +137,7 @@ class UnlockPlannerTest {
     @ParameterizedTest
     @MethodSource
     void missingPvs(String report, String vg, List<String> expected) {
-        assertThat(UnlockPlanner.missingPvs(report, vg)).isEqualTo(expected);
+        assertThat(io.cryptvol.domain.parse.LvmReportParser.missingPvs(report, vg)).isEqualTo(expected);
     }
 
     /** The key test (open --test-passphrase, run by UnlockKeyCheck while the LV is active) decides before any step. */

@@ -1,0 +1,78 @@
+package io.cryptvol.day2;
+
+import io.cryptvol.domain.cmd.Lvm;
+import io.cryptvol.domain.cmd.RawHeader;
+import io.cryptvol.domain.model.CrypttabEntry;
+import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.LogicalVolume;
+import io.cryptvol.domain.model.PvSegment;
+import io.cryptvol.domain.parse.PvSegmentsParser;
+import io.cryptvol.domain.parse.RawLuksHeaderParser;
+import io.cryptvol.exec.ExecResult;
+import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.exec.PlanRunner;
+import io.cryptvol.host.HostObserver;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What is locked on the target, read-only: the usual observation (devices, LVM, mounts, fstab, crypttab, the
+ * headers of active LVs), and — only when a mapping line is closed or an LV is inactive — the PV segments from
+ * LVM metadata and the first bytes of each inactive LV read from its PVs. Nothing is activated.
+ */
+public final class LockedVolumes {
+
+    /** What was found, with the host state it was found in. */
+    public record Found(HostState state, List<LockedVolume> volumes) {
+    }
+
+    private LockedVolumes() {
+    }
+
+    public static Found find(HostExecutor ex, PlanRunner.KeySource keys, VolumeLocator.Selection sel) {
+        HostState h = new HostObserver(ex).observe(HostObserver.Scope.of(List.of(), List.of()), keys);
+        boolean closedLine = h.fstab().entries().stream().map(f -> VolumeLocator.mapperName(f.source()))
+                .flatMap(Optional::stream).anyMatch(m -> h.mapping(m).isEmpty())
+                || h.crypttab().entries().stream().map(CrypttabEntry::name).anyMatch(m -> h.mapping(m).isEmpty());
+        boolean inactive = h.lvs().stream().anyMatch(l -> !l.active());
+        if (!closedLine && !inactive) {
+            return new Found(h, LockedFinder.find(h, List.of(), Map.of(), sel));
+        }
+        List<PvSegment> segs = List.of();
+        ExecResult r = ex.run(Lvm.pvSegmentsReport());
+        if (r.ok()) {
+            segs = PvSegmentsParser.parse(r.out());
+        }
+        Set<String> inactiveLvs = new LinkedHashSet<>();
+        for (LogicalVolume l : h.lvs()) {
+            if (!l.active()) {
+                inactiveLvs.add(l.vgName() + "/" + l.name());
+            }
+        }
+        for (PvSegment s : segs) {
+            if (s.lvName() != null && h.lv(s.vgName(), s.lvName()).isEmpty()) {
+                inactiveLvs.add(s.vgName() + "/" + s.lvName()); // an exported VG's LV
+            }
+        }
+        Map<String, List<RawHeader.Chunk>> chunks = new LinkedHashMap<>();
+        for (String k : inactiveLvs) {
+            String[] p = k.split("/", 2);
+            RawHeader.chunks(segs, p[0], p[1], RawHeader.BYTES).ifPresent(c -> chunks.put(k, c));
+        }
+        Map<String, RawLuksHeaderParser.Result> raw = new LinkedHashMap<>();
+        if (!chunks.isEmpty()) {
+            HostObserver.Sections s = HostObserver.Sections.run(ex, RawHeader.read(chunks));
+            for (String k : chunks.keySet()) {
+                if (s.exit("hdr " + k) == 0) {
+                    raw.put(k, RawLuksHeaderParser.parse("/dev/" + k, RawLuksHeaderParser.fromOd(s.out("hdr " + k))));
+                }
+            }
+        }
+        return new Found(h, LockedFinder.find(h, segs, raw, sel));
+    }
+}
