@@ -278,8 +278,11 @@ class SeedAdoptVmTest {
         assertThat(ok("sandbox reboot")).contains("rebooted");
         assertThat(host("cat", "/proc/sys/kernel/random/boot_id")).as("a real reboot").isNotEqualTo(boot);
         assertThat(sh("ls /dev/mapper")).doesNotContain("myencryptedlv"); // noauto, no crypttab: closed after a boot
-        // LEAD: switch to no-arg unlock after merge ("unlock" and one confirmation: shell.keys("y\n"); type("unlock"))
-        String out = ok("unlock --key seed-key-1 --yes");
+        // the guide: no arguments, one confirmation; it finds the closed volume (no crypttab, an fstab noauto line,
+        // an exported VG) and proposes the key recorded for its LUKS UUID by the import and adoption
+        shell.keys("y\n");
+        String out = ok("unlock");
+        assertThat(out).contains("myvg/mylv").contains("seed-key-1");
         System.out.println("[seed-adopt-vm] unlock:\n" + out);
         assertThat(out).contains("unlocked " + MNT);
         assertThat(sh("sha256sum " + MNT + "/data | cut -d' ' -f1")).isEqualTo(sum);
@@ -288,8 +291,8 @@ class SeedAdoptVmTest {
     @Test
     @Order(4)
     void growAddKeepsFourStripes() throws Exception {
-        // LEAD: drop --key after the day2 merge (LUKS1 resizes without a key)
-        String out = ok("grow --add 4 --size 1 --key seed-key-1 --yes");
+        // LUKS1 resizes without a key: grow asks for none
+        String out = ok("grow --add 4 --size 1 --yes");
         System.out.println("[seed-adopt-vm] grow:\n" + out);
         assertThat(out).contains("lvextend -i 4 -I 4k").contains("done");
         List<String> stripes = sh("lvs --segments --noheadings -o stripes myvg/mylv").lines().map(String::strip)

@@ -97,8 +97,9 @@ public final class FixtureHost implements HostExecutor {
         if (a.get(0).equals("fuser")) {
             return new ExecResult(1, new byte[0], new byte[0], Duration.ZERO); // nobody uses it
         }
-        if (a.get(0).equals("pvs") && a.contains("pv_uuid,pv_missing,vg_name")) {
-            return ok(pvs(s)); // the unlock's missing-member query: every PV present (no pv_missing)
+        if (a.get(0).equals("pvs") && (a.contains("pv_uuid,pv_missing,vg_name") || a.contains("--segments"))) {
+            // the unlock's missing-member query (since the guide: pvs --segments): every PV present, no pv_missing
+            return ok(pvs(s));
         }
         if (a.get(0).equals("vgs") && a.contains("vg_exported")) {
             return ok("");
