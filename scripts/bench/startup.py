@@ -137,8 +137,10 @@ def main():
     only = a.only.split(",")
 
     if not a.no_build:
-        # one Maven run: the reactor resolves the sibling modules (sandbox) to their freshly built classes
-        sh(["mvn", "-q", "-B", "-DskipTests", "package", "test-compile", "dependency:build-classpath",
+        # the product jar first, in a run of its own: with a later phase (test-compile) in the same run the
+        # reactor hands the sibling modules to the repackaging as class directories, and it leaves them out
+        sh(["mvn", "-q", "-B", "-DskipTests", "package"])
+        sh(["mvn", "-q", "-B", "-DskipTests", "test-compile", "dependency:build-classpath",
             "-Dmdep.outputFile=" + os.path.join(ROOT, "app", "target", "bench-cp.txt")])
     cp = ":".join([os.path.join(ROOT, "app", "target", "test-classes"), os.path.join(ROOT, "app", "target", "classes"),
                    open(os.path.join(ROOT, "app", "target", "bench-cp.txt")).read().strip()])
