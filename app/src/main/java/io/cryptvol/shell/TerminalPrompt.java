@@ -93,17 +93,33 @@ public class TerminalPrompt implements Prompt {
         return s;
     }
 
-    /** Reads to the end of the line; with {@code secret} the terminal does not echo. The buffer is wiped as it grows. */
+    /**
+     * Reads to the end of the line; with {@code secret} the terminal does not echo. The buffer is wiped as it grows.
+     * Ctrl-C while reading is "no answer" (null), at once: the interrupt is the question's, not the shell's (the
+     * default handler would end the shell at its next prompt).
+     */
     private char[] read(String prompt, boolean secret) {
         Terminal t = terminal();
         t.writer().print(prompt);
         t.writer().flush();
+        java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+        Terminal.SignalHandler before = t.handle(Terminal.Signal.INT, s -> interrupted.set(true));
         boolean echo = secret ? t.echo(false) : false;
         char[] buf = new char[64];
         int n = 0;
         try {
             while (true) {
-                int c = t.reader().read();
+                int c = t.reader().read(100L);
+                if (interrupted.get()) {
+                    if (!secret) {
+                        t.writer().println();
+                        t.writer().flush();
+                    }
+                    return null;
+                }
+                if (c == org.jline.utils.NonBlockingReader.READ_EXPIRED) {
+                    continue;
+                }
                 if (c < 0 && n == 0) {
                     return null;
                 }
@@ -121,6 +137,7 @@ public class TerminalPrompt implements Prompt {
             throw new UncheckedIOException(e);
         } finally {
             Arrays.fill(buf, '\0');
+            t.handle(Terminal.Signal.INT, before);
             if (secret) {
                 t.echo(echo);
                 t.writer().println();

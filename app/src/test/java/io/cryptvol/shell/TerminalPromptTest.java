@@ -160,4 +160,32 @@ class TerminalPromptTest {
         assertThat(p.confirm("Go?", true)).isTrue();
         assertThatThrownBy(() -> p.confirm("Go?", false)).isInstanceOf(CryptvolException.class);
     }
+
+    /**
+     * Ctrl-C at a question is "no", at once, and the interrupt goes no further: with the terminal's own handler it
+     * ended the shell at its next prompt. Nothing is typed here (the input never ends), so only the signal can
+     * answer.
+     */
+    @Test
+    void ctrlCAtAQuestionIsNoAndDoesNotReachTheShell() throws Exception {
+        java.io.PipedOutputStream keyboard = new java.io.PipedOutputStream();
+        Terminal t = new DumbTerminal("t", "dumb", new java.io.PipedInputStream(keyboard), screen, StandardCharsets.UTF_8);
+        java.util.concurrent.atomic.AtomicInteger shellSaw = new java.util.concurrent.atomic.AtomicInteger();
+        t.handle(Terminal.Signal.INT, s -> shellSaw.incrementAndGet());
+        DefaultShellContext sc = new DefaultShellContext();
+        sc.setInteractionMode(InteractionMode.INTERACTIVE);
+        TerminalPrompt p = new TerminalPrompt(new StaticListableBeanFactory(Map.of("t", t)).getBeanProvider(Terminal.class),
+                new StaticListableBeanFactory(Map.of("s", sc)).getBeanProvider(ShellContext.class), new SessionMode());
+        java.util.concurrent.CompletableFuture<Boolean> answer =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> p.confirm("Run it?", false));
+        while (!screen().contains("Run it? [y/N]")) {
+            Thread.onSpinWait();
+        }
+        t.raise(Terminal.Signal.INT);
+        assertThat(answer.get(30, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+        assertThat(shellSaw).as("the shell's own handler is back, and did not see that interrupt").hasValue(0);
+        t.raise(Terminal.Signal.INT);
+        assertThat(shellSaw).hasValue(1);
+        keyboard.close();
+    }
 }
