@@ -109,8 +109,12 @@ public final class UnlockService {
                 if (fixed != null) {
                     v = fixed.located();
                     boolean first = found != null;
-                    h = first ? found : new io.cryptvol.host.HostObserver(ex).observe(new io.cryptvol.host.HostObserver.Scope(
-                            List.of(), List.of(), List.of(v.mountpoint())), keys);
+                    io.cryptvol.host.HostObserver.Scope scope = new io.cryptvol.host.HostObserver.Scope(
+                            List.of(), List.of(), List.of(v.mountpoint()));
+                    h = first ? found : new io.cryptvol.host.HostObserver(ex).observe(scope, keys);
+                    if (VolumeObservation.justActivated(h, v)) {
+                        h = new io.cryptvol.host.HostObserver(ex).observe(scope, keys); // see justActivated
+                    }
                     found = null;
                     boolean inactive = h.lv(v.vg(), v.lv()).map(l -> !l.active()).orElse(true);
                     exported = first ? fixed.vgExported()

@@ -27,7 +27,20 @@ public record VolumeObservation(HostState state, VolumeLocator.Located volume) {
         if (!v.mountpoint().equals(mp) && h.mountAt(v.mountpoint()).isPresent()) {
             // the mountpoint came from fstab: look again with fuser on it
             h = o.observe(new HostObserver.Scope(devices, List.of(), List.of(v.mountpoint())), keys);
+        } else if (justActivated(h, v)) {
+            h = o.observe(new HostObserver.Scope(devices, List.of(), mp == null ? List.of() : List.of(mp)), keys);
         }
         return new VolumeObservation(h, v);
+    }
+
+    /**
+     * The LV is active, nothing is open on it, and the look found no signature at all on it: after a boot LVM's
+     * autoactivation (a service of its own, not udev's queue) may have activated it while the look ran, before
+     * udev had probed the new device. One more look then sees its header; a second blank look is the truth.
+     */
+    public static boolean justActivated(HostState h, VolumeLocator.Located v) {
+        return h.lv(v.vg(), v.lv()).map(l -> l.active()).orElse(false)
+                && h.mappingBackingDevice(v.mapping()).isEmpty()
+                && h.luksOn(v.lvPath()).isEmpty() && h.signatureOn(v.lvPath()).isEmpty();
     }
 }
