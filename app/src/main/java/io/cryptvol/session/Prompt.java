@@ -24,4 +24,11 @@ public interface Prompt {
      * as it is used. Refuses when nobody can answer.
      */
     char[] askSecret(String prompt);
+
+    /**
+     * How long this prompt has waited for a person to answer, in all (a command's "tool time" leaves it out).
+     */
+    default java.time.Duration waited() {
+        return java.time.Duration.ZERO;
+    }
 }

@@ -261,6 +261,7 @@ public class Day2Commands {
     /** @return true when the volume is now unlocked and mounted (false: a dry run or a "no") */
     private boolean unlockWith(UnlockService.Attempt a, KeyChoice choice, boolean yes, boolean dryRun) {
         boolean done;
+        java.time.Duration waitedBefore = prompt.waited(); // the time to answer the question is not tool time
         try {
             done = plans.withKeys(choice.source()).execute(a.planner(), PlanEngine.Options.of(yes, dryRun));
         } catch (PlanRunner.StepFailedException e) {
@@ -280,7 +281,8 @@ public class Day2Commands {
         renderVerified(a.volume(), a.verify());
         marks.unlocked(stages.context().target().display(), a.volume().mapping());
         ui.ok(String.format(Locale.ROOT, "unlocked %s in %.1f s of tool time (the open step's time above includes "
-                + "the key derivation; the key went on stdin only, no copy was written)", a.volume().mountpoint(), a.seconds()));
+                + "the key derivation; the key went on stdin only, no copy was written)", a.volume().mountpoint(),
+                a.seconds() - prompt.waited().minus(waitedBefore).toNanos() / 1e9));
         return true;
     }
 

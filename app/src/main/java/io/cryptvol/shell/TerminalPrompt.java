@@ -25,6 +25,7 @@ public class TerminalPrompt implements Prompt {
     private final ObjectProvider<Terminal> terminal;
     private final ObjectProvider<ShellContext> shellContext;
     private final SessionMode mode;
+    private final java.util.concurrent.atomic.AtomicLong waitedNanos = new java.util.concurrent.atomic.AtomicLong();
 
     /** Null providers mean "no terminal" and "no shell": only {@code --yes} (or the session's assume-yes) answers. */
     public TerminalPrompt(ObjectProvider<Terminal> terminal, ObjectProvider<ShellContext> shellContext, SessionMode mode) {
@@ -98,7 +99,21 @@ public class TerminalPrompt implements Prompt {
      * Ctrl-C while reading is "no answer" (null), at once: the interrupt is the question's, not the shell's (the
      * default handler would end the shell at its next prompt).
      */
+    @Override
+    public java.time.Duration waited() {
+        return java.time.Duration.ofNanos(waitedNanos.get());
+    }
+
     private char[] read(String prompt, boolean secret) {
+        long since = System.nanoTime();
+        try {
+            return readOff(prompt, secret);
+        } finally {
+            waitedNanos.addAndGet(System.nanoTime() - since);
+        }
+    }
+
+    private char[] readOff(String prompt, boolean secret) {
         Terminal t = terminal();
         t.writer().print(prompt);
         t.writer().flush();

@@ -183,6 +183,7 @@ class TerminalPromptTest {
         }
         t.raise(Terminal.Signal.INT);
         assertThat(answer.get(30, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+        assertThat(p.waited()).as("the wait for an answer is counted (tool times leave it out)").isPositive();
         assertThat(shellSaw).as("the shell's own handler is back, and did not see that interrupt").hasValue(0);
         t.raise(Terminal.Signal.INT);
         assertThat(shellSaw).hasValue(1);
