@@ -700,7 +700,24 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
         }
     }
 
+    /**
+     * Boots; a guest kernel that panics while it boots is booted once more, with a log line. Under TCG the
+     * guest's Debian kernel has been seen to die at about 1 s ("Fatal exception in interrupt" in a timer
+     * routine), before anything of ours ran: an emulation fault, not the disks or the image.
+     */
     private void boot(int sshPort) {
+        try {
+            bootOnce(sshPort);
+        } catch (CryptvolException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("Kernel panic")) {
+                throw e;
+            }
+            log("the guest kernel panicked while booting (emulation fault, console above): booting once more");
+            bootOnce(portFreeOr(sshPort));
+        }
+    }
+
+    private void bootOnce(int sshPort) {
         boots++;
         port = sshPort;
         consoleLog = workDir.resolve("console-" + boots + ".log");
