@@ -23,6 +23,8 @@ public final class AwsAccess implements AutoCloseable {
     private String profile;
     private String region;
     private String endpoint;
+    /** The endpoint is the local sandbox's (said by whoever set it, never inferred from its address). */
+    private boolean sandbox;
     private Ec2Clients clients;
     private EbsGateway gateway;
     private Optional<InstanceIdentity> identity;
@@ -35,6 +37,13 @@ public final class AwsAccess implements AutoCloseable {
      */
     public AwsAccess(String profile, String region, String endpoint, Map<String, String> env, EbsOptions options,
                      Duration pollOverride, int maxAttempts, Supplier<InstanceMetadata> imds) {
+        this(profile, region, endpoint, false, env, options, pollOverride, maxAttempts, imds);
+    }
+
+    /** @param sandbox the endpoint is the local sandbox's (also said by {@link AwsSettings#SANDBOX_ENV} in {@code env}) */
+    public AwsAccess(String profile, String region, String endpoint, boolean sandbox, Map<String, String> env,
+                     EbsOptions options, Duration pollOverride, int maxAttempts, Supplier<InstanceMetadata> imds) {
+        this.sandbox = sandbox;
         this.profile = profile;
         this.region = region;
         this.endpoint = endpoint;
@@ -47,7 +56,7 @@ public final class AwsAccess implements AutoCloseable {
 
     /** The settings in effect (parses the endpoint; no network). */
     public synchronized AwsSettings settings() {
-        return AwsSettings.resolve(profile, region, endpoint, env).withMaxAttempts(maxAttempts);
+        return AwsSettings.resolve(profile, region, endpoint, sandbox, env).withMaxAttempts(maxAttempts);
     }
 
     /** The gateway, creating the clients now if needed. */
@@ -74,36 +83,50 @@ public final class AwsAccess implements AutoCloseable {
     /**
      * Changes the settings for the rest of the session. A null argument keeps that setting; an empty
      * string (or "default") goes back to the SDK's default (or, for the endpoint, to the environment).
+     * Another endpoint than the one set is a real one (unless {@code sandbox} says otherwise).
      */
     public synchronized AwsSettings configure(String newProfile, String newRegion, String newEndpoint) {
-        String p = merge(profile, newProfile);
-        String r = merge(region, newRegion);
         String e = merge(endpoint, newEndpoint);
-        AwsSettings.resolve(p, r, e, env); // validates before anything changes
+        return set(merge(profile, newProfile), merge(region, newRegion), e, sandbox && java.util.Objects.equals(e, endpoint));
+    }
+
+    /**
+     * Points EBS commands at the sandbox's own endpoint: dummy credentials, quick polling (the one way,
+     * besides {@link AwsSettings#SANDBOX_ENV}, an endpoint becomes the sandbox's).
+     */
+    public synchronized AwsSettings configureSandbox(String newRegion, String sandboxEndpoint) {
+        return set(profile, merge(region, newRegion), merge(endpoint, sandboxEndpoint), true);
+    }
+
+    private AwsSettings set(String p, String r, String e, boolean sb) {
+        AwsSettings.resolve(p, r, e, sb, env); // validates before anything changes
         profile = p;
         region = r;
         endpoint = e;
+        sandbox = sb;
         closeClients();
         identity = null;
         return settings();
     }
 
-    /** The profile, region and endpoint as configured (null = default), to put back later with {@link #restore}. */
-    public record Configured(String profile, String region, String endpoint) {
+    /**
+     * The profile, region and endpoint as configured (null = default), and whether that endpoint is the
+     * sandbox's, to put back later with {@link #restore}.
+     */
+    public record Configured(String profile, String region, String endpoint, boolean sandbox) {
+        /** Settings of a real endpoint (or none). */
+        public Configured(String profile, String region, String endpoint) {
+            this(profile, region, endpoint, false);
+        }
     }
 
     public synchronized Configured configured() {
-        return new Configured(profile, region, endpoint);
+        return new Configured(profile, region, endpoint, sandbox);
     }
 
     /** Puts back settings taken with {@link #configured()} (leaving the sandbox: SandboxSession). */
     public synchronized void restore(Configured c) {
-        AwsSettings.resolve(c.profile(), c.region(), c.endpoint(), env);
-        profile = c.profile();
-        region = c.region();
-        endpoint = c.endpoint();
-        closeClients();
-        identity = null;
+        set(c.profile(), c.region(), c.endpoint(), c.sandbox());
     }
 
     private static String merge(String old, String given) {

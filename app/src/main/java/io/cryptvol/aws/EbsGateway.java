@@ -14,7 +14,6 @@ import software.amazon.awssdk.services.ec2.model.CreateSnapshotResponse;
 import software.amazon.awssdk.services.ec2.model.CreateSnapshotsResponse;
 import software.amazon.awssdk.services.ec2.model.CreateVolumeRequest;
 import software.amazon.awssdk.services.ec2.model.CreateVolumeResponse;
-import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeVolumesResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
@@ -29,6 +28,7 @@ import software.amazon.awssdk.services.ec2.waiters.Ec2Waiter;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +54,8 @@ import java.util.function.Supplier;
  * ({@link EbsBatchException} when part of a batch succeeded).
  */
 public final class EbsGateway {
+    /** How long a resource just made may still be unknown to EC2's describes (eventual consistency). */
+    static final Duration NOT_FOUND_GRACE = Duration.ofSeconds(60);
     private final Ec2Clients clients;
     private final EbsOptions options;
 
@@ -61,9 +64,19 @@ public final class EbsGateway {
         this.options = options;
     }
 
+    /** How this gateway polls and waits. */
+    EbsOptions options() {
+        return options;
+    }
+
     /** The default region (resolving it, and so making no client, if not done yet). */
     public String region() {
         return clients.region();
+    }
+
+    /** EC2 requests made through this gateway's clients, per operation ({@code --debug} prints them). */
+    public Ec2CallCounts calls() {
+        return clients.calls();
     }
 
     private Ec2Client ec2() {
@@ -74,9 +87,9 @@ public final class EbsGateway {
 
     /** Placement, state and EBS volumes of one instance. */
     public InstanceInfo describeInstance(String instanceId) {
-        DescribeInstancesResponse r = call("DescribeInstances", () -> ec2().describeInstances(b -> b.instanceIds(instanceId)));
-        Instance in = r.reservations().stream().flatMap(res -> res.instances().stream())
-                .filter(i -> i.instanceId().equals(instanceId)).findFirst()
+        List<Instance> found = call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.instanceIds(instanceId))
+                .reservations().stream().flatMap(res -> res.instances().stream()).toList());
+        Instance in = found.stream().filter(i -> i.instanceId().equals(instanceId)).findFirst()
                 .orElseThrow(() -> new CryptvolException("DescribeInstances: no instance " + instanceId + " in " + region()));
         List<InstanceInfo.Disk> disks = in.blockDeviceMappings().stream()
                 .filter(m -> m.ebs() != null)
@@ -105,21 +118,41 @@ public final class EbsGateway {
     }
 
     /**
-     * Creates one volume per spec, concurrently; each is waited for until available and, when
-     * {@code instanceId} is not null, attached (device names are handed out before any call, from
-     * DescribeInstances) and waited for until attached. A spec without a zone gets the instance's.
+     * Creates one volume per spec and waits until each is available; when {@code instanceId} is not null,
+     * attaches them (set index i at the i-th free device name, whatever order they finish in) and waits until
+     * each is attached. A spec without a zone gets the instance's.
      */
     public List<EbsVolume> createVolumes(List<VolumeSpec> specs, String instanceId, EbsProgress progress) {
+        return createVolumes(specs, instanceId, null, true, progress);
+    }
+
+    /**
+     * {@link #createVolumes(List, String, EbsProgress)} with the device names given (one per spec, in set
+     * order; null: the first free ones, from DescribeInstances) and, with {@code wait} false, no waiting
+     * beyond what the calls need: without an instance it returns right after CreateVolume (the volumes are
+     * "creating"); with one, after AttachVolume (a volume can be attached only once it is available, so that
+     * much is waited for). CreateVolume calls go out concurrently; each wait is one DescribeVolumes per round
+     * for the whole batch, with backoff and jitter. A volume this run created that EC2 does not show yet
+     * (eventual consistency) counts as still creating, up to the timeout.
+     *
+     * @throws EbsBatchException when anything failed or timed out, with every member as EC2 last showed it
+     */
+    public List<EbsVolume> createVolumes(List<VolumeSpec> specs, String instanceId, List<String> deviceNames,
+                                         boolean wait, EbsProgress progress) {
         if (specs.isEmpty()) {
             return List.of();
         }
-        DeviceAllocator devices = null;
+        int n = specs.size();
         String instanceAz = null;
+        List<String> devices = null;
         if (instanceId != null) {
-            InstanceInfo info = describeInstance(instanceId);
-            instanceAz = info.availabilityZone();
-            devices = new DeviceAllocator(instanceId, info);
-            devices.require(specs.size());
+            if (deviceNames != null && deviceNames.size() != n) {
+                throw new IllegalArgumentException(n + " volumes but " + deviceNames.size() + " device names");
+            }
+            InstanceInfo info = deviceNames == null || specs.stream().anyMatch(s -> s.availabilityZone() == null)
+                    ? describeInstance(instanceId) : null;
+            instanceAz = info == null ? specs.get(0).availabilityZone() : info.availabilityZone();
+            devices = deviceNames != null ? List.copyOf(deviceNames) : new DeviceAllocator(instanceId, info).take(n);
         }
         List<VolumeSpec> resolved = new ArrayList<>();
         for (VolumeSpec s : specs) {
@@ -134,57 +167,335 @@ public final class EbsGateway {
             }
             resolved.add(s);
         }
-        DeviceAllocator dev = devices;
-        String what = instanceId == null ? "volumes available" : "volumes attached";
-        return runBatch(resolved.size(), what, progress, (i, ids) -> {
-            Ec2Client ec2 = ec2();
+        Batch batch = new Batch(n, instanceId, true);
+        Ec2Client ec2 = ec2();
+        parallel(n, i -> {
             VolumeSpec s = resolved.get(i);
             progress.on(new Event(i, null, Stage.REQUESTED, s.sizeGiB() + " GiB " + s.type()));
             CreateVolumeResponse created = call("CreateVolume", () -> ec2.createVolume(createRequest(s)));
-            String id = created.volumeId();
-            ids.set(i, id);
-            progress.on(new Event(i, id, Stage.CREATING, s.availabilityZone()));
-            EbsVolume v = waitAvailable(ec2, id, "creating", options.availableTimeout());
-            progress.on(new Event(i, id, Stage.AVAILABLE, null));
-            if (dev == null) {
-                return v;
-            }
-            return attachAndWait(ec2, i, id, instanceId, dev, progress);
-        });
+            batch.ids[i] = created.volumeId();
+            batch.last.put(created.volumeId(), createdVolume(created));
+            progress.on(new Event(i, created.volumeId(), Stage.CREATING, s.availabilityZone()));
+        }, batch, progress);
+        if (!wait && instanceId == null) {
+            return batch.result("volumes created");
+        }
+        batch.poll(ec2, options.availableTimeout(), "creating", AVAILABLE, progress, Stage.AVAILABLE);
+        if (instanceId == null || batch.anyProblem()) {
+            // a set with a member missing is not attached: less to undo
+            return batch.result(instanceId == null ? "volumes available" : "volumes created (none attached)");
+        }
+        attachAll(ec2, batch, devices, wait, progress);
+        return batch.result("volumes attached");
     }
 
-    /** Attaches existing available volumes at free device names and waits until all are attached. */
+    /** Attaches existing available volumes at free device names (in the order given) and waits until all are attached. */
     public List<EbsVolume> attachVolumes(String instanceId, List<String> volumeIds, EbsProgress progress) {
         InstanceInfo info = describeInstance(instanceId);
-        DeviceAllocator dev = new DeviceAllocator(instanceId, info);
-        dev.require(volumeIds.size());
-        return runBatch(volumeIds.size(), "volumes attached", progress, (i, ids) -> {
-            ids.set(i, volumeIds.get(i));
-            return attachAndWait(ec2(), i, volumeIds.get(i), instanceId, dev, progress);
-        });
+        List<String> devices = new DeviceAllocator(instanceId, info).take(volumeIds.size());
+        Batch batch = new Batch(volumeIds.size(), instanceId, false);
+        for (int i = 0; i < volumeIds.size(); i++) {
+            batch.ids[i] = volumeIds.get(i);
+        }
+        attachAll(ec2(), batch, devices, true, progress);
+        return batch.result("volumes attached");
     }
 
-    private EbsVolume attachAndWait(Ec2Client ec2, int i, String id, String instanceId, DeviceAllocator dev,
-                                    EbsProgress progress) {
-        String device = dev.next();
-        for (int attempt = 1; ; attempt++) {
-            String d = device;
-            try {
-                AttachVolumeResponse r = ec2.attachVolume(b -> b.volumeId(id).instanceId(instanceId).device(d));
-                progress.on(new Event(i, id, Stage.ATTACHING, r.device()));
-                break;
-            } catch (SdkException e) {
-                String msg = e.getMessage() == null ? "" : e.getMessage();
-                if ("InvalidParameterValue".equals(Ec2Errors.code(e)) && msg.contains("already in use") && attempt < 5) {
-                    device = dev.next(); // someone else took it meanwhile
-                    continue;
+    /** AttachVolume for each member (concurrently, member i at {@code devices[i]}), then one poll for all. */
+    private void attachAll(Ec2Client ec2, Batch batch, List<String> devices, boolean wait, EbsProgress progress) {
+        Set<String> reserved = ConcurrentHashMap.newKeySet();
+        reserved.addAll(devices);
+        parallel(batch.n, i -> {
+            String id = batch.ids[i];
+            String device = devices.get(i);
+            for (int attempt = 1; ; attempt++) {
+                String d = device;
+                try {
+                    AttachVolumeResponse r = ec2.attachVolume(b -> b.volumeId(id).instanceId(batch.instanceId).device(d));
+                    batch.devices[i] = r.device() == null ? d : r.device();
+                    progress.on(new Event(i, id, Stage.ATTACHING, batch.devices[i]));
+                    return;
+                } catch (SdkException e) {
+                    String msg = e.getMessage() == null ? "" : e.getMessage();
+                    if ("InvalidParameterValue".equals(Ec2Errors.code(e)) && msg.contains("already in use") && attempt < 5) {
+                        // taken meanwhile (by someone else): the next name no member of this set was given
+                        device = DeviceNames.free(reserved, 1).stream().findFirst().orElseThrow(() ->
+                                new CryptvolException("no free device name between /dev/sdf and /dev/sdz on " + batch.instanceId));
+                        reserved.add(device);
+                        continue;
+                    }
+                    throw Ec2Errors.map(e, "AttachVolume");
                 }
-                throw Ec2Errors.map(e, "AttachVolume");
+            }
+        }, batch, progress);
+        if (!wait) {
+            batch.refresh(ec2); // what the caller gets shows the attachments
+            return;
+        }
+        batch.poll(ec2, options.attachTimeout(), "attaching", this::attachedVerdict, progress, Stage.ATTACHED);
+    }
+
+    // ------------------------------------------------------------------ batch polling
+
+    /** What one poll round says of a volume: null still pending, "" done, else why it failed. */
+    @FunctionalInterface
+    private interface Verdict {
+        String of(Batch batch, int index, Volume v);
+    }
+
+    private static final Verdict AVAILABLE = (batch, i, v) -> switch (v.stateAsString()) {
+        case "available", "in-use" -> "";
+        case "creating" -> null;
+        default -> v.volumeId() + " went to state " + v.stateAsString() + " while creating";
+    };
+
+    private String attachedVerdict(Batch batch, int i, Volume v) {
+        Optional<VolumeAttachment> a = v.attachments().stream().findFirst();
+        if (a.isPresent() && !batch.instanceId.equals(a.get().instanceId())) {
+            return v.volumeId() + " is attached to " + a.get().instanceId() + ", not " + batch.instanceId;
+        }
+        if (a.isPresent()) {
+            batch.seenAttaching.add(v.volumeId());
+            return "attached".equals(a.get().stateAsString()) ? "" : null;
+        }
+        if (List.of("error", "deleting", "deleted").contains(v.stateAsString())) {
+            return v.volumeId() + " went to state " + v.stateAsString() + " while attaching";
+        }
+        // just after AttachVolume EC2 may still show it available; available again after that is a failure
+        return batch.seenAttaching.contains(v.volumeId())
+                ? v.volumeId() + " did not attach to " + batch.instanceId + ": it is available again" : null;
+    }
+
+    /**
+     * The members of one batch: ids, device names, the last DescribeVolumes answer for each and what went
+     * wrong. Workers write their own index only; polls run on the calling thread.
+     */
+    private final class Batch {
+        final int n;
+        final String instanceId;
+        final boolean created;
+        final String[] ids;
+        final String[] devices;
+        final String[] problems;
+        final Map<String, Volume> last = new ConcurrentHashMap<>();
+        final Set<String> seenAttaching = new HashSet<>();
+        Throwable firstCause;
+
+        Batch(int n, String instanceId, boolean created) {
+            this.n = n;
+            this.instanceId = instanceId;
+            this.created = created;
+            this.ids = new String[n];
+            this.devices = new String[n];
+            this.problems = new String[n];
+        }
+
+        synchronized void fail(int i, Throwable cause, String message) {
+            if (problems[i] == null) {
+                problems[i] = message;
+            }
+            if (firstCause == null) {
+                firstCause = cause;
             }
         }
-        EbsVolume v = waitAttached(ec2, id, instanceId);
-        progress.on(new Event(i, id, Stage.ATTACHED, device));
-        return v;
+
+        synchronized boolean anyProblem() {
+            return Arrays.stream(problems).anyMatch(p -> p != null);
+        }
+
+        /** Indexes still on their way: an id, no problem. */
+        List<Integer> pending() {
+            List<Integer> out = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (ids[i] != null && problems[i] == null) {
+                    out.add(i);
+                }
+            }
+            return out;
+        }
+
+        /**
+         * Polls the pending members, one DescribeVolumes per round, until the verdict is done or failed for
+         * each, or the timeout: the first wait is the poll interval, each next one 1.5 times longer up to
+         * {@link EbsOptions#pollCap()}, each ±20 % at random (so that many clients do not poll in step).
+         */
+        void poll(Ec2Client ec2, Duration timeout, String doing, Verdict verdict, EbsProgress progress, Stage reached) {
+            List<Integer> waiting = pending();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Duration delay = options.pollInterval();
+            while (!waiting.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                sleep(Duration.ofNanos(Math.max(0, Math.min(left, jitter(delay).toNanos()))));
+                delay = Duration.ofMillis(Math.min(options.pollCap().toMillis(), Math.round(delay.toMillis() * 1.5)));
+                Map<String, Volume> seen;
+                try {
+                    seen = describeByFilter(ec2, waiting.stream().map(i -> ids[i]).toList());
+                } catch (CryptvolException e) {
+                    if (created && "InvalidVolume.NotFound".equals(Ec2Errors.code(e.getCause())) && System.nanoTime() < deadline) {
+                        continue; // an endpoint that answers a filter like a VolumeIds list: not visible yet
+                    }
+                    waiting.forEach(i -> fail(i, e, e.getMessage()));
+                    waiting.forEach(i -> progress.on(new Event(i, ids[i], Stage.FAILED, e.getMessage())));
+                    return;
+                }
+                last.putAll(seen);
+                List<Integer> still = new ArrayList<>();
+                for (int i : waiting) {
+                    Volume v = seen.get(ids[i]);
+                    String says = v == null ? (created ? null : ids[i] + " does not exist (any more)") : verdict.of(this, i, v);
+                    if (says == null) {
+                        still.add(i);
+                    } else if (says.isEmpty()) {
+                        progress.on(new Event(i, ids[i], reached, reached == Stage.ATTACHED ? devices[i] : null));
+                    } else {
+                        fail(i, null, says);
+                        progress.on(new Event(i, ids[i], Stage.FAILED, says));
+                    }
+                }
+                waiting = still;
+                if (!waiting.isEmpty() && System.nanoTime() >= deadline) {
+                    for (int i : waiting) {
+                        String msg = ids[i] + " still " + still(last.get(ids[i]), doing) + " after " + fmt(timeout)
+                                + (devices[i] == null ? "" : " (instance " + instanceId + ", device " + devices[i] + ")");
+                        fail(i, null, msg);
+                        progress.on(new Event(i, ids[i], Stage.FAILED, msg));
+                    }
+                    return;
+                }
+            }
+        }
+
+        /** One more look at every member (after --no-wait attaches). */
+        void refresh(Ec2Client ec2) {
+            try {
+                last.putAll(describeByFilter(ec2, Arrays.stream(ids).filter(id -> id != null).toList()));
+            } catch (CryptvolException e) {
+                // the result shows what the calls returned; nothing is lost
+            }
+        }
+
+        /** The volumes in set order, or an {@link EbsBatchException} saying what exists now. */
+        List<EbsVolume> result(String what) {
+            List<EbsBatchException.Member> members = new ArrayList<>();
+            List<String> done = new ArrayList<>();
+            List<String> failedIds = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Volume v = ids[i] == null ? null : last.get(ids[i]);
+                Optional<VolumeAttachment> a = v == null ? Optional.empty() : v.attachments().stream().findFirst();
+                String device = a.map(VolumeAttachment::device).orElse(devices[i]);
+                String attState = a.map(VolumeAttachment::stateAsString).orElse(devices[i] == null ? null : "attaching");
+                members.add(new EbsBatchException.Member(i, ids[i], created,
+                        v == null ? (ids[i] == null ? null : "creating") : v.stateAsString(),
+                        device, attState, problems[i]));
+                if (problems[i] == null && ids[i] != null) {
+                    done.add(ids[i]);
+                } else {
+                    if (ids[i] != null) {
+                        failedIds.add(ids[i]);
+                    }
+                    failures.add(problems[i] == null ? "not attempted" : problems[i]);
+                }
+            }
+            if (failures.isEmpty()) {
+                List<EbsVolume> out = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    Volume v = last.get(ids[i]);
+                    out.add(v == null ? null : toVolume(v));
+                }
+                return out;
+            }
+            List<String> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(
+                    failures.stream().filter(f -> !f.equals("not attempted")).toList()));
+            // one volume, or nothing done and every member failed the same way: that one line is clearer
+            String msg = n == 1 || (done.isEmpty() && distinct.size() == 1) ? distinct.get(0)
+                    : done.size() + " of " + n + " " + what + (done.isEmpty() ? "" : " (" + String.join(", ", done) + ")")
+                    + "; failed: " + String.join("; ", distinct);
+            throw new EbsBatchException(msg, done, failedIds, firstCause, instanceId, members);
+        }
+    }
+
+    /** What a volume still is, for "vol-… still attaching after 60 s". */
+    private static String still(Volume v, String doing) {
+        if (v == null) {
+            return "not shown by DescribeVolumes";
+        }
+        Optional<VolumeAttachment> a = v.attachments().stream().findFirst();
+        if (doing.equals("attaching")) {
+            return a.map(VolumeAttachment::stateAsString).orElse(v.stateAsString());
+        }
+        return v.stateAsString();
+    }
+
+    /**
+     * The volumes among {@code ids} that EC2 shows, by id: DescribeVolumes with a volume-id filter (200 ids
+     * a call), which leaves out an id EC2 does not know yet instead of failing the whole call.
+     */
+    private Map<String, Volume> describeByFilter(Ec2Client ec2, List<String> ids) {
+        Map<String, Volume> out = new HashMap<>();
+        for (int from = 0; from < ids.size(); from += 200) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 200));
+            Filter f = Filter.builder().name("volume-id").values(chunk).build();
+            call("DescribeVolumes", () -> {
+                ec2.describeVolumesPaginator(b -> b.filters(f)).volumes().forEach(v -> out.put(v.volumeId(), v));
+                return null;
+            });
+        }
+        return out;
+    }
+
+    /** A volume as CreateVolume answered (state "creating"), for a --no-wait result. */
+    private static Volume createdVolume(CreateVolumeResponse r) {
+        return Volume.builder().volumeId(r.volumeId()).size(r.size()).volumeType(r.volumeTypeAsString()).iops(r.iops())
+                .throughput(r.throughput()).encrypted(r.encrypted()).kmsKeyId(r.kmsKeyId())
+                .availabilityZone(r.availabilityZone()).state(r.stateAsString() == null ? "creating" : r.stateAsString())
+                .snapshotId(r.snapshotId()).createTime(r.createTime()).tags(r.tags()).build();
+    }
+
+    /** ±20 %, at random. */
+    static Duration jitter(Duration d) {
+        double f = 0.8 + 0.4 * java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+        return Duration.ofMillis(Math.round(d.toMillis() * f));
+    }
+
+    /** Runs {@code task} for 0..n-1 concurrently and waits for all; a failure is recorded in the batch. */
+    private void parallel(int n, java.util.function.IntConsumer task, Batch batch, EbsProgress progress) {
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (batch.problems[i] == null) {
+                todo.add(i);
+            }
+        }
+        if (todo.isEmpty()) {
+            return;
+        }
+        AtomicInteger threadNo = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(todo.size(), options.maxConcurrency()), r -> {
+            Thread t = new Thread(r, "cryptvol-ebs-" + threadNo.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Map<Integer, Future<?>> futures = new LinkedHashMap<>();
+            for (int i : todo) {
+                futures.put(i, pool.submit(() -> task.accept(i)));
+            }
+            for (Map.Entry<Integer, Future<?>> f : futures.entrySet()) {
+                int i = f.getKey();
+                try {
+                    f.getValue().get();
+                } catch (ExecutionException e) {
+                    CryptvolException ce = Ec2Errors.map(e.getCause(), "EC2");
+                    batch.fail(i, ce, ce.getMessage());
+                    progress.on(new Event(i, batch.ids[i], Stage.FAILED, ce.getMessage()));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CryptvolException("interrupted while waiting for EC2", e);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private CreateVolumeRequest createRequest(VolumeSpec s) {
@@ -249,13 +560,20 @@ public final class EbsGateway {
         return findVolumes(Map.of("attachment.instance-id", List.of(instanceId)));
     }
 
-    /** Detaches the volumes (from whatever they are attached to) and waits until each is available. */
+    /**
+     * Detaches the volumes from the instances they are attached to (one DescribeVolumes first: each DetachVolume
+     * names its instance, so EC2 refuses it if the volume moved meanwhile) and waits until each is available.
+     */
     public void detachVolumes(List<String> volumeIds, boolean force, EbsProgress progress) {
+        Map<String, String> attachedTo = new HashMap<>();
+        describeVolumes(volumeIds).forEach(v -> v.attachment().ifPresent(a -> attachedTo.put(v.id(), a.instanceId())));
         runBatch(volumeIds.size(), "volumes detached", progress, (i, ids) -> {
             String id = volumeIds.get(i);
             ids.set(i, id);
             Ec2Client ec2 = ec2();
-            call("DetachVolume", () -> ec2.detachVolume(b -> b.volumeId(id).force(force ? Boolean.TRUE : null)));
+            String instance = attachedTo.get(id); // none: EC2 answers that the volume is not attached (IncorrectState)
+            call("DetachVolume", () -> ec2.detachVolume(b -> b.volumeId(id).instanceId(instance)
+                    .force(force ? Boolean.TRUE : null)));
             progress.on(new Event(i, id, Stage.DETACHING, null));
             EbsVolume v = waitAvailable(ec2, id, "detaching", options.detachTimeout());
             progress.on(new Event(i, id, Stage.DETACHED, null));
@@ -347,6 +665,8 @@ public final class EbsGateway {
         }
         Ec2Client ec2 = clients.client(region);
         long deadline = System.nanoTime() + options.snapshotTimeout().toNanos();
+        // how long a snapshot may be unknown to DescribeSnapshots after its creation (then it is an error)
+        long notFoundUntil = System.nanoTime() + Math.min(options.snapshotTimeout().toNanos(), NOT_FOUND_GRACE.toNanos());
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < snapshotIds.size(); i++) {
             index.put(snapshotIds.get(i), i);
@@ -354,11 +674,17 @@ public final class EbsGateway {
         Map<String, String> lastSeen = new HashMap<>();
         while (true) {
             List<EbsSnapshot> now = new ArrayList<>();
-            call("DescribeSnapshots", () -> {
+            try {
                 ec2.describeSnapshotsPaginator(b -> b.snapshotIds(snapshotIds)).snapshots()
                         .forEach(s -> now.add(toSnapshot(s, region)));
-                return null;
-            });
+            } catch (SdkException e) {
+                // EC2 is eventually consistent: a snapshot made a moment ago may not be there yet
+                if (!"InvalidSnapshot.NotFound".equals(Ec2Errors.code(e)) || System.nanoTime() > notFoundUntil) {
+                    throw Ec2Errors.map(e, "DescribeSnapshots");
+                }
+                sleep(options.pollInterval());
+                continue;
+            }
             List<String> failed = new ArrayList<>();
             boolean done = true;
             for (EbsSnapshot s : now) {
@@ -394,11 +720,17 @@ public final class EbsGateway {
 
     /** Snapshots owned by this account matching EC2 filters (all pages). */
     public List<EbsSnapshot> findSnapshots(Map<String, List<String>> filters) {
+        return findSnapshots(region(), filters);
+    }
+
+    /** {@link #findSnapshots(Map)} in another region (null: the default one). */
+    public List<EbsSnapshot> findSnapshots(String inRegion, Map<String, List<String>> filters) {
         List<Filter> f = filters(filters);
-        String region = region();
+        String region = inRegion == null ? region() : inRegion;
+        Ec2Client ec2 = clients.client(region);
         List<EbsSnapshot> out = new ArrayList<>();
         call("DescribeSnapshots", () -> {
-            ec2().describeSnapshotsPaginator(b -> b.ownerIds("self").filters(f).maxResults(options.pageSize()))
+            ec2.describeSnapshotsPaginator(b -> b.ownerIds("self").filters(f).maxResults(options.pageSize()))
                     .snapshots().forEach(s -> out.add(toSnapshot(s, region)));
             return null;
         });
@@ -410,23 +742,31 @@ public final class EbsGateway {
     }
 
     public void deleteSnapshots(Collection<String> snapshotIds) {
+        deleteSnapshots(region(), snapshotIds);
+    }
+
+    /** Deletes snapshots of {@code inRegion}. */
+    public void deleteSnapshots(String inRegion, Collection<String> snapshotIds) {
         List<String> ids = List.copyOf(snapshotIds);
+        Ec2Client ec2 = clients.client(inRegion);
         runBatch(ids.size(), "snapshots deleted", EbsProgress.NONE, (i, done) -> {
             done.set(i, ids.get(i));
-            call("DeleteSnapshot", () -> ec2().deleteSnapshot(b -> b.snapshotId(ids.get(i))));
+            call("DeleteSnapshot", () -> ec2.deleteSnapshot(b -> b.snapshotId(ids.get(i))));
             return ids.get(i);
         });
     }
 
     /**
-     * Copies snapshots from {@code sourceRegion} into {@code destinationRegion} and waits until the
-     * copies are completed. The copies get {@code tags}; null means "the same tags as each source"
-     * (CopySnapshot itself copies none).
+     * Copies snapshots from {@code sourceRegion} into {@code destinationRegion} (one CopySnapshot each, all at once)
+     * and returns the copies as started (pending); {@link #awaitSnapshots} waits for them. Each copy gets, in the
+     * CopySnapshot call itself, the tags {@code tagsOf} gives for its source (so a copy is never seen untagged);
+     * null means "the same tags as each source" (CopySnapshot itself copies none).
      */
-    public List<EbsSnapshot> copySnapshots(String sourceRegion, List<String> snapshotIds, String destinationRegion,
-                                           String description, Map<String, String> tags, EbsProgress progress) {
+    public List<EbsSnapshot> startCopies(String sourceRegion, List<String> snapshotIds, String destinationRegion,
+                                         String description, java.util.function.Function<String, Map<String, String>> tagsOf,
+                                         EbsProgress progress) {
         Map<String, Map<String, String>> sourceTags = new HashMap<>();
-        if (tags == null) {
+        if (tagsOf == null && !snapshotIds.isEmpty()) {
             Ec2Client src = clients.client(sourceRegion);
             call("DescribeSnapshots", () -> {
                 src.describeSnapshotsPaginator(b -> b.snapshotIds(snapshotIds)).snapshots()
@@ -435,9 +775,9 @@ public final class EbsGateway {
             });
         }
         Ec2Client dest = clients.client(destinationRegion);
-        List<String> copies = runBatch(snapshotIds.size(), "snapshot copies started", progress, (i, ids) -> {
+        return runBatch(snapshotIds.size(), "snapshot copies started", progress, (i, ids) -> {
             String source = snapshotIds.get(i);
-            Map<String, String> t = tags != null ? tags : sourceTags.getOrDefault(source, Map.of());
+            Map<String, String> t = tagsOf != null ? tagsOf.apply(source) : sourceTags.getOrDefault(source, Map.of());
             CopySnapshotResponse r = call("CopySnapshot", () -> dest.copySnapshot(b -> {
                 // DestinationRegion given explicitly: the SDK's presigning interceptor cannot infer it
                 // from an endpoint override (the sandbox, a VPC endpoint) and would fail
@@ -447,9 +787,17 @@ public final class EbsGateway {
             }));
             ids.set(i, r.snapshotId());
             progress.on(new Event(i, r.snapshotId(), Stage.SNAPSHOT_PENDING, "copy of " + source));
-            return r.snapshotId();
+            return new EbsSnapshot(r.snapshotId(), destinationRegion, null, 0, "pending", 0, description, false, null,
+                    t == null ? Map.of() : Map.copyOf(t));
         });
-        return awaitSnapshots(destinationRegion, copies, progress);
+    }
+
+    /** {@link #startCopies}, then waits until the copies are completed. */
+    public List<EbsSnapshot> copySnapshots(String sourceRegion, List<String> snapshotIds, String destinationRegion,
+                                           String description, java.util.function.Function<String, Map<String, String>> tagsOf,
+                                           EbsProgress progress) {
+        List<EbsSnapshot> copies = startCopies(sourceRegion, snapshotIds, destinationRegion, description, tagsOf, progress);
+        return awaitSnapshots(destinationRegion, copies.stream().map(EbsSnapshot::id).toList(), progress);
     }
 
     // ================================================================== waiting
@@ -496,37 +844,6 @@ public final class EbsGateway {
                         ? now.get().attachment().map(EbsVolume.Attachment::state).orElse(state) : state;
                 throw new CryptvolException(id + " still " + still + " after " + fmt(timeout), e);
             }
-        }
-    }
-
-    /** SDK waiter VolumeInUse, then polls until the attachment itself is "attached". */
-    private EbsVolume waitAttached(Ec2Client ec2, String id, String instanceId) {
-        Duration timeout = options.attachTimeout();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (Ec2Waiter w = waiter(ec2, timeout)) {
-            w.waitUntilVolumeInUse(b -> b.volumeIds(id));
-        } catch (SdkException e) {
-            if (Ec2Errors.code(e) != null) {
-                throw Ec2Errors.map(e, "DescribeVolumes");
-            }
-            String state = describeOne(ec2, id).map(EbsVolume::state).orElse("gone");
-            throw new CryptvolException(id + " still " + state + " instead of in-use after " + fmt(timeout), e);
-        }
-        while (true) {
-            EbsVolume v = describeOne(ec2, id).orElseThrow(() -> new CryptvolException(id + " disappeared while attaching"));
-            Optional<EbsVolume.Attachment> a = v.attachment();
-            if (a.isPresent() && a.get().instanceId().equals(instanceId) && a.get().state().equals("attached")) {
-                return v;
-            }
-            if (a.isEmpty() && v.state().equals("available")) {
-                throw new CryptvolException(id + " did not attach to " + instanceId + ": it is available again");
-            }
-            if (System.nanoTime() > deadline) {
-                String state = a.map(EbsVolume.Attachment::state).orElse(v.state());
-                throw new CryptvolException(id + " still " + state + " after " + fmt(timeout)
-                        + " (instance " + instanceId + ", device " + a.map(EbsVolume.Attachment::device).orElse("?") + ")");
-            }
-            sleep(options.pollInterval());
         }
     }
 
@@ -613,34 +930,26 @@ public final class EbsGateway {
         }
     }
 
-    /** Hands out free device names to concurrent attaches; skips names in use or found busy. */
+    /** The first {@code count} free device names of the instance, in order (set index i gets the i-th). */
     private static final class DeviceAllocator {
         private final String instanceId;
-        private final Set<String> taken = new HashSet<>();
+        private final List<String> inUse = new ArrayList<>();
 
         DeviceAllocator(String instanceId, InstanceInfo info) {
             this.instanceId = instanceId;
-            info.deviceNames().forEach(d -> taken.add(io.cryptvol.domain.VolumeDeviceMatcher.attachmentPoint(d)));
+            inUse.addAll(info.deviceNames());
             if (info.rootDeviceName() != null) {
-                taken.add(io.cryptvol.domain.VolumeDeviceMatcher.attachmentPoint(info.rootDeviceName()));
+                inUse.add(info.rootDeviceName());
             }
         }
 
-        synchronized void require(int count) {
-            int free = DeviceNames.free(taken, count).size();
-            if (free < count) {
-                throw new CryptvolException(instanceId + " has " + free + " free device names between /dev/sdf and /dev/sdz; "
+        List<String> take(int count) {
+            List<String> free = DeviceNames.free(inUse, count);
+            if (free.size() < count) {
+                throw new CryptvolException(instanceId + " has " + free.size() + " free device names between /dev/sdf and /dev/sdz; "
                         + count + " volumes need one each");
             }
-        }
-
-        synchronized String next() {
-            List<String> free = DeviceNames.free(taken, 1);
-            if (free.isEmpty()) {
-                throw new CryptvolException("no free device name between /dev/sdf and /dev/sdz on " + instanceId);
-            }
-            taken.add(io.cryptvol.domain.VolumeDeviceMatcher.attachmentPoint(free.get(0)));
-            return free.get(0);
+            return free;
         }
     }
 

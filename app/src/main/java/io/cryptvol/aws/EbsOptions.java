@@ -20,6 +20,11 @@ public record EbsOptions(Duration pollInterval, Duration availableTimeout, Durat
         return defaults().withPollInterval(Duration.ofMillis(100));
     }
 
+    /** The longest wait between two polls of a batch: polls back off from {@link #pollInterval()} up to this. */
+    public Duration pollCap() {
+        return pollInterval.multipliedBy(5);
+    }
+
     public EbsOptions withPollInterval(Duration d) {
         return new EbsOptions(d, availableTimeout, attachTimeout, detachTimeout, deleteTimeout, snapshotTimeout, pageSize, maxConcurrency);
     }

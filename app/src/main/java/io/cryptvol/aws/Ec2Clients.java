@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Ec2Clients implements AutoCloseable {
     private final AwsSettings settings;
     private final Map<String, Ec2Client> clients = new ConcurrentHashMap<>();
+    private final Ec2CallCounts calls = new Ec2CallCounts();
     private volatile String defaultRegion;
     private volatile SdkHttpClient http;
     private volatile AwsCredentialsProvider credentials;
@@ -35,6 +36,11 @@ public final class Ec2Clients implements AutoCloseable {
 
     public AwsSettings settings() {
         return settings;
+    }
+
+    /** EC2 requests made through these clients, per operation. */
+    public Ec2CallCounts calls() {
+        return calls;
     }
 
     /** The client for the default region. */
@@ -94,6 +100,7 @@ public final class Ec2Clients implements AutoCloseable {
                 .httpClient(http)
                 .credentialsProvider(credentials)
                 .overrideConfiguration(o -> o.retryStrategy(retry)
+                        .addExecutionInterceptor(calls)
                         .apiCallAttemptTimeout(Duration.ofSeconds(60))
                         .apiCallTimeout(Duration.ofMinutes(5)));
         if (settings.endpoint() != null) {

@@ -1,6 +1,7 @@
 package io.cryptvol.aws;
 
 import io.cryptvol.CryptvolException;
+import io.cryptvol.ExitCode;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -13,6 +14,7 @@ import java.util.regex.Pattern;
 /** Turns SDK exceptions into one-line {@link CryptvolException}s, by EC2 error code. */
 public final class Ec2Errors {
     private static final Pattern PRINCIPAL = Pattern.compile("User: (\\S+) is not authorized");
+    private static final Pattern PROFILE = Pattern.compile("ProfileCredentialsProvider\\(profileName=([A-Za-z0-9_.@+-]{1,64})[,)]");
     private static final Pattern ENCODED = Pattern.compile("\\s*Encoded authorization failure message:.*", Pattern.DOTALL);
 
     private Ec2Errors() {
@@ -41,12 +43,39 @@ public final class Ec2Errors {
             return new CryptvolException(message(service, action), service);
         }
         if (t instanceof SdkClientException sce) {
+            String noCredentials = missingCredentials(sce, action);
+            if (noCredentials != null) {
+                return new CryptvolException(noCredentials, ExitCode.FAILED, sce);
+            }
             return new CryptvolException("cannot reach EC2 for " + action + ": " + oneLine(rootMessage(sce)), sce);
         }
         if (t instanceof SdkException se) {
             return new CryptvolException(action + " failed: " + oneLine(se.getMessage()), se);
         }
         return new CryptvolException(action + " failed: " + oneLine(String.valueOf(t.getMessage())), t);
+    }
+
+    /**
+     * When the SDK found no credentials at all ("Unable to load credentials from any of the providers in the
+     * chain …", with a 1,300-character list of providers), the one line that says what to set; else null.
+     * The profile is named when it is not the default one (only when it reads as a profile name).
+     */
+    static String missingCredentials(SdkClientException e, String action) {
+        String msg = null;
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().startsWith("Unable to load credentials")) {
+                msg = c.getMessage();
+                break;
+            }
+        }
+        if (msg == null) {
+            return null;
+        }
+        Matcher m = PROFILE.matcher(msg);
+        String profile = m.find() && !"default".equals(m.group(1)) ? m.group(1) : null;
+        return "no AWS credentials for ec2:" + action + (profile == null ? "" : " (profile '" + profile + "' has none)")
+                + " — set AWS_PROFILE to a profile with credentials, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+                + " or run 'aws configure'; on an EC2 instance, attach an instance role";
     }
 
     static String message(AwsServiceException e, String action) {

@@ -4,9 +4,10 @@ import io.cryptvol.domain.cmd.HostCommand;
 
 /**
  * The one seam through which every host command runs: local process, SSH, or dry-run.
- * Implementations never throw for a non-zero exit code (that is a result); they throw
- * {@link HostExecutionException} when the command could not be run at all (connection lost,
- * timeout, sudo refused).
+ * Implementations never throw for a non-zero exit code (that is a result); a program that is not
+ * installed is a result too, as a shell gives it (exit 127, "NAME: command not found"), here and over
+ * SSH alike. They throw {@link HostExecutionException} when the command could not be run at all
+ * (connection lost, timeout, sudo refused or missing).
  */
 public interface HostExecutor extends AutoCloseable {
 

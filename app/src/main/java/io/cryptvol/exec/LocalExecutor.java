@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs commands on this machine with {@link ProcessBuilder} (argv as is, never through a shell).
  * Privileged commands get a {@code sudo -n} prefix when this process is not root; when sudo wants a
- * password, is refused or is missing, {@link #run} throws a one-line {@link HostExecutionException}.
+ * password, is refused or is missing, {@link #run} throws a one-line {@link HostExecutionException}; a
+ * program that is not installed is a result, exit 127, as a shell gives it ({@link #asShellWould}).
  * stdin bytes are written and stdin closed; stdout and stderr are read concurrently; a command that
  * outlives its timeout has its whole process tree killed.
  */
@@ -71,6 +72,10 @@ public class LocalExecutor implements HostExecutor {
                 throw new HostExecutionException("sudo is not installed on this machine (" + sudoProgram
                         + " not found); run cryptvol as root or install sudo", e);
             }
+            ExecResult asShell = asShellWould(command.argv().get(0), e, Duration.ofNanos(System.nanoTime() - start));
+            if (asShell != null) {
+                return asShell;
+            }
             throw new HostExecutionException("cannot start " + command.argv().get(0) + ": " + e.getMessage(), e);
         }
 
@@ -96,6 +101,28 @@ public class LocalExecutor implements HostExecutor {
         byte[] stderr = err.result(KILL_GRACE);
         Duration duration = Duration.ofNanos(System.nanoTime() - start);
         return refuseIfSudoDenied(new ExecResult(process.exitValue(), stdout, stderr, duration), viaSudo, command);
+    }
+
+    /**
+     * A program that could not be started, as a shell reports it (so callers test one thing, the exit code,
+     * on this machine and over SSH alike): not found → exit 127 with "NAME: command not found" (a path:
+     * "PATH: No such file or directory"); not executable → exit 126 with "NAME: Permission denied". Any
+     * other failure to start is null (the caller throws).
+     */
+    static ExecResult asShellWould(String program, IOException e, Duration duration) {
+        String why = String.valueOf(e.getMessage());
+        String line;
+        int exit;
+        if (why.contains("error=2,")) {
+            exit = 127;
+            line = program.contains("/") ? program + ": No such file or directory" : program + ": command not found";
+        } else if (why.contains("error=13,")) {
+            exit = 126;
+            line = program + ": Permission denied";
+        } else {
+            return null;
+        }
+        return new ExecResult(exit, new byte[0], (line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), duration);
     }
 
     private static ExecResult refuseIfSudoDenied(ExecResult result, boolean viaSudo, HostCommand command) {

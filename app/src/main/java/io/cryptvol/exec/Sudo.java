@@ -54,6 +54,20 @@ final class Sudo {
             if (refusal != null) {
                 throw new HostExecutionException(refusal);
             }
+            return notFoundAsShell(result, argv.get(0));
+        }
+        return result;
+    }
+
+    /**
+     * sudo that cannot find the program exits 1 with "sudo: NAME: command not found"; a shell exits 127:
+     * the result then reads as the shell's, so "not installed" is one test (exit 127) with or without sudo.
+     */
+    static ExecResult notFoundAsShell(ExecResult result, String program) {
+        String err = result.err().strip();
+        if (result.exitCode() == 1 && !err.contains("\n") && err.equals("sudo: " + program + ": command not found")) {
+            return new ExecResult(127, result.stdout(),
+                    (program + ": command not found\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), result.duration());
         }
         return result;
     }

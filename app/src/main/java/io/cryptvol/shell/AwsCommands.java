@@ -21,14 +21,17 @@ public class AwsCommands {
     }
 
     @Command(command = {"aws", "use"}, description = "Set the AWS profile, region or EC2 endpoint for this session "
-            + "('default' goes back to the SDK's chains; a loopback endpoint is the sandbox). Also: global flags "
-            + "--profile/--region/--endpoint, env CRYPTVOL_EC2_ENDPOINT, CRYPTVOL_AWS_PROFILE/REGION.")
+            + "('default' goes back to the SDK's chains; an endpoint is real AWS unless --sandbox says it is cryptvol's "
+            + "local sandbox). Also: global flags --profile/--region/--endpoint, env CRYPTVOL_EC2_ENDPOINT, "
+            + "CRYPTVOL_EC2_SANDBOX=1, CRYPTVOL_AWS_PROFILE/REGION.")
     public void use(
             @Option(longNames = "profile", description = "profile of ~/.aws/config") String profile,
             @Option(longNames = "region", description = "e.g. eu-west-1") String region,
-            @Option(longNames = "endpoint", description = "EC2 endpoint URL, e.g. http://127.0.0.1:4566 (sandbox) or a VPC endpoint")
-            String endpoint) {
-        AwsSettings s = aws.configure(profile, region, endpoint);
+            @Option(longNames = "endpoint", description = "EC2 endpoint URL, e.g. a VPC endpoint, or the sandbox's http://127.0.0.1:PORT")
+            String endpoint,
+            @Option(longNames = "sandbox", description = "the endpoint is cryptvol's local sandbox: dummy credentials, quick polling")
+            boolean sandbox) {
+        AwsSettings s = sandbox ? aws.configureSandbox(region, endpoint) : aws.configure(profile, region, endpoint);
         ui.ok("EBS commands now use " + describe(s));
     }
 

@@ -27,7 +27,9 @@ import java.util.List;
  * <ul>
  *   <li>{@code cryptvol.aws.profile}, {@code cryptvol.aws.region}: else the SDK's chains (AWS_PROFILE,
  *       AWS_REGION, ~/.aws/config, IMDS)</li>
- *   <li>{@code cryptvol.aws.endpoint}: else {@code CRYPTVOL_EC2_ENDPOINT}; a loopback URL is the sandbox</li>
+ *   <li>{@code cryptvol.aws.endpoint}: else {@code CRYPTVOL_EC2_ENDPOINT}</li>
+ *   <li>{@code cryptvol.aws.sandbox} (false), or {@code CRYPTVOL_EC2_SANDBOX=1}: that endpoint is cryptvol's local
+ *       sandbox (dummy credentials, quick polling); never inferred from the address</li>
  *   <li>{@code cryptvol.aws.imds} (true): ask IMDSv2 for the instance when working on this machine and
  *       no instance was chosen</li>
  *   <li>{@code cryptvol.aws.max-attempts} (5): attempts per EC2 call, retries on throttling included</li>
@@ -45,6 +47,7 @@ public class AwsConfig {
     public AwsAccess awsAccess(@Value("${cryptvol.aws.profile:}") String profile,
                                @Value("${cryptvol.aws.region:}") String region,
                                @Value("${cryptvol.aws.endpoint:}") String endpoint,
+                               @Value("${cryptvol.aws.sandbox:false}") boolean sandbox,
                                @Value("${cryptvol.aws.imds:true}") boolean imds,
                                @Value("${cryptvol.aws.max-attempts:" + AwsSettings.DEFAULT_MAX_ATTEMPTS + "}") int maxAttempts,
                                @Value("${cryptvol.ebs.poll-interval:}") String poll,
@@ -54,7 +57,7 @@ public class AwsConfig {
         EbsOptions d = EbsOptions.defaults();
         EbsOptions options = new EbsOptions(d.pollInterval(), availableTimeout, attachTimeout, detachTimeout,
                 d.deleteTimeout(), d.snapshotTimeout(), d.pageSize(), d.maxConcurrency());
-        return new AwsAccess(profile, region, endpoint, System.getenv(), options,
+        return new AwsAccess(profile, region, endpoint, sandbox, System.getenv(), options,
                 poll.isBlank() ? null : DurationStyle.detectAndParse(poll), maxAttempts,
                 imds ? InstanceMetadata::fromEnvironment : null);
     }
@@ -89,9 +92,22 @@ public class AwsConfig {
                 throw new CryptvolException("--size " + sizeGiB + " GiB is larger than any EBS volume", ExitCode.USAGE, null);
             }
             ui.println(ui.bold("Creating " + count + " EBS volumes of " + sizeGiB + " GiB for the new devices"));
-            return volumes.createAndAttachDevices(count, VolumeSpec.of((int) sizeGiB, "gp3"), ctx.vg(),
-                    new VolumeProgressLines(ui, count, target.display()));
+            try {
+                return volumes.createAndAttachDevices(count, VolumeSpec.of((int) sizeGiB, "gp3"), ctx.vg(),
+                        new VolumeProgressLines(ui, count, target.display()));
+            } catch (io.cryptvol.aws.EbsBatchException e) {
+                throw EbsLeftovers.explain(e, true);
+            }
         };
+    }
+
+    /** {@code --debug}: the EC2 calls per operation after each command (see {@link Ec2CallReport}). */
+    @Bean
+    public Ec2CallReport ec2CallReport(org.springframework.beans.factory.ObjectProvider<io.cryptvol.record.RecordingShell> shell,
+                                       AwsAccess aws, Ui ui) {
+        Ec2CallReport report = new Ec2CallReport(aws, ui);
+        shell.ifAvailable(s -> s.addListener(report));
+        return report;
     }
 
     /** Positional values (volume ids, use instance NAME) complete like named ones. */

@@ -80,7 +80,7 @@ public class SandboxSession {
                 names == null ? null : names.mountpoint()));
         if (s.ec2Endpoint() != null) {
             followed = s.ec2Endpoint().toString();
-            aws.configure(null, SandboxEc2Server.DEFAULT_REGION, followed);
+            aws.configureSandbox(SandboxEc2Server.DEFAULT_REGION, followed);
         }
     }
 
@@ -146,7 +146,7 @@ public class SandboxSession {
         }
         if (followedSandbox && now.ec2Endpoint() != null) {
             followed = now.ec2Endpoint().toString();
-            aws.configure(null, SandboxEc2Server.DEFAULT_REGION, followed);
+            aws.configureSandbox(SandboxEc2Server.DEFAULT_REGION, followed);
         } else {
             followed = saved.followed();
             aws.restore(saved.aws());

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Consistent snapshot sets of the context's encrypted volume, and their restore. */
 @Command(group = "Snapshots")
@@ -66,14 +67,14 @@ public class SnapshotCommands {
         }, PlanEngine.Options.of(yes, dryRun), t -> service.snapshot(t, o, new SnapshotService.Listener() {
             @Override
             public void step(String line) {
-                ui.println(ui.dim("  " + line));
+                ui.diagnostic(ui.dim("  " + line)); // progress: stderr in one-command mode
             }
 
             @Override
             public synchronized void on(Event e) {
                 if (e.stage() == EbsProgress.Stage.SNAPSHOT_PENDING || e.stage() == EbsProgress.Stage.SNAPSHOT_COMPLETED
                         || e.stage() == EbsProgress.Stage.FAILED) {
-                    ui.println(ui.dim("  " + e.resourceId() + "  ") + e.stage().name().toLowerCase(Locale.ROOT)
+                    ui.diagnostic(ui.dim("  " + e.resourceId() + "  ") + e.stage().name().toLowerCase(Locale.ROOT)
                             .replace("snapshot_", "") + (e.detail() == null ? "" : " " + e.detail()));
                 }
             }
@@ -94,18 +95,24 @@ public class SnapshotCommands {
                 + (await ? ", completed" : ", pending: 'snapshots list' shows progress") + ")");
     }
 
-    @Command(command = {"snapshots", "list"}, description = "Snapshot sets, newest first: one line per set, incomplete sets marked.")
+    @Command(command = {"snapshots", "list"}, description = "Snapshot sets, newest taken first (the taken-at tag, which "
+            + "copies keep): one line per set, incomplete sets marked.")
     public void list(
             @Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
-            @OptionValues(provider = "outputCompletion") String output) {
+            @OptionValues(provider = "outputCompletion") String output,
+            @Option(longNames = "region", description = "another region (where 'snapshots copy' put sets)") String region) {
         OutputFormat format = OutputFormat.parse(output);
-        List<SnapshotSet> sets = service.sets(null);
-        inventory.put("snapshot-set", sets.stream().map(SnapshotSet::id).toList());
+        List<SnapshotSet> sets = service.sets(blank(region));
+        if (blank(region) == null) {
+            inventory.put("snapshot-set", sets.stream().map(SnapshotSet::id).toList());
+        }
         if (format == OutputFormat.JSON) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (SnapshotSet s : sets) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("set", s.id());
+                m.put("takenAt", s.takenAt() == null ? null : s.takenAt().toString());
+                m.put("takenAtTagged", s.takenAtTagged());
                 m.put("started", s.started() == null ? null : s.started().toString());
                 m.put("status", s.status().name().toLowerCase(Locale.ROOT));
                 m.put("problems", s.problems());
@@ -137,33 +144,42 @@ public class SnapshotCommands {
             return;
         }
         if (sets.isEmpty()) {
-            ui.println("no snapshot sets in " + service.region());
+            ui.println("no snapshot sets in " + (blank(region) == null ? service.region() : region));
             return;
         }
         List<List<String>> rows = new ArrayList<>();
         for (SnapshotSet s : sets) {
-            rows.add(List.of(s.id(), s.started() == null ? "" : s.started().toString().replaceFirst("\\.\\d+Z$", "Z"),
+            rows.add(List.of(s.id(), s.takenAt() == null ? "" : s.takenAt().toString().replaceFirst("\\.\\d+Z$", "Z")
+                            + (s.takenAtTagged() ? "" : "*"),
                     nz(s.tag(SnapshotTags.VG)) + "/" + nz(s.tag(SnapshotTags.LV)), nz(s.tag(SnapshotTags.MOUNTPOINT)),
                     s.snapshots().size() + "/" + (s.expectedCount() > 0 ? s.expectedCount() : "?"),
                     s.sizeGiB() + " GiB", status(s)));
         }
-        ui.table(List.of("SET", "STARTED", "VG/LV", "MOUNTPOINT", "SNAPSHOTS", "SIZE", "STATUS"), rows);
+        ui.table(List.of("SET", "TAKEN", "VG/LV", "MOUNTPOINT", "SNAPSHOTS", "SIZE", "STATUS"), rows);
+        if (sets.stream().anyMatch(s -> !s.takenAtTagged())) {
+            ui.println(ui.dim("* no " + SnapshotTags.TAKEN_AT + " tag (an older set): its snapshots' earliest start time"));
+        }
     }
 
     @Command(command = {"snapshots", "delete"}, description = "Delete every snapshot of a set (asks first).")
     public void delete(
             @Option(required = true, description = "set id (or a unique prefix)")
             @OptionValues(provider = "snapshotSetCompletion") String set,
+            @Option(longNames = "region", description = "another region (where 'snapshots copy' put sets)") String region,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes) {
-        SnapshotSet s = service.set(set);
-        ui.println("set " + s.id() + ": " + String.join(", ", s.snapshotIds()) + "  (" + status(s) + ")");
+        SnapshotSet s = service.set(set, blank(region));
+        ui.shown(plans.previewOnly(false)).accept("set " + s.id() + ": " + String.join(", ", s.snapshotIds()) + "  (" + status(s) + ")");
         PlanEngine.Outcome go = plans.decide("Delete these " + s.snapshots().size() + " snapshots for good?",
                 PlanEngine.Options.of(yes, false));
         if (go != PlanEngine.Outcome.RAN) {
-            ui.println(go == PlanEngine.Outcome.DRY_RUN ? ui.dim("dry run: nothing was deleted") : "Cancelled; nothing was deleted.");
+            if (go == PlanEngine.Outcome.DRY_RUN) {
+                ui.println(ui.dim("dry run: nothing was deleted"));
+            } else {
+                ui.diagnostic("Cancelled; nothing was deleted.");
+            }
             return;
         }
-        service.delete(List.of(s));
+        service.delete(List.of(s), blank(region));
         inventory.put("snapshot-set", inventory.get("snapshot-set").stream().filter(x -> !x.equals(s.id())).toList());
         ui.ok("deleted set " + s.id() + " (" + s.snapshots().size() + " snapshots)");
     }
@@ -172,19 +188,21 @@ public class SnapshotCommands {
             + "(complete or not). Asks first.")
     public void prune(
             @Option(longNames = "keep", required = true, description = "completed sets to keep per VG") int keep,
+            @Option(longNames = "region", description = "another region (where 'snapshots copy' put sets)") String region,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show what would be deleted") boolean dryRun) {
         if (keep < 1) {
             throw new CryptvolException("--keep must be at least 1 (use 'snapshots delete' for single sets)", ExitCode.USAGE, null);
         }
-        List<SnapshotSet> all = service.sets(null);
+        List<SnapshotSet> all = service.sets(blank(region));
         List<SnapshotSet> gone = SnapshotSet.toPrune(all, keep);
         if (gone.isEmpty()) {
             ui.ok("nothing to prune: " + all.size() + " sets, keeping the " + keep + " newest completed per VG");
             return;
         }
+        Consumer<String> show = ui.shown(plans.previewOnly(dryRun));
         for (SnapshotSet s : gone) {
-            ui.println("  delete " + s.id() + "  " + nz(s.tag(SnapshotTags.VG)) + "  " + s.started() + "  " + status(s)
+            show.accept("  delete " + s.id() + "  " + nz(s.tag(SnapshotTags.VG)) + "  taken " + s.takenAt() + "  " + status(s)
                     + "  (" + s.snapshots().size() + " snapshots)");
         }
         PlanEngine.Outcome go = plans.decide("Delete these " + gone.size() + " sets for good?", PlanEngine.Options.of(yes, dryRun));
@@ -193,34 +211,41 @@ public class SnapshotCommands {
             return;
         }
         if (go == PlanEngine.Outcome.CANCELLED) {
-            ui.println("Cancelled; nothing was deleted.");
+            ui.diagnostic("Cancelled; nothing was deleted.");
             return;
         }
-        service.delete(gone);
+        service.delete(gone, blank(region));
         ui.ok("pruned " + gone.size() + " sets; " + (all.size() - gone.size()) + " left");
     }
 
-    @Command(command = {"snapshots", "copy"}, description = "Copy every snapshot of a completed set to another region, tags kept.")
+    @Command(command = {"snapshots", "copy"}, description = "Copy every snapshot of a completed set to another region, tags kept. "
+            + "Safe to repeat: members copied already (or being copied) are not copied again.")
     public void copy(
             @Option(required = true, description = "set id (or a unique prefix)")
             @OptionValues(provider = "snapshotSetCompletion") String set,
             @Option(longNames = "region", required = true, description = "destination region") String region) {
         SnapshotSet s = service.set(set);
-        List<EbsSnapshot> copies = service.copy(s, region, e -> {
+        SnapshotService.CopyResult r = service.copy(s, region, e -> {
             if (e.stage() == EbsProgress.Stage.SNAPSHOT_PENDING || e.stage() == EbsProgress.Stage.SNAPSHOT_COMPLETED) {
                 synchronized (ui) {
-                    ui.println(ui.dim("  " + e.resourceId() + "  " + e.stage().name().toLowerCase(Locale.ROOT)
+                    ui.diagnostic(ui.dim("  " + e.resourceId() + "  " + e.stage().name().toLowerCase(Locale.ROOT)
                             .replace("snapshot_", "") + (e.detail() == null ? "" : " " + e.detail())));
                 }
             }
         });
-        ui.ok("copied set " + s.id() + " to " + region + ": " + String.join(", ", copies.stream().map(EbsSnapshot::id).toList()));
+        if (!r.extra().isEmpty()) {
+            ui.warn("more than one copy of a member in " + region + ": " + String.join(", ", r.extra())
+                    + " (the set there reads " + (r.copies().size() + r.extra().size()) + "/" + r.copies().size() + ")");
+        }
+        ui.ok("copied set " + s.id() + " to " + region + " (" + r.copies().size() + "/" + r.copies().size() + ": "
+                + r.copied() + " copied now, " + r.alreadyThere() + " there already): "
+                + String.join(", ", r.copies().stream().map(EbsSnapshot::id).toList()));
     }
 
     @Command(command = "restore", description = "Restore a snapshot set on the instance next to the original: new volumes "
             + "from the snapshots, vgimportclone under a new VG name, new LUKS UUID, open with a key, mount XFS with nouuid.")
     public void restore(
-            @Option(required = true, description = "set id (or a unique prefix)")
+            @Option(required = true, description = "set id (or a unique prefix), or latest: the newest-taken completed set")
             @OptionValues(provider = "snapshotSetCompletion") String set,
             @Option(longNames = "key", description = "the key (from the key store) that opens the LUKS header")
             @OptionValues(provider = "keyNameCompletion") String key,
@@ -254,14 +279,15 @@ public class SnapshotCommands {
         SnapshotService.RestorePlan p = engine.change(() -> {
             SnapshotSet s = service.set(set);
             SnapshotService.RestorePlan rp = service.planRestore(s,
-                    new SnapshotService.RestoreOptions(mountpoint, blank(vg), blank(mapping), key, type));
+                    new SnapshotService.RestoreOptions(mountpoint, blank(vg), blank(mapping), key, type), choice);
             List<String> placeholders = new ArrayList<>();
             for (int i = 0; i < s.snapshots().size(); i++) {
                 placeholders.add("<device " + (i + 1) + ">");
             }
             List<String> notes = new ArrayList<>();
             notes.add("EC2: create " + s.snapshots().size() + " " + type + " volumes in " + rp.instance().availabilityZone()
-                    + " from " + String.join(", ", s.snapshotIds()) + " and attach them to " + rp.instance().id());
+                    + " from " + String.join(", ", s.snapshotIds()) + " and attach them to " + rp.instance().id()
+                    + " (tagged as volume set " + rp.newSetId() + ")");
             if (rp.importClone()) {
                 notes.add("VG " + rp.originalVg() + " is on this host: the copy becomes VG " + rp.newVg()
                         + " (new PV/VG UUIDs), its LUKS header gets UUID " + rp.newLuksUuid());
@@ -269,8 +295,12 @@ public class SnapshotCommands {
             return new PlanEngine.Proposal<>(rp, service.restoreHostPlan(rp, placeholders), where + ", " + rp.instance().id(),
                     notes, "Create " + s.snapshots().size() + " volumes and run these steps?");
         }, PlanEngine.Options.of(yes, dryRun), rp -> {
-            List<VolumeService.Placed> placed = service.restoreVolumes(rp,
-                    new VolumeProgressLines(ui, rp.set().snapshots().size(), where));
+            List<VolumeService.Placed> placed;
+            try {
+                placed = service.restoreVolumes(rp, new VolumeProgressLines(ui, rp.set().snapshots().size(), where));
+            } catch (io.cryptvol.aws.EbsBatchException e) {
+                throw EbsLeftovers.explain(e, true); // every volume of a restore is its own
+            }
             engine.steps(service.restoreHostPlan(rp, placed.stream().map(VolumeService.Placed::hostDevice).toList()));
             return rp;
         });

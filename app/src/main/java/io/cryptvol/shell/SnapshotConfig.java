@@ -13,13 +13,18 @@ import org.springframework.context.annotation.Configuration;
 public class SnapshotConfig {
 
     @Bean
-    public SnapshotService snapshotService(AwsAccess aws, SessionContext ctx, HostAccess hosts, VolumeService volumes) {
-        return new SnapshotService(aws, ctx, hosts, volumes);
+    public SnapshotService snapshotService(AwsAccess aws, SessionContext ctx, HostAccess hosts, VolumeService volumes,
+                                           io.cryptvol.keys.KeyStore keys) {
+        return new SnapshotService(aws, ctx, hosts, volumes, keys);
     }
 
-    /** Snapshot set ids the session has seen (snapshot, snapshots list). */
+    /** Snapshot set ids the session has seen (snapshot, snapshots list), and "latest". */
     @Bean
     public org.springframework.shell.completion.CompletionProvider snapshotSetCompletion(io.cryptvol.session.Inventory inventory) {
-        return c -> Completions.proposals(inventory.get("snapshot-set"));
+        return c -> {
+            java.util.List<String> ids = new java.util.ArrayList<>(inventory.get("snapshot-set"));
+            ids.add("latest"); // the newest-taken completed set (SnapshotSet.find)
+            return Completions.proposals(ids);
+        };
     }
 }

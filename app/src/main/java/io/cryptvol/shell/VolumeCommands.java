@@ -2,6 +2,7 @@ package io.cryptvol.shell;
 
 import io.cryptvol.ExitCode;
 import io.cryptvol.CryptvolException;
+import io.cryptvol.aws.EbsBatchException;
 import io.cryptvol.aws.EbsVolume;
 import io.cryptvol.aws.InstanceInfo;
 import io.cryptvol.aws.VolumeSpec;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * EBS volumes of the session's instance: create (and attach, and find on the host), list, attach,
@@ -52,7 +54,7 @@ public class VolumeCommands {
         if (o == PlanEngine.Outcome.DRY_RUN) {
             ui.println(ui.dim("dry run: nothing was changed"));
         } else if (o == PlanEngine.Outcome.CANCELLED) {
-            ui.println(cancelled);
+            ui.diagnostic(cancelled);
         }
         return o == PlanEngine.Outcome.RAN;
     }
@@ -70,6 +72,10 @@ public class VolumeCommands {
             @Option(longNames = "kms-key", description = "KMS key for EBS encryption (implies --encrypted)") String kmsKey,
             @Option(longNames = "vg", description = "the volume group the set is for (tag; default: the session's VG)")
             @OptionValues(provider = "vgCompletion") String vg,
+            @Option(longNames = "no-attach", description = "create only (and wait until available, unless --no-wait); attach nothing")
+            boolean noAttach,
+            @Option(longNames = "no-wait", description = "return right after CreateVolume (and AttachVolume): print the ids, wait for nothing")
+            boolean noWait,
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show what would be created") boolean dryRun) {
         String t = type.toLowerCase(Locale.ROOT);
@@ -87,24 +93,48 @@ public class VolumeCommands {
                 .withEncryption(encrypted || kmsKey != null, kmsKey);
         CreatePlan plan = volumes.planCreate(count, spec, setVg);
         InstanceInfo in = plan.instance();
-        ui.println(ui.bold("Create " + count + " EBS volume" + (count == 1 ? "" : "s") + " and attach them to " + in.id())
-                + ui.dim("  (" + in.availabilityZone() + ", " + in.state() + ")"));
-        ui.println("  " + count + " × " + size + " GiB " + t + (iops == null ? "" : ", " + iops + " IOPS")
+        Consumer<String> show = ui.shown(plans.previewOnly(dryRun));
+        String volumesWord = "volume" + (count == 1 ? "" : "s");
+        show.accept(ui.bold("Create " + count + " EBS " + volumesWord + (noAttach ? " in " + in.availabilityZone() + " (not attached)"
+                : " and attach them to " + in.id())) + ui.dim("  (" + in.availabilityZone() + ", " + in.state() + ")"));
+        show.accept("  " + count + " × " + size + " GiB " + t + (iops == null ? "" : ", " + iops + " IOPS")
                 + (throughput == null ? "" : ", " + throughput + " MiB/s")
                 + (spec.encrypted() ? ", EBS-encrypted" + (kmsKey == null ? " (default key)" : " with " + kmsKey) : ""));
-        ui.println("  tags: " + VolumeTags.SET + "=" + plan.setId()
+        show.accept("  tags: " + VolumeTags.SET + "=" + plan.setId()
                 + (setVg == null ? "" : ", " + VolumeTags.VG + "=" + setVg) + ", Name, index, count");
-        ui.println("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now)"));
-        ui.println("  then wait until " + ctx.target().display() + " shows each one (NVMe serial = volume id)");
-        if (!go("Create and attach " + count + " volume" + (count == 1 ? "" : "s") + "?", yes, dryRun, "Cancelled; nothing was created.")) {
+        if (!noAttach) {
+            show.accept("  device names: " + String.join(" ", plan.freeDeviceNames()) + ui.dim(" (free now; in set order)"));
+        }
+        show.accept(noWait ? "  then return without waiting" + (noAttach ? "" : " (beyond 'available', which AttachVolume needs)")
+                : noAttach ? "  then wait until each is available"
+                : "  then wait until " + ctx.target().display() + " shows each one (NVMe serial = volume id)");
+        if (!go((noAttach ? "Create " : "Create and attach ") + count + " " + volumesWord + "?", yes, dryRun,
+                "Cancelled; nothing was created.")) {
             return;
         }
-        List<Placed> placed = volumes.create(plan, new VolumeProgressLines(ui, count, ctx.target().display()));
+        List<Placed> placed;
+        try {
+            placed = volumes.create(plan, !noAttach, !noWait, new VolumeProgressLines(ui, count, ctx.target().display()));
+        } catch (EbsBatchException e) {
+            throw EbsLeftovers.explain(e, true);
+        }
+        List<String> ids = placed.stream().map(p -> p.volume().id()).toList();
+        if (noAttach || noWait) {
+            ui.table(List.of("#", "VOLUME", "SIZE", "TYPE", "STATE", "ATTACHED AS"), placed.stream()
+                    .map(p -> List.of(String.valueOf(p.index() + 1), p.volume().id(), p.volume().sizeGiB() + " GiB",
+                            p.volume().type(), nz(p.volume().state()), attachedAs(p.volume())))
+                    .toList());
+            ui.ok(count + " " + volumesWord + (noAttach ? " created" : " created, attaching to " + in.id())
+                    + (noWait ? " (not waited for; see 'volumes list')" : "")
+                    + (noAttach ? "; attach with 'volumes attach " + String.join(" ", ids) + "'" : "")
+                    + ui.dim("  (set " + plan.setId() + ")"));
+            return;
+        }
         ui.table(List.of("#", "VOLUME", "SIZE", "TYPE", "ATTACHED AS", "DEVICE"), placed.stream()
                 .map(p -> List.of(String.valueOf(p.index() + 1), p.volume().id(), p.volume().sizeGiB() + " GiB",
                         p.volume().type(), attachedAs(p.volume()), p.hostDevice()))
                 .toList());
-        ui.ok(count + " volume" + (count == 1 ? "" : "s") + " attached to " + in.id() + " as "
+        ui.ok(count + " " + volumesWord + " attached to " + in.id() + " as "
                 + String.join(" ", placed.stream().map(Placed::hostDevice).toList()) + ui.dim("  (set " + plan.setId() + ")"));
     }
 
@@ -117,11 +147,11 @@ public class VolumeCommands {
         OutputFormat format = OutputFormat.parse(output);
         List<String> warnings = new ArrayList<>();
         List<Listed> listed = volumes.list(all, warnings);
+        warnings.forEach(ui::warn); // on stderr in one-command mode: with -o json too, where stdout is only the JSON
         if (format == OutputFormat.JSON) {
             ui.json(listed.stream().map(VolumeCommands::json).toList());
             return;
         }
-        warnings.forEach(ui::warn);
         if (listed.isEmpty()) {
             ui.println(ctx.instanceId() == null ? "No cryptvol volumes (no instance selected: 'use instance i-…')."
                     : "No volumes attached to " + ctx.instanceId() + " and no cryptvol volume sets.");
@@ -148,13 +178,19 @@ public class VolumeCommands {
             @Option(longNames = "dry-run", description = "only show what would be attached") boolean dryRun) {
         List<EbsVolume> vols = volumes.checkAttach(Arrays.asList(volume));
         String instance = volumes.instanceId();
-        ui.println(ui.bold("Attach " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " to " + instance));
-        vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + setSuffix(v)));
+        Consumer<String> show = ui.shown(plans.previewOnly(dryRun));
+        show.accept(ui.bold("Attach " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " to " + instance));
+        vols.forEach(v -> show.accept("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + setSuffix(v)));
         if (!go("Attach?", yes, dryRun, "Cancelled; nothing was attached.")) {
             return;
         }
-        List<Placed> placed = volumes.attach(vols.stream().map(EbsVolume::id).toList(),
-                new VolumeProgressLines(ui, vols.size(), ctx.target().display()));
+        List<Placed> placed;
+        try {
+            placed = volumes.attach(vols.stream().map(EbsVolume::id).toList(),
+                    new VolumeProgressLines(ui, vols.size(), ctx.target().display()));
+        } catch (EbsBatchException e) {
+            throw EbsLeftovers.explain(e, false);
+        }
         ui.table(List.of("VOLUME", "ATTACHED AS", "DEVICE"), placed.stream()
                 .map(p -> List.of(p.volume().id(), attachedAs(p.volume()), p.hostDevice())).toList());
         ui.ok("attached to " + instance);
@@ -172,13 +208,16 @@ public class VolumeCommands {
         List<DetachCheck> checks = volumes.checkDetach(Arrays.asList(volume));
         List<String> refusals = checks.stream().map(DetachCheck::refusal).filter(r -> r != null).toList();
         if (!refusals.isEmpty()) {
-            refusals.forEach(r -> ui.println("  - " + r));
+            if (refusals.size() > 1 || !ui.oneCommand()) { // one, on stderr: the error line says it
+                refusals.forEach(r -> ui.diagnostic("  - " + r));
+            }
             throw new CryptvolException(refusals.size() == 1 ? "refused: " + refusals.get(0) + "; nothing was detached"
                     : "refused (" + refusals.size() + " problems above); nothing was detached", ExitCode.FAILED, null);
         }
-        ui.println(ui.bold("Detach " + checks.size() + " volume" + (checks.size() == 1 ? "" : "s") + " from " + volumes.instanceId())
+        Consumer<String> show = ui.shown(plans.previewOnly(dryRun));
+        show.accept(ui.bold("Detach " + checks.size() + " volume" + (checks.size() == 1 ? "" : "s") + " from " + volumes.instanceId())
                 + (force ? ui.yellow("  (forced)") : ""));
-        checks.forEach(c -> ui.println("  " + c.volume().id() + "  " + attachedAs(c.volume())
+        checks.forEach(c -> show.accept("  " + c.volume().id() + "  " + attachedAs(c.volume())
                 + "  " + (c.hostDevice() == null ? ui.dim("(not seen on the host)") : c.hostDevice() + " (unused)")));
         if (!go("Detach?", yes, dryRun, "Cancelled; nothing was detached.")) {
             return;
@@ -194,8 +233,9 @@ public class VolumeCommands {
             @Option(longNames = "yes", shortNames = 'y', description = "do not ask for confirmation") boolean yes,
             @Option(longNames = "dry-run", description = "only show what would be deleted") boolean dryRun) {
         List<EbsVolume> vols = volumes.checkDelete(Arrays.asList(volume));
-        ui.println(ui.bold("Delete " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " for good"));
-        vols.forEach(v -> ui.println("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + "  " + v.availabilityZone() + setSuffix(v)));
+        Consumer<String> show = ui.shown(plans.previewOnly(dryRun));
+        show.accept(ui.bold("Delete " + vols.size() + " volume" + (vols.size() == 1 ? "" : "s") + " for good"));
+        vols.forEach(v -> show.accept("  " + v.id() + "  " + v.sizeGiB() + " GiB " + v.type() + "  " + v.availabilityZone() + setSuffix(v)));
         if (!go("Delete " + (vols.size() == 1 ? "it" : "all " + vols.size()) + "? Their data cannot be recovered", yes, dryRun, "Cancelled; nothing was deleted.")) {
             return;
         }

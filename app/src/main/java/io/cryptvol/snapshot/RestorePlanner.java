@@ -44,6 +44,7 @@ public final class RestorePlanner {
         steps.add(PlanStep.of(StepKind.ACTIVATE_VG, Lvm.activate(vg)));
         String lvPath = "/dev/" + vg + "/" + s.lv();
         steps.add(PlanStep.of(StepKind.NEW_LUKS_UUID, Cryptsetup.luksUuid(lvPath, s.newLuksUuid())));
+        steps.add(io.cryptvol.domain.plan.HeaderPlanner.backupStep(lvPath)); // a new UUID: a header backup of its own
         steps.add(PlanStep.withKey(StepKind.OPEN_MAPPING, Cryptsetup.open(lvPath, s.mapping()), KeyRef.named(s.keyName())));
         steps.add(PlanStep.of(StepKind.MOUNT, Mounts.mkdir(s.mountpoint())));
         steps.add(PlanStep.of(StepKind.MOUNT, Mounts.mount("/dev/mapper/" + s.mapping(), s.mountpoint(), FsType.XFS,

@@ -167,33 +167,77 @@ public final class SnapshotPlanner {
 
     /**
      * A restore worked out on the host as observed: the VG name of the copy (vgimportclone when the original is
-     * there or the name changes), the mapping and mountpoint, each refused when taken already.
+     * there or the name changes), the mapping and mountpoint, each refused when taken already ({@code NamesFree}),
+     * and the instance's zone checked against the set's region.
+     *
+     * @param newSetId the {@link io.cryptvol.aws.VolumeTags#SET} of the restored volumes (a set of their own, so that
+     *                 {@code volumes list} shows them under SET)
      */
     public static SnapshotService.RestorePlan restore(SnapshotSet set, SnapshotService.RestoreOptions o, HostState st,
-                                                      InstanceInfo info, String newLuksUuid) {
+                                                      InstanceInfo info, String newLuksUuid, String newSetId) {
         checkRestorable(set, o);
+        checkZone(set, info);
         String vg = set.tag(SnapshotTags.VG);
         String lv = set.tag(SnapshotTags.LV);
         boolean originalPresent = st.vg(vg).isPresent();
         String newVg = o.vg() != null && !o.vg().isBlank() ? o.vg() : originalPresent ? vg + "_restore" : vg;
-        if (!newVg.equals(vg) || originalPresent) {
-            if (st.vg(newVg).isPresent()) {
-                throw new CryptvolException("VG " + newVg + " exists already: give another --vg", ExitCode.FAILED, null);
-            }
-        }
         boolean importClone = originalPresent || !newVg.equals(vg);
         String origMapping = set.tag(SnapshotTags.MAPPING);
         String mapping = o.mapping() != null && !o.mapping().isBlank() ? o.mapping()
                 : (origMapping == null ? lv : origMapping) + "_restore";
-        if (st.mapping(mapping).isPresent()) {
-            throw new CryptvolException("mapping " + mapping + " is open already: give another --mapping", ExitCode.FAILED, null);
-        }
         String mnt = o.mountpoint() != null && !o.mountpoint().isBlank() ? o.mountpoint() : "/mnt/restore";
-        if (st.allDevices().stream().anyMatch(d -> d.mountpoints().contains(mnt))) {
-            throw new CryptvolException("something is mounted at " + mnt + " already: give another --mountpoint", ExitCode.FAILED, null);
-        }
+        io.cryptvol.domain.plan.NamesFree.check(st, newVg, mapping, mnt).ifPresent(t -> {
+            throw new CryptvolException(t.message() + ": give another " + t.option(), ExitCode.FAILED, null);
+        });
         return new SnapshotService.RestorePlan(set, info, vg, lv, newVg, importClone, mapping, mnt, newLuksUuid,
-                o.keyName(), o.volumeType());
+                o.keyName(), o.volumeType(), newSetId);
+    }
+
+    /**
+     * The restored volumes are made in the instance's zone, from snapshots of the set's region: refuses an instance
+     * whose zone is unknown or lies outside that region (CreateVolume would fail there, or the volumes could not be
+     * attached), before anything is created.
+     */
+    static void checkZone(SnapshotSet set, InstanceInfo info) {
+        String az = info.availabilityZone();
+        String region = set.snapshots().isEmpty() ? null : set.snapshots().get(0).region();
+        if (az == null || az.isBlank()) {
+            throw new CryptvolException("EC2 shows no availability zone for " + info.id()
+                    + ": the restored volumes must be made in its zone", ExitCode.FAILED, null);
+        }
+        if (region != null && !(az.startsWith(region) && az.length() > region.length()
+                && az.substring(region.length()).matches("[a-z]{1,3}|-[a-z0-9-]{1,32}"))) {
+            throw new CryptvolException(info.id() + " is in " + az + ", outside " + region + " where set " + set.id()
+                    + " is: copy the set to its region first ('snapshots copy " + set.id() + " --region "
+                    + regionOf(az) + "')", ExitCode.FAILED, null);
+        }
+    }
+
+    /** The region of an availability zone name (us-east-1a → us-east-1); the name itself when it does not look like one. */
+    static String regionOf(String az) {
+        return az.matches("[a-z]{2}(-[a-z]+)+-\\d+[a-z]+") ? az.replaceFirst("[a-z]+$", "") : az;
+    }
+
+    /**
+     * Whether the key may open the set, from what the key store recorded (metadata only; null: nothing speaks
+     * against it). {@code recordedForUuid} are the keys recorded as opening the set's LUKS UUID; {@code keyOpens}
+     * the LUKS UUIDs recorded for the chosen key (null when the key is not a store key, and not one by content).
+     */
+    public static String keyRefusal(String label, String storeName, String luksUuid, List<String> recordedForUuid,
+                                    List<String> keyOpens) {
+        if (luksUuid == null || storeName == null) {
+            return null;
+        }
+        if (!recordedForUuid.isEmpty() && !recordedForUuid.contains(storeName)) {
+            return "key " + label + " is not recorded for the set's LUKS UUID " + luksUuid + "; recorded: "
+                    + String.join(", ", recordedForUuid) + " (--key NAME)";
+        }
+        if (recordedForUuid.isEmpty() && keyOpens != null && !keyOpens.isEmpty()
+                && keyOpens.stream().noneMatch(luksUuid::equalsIgnoreCase)) {
+            return "key " + label + " is recorded for LUKS UUID " + String.join(", ", keyOpens) + ", not the set's "
+                    + luksUuid + ": give the key that opens it";
+        }
+        return null;
     }
 
     /** Refuses, before anything is looked at, a set that is not completed or not cryptvol's, and a missing key name. */
@@ -212,17 +256,16 @@ public final class SnapshotPlanner {
     }
 
     /** One new volume per snapshot of the set, in the instance's zone, tagged with the set and the new VG. */
-    static List<VolumeSpec> restoreVolumes(SnapshotService.RestorePlan p) {
+    public static List<VolumeSpec> restoreVolumes(SnapshotService.RestorePlan p) {
         String type = p.volumeType() == null ? "gp3" : p.volumeType();
         List<VolumeSpec> specs = new ArrayList<>();
         List<EbsSnapshot> snaps = p.set().snapshots();
         for (int i = 0; i < snaps.size(); i++) {
-            Map<String, String> tags = new LinkedHashMap<>();
+            // a set of their own (what cryptvol's volumes carry), and the snapshot set they came from
+            Map<String, String> tags = new LinkedHashMap<>(io.cryptvol.aws.VolumeTags.forMember(p.newSetId(), i, snaps.size(),
+                    p.newVg()));
             tags.put("Name", "cryptvol-" + p.newVg() + "-restore-" + (i + 1) + "of" + snaps.size());
             tags.put(SnapshotTags.SET, p.set().id());
-            tags.put(SnapshotTags.INDEX, String.valueOf(i + 1));
-            tags.put(SnapshotTags.COUNT, String.valueOf(snaps.size()));
-            tags.put(SnapshotTags.VG, p.newVg());
             specs.add(VolumeSpec.of(0, type).inZone(p.instance().availabilityZone()).withTags(tags)
                     .fromSnapshot(snaps.get(i).id()));
         }

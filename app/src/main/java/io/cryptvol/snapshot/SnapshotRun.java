@@ -85,7 +85,7 @@ final class SnapshotRun {
         freeze.freeze();
         l.step("frozen " + t.mountpoint());
         l.frozen();
-        Map<String, String> setTags = SnapshotTags.forSet(setId, t);
+        Map<String, String> setTags = SnapshotTags.forSet(setId, t, java.time.Instant.now());
         String description = "cryptvol set " + setId + " of " + t.vg() + "/" + t.lv() + " @" + t.mountpoint();
         taken = ec2.take(t, description, setTags, l);
         SnapshotPlanner.requireCovered(t, taken.snapshots());

@@ -43,12 +43,20 @@ public class SnapshotService {
     private final SessionContext ctx;
     private final HostAccess hosts;
     private final VolumeService volumes;
+    private final io.cryptvol.keys.KeyStore keys;
 
+    /** Without a key store: restore checks a key's bytes are readable, but not what the store recorded for it. */
     public SnapshotService(AwsAccess aws, SessionContext ctx, HostAccess hosts, VolumeService volumes) {
+        this(aws, ctx, hosts, volumes, null);
+    }
+
+    public SnapshotService(AwsAccess aws, SessionContext ctx, HostAccess hosts, VolumeService volumes,
+                           io.cryptvol.keys.KeyStore keys) {
         this.aws = aws;
         this.ctx = ctx;
         this.hosts = hosts;
         this.volumes = volumes;
+        this.keys = keys;
     }
 
     private EbsGateway ebs() {
@@ -132,12 +140,9 @@ public class SnapshotService {
 
     // ================================================================== sets
 
-    /** Every cryptvol snapshot set in the region (the default region when null), newest first. */
+    /** Every cryptvol snapshot set in the region (the default region when null), newest taken first. */
     public List<SnapshotSet> sets(String region) {
-        List<EbsSnapshot> all = region == null || region.equals(ebs().region())
-                ? ebs().findSnapshots(Map.of("tag-key", List.of(SnapshotTags.SET)))
-                : List.of();
-        return SnapshotSet.group(all);
+        return SnapshotSet.group(ebs().findSnapshots(region, Map.of("tag-key", List.of(SnapshotTags.SET))));
     }
 
     public String region() {
@@ -145,18 +150,39 @@ public class SnapshotService {
     }
 
     public SnapshotSet set(String idOrPrefix) {
-        return SnapshotSet.find(sets(null), idOrPrefix);
+        return set(idOrPrefix, null);
+    }
+
+    /** A set by id, unique prefix or {@code latest} (the newest-taken completed set, of the context's VG if any). */
+    public SnapshotSet set(String idOrPrefix, String region) {
+        return SnapshotSet.find(sets(region), idOrPrefix, ctx.vg());
     }
 
     public void delete(List<SnapshotSet> sets) {
+        delete(sets, null);
+    }
+
+    public void delete(List<SnapshotSet> sets, String region) {
         List<String> ids = sets.stream().flatMap(s -> s.snapshotIds().stream()).toList();
         if (!ids.isEmpty()) {
-            ebs().deleteSnapshots(ids);
+            ebs().deleteSnapshots(region == null ? ebs().region() : region, ids);
         }
     }
 
-    /** Copies every snapshot of the set to another region, tags included; waits for the copies. */
-    public List<EbsSnapshot> copy(SnapshotSet set, String destinationRegion, EbsProgress progress) {
+    /**
+     * What a copy did: the copies in the destination in member order (all completed), how many were there already
+     * (completed or pending, from an earlier or interrupted run) and how many this run copied, and copies of a
+     * member beyond the first (made twice by an older cryptvol; the set there reads more than N/N until they go).
+     */
+    public record CopyResult(List<EbsSnapshot> copies, int alreadyThere, int copied, List<String> extra) {
+    }
+
+    /**
+     * Copies the snapshots of a completed set to another region that it lacks there, tags included (with
+     * {@link SnapshotTags#SOURCE_SNAPSHOT}), and waits for every copy: idempotent and resumable (see {@link SetCopy}).
+     * Everything is checked (the set, the destination region and what it holds) before the first CopySnapshot.
+     */
+    public CopyResult copy(SnapshotSet set, String destinationRegion, EbsProgress progress) {
         String src = ebs().region();
         if (src.equals(destinationRegion)) {
             throw new CryptvolException("the set is in " + src + " already", ExitCode.USAGE, null);
@@ -166,8 +192,21 @@ public class SnapshotService {
                     + (set.complete() ? "" : " (" + String.join(", ", set.problems()) + ")")
                     + ": only completed sets are copied", ExitCode.FAILED, null);
         }
-        return ebs().copySnapshots(src, set.snapshotIds(), destinationRegion,
-                "cryptvol set " + set.id() + " (copy from " + src + ")", null, progress);
+        List<EbsSnapshot> there = ebs().findSnapshots(destinationRegion,
+                Map.of("tag:" + SnapshotTags.SET, List.of(set.id())));
+        SetCopy plan = SetCopy.plan(set, src, destinationRegion, there);
+        Map<String, EbsSnapshot> byId = new java.util.HashMap<>();
+        set.snapshots().forEach(m -> byId.put(m.id(), m));
+        List<EbsSnapshot> started = ebs().startCopies(src, plan.toCopy().stream().map(EbsSnapshot::id).toList(),
+                destinationRegion, "cryptvol set " + set.id() + " (copy from " + src + ")",
+                id -> SnapshotTags.forCopy(byId.get(id), src), progress);
+        List<String> all = new java.util.ArrayList<>();
+        java.util.Iterator<EbsSnapshot> fresh = started.iterator();
+        for (EbsSnapshot r : plan.reused()) {
+            all.add(r != null ? r.id() : fresh.next().id());
+        }
+        List<EbsSnapshot> done = ebs().awaitSnapshots(destinationRegion, all, progress);
+        return new CopyResult(done, plan.found().size(), started.size(), plan.extra());
     }
 
     // ================================================================== restore
@@ -179,14 +218,75 @@ public class SnapshotService {
     /** A restore, worked out before anything is created. */
     public record RestorePlan(SnapshotSet set, InstanceInfo instance, String originalVg, String lv, String newVg,
                               boolean importClone, String mapping, String mountpoint, String newLuksUuid,
-                              String keyName, String volumeType) {
+                              String keyName, String volumeType, String newSetId) {
     }
 
     public RestorePlan planRestore(SnapshotSet set, RestoreOptions o) {
+        return planRestore(set, o, null);
+    }
+
+    /**
+     * Every input of a restore checked before the first EC2 or host change: the set (completed, cryptvol's), the
+     * key (present, readable and, where the key store recorded keys for the set's LUKS UUID, one of them), the
+     * instance's zone, and the VG, mapping and mountpoint names (free on the host). Refusals are one line.
+     *
+     * @param key the key the restore will open the copy with (null: not checked here)
+     */
+    public RestorePlan planRestore(SnapshotSet set, RestoreOptions o, io.cryptvol.day2.KeyChoice key) {
         SnapshotPlanner.checkRestorable(set, o); // before anything is looked at
+        if (key != null) {
+            checkKey(set, key);
+        }
         InstanceInfo info = volumes.describeCurrentInstance();
         HostState st = new HostObserver(hosts.executor()).devicesAndLvm();
-        return SnapshotPlanner.restore(set, o, st, info, UUID.randomUUID().toString());
+        return SnapshotPlanner.restore(set, o, st, info, UUID.randomUUID().toString(), UUID.randomUUID().toString());
+    }
+
+    /** The key's bytes can be read now (then zeroed), and the key store's records do not speak against it. */
+    private void checkKey(SnapshotSet set, io.cryptvol.day2.KeyChoice key) {
+        if (key.typed()) {
+            return; // a passphrase typed for this command: nothing to read or look up
+        }
+        String storeName = null;
+        byte[] bytes;
+        if (key.fromStore()) {
+            if (keys != null && !keys.exists(key.label())) {
+                throw new CryptvolException("no key " + key.label() + " in the key store ('keys list'; or --key-file, "
+                        + "--key-backup)", ExitCode.USAGE, null);
+            }
+            if (keys == null) {
+                return;
+            }
+            bytes = keys.read(key.label());
+            storeName = key.label();
+        } else {
+            bytes = key.source().bytes(key.ref());
+        }
+        try {
+            if (bytes == null || bytes.length == 0) {
+                throw new CryptvolException("key " + key.label() + " is empty", ExitCode.USAGE, null);
+            }
+            if (keys != null && storeName == null) { // a key file or backup: the store key with the same bytes, if any
+                String sha = io.cryptvol.keys.KeyStore.sha256(bytes);
+                storeName = keys.list().stream().filter(k -> sha.equalsIgnoreCase(k.sha256()))
+                        .map(io.cryptvol.keys.KeyInfo::name).findFirst().orElse(null);
+            }
+        } finally {
+            if (bytes != null) {
+                java.util.Arrays.fill(bytes, (byte) 0);
+            }
+        }
+        String uuid = set.tag(SnapshotTags.LUKS_UUID);
+        if (keys == null || storeName == null || uuid == null) {
+            return;
+        }
+        List<String> recorded = keys.keysFor(uuid).stream().map(io.cryptvol.keys.KeyInfo::name).toList();
+        List<String> opens = keys.info(storeName).map(k -> k.enrollments().stream()
+                .map(io.cryptvol.keys.Enrollment::luksUuid).distinct().toList()).orElse(List.of());
+        String refusal = SnapshotPlanner.keyRefusal(key.label(), storeName, uuid, recorded, opens);
+        if (refusal != null) {
+            throw new CryptvolException(refusal, ExitCode.FAILED, null);
+        }
     }
 
     /** The host steps of a restore, with the devices the restored volumes became. */

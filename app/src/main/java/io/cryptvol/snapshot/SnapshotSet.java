@@ -26,6 +26,10 @@ public record SnapshotSet(String id, List<EbsSnapshot> snapshots, int expectedCo
                 .thenComparing(EbsSnapshot::id)).toList();
     }
 
+    /** Newest taken first (see {@link #takenAt}), then by id: the one order of listing, pruning and "latest". */
+    static final Comparator<SnapshotSet> NEWEST_FIRST = Comparator.comparing(SnapshotSet::takenAt,
+            Comparator.nullsLast(Comparator.reverseOrder())).thenComparing(SnapshotSet::id);
+
     /** Groups snapshots by set id (those without one are ignored), newest set first. */
     public static List<SnapshotSet> group(List<EbsSnapshot> snapshots) {
         Map<String, List<EbsSnapshot>> by = new LinkedHashMap<>();
@@ -37,8 +41,7 @@ public record SnapshotSet(String id, List<EbsSnapshot> snapshots, int expectedCo
         }
         List<SnapshotSet> out = new ArrayList<>();
         by.forEach((id, members) -> out.add(new SnapshotSet(id, members, countOf(members))));
-        out.sort(Comparator.comparing(SnapshotSet::started, Comparator.nullsLast(Comparator.reverseOrder()))
-                .thenComparing(SnapshotSet::id));
+        out.sort(NEWEST_FIRST);
         return out;
     }
 
@@ -57,6 +60,33 @@ public record SnapshotSet(String id, List<EbsSnapshot> snapshots, int expectedCo
     public Instant started() {
         return snapshots.stream().map(EbsSnapshot::started).filter(t -> t != null).min(Comparator.naturalOrder())
                 .orElse(null);
+    }
+
+    /**
+     * When the set was taken: its {@link SnapshotTags#TAKEN_AT} tag (the earliest readable value among the members;
+     * copies carry it unchanged), else, for sets taken before the tag existed, {@link #started()} (which for a copy
+     * is when it was copied). Null when neither is known.
+     */
+    public java.time.Instant takenAt() {
+        java.time.Instant tagged = snapshots.stream().map(s -> s.tag(SnapshotTags.TAKEN_AT)).map(SnapshotSet::instant)
+                .filter(t -> t != null).min(Comparator.naturalOrder()).orElse(null);
+        return tagged != null ? tagged : started();
+    }
+
+    /** Whether {@link #takenAt} comes from the tag (false: from the start times). */
+    public boolean takenAtTagged() {
+        return snapshots.stream().map(s -> s.tag(SnapshotTags.TAKEN_AT)).anyMatch(v -> instant(v) != null);
+    }
+
+    private static java.time.Instant instant(String iso) {
+        if (iso == null || iso.isBlank()) {
+            return null;
+        }
+        try {
+            return java.time.Instant.parse(iso.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /**
@@ -136,7 +166,7 @@ public record SnapshotSet(String id, List<EbsSnapshot> snapshots, int expectedCo
         List<SnapshotSet> out = new ArrayList<>();
         for (List<SnapshotSet> group : byVg.values()) {
             List<SnapshotSet> newestFirst = new ArrayList<>(group);
-            newestFirst.sort(Comparator.comparing(SnapshotSet::started, Comparator.nullsLast(Comparator.reverseOrder())));
+            newestFirst.sort(NEWEST_FIRST);
             int completed = 0;
             boolean cut = false;
             for (SnapshotSet s : newestFirst) {
@@ -147,8 +177,35 @@ public record SnapshotSet(String id, List<EbsSnapshot> snapshots, int expectedCo
                 }
             }
         }
-        out.sort(Comparator.comparing(SnapshotSet::started, Comparator.nullsLast(Comparator.reverseOrder())));
+        out.sort(NEWEST_FIRST);
         return out;
+    }
+
+    /** What {@code restore latest} (or {@code newest}) means: the newest-taken completed set. */
+    public static final List<String> LATEST = List.of("latest", "newest");
+
+    /**
+     * Finds a set by full id or a unique prefix (at least 4 characters); {@code latest} is the newest-taken
+     * COMPLETED set of {@code vg} (of any VG when null; refused when completed sets of several VGs exist).
+     */
+    public static SnapshotSet find(List<SnapshotSet> sets, String idOrPrefix, String vg) {
+        String q = idOrPrefix.trim();
+        if (LATEST.contains(q)) {
+            List<SnapshotSet> done = sets.stream().filter(s -> s.status() == Status.COMPLETED)
+                    .filter(s -> vg == null || vg.equals(s.tag(SnapshotTags.VG))).sorted(NEWEST_FIRST).toList();
+            if (done.isEmpty()) {
+                throw new io.cryptvol.CryptvolException("no completed snapshot set" + (vg == null ? "" : " of VG " + vg)
+                        + ": see 'snapshots list'", io.cryptvol.ExitCode.FAILED, null);
+            }
+            java.util.Set<String> vgs = new TreeSet<>();
+            done.forEach(s -> vgs.add(String.valueOf(s.tag(SnapshotTags.VG))));
+            if (vg == null && vgs.size() > 1) {
+                throw new io.cryptvol.CryptvolException("'" + q + "' is ambiguous: completed sets of VGs " + String.join(", ", vgs)
+                        + " ('use vg NAME' or give the set id)", io.cryptvol.ExitCode.USAGE, null);
+            }
+            return done.get(0);
+        }
+        return find(sets, q);
     }
 
     /** Finds a set by full id or a unique prefix (at least 4 characters). */

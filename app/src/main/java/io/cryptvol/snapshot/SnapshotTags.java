@@ -23,12 +23,21 @@ public final class SnapshotTags {
     public static final String LUKS_UUID = "cryptvol:luks-uuid";
     /** "frozen" (taken while the filesystem was frozen) or "crash" (the watchdog had thawed it already). */
     public static final String CONSISTENCY = "cryptvol:consistency";
+    /**
+     * When the set was taken (ISO-8601 UTC, e.g. 2026-11-30T21:40:00.123Z): set once with the set's other tags and
+     * carried over to copies unchanged, so that sets order the same in every region (a copy's StartTime is when it
+     * was copied).
+     */
+    public static final String TAKEN_AT = "cryptvol:taken-at";
+    /** On a copy: the snapshot it was copied from, and that snapshot's region (what makes a copy resumable). */
+    public static final String SOURCE_SNAPSHOT = "cryptvol:source-snapshot";
+    public static final String SOURCE_REGION = "cryptvol:source-region";
 
     private SnapshotTags() {
     }
 
     /** The tags every snapshot of the set carries (given in the create call itself). */
-    public static Map<String, String> forSet(String setId, SnapshotTarget t) {
+    public static Map<String, String> forSet(String setId, SnapshotTarget t, java.time.Instant takenAt) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(NAME, "cryptvol-" + t.vg() + "-" + setId.substring(0, Math.min(8, setId.length())));
         m.put(SET, setId);
@@ -42,6 +51,23 @@ public final class SnapshotTags {
             m.put(LUKS_UUID, t.luksUuid());
         }
         m.put(CONSISTENCY, "frozen");
+        m.put(TAKEN_AT, takenAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+        return m;
+    }
+
+    /**
+     * The tags of the copy of {@code source} (a member of a set, in {@code sourceRegion}): the source's own tags
+     * (EC2's CopySnapshot copies none), those EC2 reserves ({@code aws:…}) left out, plus where it came from.
+     */
+    public static Map<String, String> forCopy(io.cryptvol.aws.EbsSnapshot source, String sourceRegion) {
+        Map<String, String> m = new LinkedHashMap<>();
+        source.tags().forEach((k, v) -> {
+            if (!k.startsWith("aws:")) {
+                m.put(k, v);
+            }
+        });
+        m.put(SOURCE_SNAPSHOT, source.id());
+        m.put(SOURCE_REGION, sourceRegion);
         return m;
     }
 

@@ -175,15 +175,35 @@ public class VolumeService {
      * block device and returns them in set order with their host devices.
      */
     public List<Placed> create(CreatePlan plan, Progress progress) {
+        return create(plan, true, true, progress);
+    }
+
+    /**
+     * {@link #create(CreatePlan, Progress)}, or less: {@code attach} false creates only (and waits until the volumes
+     * are available, unless {@code wait} is false too); {@code wait} false returns after CreateVolume, or after
+     * AttachVolume when attaching, without waiting for the attachments or the host devices (host devices null).
+     * Set index i is attached at the plan's i-th device name, whatever order the volumes finish in.
+     *
+     * @throws EbsBatchException when anything failed or timed out, saying what exists now
+     */
+    public List<Placed> create(CreatePlan plan, boolean attach, boolean wait, Progress progress) {
         List<EbsVolume> vols;
         try {
-            vols = ebs().createVolumes(plan.specs(), plan.instance().id(), progress);
+            vols = ebs().createVolumes(plan.specs(), attach ? plan.instance().id() : null,
+                    attach ? plan.freeDeviceNames() : null, wait, progress);
         } catch (EbsBatchException e) {
-            remember("volume", e.completed());
-            throw clearer(e);
+            remember("volume", e.createdIds());
+            throw e;
         }
         remember("volume", vols.stream().map(EbsVolume::id).toList());
-        return placeOnHost(vols, progress);
+        if (!attach || !wait) {
+            List<Placed> out = new ArrayList<>();
+            for (int i = 0; i < vols.size(); i++) {
+                out.add(new Placed(i, vols.get(i), null));
+            }
+            return out;
+        }
+        return placeOnHost(vols, true, progress);
     }
 
     /**
@@ -206,9 +226,9 @@ public class VolumeService {
         try {
             vols = ebs().attachVolumes(instance, distinct(volumeIds), progress);
         } catch (EbsBatchException e) {
-            throw clearer(e);
+            throw e; // it says what is attached now; the shell gives the undo
         }
-        return placeOnHost(vols, progress);
+        return placeOnHost(vols, false, progress);
     }
 
     /** Volumes to attach: must exist, be available and be in the instance's zone. */
@@ -235,8 +255,8 @@ public class VolumeService {
     // ================================================================== host devices
 
     /** Waits until the target shows every volume as a block device; remembers the devices for completion. */
-    private List<Placed> placeOnHost(List<EbsVolume> vols, Progress progress) {
-        Map<String, String> found = awaitHostDevices(vols, progress);
+    private List<Placed> placeOnHost(List<EbsVolume> vols, boolean created, Progress progress) {
+        Map<String, String> found = awaitHostDevices(vols, created, progress);
         List<Placed> out = new ArrayList<>();
         for (int i = 0; i < vols.size(); i++) {
             out.add(new Placed(i, vols.get(i), found.get(vols.get(i).id())));
@@ -247,7 +267,7 @@ public class VolumeService {
         return out;
     }
 
-    Map<String, String> awaitHostDevices(List<EbsVolume> vols, Progress progress) {
+    Map<String, String> awaitHostDevices(List<EbsVolume> vols, boolean created, Progress progress) {
         HostExecutor ex = hosts.executor();
         Map<String, String> found = new LinkedHashMap<>();
         long deadline = System.nanoTime() + deviceTimeout.toNanos();
@@ -272,10 +292,21 @@ public class VolumeService {
                 List<String> missing = vols.stream().filter(v -> !found.containsKey(v.id()))
                         .map(v -> v.id() + v.attachment().map(a -> " (attached as " + a.device() + ")").orElse(""))
                         .toList();
-                throw new CryptvolException("no block device on " + ex.target() + " for " + String.join(", ", missing)
+                String msg = "no block device on " + ex.target() + " for " + String.join(", ", missing)
                         + " after " + seconds(deviceTimeout) + ": no disk with its NVMe serial, /dev/disk/by-id link or Xen name"
                         + (found.isEmpty() ? "" : " (found: " + found + ")")
-                        + " — is " + ctx.instanceId() + " the machine cryptvol is connected to?", ExitCode.FAILED, null);
+                        + " — is " + ctx.instanceId() + " the machine cryptvol is connected to?";
+                List<EbsBatchException.Member> members = new ArrayList<>();
+                for (int i = 0; i < vols.size(); i++) {
+                    EbsVolume v = vols.get(i);
+                    members.add(new EbsBatchException.Member(i, v.id(), created, v.state(),
+                            v.attachment().map(EbsVolume.Attachment::device).orElse(null),
+                            v.attachment().map(EbsVolume.Attachment::state).orElse(null),
+                            found.containsKey(v.id()) ? null : "no block device on " + ex.target()));
+                }
+                throw new EbsBatchException(msg, List.copyOf(found.keySet()),
+                        vols.stream().map(EbsVolume::id).filter(id -> !found.containsKey(id)).toList(), null,
+                        ctx.instanceId(), members);
             }
             sleep(devicePoll);
         }

@@ -132,6 +132,9 @@ class EbsGatewayTest {
                 .hasMessageEndingWith("(VolumeInUse)");
 
         ebs.detachVolumes(ids, false, progress);
+        // issue 17 item 10: DetachVolume names the instance, so EC2 refuses it if the volume moved meanwhile
+        assertThat(server.faults().lastParameters("DetachVolume")).containsEntry("InstanceId", instance);
+        assertThat(ids).contains(server.faults().lastParameters("DetachVolume").get("VolumeId"));
         assertThat(host.attachedSerials()).isEmpty();
         assertThat(ebs.describeVolumes(ids)).allSatisfy(v -> {
             assertThat(v.state()).isEqualTo("available");
@@ -278,6 +281,64 @@ class EbsGatewayTest {
         assertThatThrownBy(() -> ebs.createAndAttach(instance, 22, VolumeSpec.of(1, "gp3"), EbsProgress.NONE))
                 .hasMessage(instance + " has 21 free device names between /dev/sdf and /dev/sdz; 22 volumes need one each");
         assertThat(server.faults().calls("CreateVolume")).isEqualTo(before); // refused before any creation
+    }
+
+    /** Issue 17: every listing is read whole when the endpoint answers in pages of two, whatever MaxResults says. */
+    @Test
+    void listingsAreReadWholeThroughPagesOfTwo() {
+        server.pageSize(2);
+        List<EbsVolume> vols = ebs.createAndAttach(instance, 3, VolumeSpec.of(1, "gp3").withTags(Map.of("set", "p")), EbsProgress.NONE);
+        ebs.createVolumes(2, VolumeSpec.of(1, "gp3").inZone("us-east-1a").withTags(Map.of("set", "p")), EbsProgress.NONE);
+        int before = server.faults().calls("DescribeVolumes");
+        assertThat(ebs.volumesWithTag("set", "p")).hasSize(5).extracting(EbsVolume::id).doesNotHaveDuplicates();
+        assertThat(server.faults().calls("DescribeVolumes") - before).as("pages of 2, 2, 1").isEqualTo(3);
+        assertThat(ebs.volumesAttachedTo(instance)).hasSize(4); // and the root volume
+        assertThat(ebs.findVolumes(Map.of())).hasSize(6);
+        List<String> ids = vols.stream().map(EbsVolume::id).toList();
+        assertThat(ebs.describeVolumes(ids)).extracting(EbsVolume::id).containsExactlyInAnyOrderElementsOf(ids);
+
+        List<EbsSnapshot> snaps = ebs.snapshotInstance(instance, true, List.of(), "paged", Map.of("set", "p"), false);
+        ebs.snapshotVolumes(List.of(vols.get(0).id(), vols.get(1).id()), "paged too", Map.of("set", "p"), EbsProgress.NONE);
+        ebs.awaitSnapshots(ebs.region(), snaps.stream().map(EbsSnapshot::id).toList(), EbsProgress.NONE);
+        before = server.faults().calls("DescribeSnapshots");
+        assertThat(ebs.snapshotsWithTag("set", "p")).hasSize(5).extracting(EbsSnapshot::id).doesNotHaveDuplicates();
+        assertThat(server.faults().calls("DescribeSnapshots") - before).isEqualTo(3);
+        assertThat(ebs.describeInstance(instance).deviceNames()).hasSize(4);
+    }
+
+    /**
+     * Issue 17: EC2 is eventually consistent. Snapshots just made are not there for DescribeSnapshots for a moment;
+     * waiting for them copes (and so does waiting for new volumes).
+     */
+    @Test
+    void waitingCopesWithNewResourcesNotFoundForAMoment() {
+        server.timings(new SandboxTimings(Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(200),
+                Duration.ofMillis(200), Duration.ofSeconds(3)).withNotFoundAfterCreate(Duration.ofMillis(1500)));
+        List<EbsVolume> vols = ebs.createVolumes(2, VolumeSpec.of(1, "gp3").inZone("us-east-1a"), EbsProgress.NONE);
+        assertThat(vols).allSatisfy(v -> assertThat(v.state()).isEqualTo("available"));
+
+        List<EbsSnapshot> snaps = ebs.snapshotVolumes(vols.stream().map(EbsVolume::id).toList(), "new", Map.of(), EbsProgress.NONE);
+        List<String> ids = snaps.stream().map(EbsSnapshot::id).toList();
+        assertThat(ebs.findSnapshots(Map.of("snapshot-id", ids))).as("not listed yet").isEmpty();
+        int before = server.faults().calls("DescribeSnapshots");
+        List<EbsSnapshot> done = ebs.awaitSnapshots(ebs.region(), ids, progress);
+        assertThat(done).extracting(EbsSnapshot::id).containsExactlyElementsOf(ids);
+        assertThat(done).allSatisfy(x -> assertThat(x.completed()).isTrue());
+        assertThat(server.faults().calls("DescribeSnapshots") - before).as("asked again after NotFound").isGreaterThan(1);
+        assertThat(ebs.findSnapshots(Map.of("snapshot-id", ids))).hasSize(2);
+    }
+
+    /** Issue 17: a volume detached and attached elsewhere meanwhile is not detached from its new instance. */
+    @Test
+    void detachNamesTheInstanceItSawTheVolumeOn() {
+        String other = server.addInstance("us-east-1a", new RecordingDiskHost());
+        List<EbsVolume> vols = ebs.createAndAttach(other, 1, VolumeSpec.of(1, "gp3"), EbsProgress.NONE);
+        String id = vols.get(0).id();
+        ebs.detachVolumes(List.of(id), false, EbsProgress.NONE);
+        assertThat(server.faults().lastParameters("DetachVolume")).containsEntry("InstanceId", other).containsEntry("VolumeId", id);
+        assertThatThrownBy(() -> ebs.detachVolumes(List.of(id), false, EbsProgress.NONE))
+                .isInstanceOf(CryptvolException.class).hasMessageContaining("(IncorrectState)");
+        assertThat(server.faults().lastParameters("DetachVolume")).doesNotContainKey("InstanceId");
     }
 
     static void write(Path image, long offset, String text) throws Exception {

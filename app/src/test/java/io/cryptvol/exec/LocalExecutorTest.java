@@ -148,11 +148,39 @@ class LocalExecutorTest {
                 .hasMessageStartingWith("sudo is not installed on this machine");
     }
 
+    /**
+     * Issue 17 item 1: a program that is not there is a result, as a shell gives it (exit 127, "NAME: command
+     * not found"), not an exception, so callers' "not installed" branches (exit 127) are reached on this
+     * machine as over SSH; a file that is not executable is exit 126.
+     */
     @Test
-    void explainsAMissingProgram() {
-        assertThatThrownBy(() -> local.run(HostCommand.of("x", "no-such-program-cryptvol")))
-                .isInstanceOf(HostExecutionException.class)
-                .hasMessageStartingWith("cannot start no-such-program-cryptvol");
+    void aMissingProgramIsExit127AsAShellSaysIt() throws Exception {
+        Path notExecutable = Files.writeString(dir.resolve("plain"), "#!/bin/sh\necho hi\n");
+        String[][] rows = {
+                {"no-such-program-cryptvol", "127", "no-such-program-cryptvol: command not found\n"},
+                {dir.resolve("nothing/here").toString(), "127", dir.resolve("nothing/here") + ": No such file or directory\n"},
+                {notExecutable.toString(), "126", notExecutable + ": Permission denied\n"},
+        };
+        for (String[] row : rows) {
+            ExecResult r = local.run(HostCommand.of("x", row[0], "--version"));
+            assertThat(r.exitCode()).as(row[0]).isEqualTo(Integer.parseInt(row[1]));
+            assertThat(r.err()).as(row[0]).isEqualTo(row[2]);
+            assertThat(r.out()).as(row[0]).isEmpty();
+            assertThat(r.ok()).isFalse();
+        }
+    }
+
+    /** sudo that does not find the program says so and exits 1; the result reads as the shell's exit 127. */
+    @Test
+    void aProgramSudoDoesNotFindIsExit127Too() throws Exception {
+        Path sudo = script("sudo", "#!/bin/sh\nshift\nif command -v \"$1\" >/dev/null; then exec \"$@\"; fi\n"
+                + "echo \"sudo: $1: command not found\" >&2\nexit 1\n");
+        LocalExecutor notRoot = new LocalExecutor(Duration.ofSeconds(10), sudo.toString(), false);
+        ExecResult r = notRoot.run(HostCommand.of("pv", "no-such-pvs-cryptvol", "/dev/x"));
+        assertThat(r.exitCode()).isEqualTo(127);
+        assertThat(r.err()).isEqualTo("no-such-pvs-cryptvol: command not found\n");
+        ExecResult other = notRoot.run(HostCommand.of("sh", "sh", "-c", "echo 'sudo: x: command not found' >&2; exit 1"));
+        assertThat(other.exitCode()).as("a program's own exit 1 is left as it is").isEqualTo(1);
     }
 
     @Test

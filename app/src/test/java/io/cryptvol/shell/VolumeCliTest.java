@@ -81,12 +81,12 @@ class VolumeCliTest {
         try (SandboxEc2Server server = SandboxEc2Server.builder().dataDir(data).build().start()) {
             String instance = server.addInstance("us-east-1a", new RecordingDiskHost());
             String endpoint = server.endpoint().toString();
-            CliRun r = cryptvol(Map.of(), "--endpoint", endpoint, "use", "instance", instance);
+            CliRun r = cryptvol(Map.of("CRYPTVOL_EC2_SANDBOX", "1"), "--endpoint", endpoint, "use", "instance", instance);
             assertThat(r.exitCode()).as(r.toString()).isZero();
             assertThat(r.stdout()).contains("using instance " + instance);
 
             server.faults().deny("CreateVolume");
-            r = cryptvol(Map.of("CRYPTVOL_EC2_ENDPOINT", endpoint), "volumes", "create", "--count", "2", "--size", "1", "--yes");
+            r = cryptvol(Map.of("CRYPTVOL_EC2_ENDPOINT", endpoint, "CRYPTVOL_EC2_SANDBOX", "1"), "volumes", "create", "--count", "2", "--size", "1", "--yes");
             assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
             assertThat(r.errorLines()).as(r.toString()).hasSize(1);
             assertThat(r.errorLines().get(0)).startsWith("error: not allowed: ec2:CreateVolume — check the IAM policy of ");

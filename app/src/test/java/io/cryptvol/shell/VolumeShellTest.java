@@ -46,7 +46,7 @@ class VolumeShellTest {
     void start() throws Exception {
         server = SandboxEc2Server.builder().dataDir(data).timings(SandboxTimings.uniform(Duration.ofMillis(100))).build().start();
         instance = server.addInstance("us-east-1a", new RecordingDiskHost());
-        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
+        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(), "cryptvol.aws.sandbox", "true",
                 "cryptvol.ebs.attach-timeout", "2s", "cryptvol.ebs.poll-interval", "50ms"));
     }
 
@@ -176,10 +176,10 @@ class VolumeShellTest {
 
     @Test
     void awsUseSwitchesTheEndpointForTheSession() throws Exception {
-        assertThat(shell.type("aws use --endpoint http://127.0.0.1:1")).contains("the sandbox at http://127.0.0.1:1");
+        assertThat(shell.type("aws use --endpoint http://127.0.0.1:1 --sandbox")).contains("the sandbox at http://127.0.0.1:1");
         String out = shell.type("use instance " + instance);
         assertThat(out.strip()).startsWith("error: cannot reach EC2 for DescribeInstances");
-        shell.type("aws use --endpoint " + server.endpoint());
+        shell.type("aws use --endpoint " + server.endpoint() + " --sandbox");
         assertThat(shell.type("use instance " + instance)).contains("using instance " + instance);
         assertThat(shell.type("aws use --endpoint ftp://x").strip()).startsWith("error: not an EC2 endpoint URL");
     }

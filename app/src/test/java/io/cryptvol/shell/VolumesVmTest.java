@@ -44,6 +44,7 @@ class VolumesVmTest {
     static ShellHarness shell;
     static String instanceId;
     static final List<String> ids = new ArrayList<>();
+    static final List<String> attachNames = new ArrayList<>();
     static final List<String> devices = new ArrayList<>();
 
     record Row(String id, String device) {
@@ -54,7 +55,7 @@ class VolumesVmTest {
         QemuInstance instance = vm.instance();
         server = SandboxEc2Server.builder().dataDir(data).build().start();
         instanceId = server.addInstance("us-east-1a", instance);
-        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
+        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(), "cryptvol.aws.sandbox", "true",
                 "cryptvol.ebs.device-timeout", "30s"), TestKeys.class);
         assertThat(shell.type("connect root@127.0.0.1:" + instance.sshPort() + " --identity " + instance.identityFile()
                 + " --known-hosts " + instance.knownHostsFile())).contains("connected to");
@@ -80,7 +81,6 @@ class VolumesVmTest {
         System.out.println(out);
 
         Matcher m = ROW.matcher(out);
-        List<String> attachNames = new ArrayList<>();
         while (m.find()) {
             ids.add(m.group(2));
             attachNames.add(m.group(3));
@@ -88,7 +88,8 @@ class VolumesVmTest {
         }
         assertThat(ids).as(out).hasSize(4).doesNotHaveDuplicates();
         assertThat(devices).doesNotHaveDuplicates();
-        assertThat(attachNames).containsExactlyInAnyOrder("/dev/sdf", "/dev/sdg", "/dev/sdh", "/dev/sdi");
+        // set order (rows are #1..#4), though the throttled creations finish last
+        assertThat(attachNames).containsExactly("/dev/sdf", "/dev/sdg", "/dev/sdh", "/dev/sdi");
         for (int i = 0; i < 4; i++) {
             String serial = "vol" + ids.get(i).substring(4);
             // the device the table names is the guest's NVMe disk whose serial is that volume id
@@ -111,7 +112,7 @@ class VolumesVmTest {
         String list = shell.type("volumes list");
         for (int i = 0; i < 4; i++) {
             assertThat(list).containsPattern(Pattern.quote(ids.get(i)) + "\\s+1 GiB\\s+gp3\\s+in-use\\s+" + instanceId
-                    + " /dev/sd[f-i]\\s+" + Pattern.quote(devices.get(i)) + "\\s+\\w{8} " + (i + 1) + "/4\\s+datavg");
+                    + " " + attachNames.get(i) + "\\s+" + Pattern.quote(devices.get(i)) + "\\s+\\w{8} " + (i + 1) + "/4\\s+datavg");
         }
     }
 
@@ -174,5 +175,13 @@ class VolumesVmTest {
                 .filter(v -> newSerials.contains("vol" + v.substring(4))).findFirst().orElseThrow();
         out = shell.type("volumes detach " + id + " --yes");
         assertThat(out).contains("refused: " + id).contains("holders pvg-plv").contains("nothing was detached");
+
+        // the same command again: its names are taken now, and that is refused before any volume is created
+        int creates = server.faults().calls("CreateVolume");
+        out = shell.type("provision --new-volumes 4 --size 1 --vg pvg --lv plv --mapping pcrypt --mountpoint /mnt/p"
+                + " --key k1 --key2 k2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --yes");
+        assertThat(out.strip()).isEqualTo("error: refused: VG pvg exists already (give another --vg); nothing was created "
+                + "(to continue an interrupted provision, give its --devices)");
+        assertThat(server.faults().calls("CreateVolume")).isEqualTo(creates);
     }
 }

@@ -183,11 +183,11 @@ class SnapshotPlannerTest {
         HostState st = originalPresent ? host(2, "xfs", true) : HostState.empty();
         SnapshotService.RestoreOptions o = new SnapshotService.RestoreOptions(mnt, vg, mapping, "k1", null);
         if (expected.startsWith("error: ")) {
-            assertThatThrownBy(() -> SnapshotPlanner.restore(set("completed"), o, st, INSTANCE, "new-uuid"))
+            assertThatThrownBy(() -> SnapshotPlanner.restore(set("completed"), o, st, INSTANCE, "new-uuid", "new-set"))
                     .hasMessage(expected.substring("error: ".length()));
             return;
         }
-        SnapshotService.RestorePlan p = SnapshotPlanner.restore(set("completed"), o, st, INSTANCE, "new-uuid");
+        SnapshotService.RestorePlan p = SnapshotPlanner.restore(set("completed"), o, st, INSTANCE, "new-uuid", "new-set");
         assertThat(p.newVg() + " " + p.importClone() + " " + p.mapping() + " " + p.mountpoint()).isEqualTo(expected);
         assertThat(p.newLuksUuid()).isEqualTo("new-uuid");
         List<VolumeSpec> specs = SnapshotPlanner.restoreVolumes(p);
@@ -196,7 +196,8 @@ class SnapshotPlannerTest {
         assertThat(specs.get(1).availabilityZone()).isEqualTo("us-east-1a");
         assertThat(specs.get(1).type()).isEqualTo("gp3");
         assertThat(specs.get(1).tags()).containsEntry(SnapshotTags.SET, "set-1").containsEntry(SnapshotTags.INDEX, "2")
-                .containsEntry(SnapshotTags.VG, p.newVg()).containsEntry("Name", "cryptvol-" + p.newVg() + "-restore-2of2");
+                .containsEntry(SnapshotTags.VG, p.newVg()).containsEntry("Name", "cryptvol-" + p.newVg() + "-restore-2of2")
+                .containsEntry(io.cryptvol.aws.VolumeTags.SET, "new-set").containsEntry(io.cryptvol.aws.VolumeTags.COUNT, "2");
     }
 
     @Test
@@ -208,5 +209,40 @@ class SnapshotPlannerTest {
                 new SnapshotService.RestoreOptions(null, null, null, " ", null)))
                 .hasMessage("--key NAME is needed to open the restored LUKS device");
         SnapshotPlanner.checkRestorable(set("completed"), o);
+    }
+
+    @ParameterizedTest(name = "instance zone {0}, set region {1} → {2}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "us-east-1a  | us-east-1 | ok",
+            "us-east-1-bos-1a | us-east-1 | ok",
+            "us-west-2a  | us-east-1 | i-1 is in us-west-2a, outside us-east-1 where set set-1 is: copy the set to its region first ('snapshots copy set-1 --region us-west-2')",
+            "us-east-10a | us-east-1 | i-1 is in us-east-10a, outside us-east-1 where set set-1 is: copy the set to its region first ('snapshots copy set-1 --region us-east-10')",
+            "            | us-east-1 | EC2 shows no availability zone for i-1: the restored volumes must be made in its zone"})
+    void theRestoredVolumesMustBeMadeInTheInstancesZoneInTheSetsRegion(String az, String region, String expected) {
+        InstanceInfo info = new InstanceInfo("i-1", az, "running", "/dev/xvda", List.of());
+        SnapshotSet s = set("completed");
+        assertThat(s.snapshots().get(0).region()).isEqualTo(region);
+        if (expected.equals("ok")) {
+            SnapshotPlanner.checkZone(s, info);
+        } else {
+            assertThatThrownBy(() -> SnapshotPlanner.checkZone(s, info)).hasMessage(expected);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            // case | store name of the key | keys recorded for the set's UUID | UUIDs the key is recorded for | refusal
+            "the recorded key                  | k1 | k1 k2 | U      | ",
+            "nothing recorded anywhere         | k1 |       |        | ",
+            "recorded for this and another     | k1 |       | V U    | ",
+            "another key is recorded for U     | k3 | k1 k2 | V      | key k3 is not recorded for the set's LUKS UUID U; recorded: k1, k2 (--key NAME)",
+            "a key unknown to the store        |    | k1    |        | ",
+            "the key opens another volume only | k3 |       | V W    | key k3 is recorded for LUKS UUID V, W, not the set's U: give the key that opens it"})
+    void aKeyTheStoreRecordedForAnotherVolumeIsRefused(String name, String storeName, String recorded, String opens,
+                                                      String refusal) {
+        List<String> rec = recorded == null ? List.of() : List.of(recorded.trim().split(" "));
+        List<String> op = opens == null ? List.of() : List.of(opens.trim().split(" "));
+        assertThat(SnapshotPlanner.keyRefusal(storeName, storeName, "U", rec, op)).isEqualTo(refusal);
+        assertThat(SnapshotPlanner.keyRefusal(storeName, storeName, null, rec, op)).as("a set without the tag").isNull();
     }
 }

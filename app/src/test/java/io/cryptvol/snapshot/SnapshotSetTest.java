@@ -186,19 +186,71 @@ class SnapshotSetTest {
         Plan p = RestorePlanner.plan(new RestorePlanner.Spec("myvg", "mylv", "myvg_restore", true,
                 List.of("/dev/nvme5n1", "/dev/nvme6n1"), "11111111-2222-3333-4444-555555555555", "enc_restore",
                 "/mnt/restore", "k1"));
-        assertThat(p.kinds()).containsExactly(StepKind.IMPORT_CLONE, StepKind.ACTIVATE_VG, StepKind.NEW_LUKS_UUID,
+        assertThat(p.kinds()).containsExactly(StepKind.IMPORT_CLONE, StepKind.ACTIVATE_VG, StepKind.NEW_LUKS_UUID, StepKind.HEADER_BACKUP,
                 StepKind.OPEN_MAPPING, StepKind.MOUNT, StepKind.MOUNT);
         assertThat(p.steps().get(0).command().argv()).containsExactly("vgimportclone", "--basevgname", "myvg_restore",
                 "/dev/nvme5n1", "/dev/nvme6n1");
         assertThat(p.steps().get(2).command().argv()).containsExactly("cryptsetup", "luksUUID", "--batch-mode", "--uuid",
                 "11111111-2222-3333-4444-555555555555", "/dev/myvg_restore/mylv");
-        assertThat(p.steps().get(3).keys()).extracting(k -> k.name()).containsExactly("k1");
-        assertThat(p.steps().get(3).command().argv()).contains("--key-file", "-").doesNotContain("k1");
-        assertThat(p.steps().get(5).command().argv()).contains("rw,noatime,nouuid", "/dev/mapper/enc_restore", "/mnt/restore");
+        assertThat(p.steps().get(3).commands().get(2).command().argv()).containsSequence("luksHeaderBackup",
+                "--batch-mode", "/dev/myvg_restore/mylv");
+        assertThat(p.steps().get(4).keys()).extracting(k -> k.name()).containsExactly("k1");
+        assertThat(p.steps().get(4).command().argv()).contains("--key-file", "-").doesNotContain("k1");
+        assertThat(p.steps().get(6).command().argv()).contains("rw,noatime,nouuid", "/dev/mapper/enc_restore", "/mnt/restore");
 
         Plan alone = RestorePlanner.plan(new RestorePlanner.Spec("myvg", "mylv", "myvg", false, List.of("/dev/nvme5n1"),
                 "u", "enc_restore", "/mnt/restore", "k1"));
         assertThat(alone.steps().get(0).command().argv()).containsExactly("pvscan", "--cache", "/dev/nvme5n1");
         assertThat(alone.steps().get(1).command().argv()).containsExactly("vgchange", "-ay", "myvg");
+    }
+
+    /** The set's members with a taken-at tag (null: none, an older set). */
+    List<EbsSnapshot> taken(String id, int minuteStarted, String takenAt, String vg) {
+        List<EbsSnapshot> out = new ArrayList<>();
+        for (EbsSnapshot s : set(id, 2, 2, "completed", minuteStarted, vg)) {
+            Map<String, String> t = new LinkedHashMap<>(s.tags());
+            if (takenAt != null) {
+                t.put(SnapshotTags.TAKEN_AT, takenAt);
+            }
+            out.add(new EbsSnapshot(s.id(), "us-west-2", s.volumeId(), 1, s.state(), s.progress(), "", false, s.started(), t));
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            // case | set A: started minute, taken-at | set B: started minute, taken-at | newest first | pruned by --keep 1
+            "copies: A copied after B, taken before it | 9 | 2025-01-01T00:01:00Z | 5 | 2025-01-01T00:02:00Z | B A | A",
+            "tags agree with start times              | 1 | 2025-01-01T00:01:00Z | 5 | 2025-01-01T00:05:00Z | B A | A",
+            "older sets without the tag: start times  | 9 |                      | 5 |                      | A B | B",
+            "one tagged, one not: each its own time   | 9 | 2025-01-01T00:03:00Z | 5 |                      | B A | A",
+            "an unreadable tag falls back             | 9 | yesterday            | 5 | 2025-01-01T00:07:00Z | A B | B"})
+    void setsOrderByWhenTheyWereTakenInEveryRegion(String name, int aStarted, String aTaken, int bStarted, String bTaken,
+                                                  String order, String pruned) {
+        List<EbsSnapshot> all = new ArrayList<>();
+        all.addAll(taken("A", aStarted, aTaken, "myvg"));
+        all.addAll(taken("B", bStarted, bTaken, "myvg"));
+        List<SnapshotSet> sets = SnapshotSet.group(all);
+        assertThat(String.join(" ", sets.stream().map(SnapshotSet::id).toList())).isEqualTo(order);
+        assertThat(String.join(" ", SnapshotSet.toPrune(sets, 1).stream().map(SnapshotSet::id).toList())).isEqualTo(pruned);
+        assertThat(SnapshotSet.find(sets, "latest", null).id()).isEqualTo(order.substring(0, 1));
+        SnapshotSet a = SnapshotSet.find(sets, "A");
+        assertThat(a.takenAtTagged()).isEqualTo(aTaken != null && !aTaken.equals("yesterday"));
+        assertThat(a.takenAt()).isEqualTo(a.takenAtTagged() ? Instant.parse(aTaken) : T0.plusSeconds(60L * aStarted));
+    }
+
+    @Test
+    void latestIsTheNewestTakenCompletedSetOfTheVg() {
+        List<EbsSnapshot> all = new ArrayList<>();
+        all.addAll(taken("done-1", 1, "2025-01-01T00:01:00Z", "myvg"));
+        all.addAll(set("pending", 2, 2, "pending", 9, "myvg"));
+        all.addAll(taken("other", 2, "2025-01-01T00:08:00Z", "othervg"));
+        List<SnapshotSet> sets = SnapshotSet.group(all);
+        assertThat(SnapshotSet.find(sets, "latest", "myvg").id()).isEqualTo("done-1");
+        assertThat(SnapshotSet.find(sets, "newest", "othervg").id()).isEqualTo("other");
+        assertThatThrownBy(() -> SnapshotSet.find(sets, "latest", null))
+                .hasMessage("'latest' is ambiguous: completed sets of VGs myvg, othervg ('use vg NAME' or give the set id)");
+        assertThatThrownBy(() -> SnapshotSet.find(sets, "latest", "novg"))
+                .hasMessage("no completed snapshot set of VG novg: see 'snapshots list'");
     }
 }

@@ -70,7 +70,7 @@ class SnapshotVmTest {
         long t0 = System.nanoTime();
         server = SandboxEc2Server.builder().dataDir(data).timings(SandboxTimings.uniform(Duration.ofMillis(100))).build().start();
         instanceId = server.addInstance("us-east-1a", vm.instance());
-        aws = new AwsAccess(null, null, server.endpoint().toString(), Map.of(), EbsOptions.sandbox(),
+        aws = new AwsAccess(null, null, server.endpoint().toString(), true, Map.of(), EbsOptions.sandbox(),
                 Duration.ofMillis(100), 3, null);
         ctx = new SessionContext();
         ctx.set(SessionContext.Part.INSTANCE, instanceId);
@@ -169,8 +169,11 @@ class SnapshotVmTest {
                     .containsEntry(SnapshotTags.INDEX, String.valueOf(i + 1)).containsEntry(SnapshotTags.SOURCE_VOLUME, s.volumeId())
                     .containsEntry(SnapshotTags.VG, "myvg").containsEntry(SnapshotTags.LV, "mylv")
                     .containsEntry(SnapshotTags.MAPPING, "myenc").containsEntry(SnapshotTags.MOUNTPOINT, MNT)
-                    .containsEntry(SnapshotTags.LUKS_UUID, luksUuid).containsEntry(SnapshotTags.CONSISTENCY, "frozen");
+                    .containsEntry(SnapshotTags.LUKS_UUID, luksUuid).containsEntry(SnapshotTags.CONSISTENCY, "frozen")
+                    .containsKey(SnapshotTags.TAKEN_AT);
         }
+        assertThat(set.takenAtTagged()).isTrue();
+        assertThat(set.takenAt()).isBetween(set.started().minusSeconds(60), set.started().plusSeconds(60));
         // the original changes after the snapshot
         vm.shOk("head -c 8388608 /dev/urandom > " + MNT + "/data.bin && sync");
         shaAfter = sha(vm, MNT + "/data.bin");
@@ -263,6 +266,10 @@ class SnapshotVmTest {
         assertThat(p.mapping()).isEqualTo("myenc_restore");
         List<VolumeService.Placed> placed = service.restoreVolumes(p, VolumeService.Progress.NONE);
         assertThat(placed).hasSize(4).allSatisfy(x -> assertThat(x.hostDevice()).startsWith("/dev/nvme"));
+        // the restored volumes are a volume set of their own ('volumes list' shows them under SET)
+        assertThat(aws.ebs().volumesWithTag(io.cryptvol.aws.VolumeTags.SET, p.newSetId())).hasSize(4)
+                .allSatisfy(v -> assertThat(v.tags()).containsEntry(SnapshotTags.SET, setId)
+                        .containsEntry(io.cryptvol.aws.VolumeTags.COUNT, "4").containsEntry(io.cryptvol.aws.VolumeTags.VG, "myvg_restore"));
         // the host steps as the engine runs them (PlanEngine.steps): one PlanRunner, the key on stdin only
         new PlanRunner(vm.executor(), ref -> {
             assertThat(ref.name()).isEqualTo("test-key");

@@ -67,6 +67,10 @@ class InstanceIdentityTest {
         return new AwsAccess(null, null, endpoint, Map.of(), EbsOptions.defaults(), null, 5, metadata);
     }
 
+    AwsAccess sandboxAws(String endpoint) {
+        return new AwsAccess(null, null, endpoint, true, Map.of(), EbsOptions.defaults(), null, 5, metadata);
+    }
+
     @Test
     void nothingIsAskedOrMadeUntilAnEbsCommandNeedsIt() {
         AwsAccess aws = aws(null);
@@ -95,7 +99,7 @@ class InstanceIdentityTest {
         assertThatThrownBy(vs::instanceId).isInstanceOf(CryptvolException.class).hasMessageStartingWith("no instance selected");
 
         SessionContext local = new SessionContext();
-        VolumeService sandbox = new VolumeService(aws("http://127.0.0.1:4566"), local, null, new Inventory(),
+        VolumeService sandbox = new VolumeService(sandboxAws("http://127.0.0.1:4566"), local, null, new Inventory(),
                 Duration.ofSeconds(1), Duration.ofMillis(10));
         assertThatThrownBy(sandbox::instanceId).hasMessageContaining("use instance i-");
         assertThat(requests.get()).isZero();
@@ -112,6 +116,16 @@ class InstanceIdentityTest {
         aws.configure("default", null, "http://127.0.0.1:4566");
         assertThat(aws.settings().profile()).isNull();
         assertThat(aws.settings().region()).isEqualTo("eu-west-1");
+        assertThat(aws.settings().isSandbox()).as("a loopback endpoint is not the sandbox unless said so").isFalse();
+        aws.configureSandbox(null, null);
         assertThat(aws.settings().isSandbox()).isTrue();
+        assertThat(aws.settings().endpoint()).hasToString("http://127.0.0.1:4566");
+        aws.configure(null, "us-west-2", null);
+        assertThat(aws.settings().isSandbox()).as("the same endpoint in another region is still the sandbox").isTrue();
+        aws.configure(null, null, "http://127.0.0.1:4567");
+        assertThat(aws.settings().isSandbox()).as("another endpoint is real until said otherwise").isFalse();
+        assertThatThrownBy(() -> aws.configureSandbox(null, "https://ec2.us-east-1.amazonaws.com"))
+                .hasMessageStartingWith("the sandbox setting needs the sandbox's local endpoint");
+        assertThat(aws.settings().endpoint()).as("nothing changed").hasToString("http://127.0.0.1:4567");
     }
 }

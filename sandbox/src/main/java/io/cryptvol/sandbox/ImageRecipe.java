@@ -35,11 +35,22 @@ public final class ImageRecipe {
     private ImageRecipe() {
     }
 
-    /** The cache root build.sh uses too: {@code CRYPTVOL_CACHE}, else {@code ~/.cache/cryptvol}. */
+    /**
+     * The cache root build.sh uses too: {@code CRYPTVOL_CACHE}, else {@code $HOME/.cache/cryptvol} ({@code $HOME}
+     * as the shell has it, as build.sh reads it; the passwd entry only when HOME is unset or not absolute).
+     */
     static Path cacheRoot() {
-        String env = System.getenv("CRYPTVOL_CACHE");
-        return env != null && !env.isBlank() ? Path.of(env)
-                : Path.of(System.getProperty("user.home"), ".cache", "cryptvol");
+        return cacheRoot(System::getenv, System.getProperty("user.home"));
+    }
+
+    static Path cacheRoot(java.util.function.UnaryOperator<String> env, String passwdHome) {
+        String cache = env.apply("CRYPTVOL_CACHE");
+        if (cache != null && !cache.isBlank()) {
+            return Path.of(cache);
+        }
+        String home = env.apply("HOME");
+        return (home != null && !home.isBlank() && Path.of(home).isAbsolute() ? Path.of(home) : Path.of(passwdHome))
+                .resolve(".cache").resolve("cryptvol");
     }
 
     /** build.sh of the shipped recipe, extracted into the cache (first use of these contents) or found there. */

@@ -86,4 +86,27 @@ class ImageRecipeTest {
                 .hasMessageContaining("outside its directory");
         assertThat(cache.getParent().resolve("evil.sh")).doesNotExist();
     }
+
+    /**
+     * Issue 17 item 13: the cache root is where build.sh puts it, {@code ${CRYPTVOL_CACHE:-$HOME/.cache/cryptvol}}:
+     * HOME as set wins over the passwd entry ("-" = unset).
+     */
+    @ParameterizedTest
+    @CsvSource({
+            "-,       /tmp/x,   /tmp/x/.cache/cryptvol",
+            "/c,      /tmp/x,   /c",
+            "'',      /tmp/x,   /tmp/x/.cache/cryptvol",
+            "-,       -,        /passwd/.cache/cryptvol",
+            "-,       rel/home, /passwd/.cache/cryptvol",
+    })
+    void theCacheRootFollowsHomeAsBuildShDoes(String cryptvolCache, String home, String expected) {
+        Map<String, String> env = new TreeMap<>();
+        if (!"-".equals(cryptvolCache)) {
+            env.put("CRYPTVOL_CACHE", cryptvolCache);
+        }
+        if (!"-".equals(home)) {
+            env.put("HOME", home);
+        }
+        assertThat(ImageRecipe.cacheRoot(env::get, "/passwd")).isEqualTo(Path.of(expected));
+    }
 }

@@ -89,6 +89,7 @@ class SandboxEc2PowerTest {
     static String attachedVolume(Ec2Client ec2, String instance, String device) {
         String id = ec2.createVolume(b -> b.size(1).volumeType("gp3").availabilityZone("us-east-1a")
                 .tagSpecifications(t -> t.resourceType("volume").tags(x -> x.key("Name").value("data " + device)))).volumeId();
+        Ec2Seen.volume(ec2, id);
         try (Ec2Waiter w = waiter(ec2)) {
             w.waitUntilVolumeAvailable(b -> b.volumeIds(id));
             ec2.attachVolume(b -> b.volumeId(id).instanceId(instance).device(device));
@@ -299,6 +300,7 @@ class SandboxEc2PowerTest {
             Ec2Client ec2 = client(s);
             String v = attachedVolume(ec2, instanceId, "/dev/sdf");
             String l = ec2.createVolume(b -> b.size(2).volumeType("gp3").availabilityZone("us-east-1a")).volumeId();
+            Ec2Seen.volume(ec2, l);
             ec2.createTags(b -> b.resources(instanceId, l).tags(t -> t.key("cryptvol:set").value("s1")));
             String sn = ec2.createSnapshots(b -> b.instanceSpecification(i -> i.instanceId(instanceId).excludeBootVolume(true))
                     .tagSpecifications(t -> t.resourceType("snapshot").tags(x -> x.key("cryptvol:snapshot-set").value("set-1"))))

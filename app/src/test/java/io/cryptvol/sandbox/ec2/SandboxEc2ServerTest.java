@@ -75,6 +75,7 @@ class SandboxEc2ServerTest {
 
     String availableVolume(int size) {
         String id = ec2.createVolume(b -> b.size(size).volumeType("gp3").availabilityZone("us-east-1a")).volumeId();
+        Ec2Seen.volume(ec2, id);
         try (Ec2Waiter w = waiter()) {
             w.waitUntilVolumeAvailable(b -> b.volumeIds(id));
         }
@@ -105,11 +106,15 @@ class SandboxEc2ServerTest {
     // ------------------------------------------------------------------ protocol
 
     HttpResponse<String> raw(String body, boolean withAuth) throws Exception {
+        return raw(body, withAuth ? "eu-west-1" : null);
+    }
+
+    HttpResponse<String> raw(String body, String signedForRegion) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.endpoint().resolve("/"))
                 .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (withAuth) {
-            b.header("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/ec2/aws4_request, "
+        if (signedForRegion != null) {
+            b.header("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/" + signedForRegion + "/ec2/aws4_request, "
                     + "SignedHeaders=host, Signature=00");
         }
         return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -177,6 +182,7 @@ class SandboxEc2ServerTest {
         var created = ec2.createVolume(b -> b.size(1).volumeType("gp3").availabilityZone("us-east-1a"));
         String id = created.volumeId();
         assertThat(id).matches("vol-[0-9a-f]{17}");
+        Ec2Seen.volume(ec2, id);
         assertThat(created.state()).isEqualTo(VolumeState.CREATING);
         assertThat(created.iops()).isEqualTo(3000);
         assertThat(created.throughput()).isEqualTo(125);
@@ -246,7 +252,10 @@ class SandboxEc2ServerTest {
 
     @Test
     void attachDetachDeleteRefuseWrongStates() throws Exception {
+        server.timings(SandboxTimings.uniform(Duration.ofSeconds(5))); // creating for a while, whatever the load
         String creating = ec2.createVolume(b -> b.size(1).availabilityZone("us-east-1a")).volumeId();
+        server.timings(SandboxTimings.uniform(Duration.ofMillis(150)));
+        Ec2Seen.volume(ec2, creating);
         assertThat(ec2Error(() -> ec2.attachVolume(b -> b.volumeId(creating).instanceId(instance).device("/dev/sdg")))
                 .awsErrorDetails().errorCode()).isEqualTo("IncorrectState");
         String a = availableVolume(1);
@@ -285,11 +294,13 @@ class SandboxEc2ServerTest {
 
     @Test
     void filtersAndPagination() {
+        List<String> made = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             int n = i;
-            ec2.createVolume(b -> b.size(1 + n % 3).availabilityZone("us-east-1a").tagSpecifications(t -> t.resourceType("volume")
-                    .tags(x -> x.key("set").value(n < 7 ? "alpha" : "beta"), x -> x.key("n").value("v" + n))));
+            made.add(ec2.createVolume(b -> b.size(1 + n % 3).availabilityZone("us-east-1a").tagSpecifications(t -> t.resourceType("volume")
+                    .tags(x -> x.key("set").value(n < 7 ? "alpha" : "beta"), x -> x.key("n").value("v" + n)))).volumeId());
         }
+        made.forEach(id -> Ec2Seen.volume(ec2, id));
         List<String> seen = new ArrayList<>();
         List<Integer> pageSizes = new ArrayList<>();
         String token = null;
@@ -333,6 +344,7 @@ class SandboxEc2ServerTest {
         var snap = ec2.createSnapshot(b -> b.volumeId(id).description("d").tagSpecifications(t -> t.resourceType("snapshot")
                 .tags(x -> x.key("set").value("s1"))));
         assertThat(snap.stateAsString()).isEqualTo("pending");
+        Ec2Seen.snapshot(ec2, snap.snapshotId());
         // the snapshot is the image as it was at the call: a later write does not show in it
         try (var ch = java.nio.channels.FileChannel.open(server.volumeImage(id), java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap("LATER".getBytes()), 512L << 20);
@@ -354,6 +366,7 @@ class SandboxEc2ServerTest {
         assertThat(ec2.describeSnapshots(b -> b.ownerIds("amazon")).snapshots()).isEmpty();
 
         String restored = ec2.createVolume(b -> b.snapshotId(snap.snapshotId()).size(2).availabilityZone("us-east-1a")).volumeId();
+        Ec2Seen.volume(ec2, restored);
         try (Ec2Waiter w = waiter()) {
             w.waitUntilVolumeAvailable(b -> b.volumeIds(restored));
         }
@@ -395,6 +408,7 @@ class SandboxEc2ServerTest {
     void copySnapshotAcrossRegionsKeepsOnlyTheTagsAskedFor() throws Exception {
         String id = availableVolume(1);
         var snap = ec2.createSnapshot(b -> b.volumeId(id).tagSpecifications(t -> t.resourceType("snapshot").tags(x -> x.key("k").value("v"))));
+        Ec2Seen.snapshot(ec2, snap.snapshotId());
         try (Ec2Waiter w = waiter()) {
             w.waitUntilSnapshotCompleted(b -> b.snapshotIds(snap.snapshotId()));
         }
@@ -402,6 +416,8 @@ class SandboxEc2ServerTest {
             var plain = west.copySnapshot(b -> b.sourceRegion("us-east-1").destinationRegion("us-west-2").sourceSnapshotId(snap.snapshotId()));
             var tagged = west.copySnapshot(b -> b.sourceRegion("us-east-1").destinationRegion("us-west-2").sourceSnapshotId(snap.snapshotId())
                     .tagSpecifications(t -> t.resourceType("snapshot").tags(x -> x.key("k").value("v"))));
+            Ec2Seen.snapshot(west, plain.snapshotId());
+            Ec2Seen.snapshot(west, tagged.snapshotId());
             assertThat(plain.tags()).isEmpty();
             assertThat(tagged.tags()).hasSize(1);
             var described = west.describeSnapshots(b -> b.snapshotIds(plain.snapshotId(), tagged.snapshotId())).snapshots();
@@ -410,6 +426,206 @@ class SandboxEc2ServerTest {
                     .awsErrorDetails().errorCode()).isEqualTo("InvalidSnapshot.NotFound");
             assertThat(ec2Error(() -> west.copySnapshot(b -> b.sourceRegion("us-east-1").destinationRegion("us-west-2").sourceSnapshotId("snap-00000000000000000")))
                     .awsErrorDetails().errorCode()).isEqualTo("InvalidSnapshot.NotFound");
+        }
+    }
+
+    // ------------------------------------------------------------------ issue 17: as EC2 behaves
+
+    List<String> seenVolumes(int n) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(ec2.createVolume(b -> b.size(1).availabilityZone("us-east-1a")
+                    .tagSpecifications(t -> t.resourceType("volume").tags(x -> x.key("set").value("p")))).volumeId());
+        }
+        ids.forEach(id -> Ec2Seen.volume(ec2, id));
+        return ids;
+    }
+
+    /** Pages of at most the endpoint's page size, whatever MaxResults asks; NextToken opaque; EC2's parameter rules. */
+    @Test
+    void describesAnswerInPagesAsEc2Does() {
+        server.pageSize(2);
+        List<String> ids = seenVolumes(5);
+        server.addInstance("us-east-1a", new RecordingDiskHost());
+        server.addInstance("us-east-1b", new RecordingDiskHost());
+
+        // no MaxResults: still pages of 2 (EC2 may always answer fewer than asked), the token is opaque
+        DescribeVolumesResponse first = ec2.describeVolumes(b -> b.filters(f("tag:set", "p")));
+        assertThat(first.volumes()).hasSize(2);
+        assertThat(first.nextToken()).isNotBlank().doesNotContain("vol-");
+        // the SDK's paginator follows the tokens: every volume, each once (the root volumes are not tagged)
+        List<String> all = ec2.describeVolumesPaginator(b -> b.filters(f("tag:set", "p"))).volumes().stream()
+                .map(Volume::volumeId).toList();
+        assertThat(all).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(ec2.describeVolumesPaginator(b -> b.maxResults(5)).volumes().stream().count()).isEqualTo(8); // + 3 roots
+        assertThat(ec2.describeInstances().reservations()).hasSize(2);
+        assertThat(ec2.describeInstances().nextToken()).isNotBlank();
+        assertThat(ec2.describeInstancesPaginator().reservations().stream().count()).isEqualTo(3);
+        // explicit ids are answered whole, never paged
+        assertThat(ec2.describeVolumes(b -> b.volumeIds(ids)).volumes()).hasSize(5);
+
+        record Case(String what, Runnable call, String code, String fragment) {
+        }
+        List<Case> cases = List.of(
+                new Case("MaxResults with volume ids", () -> ec2.describeVolumes(b -> b.volumeIds(ids.get(0)).maxResults(5)),
+                        "InvalidParameterCombination", "volumeSet cannot be used with the parameter maxResults"),
+                new Case("MaxResults with snapshot ids", () -> ec2.describeSnapshots(b -> b.snapshotIds("snap-0123456789abcdef0").maxResults(5)),
+                        "InvalidParameterCombination", "snapshotSet cannot be used with the parameter maxResults"),
+                new Case("MaxResults with instance ids", () -> ec2.describeInstances(b -> b.instanceIds(instance).maxResults(5)),
+                        "InvalidParameterCombination", "instancesSet cannot be used with the parameter maxResults"),
+                new Case("MaxResults below 5", () -> ec2.describeVolumes(b -> b.maxResults(4)),
+                        "InvalidParameterValue", "Value ( 4 ) for parameter maxResults is invalid"),
+                new Case("MaxResults below 5, snapshots", () -> ec2.describeSnapshots(b -> b.maxResults(1)),
+                        "InvalidParameterValue", "maxResults"),
+                new Case("a token not made by the endpoint", () -> ec2.describeVolumes(b -> b.nextToken("not-a-token")),
+                        "InvalidPaginationToken", "not valid"));
+        for (Case c : cases) {
+            Ec2Exception e = ec2Error(c.call());
+            assertThat(e.awsErrorDetails().errorCode()).as(c.what()).isEqualTo(c.code());
+            assertThat(e.awsErrorDetails().errorMessage()).as(c.what()).contains(c.fragment());
+        }
+        // above EC2's largest page: that page, not an error
+        assertThat(ec2.describeVolumes(b -> b.maxResults(5000)).volumes()).hasSize(2);
+    }
+
+    /** Eventual consistency: a volume or snapshot just made is NotFound (and not listed) for a moment, then there. */
+    @Test
+    void aNewVolumeOrSnapshotIsNotFoundForAMomentThenFound() {
+        server.timings(SandboxTimings.uniform(Duration.ofMillis(150)).withNotFoundAfterCreate(Duration.ofSeconds(30)));
+        String id = ec2.createVolume(b -> b.size(1).availabilityZone("us-east-1a")).volumeId();
+        Ec2Exception e = ec2Error(() -> ec2.describeVolumes(b -> b.volumeIds(id)));
+        assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InvalidVolume.NotFound");
+        assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("The volume '" + id + "' does not exist.");
+        assertThat(ec2.describeVolumes(b -> b.filters(f("volume-id", id))).volumes()).isEmpty();
+        assertThat(ec2Error(() -> ec2.createTags(b -> b.resources(id).tags(t -> t.key("k").value("v"))))
+                .awsErrorDetails().errorCode()).isEqualTo("InvalidVolume.NotFound");
+
+        server.timings(SandboxTimings.uniform(Duration.ofMillis(150)).withNotFoundAfterCreate(Duration.ofMillis(300)));
+        String soon = ec2.createVolume(b -> b.size(1).availabilityZone("us-east-1a")).volumeId();
+        long made = System.nanoTime();
+        assertThat(ec2Error(() -> ec2.describeVolumes(b -> b.volumeIds(soon))).awsErrorDetails().errorCode())
+                .isEqualTo("InvalidVolume.NotFound");
+        Ec2Seen.volume(ec2, soon);
+        assertThat(Duration.ofNanos(System.nanoTime() - made)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+        assertThat(ec2.describeVolumes(b -> b.filters(f("volume-id", soon))).volumes()).hasSize(1);
+
+        try (Ec2Waiter w = waiter()) {
+            w.waitUntilVolumeAvailable(b -> b.volumeIds(soon));
+        }
+        String snap = ec2.createSnapshot(b -> b.volumeId(soon)).snapshotId();
+        Ec2Exception s = ec2Error(() -> ec2.describeSnapshots(b -> b.snapshotIds(snap)));
+        assertThat(s.awsErrorDetails().errorCode()).isEqualTo("InvalidSnapshot.NotFound");
+        assertThat(s.awsErrorDetails().errorMessage()).isEqualTo("The snapshot '" + snap + "' does not exist.");
+        assertThat(ec2.describeSnapshots(b -> b.ownerIds("self")).snapshots()).extracting(x -> x.snapshotId()).doesNotContain(snap);
+        Ec2Seen.snapshot(ec2, snap);
+        assertThat(ec2.describeSnapshots(b -> b.ownerIds("self")).snapshots()).extracting(x -> x.snapshotId()).contains(snap);
+    }
+
+    /** A snapshot's progress rises over time while it is pending, and it ends completed at 100%. */
+    @Test
+    void snapshotProgressAdvancesFromPendingToCompleted() throws Exception {
+        server.timings(new SandboxTimings(Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(100),
+                Duration.ofMillis(100), Duration.ofSeconds(2)).withNotFoundAfterCreate(Duration.ZERO));
+        String vol = availableVolume(1);
+        var created = ec2.createSnapshot(b -> b.volumeId(vol));
+        assertThat(created.stateAsString()).isEqualTo("pending");
+        assertThat(percentOf(created.progress())).isLessThan(100);
+        List<String> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            var s = ec2.describeSnapshots(b -> b.snapshotIds(created.snapshotId())).snapshots().get(0);
+            String now = s.stateAsString() + " " + s.progress();
+            if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(now)) {
+                seen.add(now);
+            }
+            if (s.stateAsString().equals("completed")) {
+                break;
+            }
+            assertThat(System.nanoTime()).as("completed in time: " + seen).isLessThan(deadline);
+            Thread.sleep(25);
+        }
+        assertThat(seen.get(seen.size() - 1)).isEqualTo("completed 100%");
+        List<Integer> pending = seen.stream().filter(x -> x.startsWith("pending ")).map(x -> percentOf(x.substring(8))).toList();
+        assertThat(pending).as(seen.toString()).hasSizeGreaterThanOrEqualTo(3).isSorted().allSatisfy(p -> assertThat(p).isBetween(0, 99));
+    }
+
+    static int percentOf(String progress) {
+        return Integer.parseInt(progress.replace("%", ""));
+    }
+
+    /** DetachVolume with an InstanceId: refused as EC2 does when it does not match the attachment. */
+    @Test
+    void detachVolumeChecksTheInstanceId() throws Exception {
+        String other = server.addInstance("us-east-1a", new RecordingDiskHost());
+        String id = availableVolume(1);
+        ec2.attachVolume(b -> b.volumeId(id).instanceId(instance).device("/dev/sdf"));
+        await("attached", () -> volume(id).attachments().get(0).state() == VolumeAttachmentState.ATTACHED);
+        record Case(String instanceId, String code, String message) {
+        }
+        List<Case> cases = List.of(
+                new Case(other, "InvalidAttachment.NotFound", "The volume '" + id + "' is not attached to instance '" + other + "'"),
+                new Case("i-00000000000000000", "InvalidInstanceID.NotFound", "The instance ID 'i-00000000000000000' does not exist"),
+                new Case("i-xyz", "InvalidInstanceID.Malformed", "Invalid id: \"i-xyz\""));
+        for (Case c : cases) {
+            Ec2Exception e = ec2Error(() -> ec2.detachVolume(b -> b.volumeId(id).instanceId(c.instanceId())));
+            assertThat(e.awsErrorDetails().errorCode()).as(c.toString()).isEqualTo(c.code());
+            assertThat(e.awsErrorDetails().errorMessage()).as(c.toString()).isEqualTo(c.message());
+        }
+        assertThat(volume(id).attachments()).singleElement().satisfies(a -> assertThat(a.instanceId()).isEqualTo(instance));
+        assertThat(ec2.detachVolume(b -> b.volumeId(id).instanceId(instance)).state()).isEqualTo(VolumeAttachmentState.DETACHING);
+        await("available again", () -> volume(id).state() == VolumeState.AVAILABLE);
+    }
+
+    /** EC2's codes and message shapes for an unknown region, zone or id. */
+    @Test
+    void unknownRegionZoneAndIdsAnswerWithEc2sCodesAndMessages() throws Exception {
+        // a region the endpoint does not serve: EC2's answer for a region it does not know or that is not enabled
+        HttpResponse<String> r = raw("Action=DescribeVolumes&Version=2016-11-15", "xx-fake-1");
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.body()).contains("<Code>AuthFailure</Code><Message>AWS was not able to validate the provided access "
+                + "credentials</Message>");
+        try (Ec2Client nowhere = client("xx-fake-1")) {
+            // (the JDK's HttpURLConnection, under the SDK's UrlConnectionHttpClient, drops the body of a 401 answer
+            // to a streamed POST: the SDK sees the status only)
+            assertThat(ec2Error(() -> nowhere.describeVolumes()).statusCode()).isEqualTo(401);
+        }
+        record Case(String what, Runnable call, String code, String message) {
+        }
+        String vol = "vol-0123456789abcdef0";
+        String snap = "snap-0123456789abcdef0";
+        String inst = "i-0123456789abcdef0";
+        List<Case> cases = List.of(
+                new Case("a zone the region does not have", () -> ec2.createVolume(b -> b.size(1).availabilityZone("us-east-1z")),
+                        "InvalidParameterValue", "Invalid availability zone: [us-east-1z]"),
+                new Case("a zone of another region", () -> ec2.createVolume(b -> b.size(1).availabilityZone("eu-west-1a")),
+                        "InvalidParameterValue", "Invalid availability zone: [eu-west-1a]"),
+                new Case("a zone of no region", () -> ec2.createVolume(b -> b.size(1).availabilityZone("xx-fake-1a")),
+                        "InvalidParameterValue", "Invalid availability zone: [xx-fake-1a]"),
+                new Case("unknown volume", () -> ec2.describeVolumes(b -> b.volumeIds(vol)),
+                        "InvalidVolume.NotFound", "The volume '" + vol + "' does not exist."),
+                new Case("unknown volume to attach", () -> ec2.attachVolume(b -> b.volumeId(vol).instanceId(instance).device("/dev/sdf")),
+                        "InvalidVolume.NotFound", "The volume '" + vol + "' does not exist."),
+                new Case("unknown snapshot", () -> ec2.describeSnapshots(b -> b.snapshotIds(snap)),
+                        "InvalidSnapshot.NotFound", "The snapshot '" + snap + "' does not exist."),
+                new Case("unknown snapshot to restore", () -> ec2.createVolume(b -> b.snapshotId(snap).availabilityZone("us-east-1a")),
+                        "InvalidSnapshot.NotFound", "The snapshot '" + snap + "' does not exist."),
+                new Case("unknown instance", () -> ec2.describeInstances(b -> b.instanceIds(inst)),
+                        "InvalidInstanceID.NotFound", "The instance ID '" + inst + "' does not exist"),
+                new Case("malformed volume id", () -> ec2.describeVolumes(b -> b.volumeIds("vol-123")),
+                        "InvalidVolumeID.Malformed", "Invalid id: \"vol-123\" (expecting \"vol-...\")"),
+                new Case("malformed volume id to delete", () -> ec2.deleteVolume(b -> b.volumeId("myvolume")),
+                        "InvalidVolumeID.Malformed", "Invalid id: \"myvolume\" (expecting \"vol-...\")"),
+                new Case("malformed snapshot id", () -> ec2.describeSnapshots(b -> b.snapshotIds("snap-XYZ")),
+                        "InvalidSnapshotID.Malformed", "Invalid id: \"snap-XYZ\" (expecting \"snap-...\")"),
+                new Case("malformed snapshot id to restore", () -> ec2.createVolume(b -> b.snapshotId("snap-1").availabilityZone("us-east-1a")),
+                        "InvalidSnapshotID.Malformed", "Invalid id: \"snap-1\" (expecting \"snap-...\")"),
+                new Case("malformed instance id", () -> ec2.describeInstances(b -> b.instanceIds("i-123")),
+                        "InvalidInstanceID.Malformed", "Invalid id: \"i-123\""));
+        for (Case c : cases) {
+            Ec2Exception e = ec2Error(c.call());
+            assertThat(e.statusCode()).as(c.what()).isEqualTo(400);
+            assertThat(e.awsErrorDetails().errorCode()).as(c.what()).isEqualTo(c.code());
+            assertThat(e.awsErrorDetails().errorMessage()).as(c.what()).isEqualTo(c.message());
         }
     }
 }

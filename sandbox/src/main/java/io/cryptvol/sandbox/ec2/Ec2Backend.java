@@ -41,6 +41,8 @@ final class Ec2Backend {
         Path image;
         final Map<String, String> tags = new LinkedHashMap<>();
         Att att;
+        /** Until this System.nanoTime() the API does not see the volume yet (eventual consistency); null: seen. */
+        Long unseenUntil;
     }
 
     static final class Att {
@@ -59,6 +61,8 @@ final class Ec2Backend {
         Path image;
         Path source; // the image to copy from, until the copy is made
         final Map<String, String> tags = new LinkedHashMap<>();
+        /** Until this System.nanoTime() the API does not see the snapshot yet (eventual consistency); null: seen. */
+        Long unseenUntil;
     }
 
     static final class Inst {
@@ -82,6 +86,8 @@ final class Ec2Backend {
     private final SandboxFaults faults;
     private final Ec2StateFile stateFile;
     private volatile SandboxTimings timings;
+    /** The most items a Describe answers in one page, whatever MaxResults says (EC2 may answer fewer). */
+    private volatile int pageSize = MAX_PAGE;
     /** Where creation and start times come from (tests pass a clock that ticks as they need). */
     private volatile java.time.Clock clock = java.time.Clock.systemUTC();
 
@@ -105,6 +111,67 @@ final class Ec2Backend {
 
     void timings(SandboxTimings t) {
         this.timings = t;
+    }
+
+    void pageSize(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("page size must be at least 1");
+        }
+        this.pageSize = n;
+    }
+
+    // ------------------------------------------------------------------ what EC2 checks first: region, ids
+
+    static final int MAX_PAGE = 1000;
+
+    /** The regions the endpoint serves (AWS's commercial regions); a request signed for another is refused. */
+    static final Set<String> REGIONS = Set.of("us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1",
+            "ap-east-1", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+            "ap-southeast-4", "ap-southeast-5", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1",
+            "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1",
+            "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1");
+
+    private static final Pattern ZONE = Pattern.compile("([a-z]{2}(-[a-z]+)+-\\d)[a-f]");
+    private static final Pattern VOLUME_ID = Pattern.compile("vol-([0-9a-f]{8}|[0-9a-f]{17})");
+    private static final Pattern SNAPSHOT_ID = Pattern.compile("snap-([0-9a-f]{8}|[0-9a-f]{17})");
+
+    /** A zone of a region the endpoint serves: the region's name and one letter a-f. */
+    static boolean isZone(String az) {
+        java.util.regex.Matcher m = ZONE.matcher(az == null ? "" : az);
+        return m.matches() && REGIONS.contains(m.group(1));
+    }
+
+    /** EC2's answer to a request signed for a region it does not serve (or that is not enabled for the account). */
+    static Ec2Error unknownRegion() {
+        return new Ec2Error("AuthFailure", "AWS was not able to validate the provided access credentials");
+    }
+
+    static void checkVolumeId(String id) {
+        if (!VOLUME_ID.matcher(id).matches()) {
+            throw new Ec2Error("InvalidVolumeID.Malformed", "Invalid id: \"" + id + "\" (expecting \"vol-...\")");
+        }
+    }
+
+    static void checkSnapshotId(String id) {
+        if (!SNAPSHOT_ID.matcher(id).matches()) {
+            throw new Ec2Error("InvalidSnapshotID.Malformed", "Invalid id: \"" + id + "\" (expecting \"snap-...\")");
+        }
+    }
+
+    static void checkInstanceId(String id) {
+        if (!INSTANCE_ID.matcher(id).matches()) {
+            throw new Ec2Error("InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
+        }
+    }
+
+    /** Eventual consistency: a resource made a moment ago that the API does not show yet. */
+    private static boolean unseen(Long until) {
+        return until != null && System.nanoTime() - until < 0;
+    }
+
+    private Long unseenFromNow() {
+        long window = timings.notFoundAfterCreate().toNanos();
+        return window <= 0 ? null : System.nanoTime() + window;
     }
 
     static String newId(String prefix) {
@@ -257,7 +324,7 @@ final class Ec2Backend {
         if (az == null || az.isEmpty()) {
             throw new Ec2Error("MissingParameter", "The request must contain the parameter availabilityZone");
         }
-        if (!az.matches("[a-z]{2}(-[a-z]+)+-\\d[a-f]") || !regionOfAz(az).equals(q.region)) {
+        if (!isZone(az) || !regionOfAz(az).equals(q.region)) {
             throw Ec2Error.invalid("Invalid availability zone: [" + az + "]");
         }
         String type = q.get("VolumeType") == null ? "gp2" : q.get("VolumeType");
@@ -300,10 +367,7 @@ final class Ec2Backend {
         synchronized (lock) {
             Snap snap = null;
             if (snapshotId != null && !snapshotId.isEmpty()) {
-                snap = snapshots.get(snapshotId);
-                if (snap == null || !snap.region.equals(q.region)) {
-                    throw new Ec2Error("InvalidSnapshot.NotFound", "The snapshot '" + snapshotId + "' does not exist.");
-                }
+                snap = snapshot(snapshotId, q.region);
                 if (!snap.state.equals("completed")) {
                     throw new Ec2Error("IncorrectState", "Snapshot is in invalid state - " + snap.state);
                 }
@@ -328,6 +392,7 @@ final class Ec2Backend {
                         + "; maximum is " + range[1] + "GiB.");
             }
             Vol v = newVolume(q.region, az, type, size);
+            v.unseenUntil = unseenFromNow();
             v.iops = switch (type) {
                 case "gp3" -> iops == null ? 3000 : iops;
                 case "gp2" -> Math.max(100, Math.min(16000, 3 * size));
@@ -391,14 +456,16 @@ final class Ec2Backend {
     }
 
     private Vol volume(String id, String region) {
+        checkVolumeId(id);
         Vol v = volumes.get(id);
-        if (v == null || !v.region.equals(region)) {
+        if (v == null || !v.region.equals(region) || unseen(v.unseenUntil)) {
             throw new Ec2Error("InvalidVolume.NotFound", "The volume '" + id + "' does not exist.");
         }
         return v;
     }
 
     private Inst instance(String id, String region) {
+        checkInstanceId(id);
         Inst in = instances.get(id);
         if (in == null || !in.region.equals(region)) {
             throw new Ec2Error("InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
@@ -410,20 +477,15 @@ final class Ec2Backend {
         dryRun(q);
         List<String> ids = q.list("VolumeId");
         Map<String, List<String>> filters = q.filters();
-        Integer max = q.integer("MaxResults");
-        if (max != null && !ids.isEmpty()) {
-            throw new Ec2Error("InvalidParameterCombination", "The parameter volumeSet cannot be used with the parameter maxResults");
-        }
-        if (max != null && (max < 5 || max > 500)) {
-            throw Ec2Error.invalid("Value ( " + max + " ) for parameter maxResults is invalid. Expecting a value between 5 and 500.");
-        }
+        Integer max = maxResults(q, !ids.isEmpty(), "volumeSet", 500);
+        ids.forEach(Ec2Backend::checkVolumeId);
         synchronized (lock) {
             List<Vol> selected = new ArrayList<>();
             if (!ids.isEmpty()) {
                 List<String> missing = new ArrayList<>();
                 for (String id : ids) {
                     Vol v = volumes.get(id);
-                    if (v == null || !v.region.equals(q.region)) {
+                    if (v == null || !v.region.equals(q.region) || unseen(v.unseenUntil)) {
                         missing.add(id);
                     } else if (!selected.contains(v)) {
                         selected.add(v);
@@ -435,11 +497,12 @@ final class Ec2Backend {
                             : "The volumes '" + String.join(", ", missing) + "' do not exist.");
                 }
             } else {
-                volumes.values().stream().filter(v -> v.region.equals(q.region)).forEach(selected::add);
+                volumes.values().stream().filter(v -> v.region.equals(q.region) && !unseen(v.unseenUntil))
+                        .forEach(selected::add);
             }
             selected.removeIf(v -> !matchesVolume(v, filters));
             selected.sort(Comparator.comparing(v -> v.id));
-            Page<Vol> page = page(selected, v -> v.id, max, q.get("NextToken"));
+            Page<Vol> page = page(selected, v -> v.id, ids.isEmpty() ? pageOf(max) : null, q.get("NextToken"));
             Xml x = begin("DescribeVolumes").open("volumeSet");
             for (Vol v : page.items) {
                 x.open("item");
@@ -517,6 +580,34 @@ final class Ec2Backend {
     record Page<T>(List<T> items, String next) {
     }
 
+    private static Ec2Error badToken() {
+        return new Ec2Error("InvalidPaginationToken", "The specified pagination token is not valid or is expired.");
+    }
+
+    /**
+     * MaxResults as EC2 takes it: not with explicit ids ({@code idsParameter} names them in the message), at
+     * least 5, and above {@code limit} the limit.
+     */
+    private static Integer maxResults(QueryRequest q, boolean withIds, String idsParameter, int limit) {
+        Integer max = q.integer("MaxResults");
+        if (max == null) {
+            return null;
+        }
+        if (withIds) {
+            throw new Ec2Error("InvalidParameterCombination", "The parameter " + idsParameter
+                    + " cannot be used with the parameter maxResults");
+        }
+        if (max < 5) {
+            throw Ec2Error.invalid("Value ( " + max + " ) for parameter maxResults is invalid. Expecting a value between 5 and " + limit + ".");
+        }
+        return Math.min(max, limit);
+    }
+
+    /** The page a listing answers: MaxResults, but never more than the endpoint's page size. */
+    private int pageOf(Integer max) {
+        return max == null ? pageSize : Math.min(max, pageSize);
+    }
+
     /** Items sorted by id; the token names the last id of the previous page. */
     static <T> Page<T> page(List<T> sorted, java.util.function.Function<T, String> id, Integer max, String token) {
         int from = 0;
@@ -525,10 +616,10 @@ final class Ec2Backend {
             try {
                 after = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
-                throw Ec2Error.invalid("Invalid value '" + token + "' for NextToken");
+                throw badToken();
             }
             if (!after.startsWith("after:")) {
-                throw Ec2Error.invalid("Invalid value '" + token + "' for NextToken");
+                throw badToken();
             }
             String last = after.substring(6);
             while (from < sorted.size() && id.apply(sorted.get(from)).compareTo(last) <= 0) {
@@ -641,11 +732,14 @@ final class Ec2Backend {
         boolean force = q.bool("Force", false);
         synchronized (lock) {
             Vol v = volume(volumeId, q.region);
+            if (instanceId != null && !instanceId.isEmpty()) {
+                instance(instanceId, q.region); // malformed or unknown: EC2 says so before looking at the attachment
+            }
             Att a = v.att;
             if (a == null) {
                 throw new Ec2Error("IncorrectState", "Volume '" + volumeId + "' is in the '" + v.state + "' state.");
             }
-            if (instanceId != null && !instanceId.equals(a.instanceId)) {
+            if (instanceId != null && !instanceId.isEmpty() && !instanceId.equals(a.instanceId)) {
                 throw new Ec2Error("InvalidAttachment.NotFound", "The volume '" + volumeId
                         + "' is not attached to instance '" + instanceId + "'");
             }
@@ -782,18 +876,33 @@ final class Ec2Backend {
         dryRun(q);
         List<String> ids = q.list("InstanceId");
         Map<String, List<String>> filters = q.filters();
+        Integer max = maxResults(q, !ids.isEmpty(), "instancesSet", 1000);
+        ids.forEach(Ec2Backend::checkInstanceId);
         synchronized (lock) {
             List<Inst> selected = new ArrayList<>();
             if (!ids.isEmpty()) {
+                List<String> missing = new ArrayList<>();
                 for (String id : ids) {
-                    selected.add(instance(id, q.region));
+                    Inst in = instances.get(id);
+                    if (in == null || !in.region.equals(q.region)) {
+                        missing.add(id);
+                    } else if (!selected.contains(in)) {
+                        selected.add(in);
+                    }
+                }
+                if (!missing.isEmpty()) {
+                    throw new Ec2Error("InvalidInstanceID.NotFound", missing.size() == 1
+                            ? "The instance ID '" + missing.get(0) + "' does not exist"
+                            : "The instance IDs '" + String.join(", ", missing) + "' do not exist");
                 }
             } else {
                 instances.values().stream().filter(i -> i.region.equals(q.region)).forEach(selected::add);
             }
             selected.removeIf(i -> !matchesInstance(i, filters));
+            selected.sort(Comparator.comparing(i -> i.id));
+            Page<Inst> page = page(selected, i -> i.id, ids.isEmpty() ? pageOf(max) : null, q.get("NextToken"));
             Xml x = begin("DescribeInstances").open("reservationSet");
-            for (Inst in : selected) {
+            for (Inst in : page.items) {
                 x.open("item").el("reservationId", "r-" + in.id.substring(2)).el("ownerId", SandboxEc2Server.ACCOUNT_ID)
                         .open("groupSet").close("groupSet").open("instancesSet").open("item");
                 x.el("instanceId", in.id).el("imageId", "ami-0sandbox000000000")
@@ -817,7 +926,7 @@ final class Ec2Backend {
                 x.tags(in.tags);
                 x.close("item").close("instancesSet").close("item");
             }
-            x.close("reservationSet");
+            x.close("reservationSet").el("nextToken", page.next);
             return end(x, "DescribeInstances");
         }
     }
@@ -1297,8 +1406,9 @@ final class Ec2Backend {
     // ------------------------------------------------------------------ snapshots
 
     private Snap snapshot(String id, String region) {
+        checkSnapshotId(id);
         Snap s = snapshots.get(id);
-        if (s == null || !s.region.equals(region)) {
+        if (s == null || !s.region.equals(region) || unseen(s.unseenUntil)) {
             throw new Ec2Error("InvalidSnapshot.NotFound", "The snapshot '" + id + "' does not exist.");
         }
         return s;
@@ -1364,6 +1474,7 @@ final class Ec2Backend {
         s.start = clock.instant();
         s.startNanos = System.nanoTime();
         s.durationNanos = Math.max(1, timings.snapshot().toNanos());
+        s.unseenUntil = unseenFromNow();
         s.image = dataDir.resolve(s.id + ".img");
         snapshots.put(s.id, s);
         return s;
@@ -1459,10 +1570,8 @@ final class Ec2Backend {
         List<String> ids = q.list("SnapshotId");
         List<String> owners = q.list("Owner");
         Map<String, List<String>> filters = q.filters();
-        Integer max = q.integer("MaxResults");
-        if (max != null && (max < 5 || max > 1000)) {
-            throw Ec2Error.invalid("Value ( " + max + " ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.");
-        }
+        Integer max = maxResults(q, !ids.isEmpty(), "snapshotSet", 1000);
+        ids.forEach(Ec2Backend::checkSnapshotId);
         synchronized (lock) {
             List<Snap> selected = new ArrayList<>();
             if (!ids.isEmpty()) {
@@ -1473,14 +1582,15 @@ final class Ec2Backend {
                     }
                 }
             } else {
-                snapshots.values().stream().filter(s -> s.region.equals(q.region)).forEach(selected::add);
+                snapshots.values().stream().filter(s -> s.region.equals(q.region) && !unseen(s.unseenUntil))
+                        .forEach(selected::add);
             }
             if (!owners.isEmpty() && owners.stream().noneMatch(o -> o.equals("self") || o.equals(SandboxEc2Server.ACCOUNT_ID))) {
                 selected.clear();
             }
             selected.removeIf(s -> !matchesSnapshot(s, filters));
             selected.sort(Comparator.comparing(s -> s.id));
-            Page<Snap> page = page(selected, s -> s.id, max, q.get("NextToken"));
+            Page<Snap> page = page(selected, s -> s.id, ids.isEmpty() ? pageOf(max) : null, q.get("NextToken"));
             Xml x = begin("DescribeSnapshots").open("snapshotSet");
             for (Snap s : page.items) {
                 x.open("item");
@@ -1544,8 +1654,12 @@ final class Ec2Backend {
         }
         Snap s;
         synchronized (lock) {
+            checkSnapshotId(sourceId);
+            if (!REGIONS.contains(sourceRegion)) {
+                throw Ec2Error.invalid("Invalid value '" + sourceRegion + "' for SourceRegion");
+            }
             Snap src = snapshots.get(sourceId);
-            if (src == null || !src.region.equals(sourceRegion)) {
+            if (src == null || !src.region.equals(sourceRegion) || unseen(src.unseenUntil)) {
                 throw new Ec2Error("InvalidSnapshot.NotFound", "The snapshot '" + sourceId + "' does not exist.");
             }
             if (!src.state.equals("completed")) {

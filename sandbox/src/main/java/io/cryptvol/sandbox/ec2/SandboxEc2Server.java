@@ -52,6 +52,11 @@ public final class SandboxEc2Server implements AutoCloseable {
     public static final String DEFAULT_REGION = "us-east-1";
     /** Admin path (no EC2 semantics, no credentials needed) for fault injection from outside the JVM. */
     public static final String ADMIN_PATH = "/_sandbox/";
+    /**
+     * System property: the most items one Describe page holds (default 1000, EC2's largest page), whatever
+     * MaxResults asks; e.g. 2 makes every listing of more than two items take several pages.
+     */
+    public static final String PAGE_SIZE_PROPERTY = "cryptvol.sandbox.ec2.page-size";
 
     private static final Pattern SCOPE = Pattern.compile("Credential=[^/,\\s]+/\\d{8}/([a-z0-9-]+)/ec2/aws4_request");
 
@@ -72,6 +77,7 @@ public final class SandboxEc2Server implements AutoCloseable {
         this.hostActions = Executors.newCachedThreadPool(daemon("sandbox-ec2-host"));
         this.backend = new Ec2Backend(dataDir, timer, hostActions, faults, b.timings);
         this.backend.clock(b.clock);
+        this.backend.pageSize(b.pageSize > 0 ? b.pageSize : Integer.getInteger(PAGE_SIZE_PROPERTY, Ec2Backend.MAX_PAGE));
     }
 
     public static Builder builder() {
@@ -83,6 +89,7 @@ public final class SandboxEc2Server implements AutoCloseable {
         private int port;
         private SandboxTimings timings = SandboxTimings.defaults();
         private java.time.Clock clock = java.time.Clock.systemUTC();
+        private int pageSize;
 
         /**
          * Where the volume and snapshot images live (created if missing), and the world's state file: an
@@ -108,6 +115,15 @@ public final class SandboxEc2Server implements AutoCloseable {
         /** The clock of creation, attachment and snapshot start times (the system's by default). */
         public Builder clock(java.time.Clock clock) {
             this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        /**
+         * The most items one page of DescribeVolumes, DescribeSnapshots or DescribeInstances holds when no ids
+         * are given (MaxResults may ask for fewer, not more); 0 (the default) takes {@link #PAGE_SIZE_PROPERTY}.
+         */
+        public Builder pageSize(int n) {
+            this.pageSize = n;
             return this;
         }
 
@@ -155,6 +171,12 @@ public final class SandboxEc2Server implements AutoCloseable {
         return this;
     }
 
+    /** Changes the page size of the listings from now on (see {@link Builder#pageSize}). */
+    public SandboxEc2Server pageSize(int n) {
+        backend.pageSize(n);
+        return this;
+    }
+
     /** Registers an instance (running, with an 8 GiB root volume at /dev/xvda) and returns its new id. */
     public String addInstance(String availabilityZone, DiskHost host) {
         String id = Ec2Backend.newId("i");
@@ -167,7 +189,7 @@ public final class SandboxEc2Server implements AutoCloseable {
      * but is not plugged into the disk host (the test instance boots from its initramfs).
      */
     public void addInstance(String instanceId, String availabilityZone, DiskHost host, boolean withRootVolume) {
-        if (!availabilityZone.matches("[a-z]{2}(-[a-z]+)+-\\d[a-f]")) {
+        if (!Ec2Backend.isZone(availabilityZone)) {
             throw new IllegalArgumentException("not an availability zone: " + availabilityZone);
         }
         backend.addInstance(instanceId, availabilityZone, host, withRootVolume);
@@ -291,8 +313,12 @@ public final class SandboxEc2Server implements AutoCloseable {
                     throw Ec2Error.missing("Action");
                 }
                 action = params.get("Action");
-                QueryRequest q = new QueryRequest(params, regionOf(auth));
-                faults.beforeCall(action);
+                String region = regionOf(auth);
+                if (!Ec2Backend.REGIONS.contains(region)) {
+                    throw Ec2Backend.unknownRegion();
+                }
+                QueryRequest q = new QueryRequest(params, region);
+                faults.beforeCall(action, params);
                 reply(ex, 200, backend.handle(q));
             } catch (Ec2Error e) {
                 reply(ex, e.status, errorXml(e.code, e.getMessage(), requestId));

@@ -27,6 +27,7 @@ public final class SandboxFaults {
     private final Set<String> stuckVolumes = ConcurrentHashMap.newKeySet();
     private final AtomicInteger stickNextAttachments = new AtomicInteger();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, String>> lastParameters = new ConcurrentHashMap<>();
     private volatile boolean snapshotsHeld;
 
     /** Added to every call (before it is handled), like a slow network or a busy endpoint. */
@@ -102,6 +103,14 @@ public final class SandboxFaults {
         return n == null ? 0 : n.get();
     }
 
+    /**
+     * The parameters of the last request of this action that reached the endpoint (what the client really
+     * sent, e.g. whether DetachVolume named its InstanceId), or an empty map.
+     */
+    public Map<String, String> lastParameters(String action) {
+        return lastParameters.getOrDefault(action, Map.of());
+    }
+
     public Map<String, Integer> calls() {
         Map<String, Integer> out = new HashMap<>();
         calls.forEach((k, v) -> out.put(k, v.get()));
@@ -118,13 +127,15 @@ public final class SandboxFaults {
         stickNextAttachments.set(0);
         snapshotsHeld = false;
         calls.clear();
+        lastParameters.clear();
         return this;
     }
 
     // ---- used by the server ----
 
-    void beforeCall(String action) {
+    void beforeCall(String action, Map<String, String> parameters) {
         calls.computeIfAbsent(action, a -> new AtomicInteger()).incrementAndGet();
+        lastParameters.put(action, Map.copyOf(parameters));
         long ms = latency.toMillis() + actionLatency.getOrDefault(action, Duration.ZERO).toMillis();
         if (ms > 0) {
             try {
