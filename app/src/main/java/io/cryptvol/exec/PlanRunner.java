@@ -2,6 +2,7 @@ package io.cryptvol.exec;
 
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.CryptvolException;
+import io.cryptvol.domain.cmd.HeaderFiles;
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.Plan;
@@ -61,6 +62,14 @@ public final class PlanRunner {
         default void cleanupFailed(PlanStep step, HostCommand cleanup, String error) {
         }
 
+        /**
+         * A command of a step exited 0, with what it printed: a step whose output is needed here (a header backup
+         * copied back) hands it over this way. Throwing a {@link CryptvolException} fails the step with its
+         * message (the step's cleanup still runs). The output is never shown or logged.
+         */
+        default void commandDone(PlanStep step, HostCommand command, ExecResult result) {
+        }
+
         Listener NONE = new Listener() {
         };
     }
@@ -74,6 +83,8 @@ public final class PlanRunner {
     private final KeyFileTrail trail;
     private final Listener listener;
     private final SecureRandom random = new SecureRandom();
+    /** The result of the command {@link #runOne} just ran successfully, for {@link Listener#commandDone}. */
+    private ExecResult lastResult;
 
     public PlanRunner(HostExecutor executor, KeySource keys, KeyFileTrail trail, Listener listener) {
         this.executor = executor;
@@ -118,6 +129,15 @@ public final class PlanRunner {
         try {
             for (StepCommand c : step.commands()) {
                 failure = runOne(c, ephemeral, used);
+                if (failure == null && lastResult != null) {
+                    try {
+                        listener.commandDone(step, c.command(), lastResult);
+                    } catch (CryptvolException e) {
+                        failure = e.getMessage();
+                    } finally {
+                        lastResult = null;
+                    }
+                }
                 if (failure != null) {
                     break;
                 }
@@ -152,8 +172,9 @@ public final class PlanRunner {
             used.add(secret);
             cmd = cmd.withSecretStdin(secret);
         }
-        KeyFiles.writtenPath(cmd).ifPresent(p -> trail.written(executor.target(), p, c.stdinKey() == null ? null
-                : c.stdinKey().name()));
+        KeyFiles.writtenPath(cmd).ifPresent(p -> trail.written(executor.target(), p, c.stdinKey() == null
+                ? HeaderFiles.LEDGER_LABEL : c.stdinKey().name()));
+        HeaderFiles.backupPath(cmd).ifPresent(p -> trail.written(executor.target(), p, HeaderFiles.LEDGER_LABEL));
         ExecResult r;
         try {
             r = executor.run(cmd);
@@ -171,6 +192,7 @@ public final class PlanRunner {
                 }
             }
             shredded.ifPresent(p -> trail.shredded(executor.target(), p));
+            lastResult = r;
             return null;
         }
         String err = secret == null ? r.err() : Redactor.of(secret).redact(r.err());

@@ -46,6 +46,7 @@ public final class KeyStore {
     private volatile KeyDirectory files;
     private volatile KeyMetadata meta;
     private volatile KeyBackups backups;
+    private volatile HeaderBackups headers;
     private final SecureRandom random;
     private final Clock clock;
 
@@ -73,12 +74,17 @@ public final class KeyStore {
         return files.dir();
     }
 
-    /** The key files, their metadata and backups of one directory. */
-    private record Parts(KeyDirectory files, KeyMetadata meta, KeyBackups backups) {
+    /**
+     * The key files, their metadata and backups of one directory, and the LUKS header backups kept beside them
+     * ({@code headers/} and {@code headers.json} next to the metadata file).
+     */
+    private record Parts(KeyDirectory files, KeyMetadata meta, KeyBackups backups, HeaderBackups headers) {
         static Parts of(Path dir, Path metadata) {
             KeyDirectory f = new KeyDirectory(dir);
             KeyMetadata m = new KeyMetadata(metadata, f.dir());
-            return new Parts(f, m, new KeyBackups(f, m));
+            Path abs = metadata.toAbsolutePath();
+            return new Parts(f, m, new KeyBackups(f, m),
+                    new HeaderBackups(abs.resolveSibling("headers"), abs.resolveSibling("headers.json")));
         }
     }
 
@@ -86,6 +92,22 @@ public final class KeyStore {
         files = p.files();
         meta = p.meta();
         backups = p.backups();
+        headers = p.headers();
+    }
+
+    /** The LUKS header backups kept with the keys (a rehearsal's throwaway ones while it runs). */
+    public HeaderBackups headers() {
+        return headers;
+    }
+
+    /**
+     * Copies the header backups of every volume key {@code name} is recorded as opening into {@code targetDir} (the
+     * place its key backup went), each read back and compared; returns them.
+     */
+    public synchronized List<HeaderBackups.Backup> backupHeaders(String name, Path targetDir) {
+        KeyInfo k = require(name);
+        List<String> uuids = k.enrollments().stream().map(Enrollment::luksUuid).filter(Objects::nonNull).distinct().toList();
+        return uuids.isEmpty() ? List.of() : headers.copyTo(uuids, targetDir, now());
     }
 
     /**

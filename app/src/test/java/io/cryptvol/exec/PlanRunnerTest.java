@@ -129,4 +129,29 @@ class PlanRunnerTest {
         runner(new ArrayList<>()).run(plan);
         assertThat(Files.readAllBytes(a)).hasSize(64).isEqualTo(Files.readAllBytes(b)).isNotEqualTo(new byte[64]);
     }
+
+    /** A listener that needs a command's output gets it; its refusal fails the step, and the cleanup still runs. */
+    @Test
+    void aCommandsOutputGoesToTheListenerWhoseRefusalFailsTheStepAfterTheCleanup() {
+        Path marker = dir.resolve("cleaned");
+        PlanStep step = new PlanStep(StepKind.HEADER_BACKUP, "copy back", List.of(
+                StepCommand.of(HostCommand.of("print", "sh", "-c", "printf 'abc\\001'")),
+                StepCommand.of(HostCommand.of("after", "sh", "-c", "echo ran >> " + dir.resolve("after")))),
+                List.of(StepCommand.of(HostCommand.of("cleanup", "sh", "-c", "echo cleaned >> " + marker))), false);
+        List<String> seen = new ArrayList<>();
+        PlanRunner r = new PlanRunner(local, ref -> key.clone(), null, new PlanRunner.Listener() {
+            @Override
+            public void commandDone(PlanStep s, HostCommand c, ExecResult result) {
+                seen.add(c.description() + " " + HexFormat.of().formatHex(result.stdout()));
+                if (c.description().equals("print")) {
+                    throw new io.cryptvol.CryptvolException("not what a header looks like");
+                }
+            }
+        });
+        assertThatThrownBy(() -> r.run(new Plan("t", List.of(step)))).isInstanceOf(PlanRunner.StepFailedException.class)
+                .hasMessageContaining("step 1 failed (copy back): not what a header looks like");
+        assertThat(seen).containsExactly("print 61626301"); // binary-safe, and nothing after the refusal ran
+        assertThat(dir.resolve("after")).doesNotExist();
+        assertThat(marker).hasContent("cleaned");
+    }
 }

@@ -184,6 +184,7 @@ public final class ProvisionPlanner {
             for (String k : keys.subList(1, keys.size())) {
                 steps.add(addKey(lvPath, k, keys.get(0), s.luks().kdf()));
             }
+            steps.add(HeaderPlanner.backupStep(lvPath, tokens));
             steps.add(PlanStep.withKey(StepKind.OPEN_MAPPING, Cryptsetup.open(lvPath, s.mappingName()),
                     KeyRef.named(keys.get(0))));
             return true; // a fresh header holds no filesystem
@@ -207,6 +208,9 @@ public final class ProvisionPlanner {
         steps.add(PlanStep.of(StepKind.LOAD_MODULES, Modprobe.load(Modprobe.DM_CRYPT)));
         for (String k : missing) {
             steps.add(addKey(lvPath, k, opener, kdf));
+        }
+        if (!missing.isEmpty()) {
+            steps.add(HeaderPlanner.backupStep(lvPath, tokens));
         }
         PlanStep open = PlanStep.withKey(StepKind.OPEN_MAPPING, Cryptsetup.open(lvPath, s.mappingName()),
                 KeyRef.named(opener));

@@ -207,7 +207,9 @@ public final class StagePlanner {
         }
         List<PlanStep> steps = List.of(
                 PlanStep.of(StepKind.LOAD_MODULES, Modprobe.load(Modprobe.DM_CRYPT)),
-                PlanStep.withKey(StepKind.LUKS_FORMAT, Cryptsetup.luksFormat(device, options), KeyRef.named(keyName)));
+                PlanStep.withKey(StepKind.LUKS_FORMAT, Cryptsetup.luksFormat(device, options), KeyRef.named(keyName)),
+                HeaderPlanner.backupStep(device, tokens));
+        r.addAll(keyDir(h, steps));
         return result(r, "LUKS on " + device, steps);
     }
 
@@ -225,6 +227,7 @@ public final class StagePlanner {
             LuksHeader hd = h.luksOn(device).orElseThrow();
             var kdf = hd.version() == 1 && kdfFrom.kdf().isArgon2() ? io.cryptvol.domain.cmd.Kdf.pbkdf2() : kdfFrom.kdf();
             steps.add(addKey(device, newKey, key, kdf, tokens));
+            steps.add(HeaderPlanner.backupStep(device, tokens));
         }
         r.addAll(keyDir(h, steps));
         return result(r, "Key '" + newKey + "' on " + device, steps);
@@ -418,7 +421,8 @@ public final class StagePlanner {
      * changed since). Nothing is refused when the observation did not look.
      */
     static List<Refusal> keyDir(HostState h, List<PlanStep> steps) {
-        if (steps.stream().noneMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY) || h.keyDirOnTmpfs().orElse(true)) {
+        if (steps.stream().noneMatch(s -> s.kind() == StepKind.LUKS_ADD_KEY || s.kind() == StepKind.HEADER_BACKUP
+                || s.kind() == StepKind.HEADER_RESTORE) || h.keyDirOnTmpfs().orElse(true)) {
             return List.of();
         }
         return List.of(Refusal.of(Reason.KEY_DIR_NOT_TMPFS, KeyFiles.DIR, "is on " + h.keyDirFs()

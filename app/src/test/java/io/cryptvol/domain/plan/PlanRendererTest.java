@@ -31,15 +31,22 @@ class PlanRendererTest {
                    $ cryptsetup luksAddKey --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - \
                 /dev/myvg/mylv /run/cryptvol/tok1.key  < key 'data-key-1' on stdin
                    finally $ shred -u /run/cryptvol/tok1.key
-                4. Open /dev/myvg/mylv as /dev/mapper/secure
+                4. Back up the LUKS header of /dev/myvg/mylv to the key store
+                   $ install -d -m 0700 /run/cryptvol
+                   $ sh -c 'd="$1"; [ -d "$d" ] || d=/run; t=$(stat -f -c %T "$d") || exit 1; [ "$t" = tmpfs ] || \
+                { echo "$d is on $t, not tmpfs: refusing to write a key file there" >&2; exit 1; }' sh /run/cryptvol
+                   $ cryptsetup luksHeaderBackup --batch-mode /dev/myvg/mylv --header-backup-file /run/cryptvol/tok2.hdr
+                   $ sh -c 'sha256sum < "$1" && base64 -w0 < "$1"' sh /run/cryptvol/tok2.hdr
+                   finally $ shred -u /run/cryptvol/tok2.hdr
+                5. Open /dev/myvg/mylv as /dev/mapper/secure
                    $ cryptsetup open --type luks --key-file - /dev/myvg/mylv secure  < key 'data-key-1' on stdin
-                5. Make xfs on /dev/mapper/secure
+                6. Make xfs on /dev/mapper/secure
                    $ mkfs.xfs /dev/mapper/secure
-                6. Add to /etc/fstab: /dev/mapper/secure /mnt/data xfs rw,noatime,nouuid,noauto 0 0
+                7. Add to /etc/fstab: /dev/mapper/secure /mnt/data xfs rw,noatime,nouuid,noauto 0 0
                    $ sh -c 'if [ -s "$2" ] && [ -n "$(tail -c1 "$2")" ]; then echo >> "$2"; fi; \
                 grep -qxF -- "$1" "$2" 2>/dev/null || printf '\\''%s\\n'\\'' "$1" >> "$2"' \
                 sh '/dev/mapper/secure /mnt/data xfs rw,noatime,nouuid,noauto 0 0' /etc/fstab
-                7. Mount /dev/mapper/secure on /mnt/data
+                8. Mount /dev/mapper/secure on /mnt/data
                    $ mkdir -p /mnt/data
                    $ mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data
                 """);

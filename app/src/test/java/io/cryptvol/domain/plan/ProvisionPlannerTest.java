@@ -41,18 +41,18 @@ class ProvisionPlannerTest {
     static Stream<Arguments> interruptedAfter() {
         return Stream.of(
                 arguments(0, List.of(CREATE_PV, CREATE_PV, CREATE_PV, CREATE_PV, CREATE_VG, CREATE_LV, LOAD_MODULES,
-                        LUKS_FORMAT, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
+                        LUKS_FORMAT, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
                 arguments(1, List.of(CREATE_PV, CREATE_PV, CREATE_PV, CREATE_VG, CREATE_LV, LOAD_MODULES,
-                        LUKS_FORMAT, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
+                        LUKS_FORMAT, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
                 arguments(3, List.of(CREATE_PV, CREATE_VG, CREATE_LV, LOAD_MODULES,
-                        LUKS_FORMAT, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
+                        LUKS_FORMAT, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
                 arguments(PVS, List.of(CREATE_VG, CREATE_LV, LOAD_MODULES,
-                        LUKS_FORMAT, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
-                arguments(VG, List.of(CREATE_LV, LOAD_MODULES, LUKS_FORMAT, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS,
+                        LUKS_FORMAT, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
+                arguments(VG, List.of(CREATE_LV, LOAD_MODULES, LUKS_FORMAT, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS,
                         ADD_FSTAB, MOUNT)),
-                arguments(LV, List.of(LOAD_MODULES, LUKS_FORMAT, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
+                arguments(LV, List.of(LOAD_MODULES, LUKS_FORMAT, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
                 // one key slot: the second key was never added, so nothing was opened or written inside
-                arguments(FORMAT, List.of(LOAD_MODULES, LUKS_ADD_KEY, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
+                arguments(FORMAT, List.of(LOAD_MODULES, LUKS_ADD_KEY, HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT)),
                 // both keys in, mapping closed: the filesystem inside can't be seen -> open, then re-plan
                 arguments(ADD_KEY, List.of(LOAD_MODULES, OPEN_MAPPING)),
                 arguments(OPEN, List.of(MAKE_FS, ADD_FSTAB, MOUNT)),
@@ -88,6 +88,10 @@ class ProvisionPlannerTest {
                 "sh -c umask 077 && cat > \"$1\" sh /run/cryptvol/tok1.key",
                 "cryptsetup luksAddKey --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - "
                         + "/dev/myvg/mylv /run/cryptvol/tok1.key",
+                "install -d -m 0700 /run/cryptvol",
+                String.join(" ", io.cryptvol.domain.cmd.KeyFiles.tmpfsCheck().argv()),
+                "cryptsetup luksHeaderBackup --batch-mode /dev/myvg/mylv --header-backup-file /run/cryptvol/tok2.hdr",
+                String.join(" ", io.cryptvol.domain.cmd.HeaderFiles.fetch("/run/cryptvol/tok2.hdr").argv()),
                 "cryptsetup open --type luks --key-file - /dev/myvg/mylv secure",
                 "mkfs.xfs /dev/mapper/secure",
                 "sh -c " + io.cryptvol.domain.cmd.EtcFiles.APPEND_ONCE
@@ -133,7 +137,8 @@ class ProvisionPlannerTest {
         assertThat(add.kind()).isEqualTo(LUKS_ADD_KEY);
         assertThat(add.commands()).extracting(StepCommand::stdinKey)
                 .containsExactly(null, null, KeyRef.named("data-key-1"), KeyRef.named("data-key-2"));
-        assertThat(p.steps().get(2).keys()).containsExactly(KeyRef.named("data-key-2"));
+        assertThat(p.steps().get(2).kind()).isEqualTo(HEADER_BACKUP); // the header changed: a backup of it
+        assertThat(p.steps().get(3).keys()).containsExactly(KeyRef.named("data-key-2"));
     }
 
     @Test
@@ -152,7 +157,7 @@ class ProvisionPlannerTest {
                 .stripes(1).mapping("m").mountpoint("/mnt/m").build();
         Plan p = planner().plan(s, after(0)).plan();
         assertThat(p.kinds()).containsExactly(CREATE_PV, CREATE_PV, CREATE_VG, CREATE_LV, LOAD_MODULES, LUKS_FORMAT,
-                OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT);
+                HEADER_BACKUP, OPEN_MAPPING, MAKE_FS, ADD_FSTAB, MOUNT);
         assertThat(p.steps().get(3).command().argv()).containsExactly("lvcreate", "-l", "100%VG", "-n", "l", "v");
     }
 

@@ -39,12 +39,12 @@ class StagePlannerTest {
     @Test
     void luksFormatRefusesAnExistingHeaderAndAddKeyNeedsAnOpeningKey() {
         assertThat(p.luksFormat(LV_PATH, "k1", fast, after(LV)).plan().kinds())
-                .containsExactly(StepKind.LOAD_MODULES, StepKind.LUKS_FORMAT);
+                .containsExactly(StepKind.LOAD_MODULES, StepKind.LUKS_FORMAT, StepKind.HEADER_BACKUP);
         var formatted = after(FORMAT);
         assertThat(p.luksFormat(LV_PATH, "k1", fast, formatted).refusals().get(0).message()).contains("already has a LUKS header");
         var checked = formatted.withKeyCheck(LV_PATH, "data-key-1", true).withKeyCheck(LV_PATH, "data-key-2", false);
         Plan add = p.luksAddKey(LV_PATH, "data-key-1", "data-key-2", fast, checked).plan();
-        assertThat(add.kinds()).containsExactly(StepKind.LUKS_ADD_KEY);
+        assertThat(add.kinds()).containsExactly(StepKind.LUKS_ADD_KEY, StepKind.HEADER_BACKUP);
         assertThat(add.steps().get(0).cleanup()).extracting(c -> String.join(" ", c.command().argv()))
                 .containsExactly("shred -u /run/cryptvol/tok1.key");
         var wrong = formatted.withKeyCheck(LV_PATH, "data-key-2", false);

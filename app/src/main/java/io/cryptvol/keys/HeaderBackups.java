@@ -1,0 +1,301 @@
+package io.cryptvol.keys;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cryptvol.CryptvolException;
+import io.cryptvol.ExitCode;
+import io.cryptvol.domain.ControlChars;
+import io.cryptvol.domain.parse.HeaderDigests;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * LUKS header backups in the key store: one file per backup, {@code UUID_YYYYMMDDTHHMMSSZ.luksheader} (0600, in a
+ * 0700 directory next to the key directory), never overwritten, and a record of each in {@code headers.json} (0600):
+ * the UUID, LUKS version, the device and host it was taken from, when, its size and SHA-256, and every verified copy
+ * made of it ({@code keys backup}). Metadata only: the header bytes are in the file alone. A file whose bytes no
+ * longer match the SHA-256 recorded is refused wherever it is read.
+ */
+public final class HeaderBackups {
+    public static final String SUFFIX = ".luksheader";
+    /** A LUKS2 header with the largest metadata and key slot areas cryptsetup makes stays well below this. */
+    public static final int MAX_SIZE = 64 << 20;
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final Pattern FILE = Pattern.compile("[0-9a-f-]{36}_\\d{8}T\\d{6}Z(-\\d{1,3})?\\" + SUFFIX);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One verified copy of a backup elsewhere. */
+    public record Copy(String path, Instant at) {
+    }
+
+    /** One header backup, as recorded. */
+    public record Backup(String file, String uuid, int version, String device, String target, Instant taken, long size,
+                         String sha256, List<Copy> copies) {
+        public Backup {
+            copies = copies == null ? List.of() : List.copyOf(copies);
+        }
+
+        public String fingerprint() {
+            return KeyStore.shortFingerprint(sha256);
+        }
+    }
+
+    private final Path dir;
+    private final Path metadata;
+
+    public HeaderBackups(Path dir, Path metadata) {
+        this.dir = dir.toAbsolutePath().normalize();
+        this.metadata = metadata;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** "UUID_20261130T213000Z.luksheader" (then "-2", "-3"… when that second has one already). */
+    static String fileName(String uuid, Instant taken, int n) {
+        String u = HeaderDigests.uuid(uuid);
+        if (u == null) {
+            throw new CryptvolException("not a LUKS UUID: '" + ControlChars.escape(String.valueOf(uuid)) + "'", ExitCode.FAILED, null);
+        }
+        return u + "_" + STAMP.format(taken) + (n > 1 ? "-" + n : "") + SUFFIX;
+    }
+
+    /**
+     * Stores a header backup copied from {@code target}'s {@code device}. Refuses bytes that are not a LUKS header
+     * or whose SHA-256 differs from {@code expectedSha256} (what the host computed). Returns the record.
+     */
+    public synchronized Backup add(byte[] header, String expectedSha256, String device, String target, Instant now) {
+        String sha = KeyStore.sha256(header);
+        if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(sha)) {
+            throw new CryptvolException("the header backup of " + ControlChars.escape(device) + " arrived with SHA-256 "
+                    + KeyStore.shortFingerprint(sha) + "…, the host computed " + KeyStore.shortFingerprint(expectedSha256)
+                    + "…: not stored", ExitCode.FAILED, null);
+        }
+        if (header.length > MAX_SIZE) {
+            throw new CryptvolException("the header backup of " + ControlChars.escape(device) + " is " + header.length
+                    + " bytes: too large for a LUKS header", ExitCode.FAILED, null);
+        }
+        Optional<String> uuid = HeaderDigests.uuidOf(header);
+        if (uuid.isEmpty()) {
+            throw new CryptvolException("the header backup of " + ControlChars.escape(device) + " is not a LUKS header",
+                    ExitCode.FAILED, null);
+        }
+        Instant taken = now.truncatedTo(ChronoUnit.SECONDS);
+        ensureDir();
+        for (int n = 1; n < 1000; n++) {
+            Path f = dir.resolve(fileName(uuid.get(), taken, n));
+            try {
+                writeNew(f, header);
+            } catch (FileAlreadyExistsException e) {
+                continue;
+            } catch (IOException e) {
+                throw new CryptvolException("cannot write " + f + ": " + KeyBackups.reason(e), ExitCode.FAILED, null);
+            }
+            byte[] back = readFile(f);
+            if (!KeyStore.sha256(back).equals(sha)) {
+                throw new CryptvolException(f + " reads back different bytes from what was written", ExitCode.FAILED, null);
+            }
+            Backup b = new Backup(f.getFileName().toString(), uuid.get(), HeaderDigests.versionOf(header), device, target,
+                    taken, header.length, sha, List.of());
+            List<Backup> all = new ArrayList<>(load());
+            all.add(b);
+            save(all);
+            return b;
+        }
+        throw new CryptvolException("too many header backups of " + uuid.get() + " in one second", ExitCode.FAILED, null);
+    }
+
+    /** Every recorded backup, oldest first. */
+    public synchronized List<Backup> list() {
+        return load().stream().sorted(Comparator.comparing(Backup::taken)).toList(); // stable: as recorded within a second
+    }
+
+    /** The backups of one LUKS UUID, oldest first. */
+    public List<Backup> of(String uuid) {
+        return list().stream().filter(b -> b.uuid().equalsIgnoreCase(uuid)).toList();
+    }
+
+    /** A backup by its file name, or the newest of a LUKS UUID. */
+    public Optional<Backup> find(String fileOrUuid) {
+        if (fileOrUuid == null) {
+            return Optional.empty();
+        }
+        List<Backup> all = list();
+        Optional<Backup> byFile = all.stream().filter(b -> b.file().equals(fileOrUuid)).findFirst();
+        if (byFile.isPresent()) {
+            return byFile;
+        }
+        List<Backup> byUuid = all.stream().filter(b -> b.uuid().equalsIgnoreCase(fileOrUuid)).toList();
+        return byUuid.isEmpty() ? Optional.empty() : Optional.of(byUuid.get(byUuid.size() - 1));
+    }
+
+    public Path file(Backup b) {
+        if (!FILE.matcher(b.file()).matches()) {
+            throw new CryptvolException("header backup record names '" + ControlChars.escape(b.file())
+                    + "', not a header backup file: check " + metadata, ExitCode.FAILED, null);
+        }
+        return dir.resolve(b.file());
+    }
+
+    /**
+     * The backup's bytes, checked against the SHA-256 recorded when it was taken: a file changed or damaged since
+     * is refused.
+     */
+    public byte[] read(Backup b) {
+        Path f = file(b);
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+            throw new CryptvolException("header backup " + f + " is missing", ExitCode.FAILED, null);
+        }
+        byte[] bytes = readFile(f);
+        String sha = KeyStore.sha256(bytes);
+        if (!sha.equals(b.sha256())) {
+            throw new CryptvolException("header backup " + f + ": its SHA-256 no longer matches (recorded "
+                    + b.fingerprint() + "…, now " + KeyStore.shortFingerprint(sha) + "…): it was changed or damaged; "
+                    + "not using it", ExitCode.FAILED, null);
+        }
+        return bytes;
+    }
+
+    /**
+     * Copies every backup of {@code uuids} into {@code targetDir} (0600, the same name), reads each back and compares
+     * its SHA-256, and records the copy. A file there of the same name with the same bytes counts; other bytes are
+     * refused. Returns the backups copied.
+     */
+    public synchronized List<Backup> copyTo(List<String> uuids, Path targetDir, Instant now) {
+        List<Backup> all = new ArrayList<>(load());
+        List<Backup> done = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            Backup b = all.get(i);
+            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
+                continue;
+            }
+            byte[] bytes = read(b);
+            Path to = targetDir.toAbsolutePath().normalize().resolve(b.file());
+            try {
+                if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+                    if (!KeyStore.sha256(readFile(to)).equals(b.sha256())) {
+                        throw new CryptvolException(to + " exists with other bytes: not overwriting it", ExitCode.FAILED, null);
+                    }
+                } else {
+                    writeNew(to, bytes);
+                }
+            } catch (IOException e) {
+                throw new CryptvolException("cannot write " + to + ": " + KeyBackups.reason(e), ExitCode.FAILED, null);
+            }
+            if (!KeyStore.sha256(readFile(to)).equals(b.sha256())) {
+                throw new CryptvolException(to + " reads back different bytes from the header backup", ExitCode.FAILED, null);
+            }
+            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(to.toString())).toList());
+            copies.add(new Copy(to.toString(), now.truncatedTo(ChronoUnit.SECONDS)));
+            Backup updated = new Backup(b.file(), b.uuid(), b.version(), b.device(), b.target(), b.taken(), b.size(),
+                    b.sha256(), copies);
+            all.set(i, updated);
+            done.add(updated);
+        }
+        if (!done.isEmpty()) {
+            save(all);
+        }
+        return done;
+    }
+
+    // ---- files --------------------------------------------------------------------------------------------
+
+    private void ensureDir() {
+        try {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(KeyDirectory.DIR_PERMS));
+            }
+            Files.setPosixFilePermissions(dir, KeyDirectory.DIR_PERMS);
+        } catch (IOException e) {
+            throw new CryptvolException("cannot create " + dir + ": " + KeyBackups.reason(e), ExitCode.FAILED, null);
+        }
+    }
+
+    private static void writeNew(Path f, byte[] bytes) throws IOException {
+        Files.createFile(f, PosixFilePermissions.asFileAttribute(KeyDirectory.FILE_PERMS));
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            ch.write(java.nio.ByteBuffer.wrap(bytes));
+            ch.force(true);
+        }
+    }
+
+    private static byte[] readFile(Path f) {
+        try (var in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
+            byte[] b = in.readNBytes(MAX_SIZE + 1);
+            if (b.length > MAX_SIZE) {
+                throw new CryptvolException(f + " is larger than any LUKS header", ExitCode.FAILED, null);
+            }
+            return b;
+        } catch (IOException e) {
+            throw new CryptvolException("cannot read " + f + ": " + KeyBackups.reason(e), ExitCode.FAILED, null);
+        }
+    }
+
+    private List<Backup> load() {
+        if (!Files.exists(metadata)) {
+            return List.of();
+        }
+        try {
+            JsonNode root = JSON.readTree(metadata.toFile());
+            List<Backup> out = new ArrayList<>();
+            for (JsonNode n : root.path("headers")) {
+                List<Copy> copies = new ArrayList<>();
+                for (JsonNode c : n.path("copies")) {
+                    copies.add(new Copy(c.path("path").asText(), Instant.parse(c.path("at").asText())));
+                }
+                out.add(new Backup(n.path("file").asText(), n.path("uuid").asText(), n.path("version").asInt(),
+                        n.path("device").asText(null), n.path("target").asText(null), Instant.parse(n.path("taken").asText()),
+                        n.path("size").asLong(), n.path("sha256").asText(), copies));
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            throw new CryptvolException("cannot read " + metadata + " (the record of the LUKS header backups): "
+                    + e.getClass().getSimpleName() + "; repair or move it before going on", ExitCode.FAILED, null);
+        }
+    }
+
+    private void save(List<Backup> all) {
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode arr = root.putArray("headers");
+        for (Backup b : all) {
+            ObjectNode n = arr.addObject();
+            n.put("file", b.file());
+            n.put("uuid", b.uuid());
+            n.put("version", b.version());
+            n.put("device", b.device());
+            n.put("target", b.target());
+            n.put("taken", b.taken().toString());
+            n.put("size", b.size());
+            n.put("sha256", b.sha256());
+            ArrayNode cs = n.putArray("copies");
+            for (Copy c : b.copies()) {
+                cs.addObject().put("path", c.path()).put("at", c.at().toString());
+            }
+        }
+        JsonFiles.writePrivate(metadata, root);
+    }
+
+    @Override
+    public String toString() {
+        return "HeaderBackups[" + dir + "]";
+    }
+}

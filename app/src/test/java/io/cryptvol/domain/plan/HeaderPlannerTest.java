@@ -1,0 +1,116 @@
+package io.cryptvol.domain.plan;
+
+import io.cryptvol.domain.model.HostState;
+import io.cryptvol.domain.model.Signature;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.stream.Stream;
+
+import static io.cryptvol.domain.plan.ProvisionStates.FORMAT;
+import static io.cryptvol.domain.plan.ProvisionStates.LV;
+import static io.cryptvol.domain.plan.ProvisionStates.LV_PATH;
+import static io.cryptvol.domain.plan.ProvisionStates.OPEN;
+import static io.cryptvol.domain.plan.ProvisionStates.after;
+import static io.cryptvol.domain.plan.ProvisionStates.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/** Header backup and restore planning, and the backup step in every plan that changes a header. */
+class HeaderPlannerTest {
+    final HeaderPlanner p = new HeaderPlanner(() -> "tok9");
+
+    @Test
+    void theBackupStepWritesToTmpfsCopiesBackAndShredsInAFinally() {
+        PlanStep s = p.backup(LV_PATH, after(FORMAT)).plan().steps().get(0);
+        assertThat(s.kind()).isEqualTo(StepKind.HEADER_BACKUP);
+        assertThat(s.commands()).extracting(c -> String.join(" ", c.command().argv())).containsExactly(
+                "install -d -m 0700 /run/cryptvol",
+                String.join(" ", io.cryptvol.domain.cmd.KeyFiles.tmpfsCheck().argv()),
+                "cryptsetup luksHeaderBackup --batch-mode /dev/myvg/mylv --header-backup-file /run/cryptvol/tok9.hdr",
+                "sh -c sha256sum < \"$1\" && base64 -w0 < \"$1\" sh /run/cryptvol/tok9.hdr");
+        assertThat(s.cleanup()).extracting(c -> String.join(" ", c.command().argv()))
+                .containsExactly("shred -u /run/cryptvol/tok9.hdr");
+        assertThat(s.keys()).isEmpty();
+    }
+
+    @Test
+    void provisionFormatAndAddKeyPlansEndTheirHeaderChangesWithABackup() {
+        assertThat(new ProvisionPlanner(() -> "t0001").plan(spec(), after(LV)).plan().kinds())
+                .containsSubsequence(StepKind.LUKS_FORMAT, StepKind.LUKS_ADD_KEY, StepKind.HEADER_BACKUP, StepKind.OPEN_MAPPING);
+        assertThat(new StagePlanner(() -> "t0001").luksFormat(LV_PATH, "k1", spec().luks(), after(LV)).plan().kinds())
+                .endsWith(StepKind.LUKS_FORMAT, StepKind.HEADER_BACKUP);
+    }
+
+    static Stream<Arguments> backups() {
+        return Stream.of(
+                arguments("a LUKS LV", after(FORMAT), null),
+                arguments("an LV without LUKS", after(LV), "/dev/myvg/mylv: holds no LUKS header: nothing to back up"),
+                arguments("an LV with ext4", after(LV).withSignature(Signature.of(LV_PATH, "ext4")),
+                        "/dev/myvg/mylv: holds no LUKS header (it holds ext4): nothing to back up"),
+                arguments("key dir on ext4", after(FORMAT).withKeyDirFs("ext4"),
+                        "/run/cryptvol: is on ext4, not tmpfs: refusing to write a key file there (mount a tmpfs on /run first)"));
+    }
+
+    @ParameterizedTest(name = "backup of {0}")
+    @MethodSource
+    void backups(String name, HostState h, String refusal) {
+        PlanResult r = p.backup(LV_PATH, h);
+        if (refusal == null) {
+            assertThat(r.plan().kinds()).containsExactly(StepKind.HEADER_BACKUP);
+        } else {
+            assertThat(r.refusals()).extracting(Refusal::line).containsExactly(refusal);
+        }
+        assertThat(p.backup("/dev/nope", h).refusals()).extracting(Refusal::line)
+                .contains("/dev/nope: no such block device on the host");
+    }
+
+    static Stream<Arguments> restores() {
+        return Stream.of(
+                arguments("the same UUID", after(FORMAT), "luksuuid", false, null),
+                arguments("another UUID", after(FORMAT), "otheruuid", false, "/dev/myvg/mylv: has LUKS UUID luksuuid, "
+                        + "the backup is of otheruuid: refusing to restore another volume's header (--force to do it anyway)"),
+                arguments("another UUID, forced", after(FORMAT), "otheruuid", true, null),
+                arguments("an open volume", after(OPEN), "luksuuid", true, "/dev/myvg/mylv: is open as /dev/mapper/secure; "
+                        + "close it before restoring its header"),
+                arguments("a damaged header", after(LV), "luksuuid", false, null),
+                arguments("a file system", after(LV).withSignature(Signature.of(LV_PATH, "xfs")), "luksuuid", false,
+                        "/dev/myvg/mylv: holds xfs, not a LUKS volume: refusing to write a LUKS header over it (--force to do it anyway)"),
+                arguments("a file system, forced", after(LV).withSignature(Signature.of(LV_PATH, "xfs")), "luksuuid", true, null));
+    }
+
+    @ParameterizedTest(name = "restore onto {0}")
+    @MethodSource
+    void restores(String name, HostState h, String backupUuid, boolean force, String refusal) {
+        byte[] header = new byte[]{1, 2, 3};
+        String sha = "ab".repeat(32);
+        PlanResult r = p.restore(LV_PATH, header, sha, backupUuid, LV_PATH, force, h);
+        if (refusal == null) {
+            PlanStep s = r.plan().steps().get(0);
+            assertThat(s.kind()).isEqualTo(StepKind.HEADER_RESTORE);
+            assertThat(s.commands()).extracting(c -> c.command().argv().get(0)).containsExactly(
+                    "install", "sh", "sh", "sh", "cryptsetup");
+            assertThat(s.commands().get(2).command().stdinSecret()).isTrue(); // header bytes never shown or logged
+            assertThat(s.commands().get(2).command().commandLine()).endsWith("< [secret on stdin]");
+            assertThat(s.commands().get(3).command().argv()).contains(sha);
+            assertThat(s.command().argv()).containsExactly("cryptsetup", "luksHeaderRestore", "--batch-mode", LV_PATH,
+                    "--header-backup-file", "/run/cryptvol/tok9.hdr");
+            assertThat(s.cleanup()).extracting(c -> String.join(" ", c.command().argv()))
+                    .containsExactly("shred -u /run/cryptvol/tok9.hdr");
+        } else {
+            assertThat(r.refusals()).extracting(Refusal::line).containsExactly(refusal);
+        }
+    }
+
+    @Test
+    void aDamagedHeaderTakenFromAnotherDeviceNeedsForce() {
+        assertThat(HeaderPlanner.restoreChecks(LV_PATH, "u", "/dev/other/lv", false, after(LV))).extracting(Refusal::line)
+                .containsExactly("/dev/myvg/mylv: has no readable LUKS header and the backup was taken from /dev/other/lv: "
+                        + "refusing (--force to restore it here anyway)");
+        assertThat(HeaderPlanner.restoreChecks(LV_PATH, "u", "/dev/other/lv", true, after(LV))).isEmpty();
+        assertThat(HeaderPlanner.restoreChecks(LV_PATH, "u", null, false, after(LV))).isEmpty();
+    }
+}
