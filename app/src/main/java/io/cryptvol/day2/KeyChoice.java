@@ -104,6 +104,67 @@ public final class KeyChoice implements AutoCloseable {
         return key == null ? null : named(key);
     }
 
+    /**
+     * This choice, or (when it would show as the same key as {@code other}: two typed passphrases, two files of
+     * one name) the same source labelled "new …", so that a plan's two key references never mix. The original is
+     * spent: its typed bytes move to the copy. A store key keeps its name (two equal names are the planner's refusal).
+     */
+    public KeyChoice distinctFrom(KeyChoice other) {
+        if (store || other == null || !label.equals(other.label)) {
+            return this;
+        }
+        KeyChoice c = new KeyChoice("new " + label, false, file, typed);
+        typed = null;
+        return c;
+    }
+
+    /**
+     * Asks for a passphrase through the one prompt, without echo; with {@code confirm}, twice, and refuses when the
+     * two differ (a new key must be typed the same way twice). Null at end of input.
+     */
+    public static java.util.function.Supplier<String> asking(io.cryptvol.session.Prompt prompt, String question,
+                                                             boolean confirm) {
+        return () -> {
+            String first = secret(prompt, question + " (not echoed): ");
+            if (first == null || !confirm) {
+                return first;
+            }
+            String again = secret(prompt, "Again: ");
+            if (!first.equals(again)) {
+                throw new CryptvolException("the two passphrases differ; nothing was changed", ExitCode.USAGE, null);
+            }
+            return first;
+        };
+    }
+
+    /** A secret typed at the prompt (no echo), as a String; the typed chars are wiped. Null when not answered. */
+    public static String secret(io.cryptvol.session.Prompt prompt, String question) {
+        char[] c = prompt.askSecret(question);
+        if (c == null) {
+            return null;
+        }
+        try {
+            return new String(c);
+        } finally {
+            Arrays.fill(c, '\0');
+        }
+    }
+
+    /**
+     * Exactly one source for a key a command requires, before any question is asked: none or several is one usage
+     * line naming the options ({@code prefix} "new-" for luks add-key's key to add).
+     */
+    public static void check(String key, String keyFile, String keyBackup, boolean passphrase, String what, String prefix) {
+        int n = (keyFile != null ? 1 : 0) + (keyBackup != null ? 1 : 0) + (passphrase ? 1 : 0)
+                + (key != null && keyBackup == null ? 1 : 0);
+        if (n != 1) {
+            String p = "--" + prefix;
+            throw new CryptvolException((n == 0 ? "give " : "give one source for ") + what + ": " + p + "key NAME, "
+                    + p + "key-file PATH, " + p + "key-backup DIR (with " + p + "key NAME to pick the file) or --"
+                    + prefix + "passphrase", ExitCode.USAGE, null);
+        }
+    }
+
     /** True for a key of the key store (its bytes come from the store). */
     public boolean fromStore() {
         return store;
@@ -111,7 +172,7 @@ public final class KeyChoice implements AutoCloseable {
 
     /** True for a typed passphrase. */
     public boolean typed() {
-        return typed != null || label.equals("typed passphrase");
+        return typed != null || label.endsWith("typed passphrase");
     }
 
     /** A key file outside the store (a file or a backup copy); null for the others. */

@@ -22,8 +22,9 @@ import java.util.Set;
 
 /**
  * What is locked on the target, read-only: the usual observation (devices, LVM, mounts, fstab, crypttab, the
- * headers of active LVs), and — only when a mapping line is closed or an LV is inactive — the PV segments from
- * LVM metadata and the first bytes of each inactive LV read from its PVs. Nothing is activated.
+ * headers of active LVs) with the PV segments from LVM metadata in the same command, and — only when a mapping
+ * line is closed or an LV is inactive — the first bytes of each inactive LV read from its PVs (a second command).
+ * Nothing is activated.
  */
 public final class LockedVolumes {
 
@@ -35,7 +36,9 @@ public final class LockedVolumes {
     }
 
     public static Found find(HostExecutor ex, PlanRunner.KeySource keys, VolumeLocator.Selection sel) {
-        HostState h = new HostObserver(ex).observe(HostObserver.Scope.of(List.of(), List.of()), keys);
+        // one round trip for the host and the PV segments (LVM metadata: LVs of inactive and exported VGs)
+        HostObserver o = new HostObserver(ex);
+        HostState h = o.observeWithSegments(HostObserver.Scope.of(List.of(), List.of()), keys, true);
         boolean closedLine = h.fstab().entries().stream().map(f -> VolumeLocator.mapperName(f.source()))
                 .flatMap(Optional::stream).anyMatch(m -> h.mapping(m).isEmpty())
                 || h.crypttab().entries().stream().map(CrypttabEntry::name).anyMatch(m -> h.mapping(m).isEmpty());
@@ -44,9 +47,14 @@ public final class LockedVolumes {
             return new Found(h, LockedFinder.find(h, List.of(), Map.of(), sel));
         }
         List<PvSegment> segs = List.of();
-        ExecResult r = ex.run(Lvm.pvSegmentsReport());
-        if (r.ok()) {
-            segs = PvSegmentsParser.parse(r.out());
+        Optional<String> report = o.segmentsReport();
+        if (report.isPresent()) {
+            segs = PvSegmentsParser.parse(report.get());
+        } else {
+            ExecResult r = ex.run(Lvm.pvSegmentsReport());
+            if (r.ok()) {
+                segs = PvSegmentsParser.parse(r.out());
+            }
         }
         Set<String> inactiveLvs = new LinkedHashSet<>();
         for (LogicalVolume l : h.lvs()) {
@@ -65,14 +73,31 @@ public final class LockedVolumes {
             RawHeader.chunks(segs, p[0], p[1], RawHeader.BYTES).ifPresent(c -> chunks.put(k, c));
         }
         Map<String, RawLuksHeaderParser.Result> raw = new LinkedHashMap<>();
-        if (!chunks.isEmpty()) {
-            HostObserver.Sections s = HostObserver.Sections.run(ex, RawHeader.read(chunks));
-            for (String k : chunks.keySet()) {
-                if (s.exit("hdr " + k) == 0) {
-                    raw.put(k, RawLuksHeaderParser.parse("/dev/" + k, RawLuksHeaderParser.fromOd(s.out("hdr " + k))));
-                }
+        // the headers the observation read in its own round trip, where it read exactly the chunks computed here
+        Map<String, List<RawHeader.Chunk>> rest = new LinkedHashMap<>();
+        for (Map.Entry<String, List<RawHeader.Chunk>> e : chunks.entrySet()) {
+            Optional<HostObserver.RawRead> r = o.rawHeader(e.getKey()).filter(x -> x.chunks().equals(RawHeader.line(e.getValue())));
+            if (r.isPresent()) {
+                header(raw, e.getKey(), e.getValue(), r.get().exit(), r.get().hex());
+            } else {
+                rest.put(e.getKey(), e.getValue());
+            }
+        }
+        if (!rest.isEmpty()) {
+            HostObserver.Sections s = HostObserver.Sections.run(ex, RawHeader.read(rest));
+            for (String k : rest.keySet()) {
+                header(raw, k, rest.get(k), s.exit("hdr " + k), s.out("hdr " + k));
             }
         }
         return new Found(h, LockedFinder.find(h, segs, raw, sel));
+    }
+
+    /** The header parsed from od's output when every chunk's bytes are there (a short read is no header). */
+    private static void header(Map<String, RawLuksHeaderParser.Result> raw, String k, List<RawHeader.Chunk> chunks, int exit,
+                               String hex) {
+        byte[] b = exit == 0 ? RawLuksHeaderParser.fromOd(hex) : null;
+        if (b != null && RawHeader.complete(chunks, b)) {
+            raw.put(k, RawLuksHeaderParser.parse("/dev/" + k, b));
+        }
     }
 }

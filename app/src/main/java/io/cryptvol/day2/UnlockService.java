@@ -35,9 +35,18 @@ public final class UnlockService {
     private final Supplier<VolumeService> volumes;
     private final HostAccess hosts;
     private final UnlockGuide guide;
+    private final io.cryptvol.session.Inventory inventory;
 
     public UnlockService(SessionContext ctx, PlanRunner.KeySource keys, Consumer<HostState> remember,
                          Supplier<VolumeService> volumes, HostAccess hosts, UnlockGuide guide) {
+        this(ctx, keys, remember, volumes, hosts, guide, new io.cryptvol.session.Inventory());
+    }
+
+    /** @param inventory where each EBS volume was last seen attached (the attachment history), to name a missing member */
+    public UnlockService(SessionContext ctx, PlanRunner.KeySource keys, Consumer<HostState> remember,
+                         Supplier<VolumeService> volumes, HostAccess hosts, UnlockGuide guide,
+                         io.cryptvol.session.Inventory inventory) {
+        this.inventory = inventory;
         this.guide = guide;
         this.ctx = ctx;
         this.keys = keys;
@@ -283,8 +292,9 @@ public final class UnlockService {
     }
 
     /**
-     * The VG's members the host cannot see, named by PV UUID and, when EC2 can be asked, by the volume ids tagged
-     * for the VG that are not attached here.
+     * The VG's members the host cannot see: each by the EBS volume last seen holding its PV, with that last known
+     * attachment (the inventory's attachment history), and its PV UUID; the rest by PV UUID and, when EC2 can be
+     * asked, by the volume ids tagged for the VG that are not attached here.
      */
     List<String> missingMembers(HostExecutor ex, String vg) {
         List<String> uuids = LvmReportParser.missingPvs(ex.run(Lvm.missingPvQuery()).out(), vg);
@@ -298,14 +308,38 @@ public final class UnlockService {
         } catch (RuntimeException e) {
             // no EC2 view (no credentials, no instance selected): name the PVs only
         }
-        List<String> out = new ArrayList<>();
+        return describeMissing(uuids, ids, vg, inventory::volumeOfPv);
+    }
+
+    /**
+     * The words for each missing PV (pure): "vol-… (last seen attached to i-… as /dev/sdg at 2026-11-30T10:00Z; PV
+     * uuid …)" when the history knows the volume that held it (with EC2's "EBS, tagged cryptvol:vg=…, not attached
+     * here" first when EC2 names it too); the others "PV uuid …", led by the EC2 volume ids
+     * tagged for the VG that are not attached here and not named already.
+     */
+    static List<String> describeMissing(List<String> uuids, List<String> ec2NotAttached, String vg,
+                                        java.util.function.Function<String, java.util.Optional<io.cryptvol.session.Attachment>> lastSeen) {
+        List<String> named = new ArrayList<>();
+        List<String> unnamed = new ArrayList<>();
+        List<String> knownIds = new ArrayList<>();
         for (String u : uuids) {
-            out.add("PV uuid " + u);
+            java.util.Optional<io.cryptvol.session.Attachment> a = lastSeen.apply(u);
+            if (a.isPresent()) {
+                String ec2 = ec2NotAttached.contains(a.get().volumeId())
+                        ? "EBS, tagged cryptvol:vg=" + vg + ", not attached here; " : ""; // what EC2 says now, too
+                named.add(a.get().volumeId() + " (" + ec2 + a.get().describe() + "; PV uuid " + u + ")");
+                knownIds.add(a.get().volumeId());
+            } else {
+                unnamed.add("PV uuid " + u);
+            }
         }
-        if (!ids.isEmpty()) {
-            out.set(0, String.join(", ", ids) + " (EBS, tagged cryptvol:vg=" + vg + ", not attached here; " + out.get(0));
-            out.set(out.size() - 1, out.get(out.size() - 1) + ")");
+        List<String> ids = ec2NotAttached.stream().filter(i -> !knownIds.contains(i)).toList();
+        if (!ids.isEmpty() && !unnamed.isEmpty()) {
+            unnamed.set(0, String.join(", ", ids) + " (EBS, tagged cryptvol:vg=" + vg + ", not attached here; " + unnamed.get(0));
+            unnamed.set(unnamed.size() - 1, unnamed.get(unnamed.size() - 1) + ")");
         }
+        List<String> out = new ArrayList<>(named);
+        out.addAll(unnamed);
         return out;
     }
 

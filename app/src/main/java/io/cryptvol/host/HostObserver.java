@@ -6,6 +6,7 @@ import io.cryptvol.domain.cmd.Cryptsetup;
 import io.cryptvol.domain.cmd.EtcFiles;
 import io.cryptvol.domain.cmd.KeyFiles;
 import io.cryptvol.domain.cmd.Probe;
+import io.cryptvol.domain.cmd.RawHeader;
 import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.CrypttabFile;
 import io.cryptvol.domain.model.FstabFile;
@@ -45,6 +46,20 @@ import java.util.Set;
 public final class HostObserver {
     private final HostExecutor executor;
     private final List<io.cryptvol.domain.plan.PlanStep> overlay;
+    private boolean withSegments;
+    private boolean withHeaders;
+    private String segments;
+    private final java.util.Map<String, RawRead> rawHeaders = new java.util.LinkedHashMap<>();
+
+    /**
+     * A header read from the PVs in the observation's round trip ({@link RawHeader#FROM_SEGMENTS}).
+     *
+     * @param chunks the chunks the script read ({@link RawHeader#line}): to compare with what the report says
+     * @param exit   od's exit code
+     * @param hex    od's output
+     */
+    public record RawRead(String chunks, int exit, String hex) {
+    }
 
     /** Observes the host as it is. */
     public HostObserver(HostExecutor executor) {
@@ -79,6 +94,47 @@ public final class HostObserver {
         }
     }
 
+    /**
+     * {@link #observe}, and in the same command the PV segments from LVM metadata ({@code Lvm#pvSegmentsReport}'s
+     * report, see {@link #segmentsReport}): what the unlock guide reads to find LVs of inactive and exported VGs,
+     * without a second round trip.
+     */
+    public HostState observeWithSegments(Scope scope, PlanRunner.KeySource keys) {
+        return observeWithSegments(scope, keys, false);
+    }
+
+    /**
+     * @param rawHeaders also read, in the same command, the first {@link RawHeader#BYTES} bytes of every inactive
+     *                   LV from its PVs ({@link RawHeader#FROM_SEGMENTS}); see {@link #rawHeader}
+     */
+    public HostState observeWithSegments(Scope scope, PlanRunner.KeySource keys, boolean rawHeaders) {
+        withSegments = true;
+        withHeaders = rawHeaders;
+        try {
+            return observe(scope, keys);
+        } finally {
+            withSegments = false;
+            withHeaders = false;
+        }
+    }
+
+    /**
+     * The header of inactive LV "VG/LV" as the last {@link #observeWithSegments(Scope, PlanRunner.KeySource, boolean)}
+     * read it; empty when it did not. Its bytes are the LV's only when {@link RawRead#chunks} equals
+     * {@link RawHeader#line} of {@link RawHeader#chunks} for the parsed report: the caller checks.
+     */
+    public Optional<RawRead> rawHeader(String vgLv) {
+        return Optional.ofNullable(rawHeaders.get(vgLv));
+    }
+
+    /**
+     * The PV segments report {@link #observeWithSegments} read ({@code pvs --segments} JSON), empty when it did not
+     * (an older observer script on a fixture host, or pvs failed): the caller asks with its own query then.
+     */
+    public Optional<String> segmentsReport() {
+        return Optional.ofNullable(segments);
+    }
+
     /** Block devices from {@code lsblk -J -b}; falls back to the pre-2.37 column set. */
     public List<BlockDevice> devices() {
         ExecResult r = executor.run(Probe.lsblk().asQuery());
@@ -103,9 +159,16 @@ public final class HostObserver {
                 String.join(",", LvmReportParser.PV_FIELDS), String.join(",", LvmReportParser.VG_FIELDS),
                 String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS),
                 String.join(",", LvmReportParser.LV_ONLY_FIELDS), String.join(",", LvmReportParser.SEG_FIELDS)));
+        if (withSegments) {
+            argv.add(SEGMENTS);
+            argv.add(String.join(",", io.cryptvol.domain.parse.PvSegmentsParser.FIELDS));
+            if (withHeaders) {
+                argv.add(HEADERS);
+            }
+        }
         argv.addAll(paths);
         Sections base = Sections.run(executor, HostCommand.query("Observe block devices, LVM, mounts, fstab, crypttab"
-                + (paths.isEmpty() ? "" : ", " + String.join(", ", paths)), argv));
+                + (withSegments ? ", PV segments" : "") + (paths.isEmpty() ? "" : ", " + String.join(", ", paths)), argv));
         HostState s = HostState.empty().withDevices(LsblkParser.parse(base.require("lsblk")));
         if (base.exit("lvm fullreport") == 0) {
             String report = base.out("lvm fullreport");
@@ -121,6 +184,16 @@ public final class HostObserver {
             // a host's words: a file system type is one short name, anything else is no name to repeat
             String fs = base.out("keydir").strip();
             s = s.withKeyDirFs(fs.matches("[A-Za-z0-9_./-]{1,32}") ? fs : "an unrecognised file system");
+        }
+        segments = withSegments && base.exit("pvs segments") == 0 ? base.out("pvs segments") : null;
+        rawHeaders.clear();
+        if (withHeaders) {
+            for (String name : base.names()) {
+                if (name.startsWith("hdrchunks ") && base.exit(name) == 0) {
+                    String k = name.substring("hdrchunks ".length());
+                    rawHeaders.put(k, new RawRead(base.out(name).strip(), base.exit("hdr " + k), base.out("hdr " + k)));
+                }
+            }
         }
         for (String p : paths) {
             if (base.exit("path " + p) == 0) {
@@ -205,6 +278,11 @@ public final class HostObserver {
      * for any reason but a missing lvm, with pvs, vgs and lvs as before. The two files are read by the shell
      * itself (a process less each).
      */
+    /** The argument that asks the base script for the PV segments report too (never a mountpoint: no leading /). */
+    static final String SEGMENTS = "@segments";
+    /** After {@link #SEGMENTS}'s two arguments: read the inactive LVs' headers too. */
+    static final String HEADERS = "@headers";
+
     static final String BASE_SCRIPT = String.join("\n",
             "sec() { printf '\\n@@cryptvol-section %s\\n' \"$1\"; }",
             "end() { printf '\\n@@cryptvol-exit %s\\n' \"$1\"; }",
@@ -227,6 +305,15 @@ public final class HostObserver {
             // where a key file would go (the plan's key step checks again just before it writes one)
             "sec keydir; " + KeyFiles.fsTypeScript() + "; end $?",
             "shift 8",
+            // the unlock guide's PV segments (Lvm.pvSegmentsReport), in the same round trip
+            "if [ \"$1\" = " + "@segments" + " ]; then",
+            "  seg=$(pvs --segments --reportformat json --units b --nosuffix -o \"$2\"); rs=$?; shift 2",
+            "  sec 'pvs segments'; printf '%s\\n' \"$seg\"; end $rs",
+            // and, asked for, the headers of the inactive LVs read from their PVs (RawHeader.FROM_SEGMENTS)
+            "  if [ \"$1\" = " + "@headers" + " ]; then shift; [ $rs -eq 0 ] && (",
+            RawHeader.FROM_SEGMENTS,
+            "  ); fi",
+            "fi",
             "for p in \"$@\"; do",
             "  sec \"path $p\"",
             "  if [ -L \"$p\" ]; then echo symlink",
@@ -315,6 +402,11 @@ public final class HostObserver {
 
         static Sections parse(String stdout, String stderr) {
             return new Sections(stdout, stderr);
+        }
+
+        /** The sections read, in no particular order. */
+        public Set<String> names() {
+            return exits.keySet();
         }
 
         public int exit(String name) {

@@ -31,8 +31,15 @@ public class Inventory {
     public static final Set<String> GLOBAL_KINDS = Set.of("key");
 
     private final Map<String, Map<String, List<String>>> names = new ConcurrentHashMap<>();
+    /**
+     * The key under which the attachment history is kept ({@link Attachment}: EBS volume id → where it was last seen
+     * attached), beside the targets: volume ids are EC2's, not one host's. Never a target key.
+     */
+    public static final String ATTACHMENTS = "@attachments";
+
     private final Supplier<String> target;
     private final BooleanSupplier dryRun;
+    private final Supplier<String> instance;
     private volatile Expected expected;
 
     private record Expected(String target, Map<String, List<String>> values) {
@@ -48,8 +55,14 @@ public class Inventory {
      * @param dryRun true while the session is in a dry run: writes are dropped
      */
     public Inventory(Supplier<String> target, BooleanSupplier dryRun) {
+        this(target, dryRun, () -> null);
+    }
+
+    /** @param instance the instance id of the current target when known (null otherwise): where devices are attached */
+    public Inventory(Supplier<String> target, BooleanSupplier dryRun, Supplier<String> instance) {
         this.target = target;
         this.dryRun = dryRun;
+        this.instance = instance;
     }
 
     /** The inventory key of a target: "local", "sandbox", or "ssh:user@host:port". */
@@ -86,6 +99,58 @@ public class Inventory {
     /** Refreshes what Tab offers on the current target from an observation: devices (free first), VGs, LVs, mappings, mountpoints. */
     public void remember(io.cryptvol.domain.model.HostState h) {
         namesOf(h).forEach(this::put);
+        attachmentsOf(h, instance.get(), target.get(), java.time.Instant.now()).forEach(this::sawAttached);
+    }
+
+    /**
+     * Every EBS volume a host observation shows (a device whose serial is a volume id, as on Nitro), attached to
+     * {@code instanceId} (or, when none is known, to the target), with the PV UUID on it.
+     */
+    public static List<Attachment> attachmentsOf(io.cryptvol.domain.model.HostState h, String instanceId, String targetKey,
+                                                 java.time.Instant now) {
+        List<Attachment> out = new java.util.ArrayList<>();
+        for (io.cryptvol.domain.model.BlockDevice d : h.allDevices()) {
+            String vol = Attachment.volumeIdOfSerial(d.serial());
+            if (vol == null || d.type() != io.cryptvol.domain.model.DeviceType.DISK) {
+                continue;
+            }
+            String pv = h.pvs().stream().filter(p -> h.sameDevice(p.path(), d.path())).map(p -> p.uuid())
+                    .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            Attachment.of(vol, instanceId != null ? instanceId : targetKey, d.path(), now, pv)
+                    .or(() -> Attachment.of(vol, targetKey, d.path(), now, pv)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /** Remembers where a volume was seen attached (nothing happens in a dry run); the newer sighting wins. */
+    public void sawAttached(Attachment a) {
+        if (dryRun.getAsBoolean()) {
+            return;
+        }
+        Map<String, List<String>> m = names.computeIfAbsent(ATTACHMENTS, k -> new ConcurrentHashMap<>());
+        Attachment was = lastAttachment(a.volumeId()).orElse(null);
+        if (was != null && was.seen().isAfter(a.seen())) {
+            return;
+        }
+        // a sighting without a PV keeps the PV UUID seen before on the same volume (a PV not yet activated)
+        Attachment keep = a.pvUuid() == null && was != null && was.pvUuid() != null
+                ? new Attachment(a.volumeId(), a.where(), a.device(), a.seen(), was.pvUuid()) : a;
+        m.put(a.volumeId(), keep.words());
+    }
+
+    /** Where the volume was last seen attached, if it ever was. */
+    public java.util.Optional<Attachment> lastAttachment(String volumeId) {
+        return Attachment.fromWords(volumeId, names.getOrDefault(ATTACHMENTS, Map.of()).get(volumeId));
+    }
+
+    /** The volume last seen holding this LVM PV (the latest sighting), if any. */
+    public java.util.Optional<Attachment> volumeOfPv(String pvUuid) {
+        if (pvUuid == null) {
+            return java.util.Optional.empty();
+        }
+        return names.getOrDefault(ATTACHMENTS, Map.of()).keySet().stream().map(this::lastAttachment)
+                .flatMap(java.util.Optional::stream).filter(a -> pvUuid.equals(a.pvUuid()))
+                .max(java.util.Comparator.comparing(Attachment::seen));
     }
 
     /** The names Tab completion offers for a host state, by kind (the one rule: InventoryNames). */

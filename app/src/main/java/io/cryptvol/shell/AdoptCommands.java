@@ -51,11 +51,15 @@ public class AdoptCommands {
         List<String> keyNames = keys == null || keys.isBlank() ? List.of() : List.of(keys.split(","));
         Report r = adopt.inspect(new AdoptPlanner.Selector(mountpoint, vg, lv, mapping), keyNames);
         io.cryptvol.exec.PlanEngine.Options opts = io.cryptvol.exec.PlanEngine.Options.of(yes, dryRun);
-        boolean dry = plans.decide(null, opts) == io.cryptvol.exec.PlanEngine.Outcome.DRY_RUN; // the one switch
+        boolean dry = plans.previewOnly(dryRun); // the one switch
         if (!dry) {
             stages.remember(r.state());
         }
-        if (format == OutputFormat.JSON) {
+        // with -o json the JSON is the whole result: what follows it goes with the diagnostics (stderr in one-command mode)
+        boolean json = format == OutputFormat.JSON;
+        java.util.function.Consumer<String> say = json ? ui::diagnostic : ui::println;
+        java.util.function.Consumer<String> ok = json ? t -> ui.diagnostic(ui.green("✔ ") + t) : ui::ok;
+        if (json) {
             ui.json(json(r));
         } else {
             render(r);
@@ -63,27 +67,27 @@ public class AdoptCommands {
         warnings(r);
         if (dry) {
             if (!r.tagged() && r.allEbs()) {
-                ui.println("would tag " + r.members().size() + " EBS volumes as cryptvol set " + r.setId());
+                say.accept("would tag " + r.members().size() + " EBS volumes as cryptvol set " + r.setId());
             }
-            ui.println("would select " + selection(r.found()) + " and record " + r.keys().size() + " key slot"
+            say.accept("would select " + selection(r.found()) + " and record " + r.keys().size() + " key slot"
                     + (r.keys().size() == 1 ? "" : "s"));
-            ui.println(ui.dim("dry run: nothing was changed"));
+            say.accept(ui.dim("dry run: nothing was changed"));
             return;
         }
         adopt.record(r);
         if (r.tagged()) {
-            ui.println("EBS volumes already tagged as cryptvol set " + r.setId());
+            say.accept("EBS volumes already tagged as cryptvol set " + r.setId());
         } else if (r.allEbs()) {
             if (plans.decide("Tag the " + r.members().size() + " EBS volumes of VG " + r.found().vg() + " ("
                     + String.join(", ", r.volumeIds()) + ") as cryptvol set " + r.setId().substring(0, 8) + "?",
                     opts) == io.cryptvol.exec.PlanEngine.Outcome.RAN) {
                 adopt.tag(r);
-                ui.ok("tagged " + r.members().size() + " EBS volumes as cryptvol set " + r.setId());
+                ok.accept("tagged " + r.members().size() + " EBS volumes as cryptvol set " + r.setId());
             } else {
-                ui.println("not tagged: 'volumes list' and snapshots name the set by these tags; run adopt again to tag");
+                say.accept("not tagged: 'volumes list' and snapshots name the set by these tags; run adopt again to tag");
             }
         }
-        ui.ok("adopted " + selection(r.found()) + ": detach, unlock, snapshot, grow and restore now work on it");
+        ok.accept("adopted " + selection(r.found()) + ": detach, unlock, snapshot, grow and restore now work on it");
     }
 
     private void render(Report r) {

@@ -19,7 +19,7 @@ public class Completions {
     /** Names by target: completion offers what was seen on the session's current target, and a dry run writes none. */
     @Bean
     public Inventory inventory(io.cryptvol.session.SessionContext ctx, io.cryptvol.session.SessionMode mode) {
-        return new Inventory(() -> Inventory.keyOf(ctx.target()), mode::dryRun);
+        return new Inventory(() -> Inventory.keyOf(ctx.target()), mode::dryRun, ctx::instanceId);
     }
 
     @Bean

@@ -267,8 +267,8 @@ public class Day2Commands {
         } catch (PlanRunner.StepFailedException e) {
             throw a.failed(e);
         }
-        if (!done || (plans.decide(null, PlanEngine.Options.of(false, dryRun)) == PlanEngine.Outcome.DRY_RUN)) {
-            if ((plans.decide(null, PlanEngine.Options.of(false, dryRun)) == PlanEngine.Outcome.DRY_RUN) && a.volume() != null) {
+        if (!done || plans.previewOnly(dryRun)) {
+            if (plans.previewOnly(dryRun) && a.volume() != null) {
                 if (a.keyTested()) {
                     ui.ok(a.keyDescription() + " opens " + a.volume().lvPath() + " (tested with cryptsetup open --test-passphrase)");
                 } else if (a.activatedHere()) {
@@ -346,15 +346,7 @@ public class Day2Commands {
     }
 
     private String askSecret() {
-        char[] c = prompt.askSecret("Passphrase (not echoed): ");
-        if (c == null) {
-            return null;
-        }
-        try {
-            return new String(c);
-        } finally {
-            Arrays.fill(c, '\0');
-        }
+        return KeyChoice.secret(prompt, "Passphrase (not echoed): ");
     }
 
 
@@ -386,27 +378,28 @@ public class Day2Commands {
         if (key != null && keyBackup == null) {
             stages.requireKeys(List.of(key));
         }
-        if (add != null) {
-            if (sizeGiB == null || add < 1) {
-                throw new CryptvolException("--add N needs --size GiB (and N ≥ 1)", ExitCode.USAGE, null);
-            }
-            // refuse a stripe mismatch before anything is created
-            GrowService.Target t;
-            try (var s = plans.planning(PlanEngine.Options.of(false, dryRun))) {
-                t = growing.checkAdd(hosts.executor(), mountpoint, add, linear);
-            }
-            if ((plans.decide(null, PlanEngine.Options.of(false, dryRun)) == PlanEngine.Outcome.DRY_RUN)) {
-                ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
-                        + stages.context().target().display() + ", then pvcreate, vgextend " + t.volume().vg() + ", lvextend "
-                        + (linear || t.stripes() < 2 ? "linearly" : "with " + t.stripes() + " stripes") + ", cryptsetup resize, "
-                        + "grow the filesystem; nothing was changed");
-                return;
-            }
-            devs = growing.createDevices(t, add, sizeGiB, new VolumeProgressLines(ui, add, stages.context().target().display()));
-            ui.println("new devices: " + String.join(", ", devs));
-        }
+        // every key option is resolved (a key file read, a backup found, a passphrase asked) before --add creates volumes
         KeyChoice choice = KeyChoice.resolve(key, keyFile, keyBackup, passphrase, this::askSecret);
         try {
+            if (add != null) {
+                if (sizeGiB == null || add < 1) {
+                    throw new CryptvolException("--add N needs --size GiB (and N ≥ 1)", ExitCode.USAGE, null);
+                }
+                // refuse a stripe mismatch before anything is created
+                GrowService.Target t;
+                try (var s = plans.planning(PlanEngine.Options.of(false, dryRun))) {
+                    t = growing.checkAdd(hosts.executor(), mountpoint, add, linear);
+                }
+                if (plans.previewOnly(dryRun)) {
+                    ui.println("dry run: would create and attach " + add + " EBS volumes of " + sizeGiB + " GiB to "
+                            + stages.context().target().display() + ", then pvcreate, vgextend " + t.volume().vg() + ", lvextend "
+                            + (linear || t.stripes() < 2 ? "linearly" : "with " + t.stripes() + " stripes") + ", cryptsetup resize, "
+                            + "grow the filesystem; nothing was changed");
+                    return;
+                }
+                devs = growing.createDevices(t, add, sizeGiB, new VolumeProgressLines(ui, add, stages.context().target().display()));
+                ui.println("new devices: " + String.join(", ", devs));
+            }
             while (true) {
                 GrowService.Grow g = growing.prepare(mountpoint, devs, choice, linear);
                 try {

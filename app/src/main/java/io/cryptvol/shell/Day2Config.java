@@ -25,8 +25,9 @@ public class Day2Config {
 
     @Bean
     public UnlockService unlockService(SessionContext ctx, PlanRunner.KeySource keys, StageSupport stages,
-                                       ObjectProvider<VolumeService> volumes, HostAccess hosts, UnlockGuide guide) {
-        return new UnlockService(ctx, keys, stages::remember, volumes::getIfAvailable, hosts, guide);
+                                       ObjectProvider<VolumeService> volumes, HostAccess hosts, UnlockGuide guide,
+                                       io.cryptvol.session.Inventory inventory) {
+        return new UnlockService(ctx, keys, stages::remember, volumes::getIfAvailable, hosts, guide, inventory);
     }
 
     @Bean

@@ -180,6 +180,10 @@ public class KeyCommands {
         Backup b = k.backups().stream().filter(x -> x.location().equals(Path.of(to).toAbsolutePath().normalize()
                 .resolve(name + KeyStore.SUFFIX).toString())).findFirst().orElseThrow();
         ui.ok("backed up '" + name + "' to " + b.location() + " (read back, SHA-256 matches); backups: " + k.backupSummary());
+        // the LUKS header backups of the volumes this key opens go to the same place (a lost header loses them all)
+        for (io.cryptvol.keys.HeaderBackups.Backup h : store.backupHeaders(name, Path.of(to))) {
+            ui.ok("LUKS header backup " + h.file() + " copied there too (read back, SHA-256 matches)");
+        }
         warnIfUnderBackedUp(k);
     }
 

@@ -8,7 +8,10 @@ import io.cryptvol.domain.model.BlockDevice;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.LuksHeader;
 import io.cryptvol.domain.plan.StagePlanner;
+import io.cryptvol.day2.KeyChoice;
+import io.cryptvol.exec.PlanRunner;
 import io.cryptvol.host.HostObserver;
+import io.cryptvol.session.Prompt;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import org.springframework.shell.command.annotation.Command;
@@ -27,9 +30,11 @@ public class LuksCommands {
     private final StageSupport stages;
     private final HostAccess hosts;
     private final Ui ui;
+    private final Prompt prompt;
     private final StagePlanner planner = new StagePlanner();
 
-    public LuksCommands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui) {
+    public LuksCommands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui, Prompt prompt) {
+        this.prompt = prompt;
         this.plans = plans;
         this.stages = stages;
         this.hosts = hosts;
@@ -60,14 +65,22 @@ public class LuksCommands {
                 PlanEngine.Options.of(yes, dryRun));
     }
 
-    @Command(command = "add-key", description = "Add a second key: --key opens the header, --new-key goes into a new slot (via a tmpfs file, shredded).")
+    @Command(command = "add-key", description = "Add a key to a new slot. The key that opens it: --key NAME, --key-file PATH, "
+            + "--key-backup DIR or --passphrase; the key to add: --new-key NAME, --new-key-file PATH, --new-key-backup DIR or "
+            + "--new-passphrase (typed twice). The existing key goes on stdin, the new one via a 0600 tmpfs file, shredded.")
     public void addKey(
             @Option(description = "LUKS device (default: the selected VG/LV)")
             @OptionValues(provider = "stageLuksDeviceCompletion") String device,
-            @Option(longNames = "key", description = "a key that opens it", required = true)
+            @Option(longNames = "key", description = "a key from the key store that opens it (with --key-backup: its name)")
             @OptionValues(provider = "stageKeyCompletion") String key,
-            @Option(longNames = "new-key", description = "the key to add", required = true)
+            @Option(longNames = "key-file", description = "a key file on this machine that opens it (sent on stdin, never copied)") String keyFile,
+            @Option(longNames = "key-backup", description = "a backup directory holding the key that opens it") String keyBackup,
+            @Option(longNames = "passphrase", description = "type the passphrase that opens it (no echo, never recorded)") boolean passphrase,
+            @Option(longNames = "new-key", description = "the key to add, from the key store (with --new-key-backup: its name)")
             @OptionValues(provider = "stageKeyCompletion") String newKey,
+            @Option(longNames = "new-key-file", description = "a key file on this machine to add") String newKeyFile,
+            @Option(longNames = "new-key-backup", description = "a backup directory holding the key to add") String newKeyBackup,
+            @Option(longNames = "new-passphrase", description = "type the passphrase to add (twice, no echo, never recorded)") boolean newPassphrase,
             @Option(longNames = "pbkdf", description = "argon2id (LUKS2 default), argon2i or pbkdf2") String pbkdf,
             @Option(longNames = "iter-time", description = "PBKDF benchmark time in ms") Integer iterTime,
             @Option(longNames = "pbkdf-force-iterations", description = "fixed PBKDF iterations") Integer forceIterations,
@@ -76,8 +89,21 @@ public class LuksCommands {
             @Option(longNames = "dry-run", description = "only show the plan") boolean dryRun) {
         String dev = device != null ? io.cryptvol.domain.plan.Inputs.devPath(device) : selectedLv();
         LuksOptions o = io.cryptvol.domain.plan.LuksSettings.kdf(pbkdf, iterTime, forceIterations, memory).options();
-        plans.execute(stages.planning(HostObserver.Scope.of(List.of(dev), List.of(key, newKey)),
-                h -> planner.luksAddKey(dev, key, newKey, o, h)), PlanEngine.Options.of(yes, dryRun));
+        // both keys through the one resolver (day2/KeyChoice), each from one source; checked before any question
+        KeyChoice.check(key, keyFile, keyBackup, passphrase, "the key that opens it", "");
+        KeyChoice.check(newKey, newKeyFile, newKeyBackup, newPassphrase, "the key to add", "new-");
+        try (KeyChoice existing = KeyChoice.resolve(key, keyFile, keyBackup, passphrase,
+                KeyChoice.asking(prompt, "Passphrase that opens " + dev, false));
+             KeyChoice added = KeyChoice.resolve(newKey, newKeyFile, newKeyBackup, newPassphrase,
+                     KeyChoice.asking(prompt, "New passphrase for " + dev, true)).distinctFrom(existing)) {
+            PlanRunner.KeySource extra = ref -> {
+                byte[] b = existing.source().bytes(ref);
+                return b != null ? b : added.source().bytes(ref);
+            };
+            plans.withKeys(extra).execute(stages.planning(HostObserver.Scope.of(List.of(dev),
+                            List.of(existing.label(), added.label())), extra,
+                    h -> planner.luksAddKey(dev, existing.label(), added.label(), o, h)), PlanEngine.Options.of(yes, dryRun));
+        }
     }
 
     @Command(command = "open", description = "Open a LUKS device as /dev/mapper/MAPPING with a named key; selects the mapping.")

@@ -5,6 +5,7 @@ import io.cryptvol.exec.ExecResult;
 import io.cryptvol.keys.KeyInfo;
 import io.cryptvol.keys.KeyStore;
 import io.cryptvol.sandbox.Sandbox;
+import io.cryptvol.sandbox.ec2.Ec2Seen;
 import io.cryptvol.session.HostAccess;
 import io.cryptvol.session.SessionContext;
 import io.cryptvol.shell.ShellHarness;
@@ -145,6 +146,7 @@ class SeedAdoptVmTest {
             String[] names = {"/dev/sdf", "/dev/sdg", "/dev/sdh", "/dev/sdi"};
             for (String name : names) {
                 String id = ec2.createVolume(b -> b.availabilityZone(Sandbox.AZ).size(1).volumeType("gp3")).volumeId();
+                Ec2Seen.volume(ec2, id); // EC2 (and the sandbox) may not know a new volume for a moment
                 w.waitUntilVolumeAvailable(b -> b.volumeIds(id));
                 ec2.attachVolume(b -> b.volumeId(id).instanceId(instance).device(name));
                 volumeIds.add(id);

@@ -59,7 +59,7 @@ class BootFilesVmTest {
         TestKeys.generate(keyDir, "k1", "k2");
         server = SandboxEc2Server.builder().dataDir(data).build().start();
         String instanceId = server.addInstance("us-east-1a", vm.instance());
-        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
+        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(), "cryptvol.aws.sandbox", "true",
                 "cryptvol.ebs.device-timeout", "30s"), TestKeys.class);
         connect(vm);
         assertThat(shell.type("use instance " + instanceId)).contains("using instance " + instanceId);
@@ -181,7 +181,7 @@ class BootFilesVmTest {
         assertThat(shell.type("detach --mountpoint /mnt/a --yes")).contains("done");
         vm.powerOff();
         String gone = aIds.get(1);
-        try (AwsAccess aws = new AwsAccess(null, null, server.endpoint().toString(), Map.of(), EbsOptions.sandbox(),
+        try (AwsAccess aws = new AwsAccess(null, null, server.endpoint().toString(), true, Map.of(), EbsOptions.sandbox(),
                 Duration.ofMillis(100), 3, null)) {
             aws.ebs().detachVolumes(List.of(gone), false, EbsProgress.NONE); // DetachVolume while stopped
         }
@@ -197,6 +197,7 @@ class BootFilesVmTest {
         System.out.println("boot files: unlock with a member missing:\n" + out);
         assertThat(out).doesNotContain("unlocked /mnt/a")
                 .containsPattern("VG avg: is missing 1 member: " + gone + " \\(EBS, tagged cryptvol:vg=avg, not attached here; "
+                        + "last seen attached to i-[0-9a-f]+ as /dev/nvme\\d+n1 at [0-9T:-]+Z; " // the attachment history
                         + "PV uuid [A-Za-z0-9-]{38}\\); attach it to this instance and unlock again")
                 .doesNotContain(aIds.get(0));
         assertThat(vm.shOk("dmsetup ls; findmnt -rn -o TARGET; lvs --noheadings -o lv_name,lv_attr avg 2>&1"))

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -220,6 +221,31 @@ class Day2VmTest {
 
     @Test
     @Order(6)
+    void addKeyFromAKeyFileOpensTheNewSlot(TestVm vm) throws Exception {
+        byte[] fresh = new byte[4096];
+        new SecureRandom().nextBytes(fresh);
+        Path newKey = java.nio.file.Files.write(keyDir.resolve("fresh.key"), fresh);
+        HostCommand test = HostCommand.query("test the new key", "cryptsetup", "open", "--test-passphrase", "--key-file", "-",
+                "/dev/dvg/dlv");
+        assertThat(vm.executor().run(test.withSecretStdin(fresh.clone())).exitCode()).as("the new key before add-key").isNotZero();
+        int slots = Integer.parseInt(vm.shOk("cryptsetup luksDump /dev/dvg/dlv | grep -cE '^  [0-9]+: luks2'").strip());
+        assertThat(slots).as("k1 and k2 at least").isGreaterThanOrEqualTo(2);
+        // both keys from files on this machine: the key that opens it (k1's file) and the key to add
+        String out = shell.type("luks add-key /dev/dvg/dlv --key-file " + keyDir.resolve("k1") + " --new-key-file " + newKey
+                + FAST_KDF + " --yes");
+        System.out.println("day2: add-key from key files:\n" + out);
+        assertThat(out).contains("Add key 'file fresh.key' to /dev/dvg/dlv").contains("< key 'file k1' on stdin")
+                .doesNotContain("FAILED").doesNotContain("error:");
+        assertThat(vm.executor().run(test.withSecretStdin(fresh.clone())).exitCode()).as("the new slot opens").isZero();
+        assertThat(Integer.parseInt(vm.shOk("cryptsetup luksDump /dev/dvg/dlv | grep -cE '^  [0-9]+: luks2'").strip()))
+                .isEqualTo(slots + 1);
+        assertThat(vm.shOk("ls -A /run/cryptvol 2>/dev/null || true").strip()).isEmpty();
+        assertThat(shell.bean(KeyLedger.class).outstanding()).isEmpty();
+        java.nio.file.Files.delete(newKey);
+    }
+
+    @Test
+    @Order(7)
     void typedPassphraseIsSentOnStdinAndNeverKept(TestVm vm) throws Exception {
         String pass = "correct horse " + HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
         // a passphrase slot, added outside cryptvol (k1 on stdin, the passphrase in a tmpfs file shredded at once)
@@ -254,7 +280,7 @@ class Day2VmTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void guidedUnlockAfterARebootProposesTheRecordedKeyAndOpensOnce(TestVm vm) throws Exception {
         assertThat(shell.type("detach --yes")).contains("done");
         vm.restart();
@@ -267,7 +293,7 @@ class Day2VmTest {
         System.out.printf("day2: guided unlock after restart took %.1f s%n", (System.nanoTime() - t0) / 1e9);
         System.out.println("day2: guided unlock:\n" + out);
         assertThat(out).contains("1 volume locked on").contains("dvg/dlv → dmap @" + MNT)
-                .contains("LUKS2 aes-xts-plain64, key slots 0 1 2, UUID " + uuid)
+                .contains("LUKS2 aes-xts-plain64, key slots 0 1 2 3, UUID " + uuid) // k1, k2, the key file added by add-key, the passphrase
                 .containsPattern("members: (vol-[0-9a-f]+ \\(/dev/nvme\\d+n1\\), ){7}vol-[0-9a-f]+ \\(/dev/nvme\\d+n1\\); all present")
                 .contains("key: key 'k1' — recorded as opening LUKS UUID " + uuid)
                 .contains("< key 'k1' on stdin").contains("unlocked " + MNT);
@@ -279,7 +305,7 @@ class Day2VmTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void exportedVgAWrongPassphraseThreeTimesLeavesNothingActiveThenTheGuideImportsIt(TestVm vm) throws Exception {
         assertThat(shell.type("detach --yes")).contains("done");
         vm.shOk("vgexport dvg");
@@ -295,11 +321,45 @@ class Day2VmTest {
         assertThat(vm.shOk("dmsetup ls")).doesNotContain("dvg-dlv").doesNotContain("dmap");
 
         logCryptsetup(vm);
+        Path transcript = home.resolve("state/transcript.log");
+        long from = Files.exists(transcript) ? Files.size(transcript) : 0;
         out = shell.type("unlock --yes");
         System.out.println("day2: guided unlock of an exported VG:\n" + out);
-        assertThat(out).contains("dvg/dlv → dmap @" + MNT).contains("VG dvg: exported")
+        assertThat(out).contains("dvg/dlv → dmap @" + MNT).contains("VG dvg: exported").contains("LUKS2 aes-xts-plain64")
                 .contains("vgimport dvg").contains("key: key 'k1'").contains("unlocked " + MNT);
+        byte[] all = Files.readAllBytes(transcript);
+        String ran = new String(java.util.Arrays.copyOfRange(all, (int) from, all.length), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(ran).as("the header of the exported VG's LV was read in the observation's round trip (striped over 8 PVs)")
+                .contains("PV segments").doesNotContain("Read the LUKS headers");
         assertThat(cryptsetupCalls(vm).stream().filter(c -> c.contains("open")).count()).isEqualTo(1);
         assertThat(vm.shOk("sha256sum " + MNT + "/data").split("\\s+")[0]).isEqualTo(sum);
+    }
+
+    /**
+     * Issue 16: a set with a missing member names the missing volume and where cryptvol last saw it attached (the
+     * inventory's attachment history, recorded by every observation before), and changes nothing.
+     */
+    @Test
+    @Order(10)
+    void aMissingMemberIsNamedWithItsLastKnownAttachmentAndNothingChanges(TestVm vm) throws Exception {
+        assertThat(shell.type("detach --yes")).doesNotContain("error:"); // done, or already detached
+        vm.sh("vgimport dvg"); // the test before may leave it exported (exit 5 when it is not: nothing to do)
+        String pv = vm.shOk("pvs --noheadings -o pv_name,pv_uuid --select vg_name=dvg | head -n 1").strip();
+        String dev = pv.split("\\s+")[0];
+        String uuid = pv.split("\\s+")[1];
+        String serial = vm.shOk("cat /sys/block/" + dev.substring(5) + "/device/serial").strip();
+        String vol = "vol-" + serial.substring(3);
+        var seen = shell.bean(io.cryptvol.session.Inventory.class).volumeOfPv(uuid);
+        assertThat(seen).as("the history knows the PV's volume").isPresent();
+        assertThat(seen.get().volumeId()).isEqualTo(vol);
+        vm.instance().detachDisk(serial);
+        vm.shOk("for i in $(seq 50); do [ -e " + dev + " ] || break; sleep 0.2; done; [ ! -e " + dev + " ]");
+        String before = state(vm);
+        String out = shell.type("unlock --yes");
+        System.out.println("day2: unlock with a member missing:\n" + out);
+        assertThat(out).containsPattern("is missing 1 member: " + vol + " \\(last seen attached to ssh:root@127\\.0\\.0\\.1:\\d+ as "
+                + dev + " at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\dZ; PV uuid " + uuid + "\\)")
+                .contains("nothing was changed").doesNotContain("unlocked " + MNT);
+        assertThat(state(vm)).as("nothing activated, opened or mounted").isEqualTo(before);
     }
 }

@@ -117,8 +117,20 @@ class AddKeyLeakScanTest {
                 + "  [ \"$mode\" = 600 ] && [ \"$fs\" = tmpfs ] || { echo \"key file $file is $mode on $fs\" >&2; exit 1; }\n"
                 + "  sha256sum < \"$file\" | cut -d' ' -f1 >> " + dir + "/opens.sha256\n"
                 + "  echo \"added: existing key on stdin, new key in $file, mode $mode on $fs\" >> " + dir + "/added.log;;\n"
+                // a LUKS1 binary header of this UUID, written where asked, never over a file that is there
+                + "luksHeaderBackup)\n"
+                + "  for a in \"$@\"; do file=$a; done\n"
+                + "  [ -e \"$file\" ] && { echo \"Requested header backup file $file already exists.\" >&2; exit 1; }\n"
+                + "  umask 077; { printf 'LUKS\\272\\276\\000\\001'; head -c 160 /dev/zero; "
+                + "printf '4f8d3c2a-1b0e-4d7f-9a6b-5c4d3e2f1a0b'; head -c 3892 /dev/zero; } > \"$file\";;\n"
                 + "*) echo \"fake cryptsetup: $1 is not faked\" >&2; exit 1;;\n"
                 + "esac\n");
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new java.security.SecureRandom().nextBytes(b);
+        return b;
     }
 
     private void script(String name, String body) throws Exception {
@@ -152,10 +164,45 @@ class AddKeyLeakScanTest {
         assertThat(onHost("ls -A /run/cryptvol")).isEmpty();
         assertThat(onHost("stat -c %a /run/cryptvol").strip()).isEqualTo("700");
         assertThat(shell.bean(KeyLedger.class).outstanding()).isEmpty();
-        assertThat(shell.bean(KeyLedger.class).all()).singleElement().satisfies(e -> assertThat(e.shredded()).isTrue());
+        // the key file and the header backup's host copy, both shredded
+        assertThat(shell.bean(KeyLedger.class).all()).hasSize(2).allSatisfy(e -> assertThat(e.shredded()).isTrue());
+        // the header came back whole (base64 over SSH, SHA-256 the same on both sides) into the key store
+        assertThat(store.headers().list()).singleElement().satisfies(b -> {
+            assertThat(b.uuid()).isEqualTo("4f8d3c2a-1b0e-4d7f-9a6b-5c4d3e2f1a0b");
+            assertThat(b.size()).isEqualTo(4096);
+            assertThat(b.device()).isEqualTo("/dev/vdz");
+            assertThat(Files.getPosixFilePermissions(store.headers().dir().resolve(b.file())))
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(store.headers().read(b)).startsWith((byte) 'L', (byte) 'U', (byte) 'K', (byte) 'S', (byte) 0xba, (byte) 0xbe);
+        });
         // the second time the new key opens the header: nothing to do, no key file
         assertThat(type("luks add-key --device /dev/vdz --key data-key-1 --new-key data-key-2 --yes"))
                 .doesNotContain("error:").doesNotContain("Write a key file");
+        // the other key sources (day2/KeyChoice), for both keys: a key file, a typed passphrase, a backup directory
+        byte[] f1 = random(4096);
+        byte[] p1 = "seven hidden tulips at dawn".getBytes(StandardCharsets.UTF_8);
+        byte[] b1 = random(4096);
+        Path oldKey = Files.write(work.resolve("old.key"), f1);
+        Path usb0 = Files.createDirectories(work.resolve("usb0"));
+        Files.write(usb0.resolve("b1.key"), b1);
+        assertThat(type("luks add-key --device /dev/vdz --key data-key-1 --new-key-file " + oldKey + " --yes"))
+                .contains("Add key 'file old.key' to /dev/vdz").doesNotContain("error:");
+        shell.keys("seven hidden tulips at dawn\nseven hidden tulips at dawn\n");
+        assertThat(type("luks add-key --device /dev/vdz --key-file " + oldKey + " --new-passphrase --yes"))
+                .contains("Add key 'typed passphrase' to /dev/vdz").doesNotContain("error:");
+        shell.keys("seven hidden tulips at dawn\n");
+        assertThat(type("luks add-key --device /dev/vdz --passphrase --new-key-backup " + usb0 + " --yes"))
+                .contains("Add key 'backup b1.key' to /dev/vdz").doesNotContain("error:");
+        // each went in with the one before it, each new key through a 0600 tmpfs file, now shredded
+        assertThat(Files.readAllLines(fakes.resolve("opens.sha256"))).containsExactly(KeyStore.sha256(k1), KeyStore.sha256(k2),
+                KeyStore.sha256(f1), KeyStore.sha256(p1), KeyStore.sha256(b1));
+        assertThat(Files.readAllLines(fakes.resolve("added.log"))).hasSize(4).allMatch(l -> l.matches(
+                "added: existing key on stdin, new key in /run/cryptvol/[A-Za-z0-9_-]+\\.key, mode 600 on tmpfs"));
+        assertThat(onHost("ls -A /run/cryptvol")).isEmpty();
+        assertThat(shell.bean(KeyLedger.class).outstanding()).isEmpty();
+        // four key files and, after each add-key, the header backup's transient copy: all shredded
+        assertThat(shell.bean(KeyLedger.class).all()).hasSize(8).allSatisfy(e -> assertThat(e.shredded()).isTrue())
+                .filteredOn(e -> "luks-header".equals(e.keyName())).hasSize(4);
         assertThat(type("record stop")).contains("setup.cvsh");
         // the rest of the keys commands a session runs, in the same scan
         Path usb1 = Files.createDirectories(work.resolve("usb1"));
@@ -192,7 +239,9 @@ class AddKeyLeakScanTest {
         scanned.add(fakes.resolve("argv.log"));
         assertThat(Files.readString(fakes.resolve("argv.log"))).contains("cryptsetup luksAddKey --batch-mode --pbkdf pbkdf2");
         assertThat(Files.readString(work.resolve("setup.cvsh"))).contains("luks add-key --device /dev/vdz");
-        LeakScan.assertNoLeak(List.of(k1, k2), scanned);
+        assertThat(Files.readString(work.resolve("setup.cvsh"))).contains("--new-passphrase").contains("--passphrase")
+                .doesNotContain("tulips");
+        LeakScan.assertNoLeak(List.of(k1, k2, f1, p1, b1), scanned);
     }
 
     /**

@@ -92,6 +92,28 @@ public final class Cryptsetup {
                 "cryptsetup", "luksUUID", "--batch-mode", "--uuid", newUuid, device);
     }
 
+    /**
+     * Writes the device's LUKS header (binary header, JSON metadata, key slot area) to {@code file}, which must not
+     * exist; cryptsetup creates it readable by its owner only. The file lives on the target's tmpfs
+     * ({@link HeaderFiles}) and is shredded by the step's cleanup.
+     */
+    public static HostCommand luksHeaderBackup(String device, String file) {
+        return HostCommand.of("Back up the LUKS header of " + device + " to " + file,
+                "cryptsetup", "luksHeaderBackup", "--batch-mode", device, "--header-backup-file", file);
+    }
+
+    /** Writes the header in {@code file} over the device's header (key slots included): guarded by its caller. */
+    public static HostCommand luksHeaderRestore(String device, String file) {
+        return HostCommand.of("Restore the LUKS header of " + device + " from " + file,
+                "cryptsetup", "luksHeaderRestore", "--batch-mode", device, "--header-backup-file", file);
+    }
+
+    /** LUKS2 only: the header's JSON metadata (key slots, digests), a read-only query. */
+    public static HostCommand luksDumpJson(String device) {
+        return HostCommand.query("Read the LUKS2 metadata of " + device,
+                "cryptsetup", "luksDump", "--dump-json-metadata", device);
+    }
+
     /** Exit 0 when the device has a LUKS header. */
     public static HostCommand isLuks(String device) {
         return HostCommand.of("Check for a LUKS header on " + device, "cryptsetup", "isLuks", device);

@@ -84,14 +84,74 @@ public final class RawHeader {
                 + " from their PVs (nothing activated)", argv);
     }
 
+    /** A shell function: {@code chunks DEVICE OFFSET LENGTH ... --} writes those bytes in order (one dd each). */
+    public static final String CHUNKS_FUNCTION = String.join("\n",
+            "chunks() { while [ $# -gt 0 ] && [ \"$1\" != -- ]; do",
+            "  dd if=\"$1\" iflag=skip_bytes,count_bytes skip=\"$2\" count=\"$3\" bs=4096 2>/dev/null || return 1; shift 3",
+            "done; }");
+
+    /**
+     * One {@code od} per LV over its chunks' bytes (a dd per chunk, seeking): few processes, which are slow to start on
+     * a small or emulated instance. A chunk that cannot be read stops that LV's dd's: the hex is then shorter than the
+     * chunks, and {@link #complete} says so.
+     */
     static final String SCRIPT = String.join("\n",
+            CHUNKS_FUNCTION,
             "while [ $# -gt 0 ]; do",
-            "  printf '\\n@@cryptvol-section hdr %s\\n' \"$1\"; shift; rc=0",
-            "  while [ $# -gt 0 ] && [ \"$1\" != -- ]; do",
-            "    dd if=\"$1\" iflag=skip_bytes,count_bytes skip=\"$2\" count=\"$3\" bs=4096 2>/dev/null | od -An -v -tx1 || rc=1",
-            "    shift 3",
-            "  done",
+            "  printf '\\n@@cryptvol-section hdr %s\\n' \"$1\"; shift",
+            "  chunks \"$@\" | od -An -v -tx1; rc=$?",
+            "  while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift 3; done",
             "  shift",
             "  printf '\\n@@cryptvol-exit %s\\n' $rc",
             "done");
+
+    /**
+     * A shell fragment for the observation script, to read the headers in the same round trip as the PV segments
+     * report: with that report (lvm's JSON, one row a line) in {@code $seg}, an awk program works out each LV's chunks
+     * as {@link #chunks} does, and for each LV that is not active (no /dev/VG/LV) prints a section "hdrchunks VG/LV"
+     * (the chunks it read: {@link #line}) and a section "hdr VG/LV" (their hex, as {@link #read} prints it). The
+     * caller uses those bytes only when {@link #chunks} computed from the parsed report gives the same line (the
+     * awk's work is never trusted on its own); else it reads with {@link #read}. Values from LVM reach dd only as
+     * arguments ({@code set -f}: no globbing).
+     */
+    public static final String FROM_SEGMENTS = String.join("\n",
+            CHUNKS_FUNCTION,
+            "printf '%s\\n' \"$seg\" | awk -v bytes=" + BYTES + " '",
+            "function f(n) { if (match($0, \"\\\"\" n \"\\\":\\\"[^\\\"]*\\\"\")) return substr($0, RSTART + length(n) + 4, RLENGTH - length(n) - 5); return \"\" }",
+            "{ pv = f(\"pv_name\"); vg = f(\"vg_name\"); lv = f(\"lv_name\"); if (pv == \"\" || vg == \"\") next",
+            "  if (f(\"pv_missing\") == \"\" && !((vg SUBSEP pv) in pe)) pe[vg SUBSEP pv] = f(\"pe_start\") + 0",
+            "  if (lv != \"\" && f(\"seg_start_pe\") == \"0\" && f(\"devices\") != \"\" && !((vg \"/\" lv) in seen)) {",
+            "    seen[vg \"/\" lv] = 1; n++; key[n] = vg \"/\" lv; vgo[n] = vg; dev[n] = f(\"devices\")",
+            "    ext[n] = f(\"vg_extent_size\") + 0; ss[n] = f(\"stripe_size\") + 0 } }",
+            "END { for (i = 1; i <= n; i++) { c = split(dev[i], a, \",\"); ok = ext[i] > 0",
+            "  for (j = 1; ok && j <= c; j++) { if (!match(a[j], /\\([0-9]+\\)$/)) { ok = 0; break }",
+            "    p[j] = substr(a[j], 1, RSTART - 1); if (!((vgo[i] SUBSEP p[j]) in pe)) { ok = 0; break }",
+            "    b[j] = pe[vgo[i] SUBSEP p[j]] + substr(a[j], RSTART + 1, RLENGTH - 2) * ext[i] }",
+            "  if (!ok) continue; l = key[i]",
+            "  if (c == 1 || ss[i] <= 0) l = l sprintf(\" %s %.0f %.0f\", p[1], b[1], bytes)",
+            "  else for (k = 0; k * ss[i] < bytes; k++) { j = k % c + 1; m = bytes - k * ss[i]; if (m > ss[i]) m = ss[i]",
+            "    l = l sprintf(\" %s %.0f %.0f\", p[j], b[j] + int(k / c) * ss[i], m) }",
+            "  print l } }' | { set -f; while read -r k c; do",
+            "  [ -e \"/dev/$k\" ] && continue",
+            "  printf '\\n@@cryptvol-section hdrchunks %s\\n%s\\n@@cryptvol-exit 0\\n' \"$k\" \"$c\"",
+            "  printf '\\n@@cryptvol-section hdr %s\\n' \"$k\"; chunks $c -- | od -An -v -tx1; printf '\\n@@cryptvol-exit %s\\n' $?",
+            "done; }");
+
+    /** The chunks as {@link #FROM_SEGMENTS} prints them: "DEVICE OFFSET LENGTH" each, space-separated. */
+    public static String line(List<Chunk> chunks) {
+        List<String> parts = new ArrayList<>();
+        for (Chunk c : chunks) {
+            parts.add(c.device() + " " + c.offset() + " " + c.length());
+        }
+        return String.join(" ", parts);
+    }
+
+    /** True when {@code bytes} (read by {@link #read}) hold every chunk's bytes: a short read is no header. */
+    public static boolean complete(List<Chunk> chunks, byte[] bytes) {
+        long want = 0;
+        for (Chunk c : chunks) {
+            want += c.length();
+        }
+        return bytes.length == want;
+    }
 }
