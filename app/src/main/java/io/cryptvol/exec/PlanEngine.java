@@ -54,6 +54,15 @@ public final class PlanEngine {
         /** The plan's title and steps, with where they run and lines that say more (e.g. the volumes). */
         void show(Plan plan, String target, List<String> notes);
 
+        /**
+         * {@link #show(Plan, String, List)}, saying whether the plan is what the command answers ({@code asResult}:
+         * a dry run, or nothing to do) or the preamble of a run, which is progress (one-command mode puts that on
+         * stderr, so stdout holds only the result).
+         */
+        default void show(Plan plan, String target, List<String> notes, boolean asResult) {
+            show(plan, target, notes);
+        }
+
         /** A dry run ended after the plan was shown. */
         void dryRunDone();
 
@@ -148,6 +157,17 @@ public final class PlanEngine {
         runHooks.add(hook);
     }
 
+    /**
+     * A read-only look at the host through the session's executor, inside the command's dry run: for the checks a
+     * multi-step command makes before its first change that is not a host plan (EBS volumes it creates first).
+     */
+    public <T> T look(Options opts, Function<HostExecutor, T> look) {
+        HostExecutor ex = executor.get();
+        try (DryRun.Scope s = dryRun.enter(opts.dryRun())) {
+            return look.apply(ex);
+        }
+    }
+
     /** The command's {@code --dry-run} as the session's dry run, for observing outside a plan (read-only). */
     public DryRun.Scope planning(Options opts) {
         return dryRun.enter(opts.dryRun());
@@ -180,7 +200,7 @@ public final class PlanEngine {
                 refuse(result);
             }
             plan = result.plan();
-            view.show(plan, target, List.of());
+            view.show(plan, target, List.of(), plan.isEmpty() || dryRun.on());
             if (plan.isEmpty()) {
                 return Outcome.NOTHING_TO_DO;
             }
@@ -230,7 +250,7 @@ public final class PlanEngine {
         Proposal<S> p;
         try (DryRun.Scope s = dryRun.enter(opts.dryRun())) {
             p = proposal.get();
-            view.show(p.plan(), p.target(), p.notes());
+            view.show(p.plan(), p.target(), p.notes(), dryRun.on());
             if (dryRun.on()) {
                 dryRun.planned(p.plan().steps());
                 view.dryRunDone();
@@ -249,6 +269,11 @@ public final class PlanEngine {
      * in a dry run (nothing asked), else {@code RAN} for a yes (nothing asked when {@code question} is null) or
      * {@code CANCELLED}.
      */
+    /** True when nothing will change: the command's {@code --dry-run} or the session's dry run. */
+    public boolean previewOnly(boolean dryRunFlag) {
+        return dryRunFlag || dryRun.on();
+    }
+
     public Outcome decide(String question, Options opts) {
         if (opts.dryRun() || dryRun.on()) {
             return Outcome.DRY_RUN;
@@ -296,6 +321,13 @@ public final class PlanEngine {
             @Override
             public void cleanupFailed(io.cryptvol.domain.plan.PlanStep step, io.cryptvol.domain.cmd.HostCommand cleanup, String error) {
                 view.cleanupFailed(step, cleanup, error);
+            }
+
+            @Override
+            public void commandDone(io.cryptvol.domain.plan.PlanStep step, io.cryptvol.domain.cmd.HostCommand command,
+                                    ExecResult result) {
+                view.commandDone(step, command, result);
+                hooks.forEach(h -> h.commandDone(step, command, result));
             }
         };
     }

@@ -5,7 +5,7 @@
  *   <li>{@link io.cryptvol.domain.cmd.HostCommand}: argv (never a shell string, never secrets), optional stdin
  *       (secrets only here), description, timeout, privileged, readOnly ({@code HostCommand.query}).</li>
  *   <li>{@link io.cryptvol.exec.LocalExecutor}, {@link io.cryptvol.exec.SshExecutor}: run it for real;
- *       a non-zero exit is a result, not an exception; {@link io.cryptvol.exec.HostExecutionException}
+ *       a non-zero exit is a result, not an exception (a program not installed: exit 127); {@link io.cryptvol.exec.HostExecutionException}
  *       means it could not run (timeout, connection lost, sudo refused, host key refused).</li>
  *   <li>{@link io.cryptvol.exec.DryRunExecutor}: the one dry-run decorator. While the {@link io.cryptvol.exec.DryRun}
  *       switch (the session's {@code SessionMode}) is on it skips host changes and hands them to the switch;

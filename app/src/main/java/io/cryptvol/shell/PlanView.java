@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How {@link PlanEngine} looks in the shell: the plan's title (bold) and numbered steps with their argv on stdout,
- * a progress line per step on stderr (with the wipe's own progress), and the question through {@link Prompt}.
+ * How {@link PlanEngine} looks in the shell: the plan's title (bold) and numbered steps with their argv on stdout when
+ * they are the result (a dry run, nothing to do), else with the diagnostics (stderr in one-command mode) as the run's
+ * preamble; a progress line per step, refusals and "Cancelled" there too (with the wipe's own progress); the
+ * question through {@link Prompt}.
  */
 public class PlanView implements PlanEngine.View {
     private final Ui ui;
@@ -28,11 +30,18 @@ public class PlanView implements PlanEngine.View {
 
     @Override
     public void show(Plan plan, String target, List<String> notes) {
-        ui.println(ui.bold(plan.title()) + ui.dim("  (on " + target + ")"));
+        show(plan, target, notes, true);
+    }
+
+    /** The plan on stdout when it is the result (a dry run, nothing to do); else, as progress, with the diagnostics. */
+    @Override
+    public void show(Plan plan, String target, List<String> notes, boolean asResult) {
+        java.util.function.Consumer<String> line = asResult ? ui::println : ui::diagnostic;
+        line.accept(ui.bold(plan.title()) + ui.dim("  (on " + target + ")"));
         for (String n : notes) {
-            ui.println(ui.dim("  " + n));
+            line.accept(ui.dim("  " + n));
         }
-        ui.print(renderSteps(plan));
+        renderSteps(plan).lines().forEach(line);
     }
 
     @Override
@@ -47,20 +56,23 @@ public class PlanView implements PlanEngine.View {
 
     @Override
     public void cancelled() {
-        ui.println("Cancelled; nothing was changed.");
+        ui.diagnostic("Cancelled; nothing was changed.");
     }
 
     @Override
     public void refused(List<Refusal> refusals) {
+        if (refusals.size() == 1 && ui.oneCommand()) {
+            return; // the error line says it ("refused: …; nothing was changed"): one line on stderr, not two
+        }
         for (Refusal r : refusals) {
-            ui.println("  - " + r.line());
+            ui.diagnostic("  - " + r.line());
         }
     }
 
     @Override
     public void replanned(Plan remaining) {
-        ui.println(ui.dim("looked at the host again; remaining:"));
-        ui.print(renderSteps(remaining));
+        ui.diagnostic(ui.dim("looked at the host again; remaining:"));
+        renderSteps(remaining).lines().forEach(ui::diagnostic);
     }
 
     @Override

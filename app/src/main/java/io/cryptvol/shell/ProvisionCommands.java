@@ -84,11 +84,19 @@ public class ProvisionCommands {
         int count = !given.isEmpty() ? given.size() : newCount != null && newCount > 0 ? newCount : 1;
         List<String> probeDevices = !given.isEmpty() ? given
                 : java.util.stream.IntStream.range(0, count).mapToObj(i -> "/dev/new" + i).toList();
-        List<io.cryptvol.domain.plan.Refusal> bad = b.devices(probeDevices).build().problems();
+        ProvisionSpec probe = b.devices(probeDevices).build();
+        List<io.cryptvol.domain.plan.Refusal> bad = probe.problems();
         if (!bad.isEmpty()) {
             throw new CryptvolException(bad.get(0).line(), ExitCode.USAGE, null);
         }
         if (newCount != null && devices == null && newCount >= 1 && sizeGiB != null && sizeGiB >= 1) {
+            // keys and names are checked before --new-volumes creates anything (planning checks all again later)
+            stages.requireKeys(keys);
+            plans.look(PlanEngine.Options.of(yes, dryRun), ex -> {
+                stages.requireNamesFree(ex, probe.vgName(), probe.mappingName(), probe.mountpoint(),
+                        "; nothing was created (to continue an interrupted provision, give its --devices)");
+                return null;
+            });
             // new EBS volumes cost money and cannot be "planned" on the host before they exist: ask first
             String what = newCount + " new EBS volume" + (newCount == 1 ? "" : "s") + " of " + sizeGiB
                     + " GiB (gp3) in the instance's zone, attached to it";

@@ -92,6 +92,8 @@ public class ShellConfig {
         }, mode, inventory);
         // which key went into which LUKS slot (luks format, add-key, provision, a restored copy's new UUID)
         engine.addRunHook(ex -> new io.cryptvol.keys.EnrollmentRecorder(ex, store, ui::warn));
+        // every header backup step's copy goes into the key store (SHA-256 checked on both sides)
+        engine.addRunHook(ex -> new io.cryptvol.keys.HeaderBackupRecorder(ex, store, ui::ok));
         return engine;
     }
 

@@ -60,10 +60,24 @@ public class StageSupport {
      */
     public Function<HostExecutor, PlanResult> planning(HostObserver.Scope scope,
                                                        Function<HostState, PlanResult> planner) {
+        return planning(scope, null, planner);
+    }
+
+    /**
+     * The same, with key references first offered to {@code extra} (a key file, a backup or a typed passphrase of
+     * this one command, {@code day2.KeyChoice#source}); the plan engine that runs the plan needs the same
+     * ({@code PlanEngine.withKeys}).
+     */
+    public Function<HostExecutor, PlanResult> planning(HostObserver.Scope scope, PlanRunner.KeySource extra,
+                                                       Function<HostState, PlanResult> planner) {
+        PlanRunner.KeySource source = extra == null ? keys : ref -> {
+            byte[] b = extra.bytes(ref);
+            return b != null ? b : keys.bytes(ref);
+        };
         return ex -> {
-            requireKeys(scope.keyNames());
+            requireKeys(scope.keyNames(), source);
             HostObserver o = observer(ex);
-            HostState h = o.observe(scope, keys);
+            HostState h = o.observe(scope, source);
             PlanResult r = planner.apply(h);
             if (!r.isRefused()) {
                 remember(h); // a refused command changes nothing, the completion inventory included
@@ -83,16 +97,31 @@ public class StageSupport {
 
     /** Fails with "unknown key" before anything changes; the bytes read are zeroed at once. */
     public void requireKeys(List<String> names) {
+        requireKeys(names, keys);
+    }
+
+    private void requireKeys(List<String> names, PlanRunner.KeySource source) {
         for (String n : names) {
             if (mode.keyPlanned(n)) {
                 continue; // a line before, in this dry run, would have generated it
             }
-            byte[] b = keys.bytes(KeyRef.named(n));
+            byte[] b = source.bytes(KeyRef.named(n));
             if (b == null || b.length == 0) {
                 throw new CryptvolException("key '" + n + "' is empty", ExitCode.USAGE, null);
             }
             Arrays.fill(b, (byte) 0);
         }
+    }
+
+    /**
+     * Refuses, on one read-only observation, a VG, mapping or mountpoint name that is in use on the host: for
+     * commands that create EBS volumes before their host plan ({@code provision --new-volumes}).
+     */
+    public void requireNamesFree(HostExecutor ex, String vg, String mapping, String mountpoint, String hint) {
+        io.cryptvol.domain.plan.NamesFree.check(observer(ex).devicesAndLvm(), vg, mapping, mountpoint).ifPresent(t -> {
+            throw new CryptvolException("refused: " + t.message() + " (give another " + t.option() + ")" + hint,
+                    ExitCode.FAILED, null);
+        });
     }
 
     /** Refreshes what Tab completion offers on the current target ({@link Inventory#remember}). */

@@ -115,10 +115,12 @@ public class TerminalPrompt implements Prompt {
 
     private char[] readOff(String prompt, boolean secret) {
         Terminal t = terminal();
-        t.writer().print(prompt);
-        t.writer().flush();
+        // the handler before the question: a Ctrl-C as soon as the question shows is this question's "no", never
+        // the shell's (a full-suite run caught that window once)
         java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         Terminal.SignalHandler before = t.handle(Terminal.Signal.INT, s -> interrupted.set(true));
+        t.writer().print(prompt);
+        t.writer().flush();
         boolean echo = secret ? t.echo(false) : false;
         char[] buf = new char[64];
         int n = 0;

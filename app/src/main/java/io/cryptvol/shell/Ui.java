@@ -9,6 +9,7 @@ import org.jline.utils.AttributedStyle;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Everything the shell prints goes through here: plain lines, coloured status lines, tables,
@@ -71,6 +72,14 @@ public class Ui implements io.cryptvol.ui.Output {
         PrintWriter w = diagnostics();
         w.println(screen(s));
         w.flush();
+    }
+
+    /**
+     * Where the lines that show a change go: stdout when they are the answer ({@code answer}: a dry run), else
+     * {@link #diagnostic}, so that on a real run stdout holds only the result.
+     */
+    public Consumer<String> shown(boolean answer) {
+        return answer ? this::println : this::diagnostic;
     }
 
     private static boolean isForced() {

@@ -38,6 +38,8 @@ public final class FixtureHost implements HostExecutor {
     public final java.util.Map<String, String> paths = new java.util.concurrent.ConcurrentHashMap<>();
     /** Whether every key opens the fixture's LUKS headers (open --test-passphrase). */
     public volatile boolean keysOpen = true;
+    /** When set, which keys open the headers, by the bytes on the key test's stdin (instead of {@link #keysOpen}). */
+    public volatile java.util.function.Predicate<byte[]> opens;
 
     public FixtureHost(HostState state) {
         this.state = state;
@@ -88,7 +90,8 @@ public final class FixtureHost implements HostExecutor {
             return ok(lsblk(s));
         }
         if (a.get(0).equals("cryptsetup") && a.contains("--test-passphrase")) {
-            return keysOpen ? ok("") : new ExecResult(2, new byte[0], "No key available with this passphrase.\n"
+            java.util.function.Predicate<byte[]> o = opens;
+            return (o != null ? o.test(c.stdin()) : keysOpen) ? ok("") : new ExecResult(2, new byte[0], "No key available with this passphrase.\n"
                     .getBytes(StandardCharsets.UTF_8), Duration.ZERO);
         }
         if (a.get(0).equals("cryptsetup") && a.get(1).equals("luksDump")) {

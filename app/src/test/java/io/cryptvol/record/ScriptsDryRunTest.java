@@ -84,7 +84,7 @@ class ScriptsDryRunTest {
         volumes = ebs.createAndAttach(instance, 4, VolumeSpec.of(1, "gp3").inZone("us-east-1a"), EbsProgress.NONE);
         blank = FixtureHost.disks(volumes.stream().map(v -> "vol" + v.id().substring(4)).toList(), GIB);
         host = new FixtureHost(blank);
-        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
+        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(), "cryptvol.aws.sandbox", "true",
                 "cryptvol.ebs.poll-interval", "20ms"), FixtureHostConfig.class);
         assertThat(shell.type("use instance " + instance)).contains("using instance " + instance);
         ec2Before = new HashMap<>(server.faults().calls());

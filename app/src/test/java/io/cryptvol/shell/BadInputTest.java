@@ -113,6 +113,7 @@ class BadInputTest {
             Files.write(d.resolve("app.jar"), new byte[] {'P', 'K', 3, 4, 20, 0, 8, 0, 0, 0, (byte) 0xc3, 0x28});
             Files.writeString(d.resolve("two.cvsh"), "use vg vg1\nuse lv lv1\n");
             Files.writeString(d.resolve("a-file"), "not a directory\n");
+            Files.write(d.resolve("empty.key"), new byte[0]);
             d.toFile().deleteOnExit();
             return d;
         } catch (java.io.IOException e) {
@@ -144,7 +145,13 @@ class BadInputTest {
                 row("keys backup to /proc", Host.BLANK, "keys backup k1 --to /proc",
                         "/proc is on a proc file system, not a disk"),
                 row("keys backup to a missing directory", Host.BLANK, "keys backup k1 --to " + FILES.resolve("gone"),
-                        "does not exist (is the drive mounted?)"));
+                        "does not exist (is the drive mounted?)"),
+                row("a header backup of a device that is not LUKS", Host.BLANK, "luks header backup /dev/nvme1n1 --yes",
+                        "/dev/nvme1n1: holds no LUKS header: nothing to back up"),
+                row("a header verify with no backup taken", Host.CLOSED, "luks header verify /dev/vg1/lv1",
+                        "no header backup of /dev/vg1/lv1"),
+                row("a header restore from a backup that is not there", Host.CLOSED,
+                        "luks header restore /dev/vg1/lv1 --backup nope --yes", "no header backup 'nope'"));
     }
 
     static Stream<Row> inputs() {
@@ -295,6 +302,24 @@ class BadInputTest {
                         "LUKS key size must be a positive multiple of 8 bits, not"),
                 row("luks add-key --pbkdf-memory -5", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key k1 --new-key k2 --pbkdf-memory -5 --yes",
                         "--pbkdf-memory -5: must be between 32 and"),
+                // ---- luks add-key: one source for each key (day2/KeyChoice) ----
+                row("luks add-key without the key that opens it", Host.CLOSED, "luks add-key /dev/vg1/lv1 --new-key k2 --yes",
+                        "give the key that opens it: --key NAME, --key-file PATH, --key-backup DIR"),
+                row("luks add-key with two existing keys", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key k1 --key-file "
+                        + FILES.resolve("a-file") + " --new-key k2 --yes", "give one source for the key that opens it: --key NAME"),
+                row("luks add-key without a new key", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key k1 --yes",
+                        "give the key to add: --new-key NAME, --new-key-file PATH, --new-key-backup DIR (with --new-key NAME to "
+                                + "pick the file) or --new-passphrase"),
+                row("luks add-key with two new keys", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key k1 --new-key k2 "
+                        + "--new-passphrase --yes", "give one source for the key to add: --new-key NAME"),
+                row("luks add-key --key-file missing", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key-file " + FILES.resolve("nope.key")
+                        + " --new-key k2 --yes", "nope.key does not exist or cannot be read"),
+                row("luks add-key --new-key-file empty", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key k1 --new-key-file "
+                        + FILES.resolve("empty.key") + " --yes", "empty.key is empty"),
+                row("luks add-key --key-backup not a directory", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key-backup "
+                        + FILES.resolve("a-file") + " --new-key k2 --yes", "a-file is not a directory"),
+                new Row("luks add-key with a key that does not open", Host.CLOSED, "luks add-key /dev/vg1/lv1 --key-file "
+                        + FILES.resolve("a-file") + " --new-key k2 --yes", "key 'file a-file' does not open", null, false),
                 row("lv create snapshot", Host.CLOSED, "lv create snapshot --vg vg1 --yes",
                         "LV 'snapshot': is reserved by LVM (names"),
                 row("lv create x_rimage_0", Host.CLOSED, "lv create x_rimage_0 --vg vg1 --yes",
@@ -423,8 +448,14 @@ class BadInputTest {
         List<String> argv = words(r.line().replace("\n", "\u0000")).stream().map(w -> w.replace("\u0000", "\n")).toList();
         Run run = oneCommand(argv);
         assertThat(run.exit()).as(run.toString()).isNotZero();
-        List<String> errors = run.err().lines().toList();
+        // stderr: one error line, last; before it only the problems it counts ("refused (2 problems above)")
+        List<String> lines = run.err().lines().toList();
+        List<String> errors = lines.stream().filter(l -> l.startsWith("error: ")).toList();
         assertThat(errors).as(run.toString()).hasSize(1);
+        assertThat(lines.get(lines.size() - 1)).as(run.toString()).isEqualTo(errors.get(0));
+        assertThat(lines.subList(0, lines.size() - 1)).as(run.toString()).allMatch(l -> l.startsWith("  - "));
+        assertThat(lines.size() - 1).as(run.toString()).isEqualTo(errors.get(0).contains("problems above)")
+                ? Integer.parseInt(errors.get(0).replaceAll(".*refused \\((\\d+) problems above\\).*", "$1")) : 0);
         assertThat(errors.get(0)).startsWith("error: ").contains(r.expect());
         assertThat(run.out()).as("stdout holds results only").doesNotContain("error:");
         assertClean(run.out() + run.err());

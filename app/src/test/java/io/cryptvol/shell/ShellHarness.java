@@ -14,8 +14,6 @@ import org.springframework.shell.context.ShellContext;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,12 +27,56 @@ import java.util.Map;
 public final class ShellHarness implements AutoCloseable {
     private final ConfigurableApplicationContext app;
     private final ByteArrayOutputStream screen;
-    private final PipedOutputStream keyboard;
+    private final Keyboard keyboard;
     private int seen;
 
     static final ThreadLocal<Streams> STREAMS = new ThreadLocal<>();
 
-    record Streams(PipedInputStream in, ByteArrayOutputStream out) {
+    record Streams(java.io.InputStream in, ByteArrayOutputStream out) {
+    }
+
+    /**
+     * What the user types, for the terminal to read. Not a pipe: a {@link java.io.PipedInputStream} refuses every write once
+     * the thread that last read from it has ended ("Read end dead"), and JLine's non-blocking reader thread ends after
+     * 60 s without input (a test that reboots the instance between two typed answers waits that long).
+     */
+    static final class Keyboard extends java.io.InputStream {
+        private final java.util.concurrent.LinkedBlockingQueue<Integer> keys = new java.util.concurrent.LinkedBlockingQueue<>();
+
+        void type(byte[] b) {
+            for (byte x : b) {
+                keys.add(x & 0xff);
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return keys.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            b[off] = (byte) read();
+            int n = 1;
+            Integer k;
+            while (n < len && (k = keys.poll()) != null) {
+                b[off + n++] = (byte) (int) k;
+            }
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return keys.size();
+        }
     }
 
     public ShellHarness(Path home, Map<String, Object> props, Class<?>... extraConfig) throws IOException {
@@ -42,9 +84,8 @@ public final class ShellHarness implements AutoCloseable {
         System.setProperty("cryptvol.color", "never");
         System.setProperty("org.jline.terminal.disableDeprecatedProviderWarning", "true");
         screen = new ByteArrayOutputStream();
-        PipedInputStream in = new PipedInputStream(1 << 16);
-        keyboard = new PipedOutputStream(in);
-        STREAMS.set(new Streams(in, screen));
+        keyboard = new Keyboard();
+        STREAMS.set(new Streams(keyboard, screen));
         Class<?>[] sources = new Class<?>[extraConfig.length + 2];
         sources[0] = CryptvolApplication.class;
         sources[1] = TestTerminal.class;
@@ -67,8 +108,7 @@ public final class ShellHarness implements AutoCloseable {
 
     /** Types keys the next prompt will read (e.g. "y\n" for a confirmation). */
     public void keys(String s) throws IOException {
-        keyboard.write(s.getBytes(StandardCharsets.UTF_8));
-        keyboard.flush();
+        keyboard.type(s.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Runs one line at the prompt; returns what appeared on the screen. */
