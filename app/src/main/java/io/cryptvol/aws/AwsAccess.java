@@ -25,7 +25,7 @@ public final class AwsAccess implements AutoCloseable {
     private String endpoint;
     /** The endpoint is the local sandbox's (said by whoever set it, never inferred from its address). */
     private boolean sandbox;
-    private Ec2Clients clients;
+    private AwsClients clients;
     private EbsGateway gateway;
     private Optional<InstanceIdentity> identity;
 
@@ -69,7 +69,7 @@ public final class AwsAccess implements AutoCloseable {
             } else if (s.isSandbox()) {
                 o = o.withPollInterval(EbsOptions.sandbox().pollInterval());
             }
-            clients = new Ec2Clients(s);
+            clients = new AwsClients(s);
             gateway = new EbsGateway(clients, o);
         }
         return gateway;

@@ -56,10 +56,10 @@ import java.util.function.Supplier;
 public final class EbsGateway {
     /** How long a resource just made may still be unknown to EC2's describes (eventual consistency). */
     static final Duration NOT_FOUND_GRACE = Duration.ofSeconds(60);
-    private final Ec2Clients clients;
+    private final AwsClients clients;
     private final EbsOptions options;
 
-    public EbsGateway(Ec2Clients clients, EbsOptions options) {
+    public EbsGateway(AwsClients clients, EbsOptions options) {
         this.clients = clients;
         this.options = options;
     }

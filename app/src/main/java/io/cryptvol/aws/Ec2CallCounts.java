@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How many EC2 requests went out, per operation ("DescribeVolumes"), counted by an SDK interceptor on every
- * client {@link Ec2Clients} makes. Each HTTP attempt counts (a throttled call retried twice is three), as
+ * client {@link AwsClients} makes. Each HTTP attempt counts (a throttled call retried twice is three), as
  * the endpoint sees them. {@code --debug} prints and clears them at the end of each command.
  */
 public final class Ec2CallCounts implements ExecutionInterceptor {

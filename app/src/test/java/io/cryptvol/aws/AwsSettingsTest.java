@@ -118,7 +118,7 @@ class AwsSettingsTest {
 
     @Test
     void clientsAreLazyAndTheSandboxNeedsNoConfiguration() {
-        try (Ec2Clients clients = new Ec2Clients(AwsSettings.resolve(null, null, "http://127.0.0.1:9", true, Map.of()))) {
+        try (AwsClients clients = new AwsClients(AwsSettings.resolve(null, null, "http://127.0.0.1:9", true, Map.of()))) {
             assertThat(clients.region()).isEqualTo("us-east-1");
             // nothing listens on port 9: the failure is one line naming the call, after the retries
             assertThatThrownBy(() -> new EbsGateway(clients, EbsOptions.sandbox()).describeInstance("i-1"))

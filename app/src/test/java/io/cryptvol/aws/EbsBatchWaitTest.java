@@ -30,7 +30,7 @@ class EbsBatchWaitTest {
     @TempDir
     Path dir;
     SandboxEc2Server server;
-    Ec2Clients clients;
+    AwsClients clients;
     RecordingDiskHost host;
     String instance;
     final List<EbsProgress.Event> events = Collections.synchronizedList(new ArrayList<>());
@@ -38,7 +38,7 @@ class EbsBatchWaitTest {
     @BeforeEach
     void start() {
         server = SandboxEc2Server.builder().dataDir(dir).timings(SandboxTimings.defaults()).build().start();
-        clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
+        clients = new AwsClients(AwsSettings.sandbox(server.endpoint()));
         host = new RecordingDiskHost();
         instance = server.addInstance("us-east-1a", host);
     }
@@ -94,7 +94,7 @@ class EbsBatchWaitTest {
         server = SandboxEc2Server.builder().dataDir(dir.resolve("slow")).timings(new SandboxTimings(Duration.ofSeconds(3),
                 Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(100))).build().start();
         clients.close();
-        clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
+        clients = new AwsClients(AwsSettings.sandbox(server.endpoint()));
         EbsGateway ebs = gateway(EbsOptions.sandbox().withPollInterval(Duration.ofMillis(50)));
         long t0 = System.nanoTime();
         List<EbsVolume> vols = ebs.createVolumes(set(3).stream().map(s -> s.inZone("us-east-1a")).toList(), null, events::add);

@@ -29,7 +29,7 @@ class EbsGatewayTest {
     @TempDir
     Path dir;
     SandboxEc2Server server;
-    Ec2Clients clients;
+    AwsClients clients;
     EbsGateway ebs;
     RecordingDiskHost host;
     String instance;
@@ -42,7 +42,7 @@ class EbsGatewayTest {
                 // a snapshot stays pending long enough that the answer to CreateSnapshots still sees it pending on a
                 // loaded machine (200 ms was not: the test then saw "completed")
                 Duration.ofMillis(200), Duration.ofSeconds(2))).build().start();
-        clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
+        clients = new AwsClients(AwsSettings.sandbox(server.endpoint()));
         ebs = new EbsGateway(clients, EbsOptions.sandbox().withPollInterval(Duration.ofMillis(50)).withPageSize(5));
         host = new RecordingDiskHost();
         instance = server.addInstance("us-east-1a", host);
@@ -209,7 +209,7 @@ class EbsGatewayTest {
             assertThat(c.tag("cryptvol:set")).isEqualTo("s2"); // the source's tags, passed explicitly
         });
         assertThat(read(server.snapshotImage(copies.get(0).id()), 0, 11)).isEqualTo("first block");
-        EbsGateway west = new EbsGateway(new Ec2Clients(AwsSettings.sandbox(server.endpoint()).withRegion("us-west-2")),
+        EbsGateway west = new EbsGateway(new AwsClients(AwsSettings.sandbox(server.endpoint()).withRegion("us-west-2")),
                 EbsOptions.sandbox());
         assertThat(west.snapshotsWithTag("cryptvol:set", "s2")).hasSize(1);
         assertThat(ebs.snapshotsWithTag("cryptvol:set", "s2")).hasSize(2);
@@ -225,7 +225,7 @@ class EbsGatewayTest {
 
     @Test
     void throttlingBeyondTheRetriesIsOneClearLine() {
-        EbsGateway impatient = new EbsGateway(new Ec2Clients(AwsSettings.sandbox(server.endpoint()).withMaxAttempts(2)),
+        EbsGateway impatient = new EbsGateway(new AwsClients(AwsSettings.sandbox(server.endpoint()).withMaxAttempts(2)),
                 EbsOptions.sandbox());
         server.faults().failNext("DescribeInstances", 2, "RequestLimitExceeded");
         assertThatThrownBy(() -> impatient.describeInstance(instance))

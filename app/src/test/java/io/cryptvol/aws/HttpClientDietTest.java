@@ -6,7 +6,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The product carries one HTTP client for EC2, the one {@link Ec2Clients} uses (UrlConnectionHttpClient); the
+ * The product carries one HTTP client for EC2, the one {@link AwsClients} uses (UrlConnectionHttpClient); the
  * others the {@code ec2} artifact would pull in (Apache 4 and 5, Netty with its dozen jars) are excluded in
  * app/pom.xml, so they are not in the jar (and not on this class path, which has the same runtime dependencies).
  */

@@ -4,7 +4,7 @@ import io.cryptvol.aws.AwsSettings;
 import io.cryptvol.aws.EbsGateway;
 import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsProgress;
-import io.cryptvol.aws.Ec2Clients;
+import io.cryptvol.aws.AwsClients;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.sandbox.RecordingDiskHost;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
@@ -25,7 +25,7 @@ public final class CreateAttachBench {
         Path dir = Files.createTempDirectory("cryptvol-bench");
         try (SandboxEc2Server server = SandboxEc2Server.builder().dataDir(dir)
                 .timings(SandboxTimings.uniform(Duration.ofMillis(300))).build().start();
-             Ec2Clients clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()))) {
+             AwsClients clients = new AwsClients(AwsSettings.sandbox(server.endpoint()))) {
             server.faults().latency(Duration.ofMillis(300));
             EbsGateway ebs = new EbsGateway(clients, EbsOptions.sandbox().withPollInterval(Duration.ofMillis(250)));
             run(server, ebs, 1); // warm-up

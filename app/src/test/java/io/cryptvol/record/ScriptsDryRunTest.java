@@ -6,7 +6,7 @@ import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsProgress;
 import io.cryptvol.aws.EbsSnapshot;
 import io.cryptvol.aws.EbsVolume;
-import io.cryptvol.aws.Ec2Clients;
+import io.cryptvol.aws.AwsClients;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.host.PlannedEffects;
@@ -55,7 +55,7 @@ class ScriptsDryRunTest {
     @TempDir
     Path backups;
     SandboxEc2Server server;
-    Ec2Clients clients;
+    AwsClients clients;
     EbsGateway ebs;
     String instance;
     List<EbsVolume> volumes;
@@ -79,7 +79,7 @@ class ScriptsDryRunTest {
     void start() throws Exception {
         server = SandboxEc2Server.builder().dataDir(data).timings(SandboxTimings.uniform(Duration.ofMillis(20))).build().start();
         instance = server.addInstance("us-east-1a", new RecordingDiskHost());
-        clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
+        clients = new AwsClients(AwsSettings.sandbox(server.endpoint()));
         ebs = new EbsGateway(clients, EbsOptions.sandbox());
         volumes = ebs.createAndAttach(instance, 4, VolumeSpec.of(1, "gp3").inZone("us-east-1a"), EbsProgress.NONE);
         blank = FixtureHost.disks(volumes.stream().map(v -> "vol" + v.id().substring(4)).toList(), GIB);

@@ -6,7 +6,7 @@ import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsProgress;
 import io.cryptvol.aws.EbsSnapshot;
 import io.cryptvol.aws.EbsVolume;
-import io.cryptvol.aws.Ec2Clients;
+import io.cryptvol.aws.AwsClients;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 import io.cryptvol.sandbox.ec2.SandboxTimings;
@@ -61,14 +61,14 @@ class SnapshotShellTest {
         }
     }
     ShellHarness shell;
-    Ec2Clients clients;
+    AwsClients clients;
     EbsGateway ebs;
 
     @BeforeEach
     void start() throws Exception {
         server = SandboxEc2Server.builder().dataDir(data).timings(SandboxTimings.uniform(Duration.ofMillis(50)))
                 .clock(ticking).build().start();
-        clients = new Ec2Clients(AwsSettings.sandbox(server.endpoint()));
+        clients = new AwsClients(AwsSettings.sandbox(server.endpoint()));
         ebs = new EbsGateway(clients, EbsOptions.sandbox());
         shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(), "cryptvol.aws.sandbox", "true",
                 "cryptvol.ebs.poll-interval", "50ms"));
@@ -120,7 +120,7 @@ class SnapshotShellTest {
 
         out = shell.type("snapshots copy " + a.substring(0, 8) + " --region us-west-2");
         assertThat(out).contains("copied set " + a + " to us-west-2");
-        try (Ec2Clients west = new Ec2Clients(AwsSettings.sandbox(server.endpoint()).withRegion("us-west-2"))) {
+        try (AwsClients west = new AwsClients(AwsSettings.sandbox(server.endpoint()).withRegion("us-west-2"))) {
             List<EbsSnapshot> copies = new EbsGateway(west, EbsOptions.sandbox()).snapshotsWithTag(SnapshotTags.SET, a);
             assertThat(copies).hasSize(2).allSatisfy(s -> assertThat(s.tags()).containsEntry(SnapshotTags.COUNT, "2")
                     .containsEntry(SnapshotTags.VG, "myvg").containsKey(SnapshotTags.INDEX));

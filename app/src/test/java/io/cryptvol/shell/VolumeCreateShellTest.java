@@ -4,7 +4,7 @@ import io.cryptvol.aws.AwsSettings;
 import io.cryptvol.aws.EbsGateway;
 import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsVolume;
-import io.cryptvol.aws.Ec2Clients;
+import io.cryptvol.aws.AwsClients;
 import io.cryptvol.sandbox.RecordingDiskHost;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
 import io.cryptvol.sandbox.ec2.SandboxTimings;
@@ -110,7 +110,7 @@ class VolumeCreateShellTest {
     }
 
     List<EbsVolume> stillThere(Set<String> ids) {
-        try (Ec2Clients c = new Ec2Clients(AwsSettings.sandbox(server.endpoint()))) {
+        try (AwsClients c = new AwsClients(AwsSettings.sandbox(server.endpoint()))) {
             return new EbsGateway(c, EbsOptions.sandbox()).findVolumes(Map.of("volume-id", List.copyOf(ids))).stream()
                     .filter(v -> !v.state().equals("deleted")).toList();
         }

@@ -6,7 +6,7 @@ import io.cryptvol.aws.EbsGateway;
 import io.cryptvol.aws.EbsOptions;
 import io.cryptvol.aws.EbsProgress;
 import io.cryptvol.aws.EbsVolume;
-import io.cryptvol.aws.Ec2Clients;
+import io.cryptvol.aws.AwsClients;
 import io.cryptvol.aws.VolumeSpec;
 import io.cryptvol.aws.VolumeTags;
 import io.cryptvol.sandbox.RecordingDiskHost;
@@ -117,7 +117,7 @@ class VolumeShellTest {
     void listShowsSetsAndDeleteAsksAndRefusesAttachedVolumes() throws Exception {
         shell.type("use instance " + instance);
         List<EbsVolume> loose;
-        try (Ec2Clients c = new Ec2Clients(AwsSettings.sandbox(server.endpoint()))) {
+        try (AwsClients c = new AwsClients(AwsSettings.sandbox(server.endpoint()))) {
             EbsGateway ebs = new EbsGateway(c, EbsOptions.sandbox());
             loose = ebs.createVolumes(List.of(
                     VolumeSpec.of(2, "gp3").inZone("us-east-1a").withTags(VolumeTags.forMember("1234abcd-set", 0, 2, "myvg")),

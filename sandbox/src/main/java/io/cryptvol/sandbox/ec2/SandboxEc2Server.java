@@ -3,6 +3,7 @@ package io.cryptvol.sandbox.ec2;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.cryptvol.sandbox.DiskHost;
+import io.cryptvol.sandbox.api.SandboxService;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -59,6 +61,11 @@ public final class SandboxEc2Server implements AutoCloseable {
     public static final String PAGE_SIZE_PROPERTY = "cryptvol.sandbox.ec2.page-size";
 
     private static final Pattern SCOPE = Pattern.compile("Credential=[^/,\\s]+/\\d{8}/([a-z0-9-]+)/ec2/aws4_request");
+    private static final Pattern SERVICE_SCOPE =
+            Pattern.compile("Credential=[^/,\\s]+/\\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request");
+
+    /** Services other than EC2 on this endpoint, by SigV4 signing name. */
+    private final Map<String, SandboxService> services = new ConcurrentHashMap<>();
 
     private final Path dataDir;
     private final int requestedPort;
@@ -149,7 +156,23 @@ public final class SandboxEc2Server implements AutoCloseable {
         return this;
     }
 
-    /** http://127.0.0.1:PORT — give it to the SDK as endpointOverride. */
+    /**
+     * Serves one more AWS service on this endpoint (requests whose SigV4 scope names {@code service.signingName()}).
+     * The server closes it when it closes.
+     */
+    public SandboxEc2Server addService(SandboxService service) {
+        if (services.putIfAbsent(service.signingName(), service) != null) {
+            throw new IllegalStateException("a sandbox service named " + service.signingName() + " is there already");
+        }
+        return this;
+    }
+
+    /** The service registered under a signing name, if any. */
+    public java.util.Optional<SandboxService> service(String signingName) {
+        return java.util.Optional.ofNullable(services.get(signingName));
+    }
+
+    /** http://127.0.0.1:PORT — give it to the SDK as endpointOverride (for EC2 and every added service). */
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port());
     }
@@ -284,6 +307,7 @@ public final class SandboxEc2Server implements AutoCloseable {
         timer.shutdownNow();
         workers.shutdownNow();
         hostActions.shutdownNow();
+        services.values().forEach(SandboxService::close);
         backend.save();
     }
 
@@ -294,6 +318,22 @@ public final class SandboxEc2Server implements AutoCloseable {
             String path = ex.getRequestURI().getPath();
             if (path.startsWith(ADMIN_PATH)) {
                 admin(ex, path.substring(ADMIN_PATH.length()));
+                return;
+            }
+            String auth0 = ex.getRequestHeaders().getFirst("Authorization");
+            Matcher scope = auth0 == null ? null : SERVICE_SCOPE.matcher(auth0);
+            if (scope != null && scope.find() && !"ec2".equals(scope.group(2))) {
+                SandboxService service = services.get(scope.group(2));
+                if (service == null) {
+                    replyText(ex, 400, "the sandbox endpoint does not serve " + scope.group(2) + "\n");
+                    return;
+                }
+                try {
+                    service.handle(ex, scope.group(1));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "sandbox " + scope.group(2) + " request failed", e);
+                    replyText(ex, 500, "internal error\n");
+                }
                 return;
             }
             String requestId = UUID.randomUUID().toString();

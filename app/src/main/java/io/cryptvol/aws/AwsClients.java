@@ -5,6 +5,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.SdkHttpClient;
@@ -19,10 +21,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * EC2 clients, made lazily on first use (so the shell starts without any AWS configuration) and
- * one per region (snapshot copies need the destination region's client). Thread-safe.
+ * AWS SDK clients, made lazily on first use (so the shell starts without any AWS configuration). EC2
+ * clients are kept one per region (snapshot copies need the destination region's client). Any other
+ * service's client (S3, KMS, SSM, ...) is configured by {@link #configure}: the same credentials,
+ * HTTP client, retry strategy, timeouts, call counts and endpoint (the sandbox serves every service on
+ * its one endpoint). Thread-safe.
  */
-public final class Ec2Clients implements AutoCloseable {
+public final class AwsClients implements AutoCloseable {
     private final AwsSettings settings;
     private final Map<String, Ec2Client> clients = new ConcurrentHashMap<>();
     private final Ec2CallCounts calls = new Ec2CallCounts();
@@ -30,7 +35,7 @@ public final class Ec2Clients implements AutoCloseable {
     private volatile SdkHttpClient http;
     private volatile AwsCredentialsProvider credentials;
 
-    public Ec2Clients(AwsSettings settings) {
+    public AwsClients(AwsSettings settings) {
         this.settings = settings;
     }
 
@@ -85,7 +90,17 @@ public final class Ec2Clients implements AutoCloseable {
         }
     }
 
-    private synchronized Ec2Client build(String region) {
+    private Ec2Client build(String region) {
+        return configure(Ec2Client.builder(), region).build();
+    }
+
+    /**
+     * Configures any SDK client builder as the EC2 clients are: region, credentials, the shared HTTP client,
+     * retries, timeouts, call counts, and the endpoint override when one is set. The caller builds the client
+     * (and closes it). {@code region} null means the default region.
+     */
+    public synchronized <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder,
+            String region) {
         if (http == null) {
             http = UrlConnectionHttpClient.builder()
                     .connectionTimeout(Duration.ofSeconds(5))
@@ -95,8 +110,7 @@ public final class Ec2Clients implements AutoCloseable {
         }
         RetryStrategy retry = (settings.adaptiveRetry() ? AwsRetryStrategy.adaptiveRetryStrategy().toBuilder()
                 : AwsRetryStrategy.standardRetryStrategy().toBuilder()).maxAttempts(settings.maxAttempts()).build();
-        var b = Ec2Client.builder()
-                .region(Region.of(region))
+        builder.region(Region.of(region == null ? region() : region))
                 .httpClient(http)
                 .credentialsProvider(credentials)
                 .overrideConfiguration(o -> o.retryStrategy(retry)
@@ -104,9 +118,9 @@ public final class Ec2Clients implements AutoCloseable {
                         .apiCallAttemptTimeout(Duration.ofSeconds(60))
                         .apiCallTimeout(Duration.ofMinutes(5)));
         if (settings.endpoint() != null) {
-            b.endpointOverride(settings.endpoint());
+            builder.endpointOverride(settings.endpoint());
         }
-        return b.build();
+        return builder;
     }
 
     private AwsCredentialsProvider credentialsProvider() {
