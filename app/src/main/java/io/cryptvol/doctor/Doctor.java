@@ -397,7 +397,8 @@ public final class Doctor {
         List<String> untagged = new ArrayList<>();
         for (EbsVolume v : members.values()) {
             String s = v.tag(VolumeTags.SET);
-            if (s == null || s.isBlank() || !vg.equals(v.tag(VolumeTags.VG))) {
+            String tagVg = v.tag(VolumeTags.VG);
+            if (s == null || s.isBlank() || (tagVg != null && !tagVg.isBlank() && !vg.equals(tagVg))) {
                 untagged.add(v.id());
             } else {
                 sets.add(s);
@@ -407,7 +408,8 @@ public final class Doctor {
                 .collect(Collectors.toCollection(TreeSet::new));
         if (!untagged.isEmpty() || sets.size() > 1) {
             problems.add("not tagged as one set: " + (untagged.isEmpty() ? "" : String.join(", ", untagged)
-                    + " without " + VolumeTags.SET + "/" + VolumeTags.VG + " tags" + (sets.size() > 1 ? "; " : ""))
+                    + " without the set's tags (" + VolumeTags.SET + ", or "
+                    + VolumeTags.VG + " naming another VG)" + (sets.size() > 1 ? "; " : ""))
                     + (sets.size() > 1 ? "sets " + String.join(", ", sets) : ""));
             fixes.add("adopt --vg " + vg);
         } else if (counts.size() > 1 || (counts.size() == 1 && !counts.contains(String.valueOf(members.size())))) {

@@ -292,7 +292,19 @@ public class DoctorService {
             attached.stream().map(v -> v.tag(VolumeTags.VG)).filter(v -> v != null && !v.isBlank()).forEach(vgs::add);
             Map<String, List<EbsVolume>> tagged = new LinkedHashMap<>();
             for (String vg : vgs) {
-                tagged.put(vg, ebs.volumesWithTag(VolumeTags.VG, vg));
+                // the members: tagged for the VG, and every volume of the sets its attached PVs belong to (a set made
+                // without a VG name has no cryptvol:vg tag)
+                Map<String, EbsVolume> members = new LinkedHashMap<>();
+                ebs.volumesWithTag(VolumeTags.VG, vg).forEach(v -> members.put(v.id(), v));
+                java.util.Set<String> pvIds = new java.util.HashSet<>(Doctor.pvVolumes(h, vg).values());
+                java.util.Set<String> sets = new java.util.TreeSet<>();
+                attached.stream().filter(v -> pvIds.contains(v.id())).map(v -> v.tag(VolumeTags.SET))
+                        .filter(x -> x != null && !x.isBlank()).forEach(sets::add);
+                members.values().stream().map(v -> v.tag(VolumeTags.SET)).filter(x -> x != null && !x.isBlank()).forEach(sets::add);
+                for (String set : sets) {
+                    ebs.volumesWithTag(VolumeTags.SET, set).forEach(v -> members.putIfAbsent(v.id(), v));
+                }
+                tagged.put(vg, List.copyOf(members.values()));
             }
             try {
                 return new Facts.Ec2(null, instance, attached, tagged, snapshots.sets(null), null);

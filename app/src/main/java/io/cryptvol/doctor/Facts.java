@@ -98,7 +98,8 @@ public record Facts(String target, HostState host, Nvme nvme, List<KeyFacts> key
      * @param skipped      why EC2 was not looked at (null: it was)
      * @param instanceId   the session's instance
      * @param attached     the volumes attached to it
-     * @param tagged       per VG, the volumes tagged {@code cryptvol:vg=VG}, wherever they are
+     * @param tagged       per VG, its EBS volumes wherever they are: tagged {@code cryptvol:vg=VG}, or in the set of one
+     *                     of its PVs' volumes
      * @param sets         every snapshot set of the region
      * @param setsSkipped  why the snapshot sets were not listed (null: they were)
      */

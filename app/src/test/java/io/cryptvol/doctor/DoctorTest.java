@@ -234,6 +234,24 @@ class DoctorTest {
     }
 
     @Test
+    void aSetMadeWithoutAVgNameIsOneSet() {
+        EbsVolume a = volume(V1, "us-east-1a", "set1", "2", true);
+        EbsVolume b = volume(V2, "us-east-1a", "set1", "2", true);
+        Map<String, String> noVg = new java.util.HashMap<>(a.tags());
+        noVg.remove("cryptvol:vg");
+        List<EbsVolume> vols = List.of(a, new EbsVolume(b.id(), 1, "gp3", null, null, false, null, "us-east-1a", "in-use", null,
+                NOW, noVg, b.attachment()));
+        assertThat(Doctor.vgMembers(withEc2(healthy(), ec2(vols, healthy().ec2().sets())), "dvg").status())
+                .isEqualTo(Check.Status.OK);
+        Map<String, String> otherVg = new java.util.HashMap<>(noVg);
+        otherVg.put("cryptvol:vg", "othervg");
+        List<EbsVolume> mixed = List.of(a, new EbsVolume(b.id(), 1, "gp3", null, null, false, null, "us-east-1a", "in-use",
+                null, NOW, otherVg, b.attachment()));
+        assertThat(Doctor.vgMembers(withEc2(healthy(), ec2(mixed, healthy().ec2().sets())), "dvg").status())
+                .isEqualTo(Check.Status.FAIL);
+    }
+
+    @Test
     void aLockedVolumeIsSkippedNotGuessed() {
         HostState h = HostState.empty().withLvm(List.of(), List.of(),
                 List.of(new LogicalVolume("dlv", "dvg", "lvu", 1, "/dev/dvg/dlv", "/dev/mapper/dvg-dlv", false, List.of())));
