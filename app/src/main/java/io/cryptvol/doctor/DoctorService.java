@@ -181,7 +181,7 @@ public class DoctorService {
     private List<Facts.KeyFacts> keys() {
         FileStore home = fileStore(store.dir());
         List<Facts.KeyFacts> out = new ArrayList<>();
-        for (KeyInfo k : store.list()) {
+        for (KeyInfo k : store.listUnchanged()) {
             List<Facts.BackupFacts> backups = new ArrayList<>();
             for (Backup b : k.backups()) {
                 backups.add(backup(b, k.sha256(), home));

@@ -279,6 +279,12 @@ public final class KeyStore {
         return out;
     }
 
+    /** {@link #list()} for a read-only look ({@code doctor}): keys dropped in by hand are described, not recorded. */
+    public synchronized List<KeyInfo> listUnchanged() {
+        Map<String, KeyInfo> all = meta.load();
+        return names().stream().map(n -> all.containsKey(n) ? all.get(n) : describeUnrecorded(n)).toList();
+    }
+
     /**
      * Records that key {@code name} opens slot {@code slot} of the LUKS volume {@code luksUuid} (metadata only).
      * A previous record of the same slot, under any key, is replaced: a slot holds one key.
