@@ -178,8 +178,10 @@ public final class HeaderService {
             return out;
         }
         for (String uuid : uuids) {
+            // an LV is probed as /dev/mapper/VG-LV: named by its /dev/VG/LV path, as the user knows it
             Optional<String> device = h.luks().values().stream().filter(l -> uuid.equalsIgnoreCase(l.uuid()))
-                    .map(LuksHeader::device).sorted().findFirst();
+                    .map(LuksHeader::device).map(d -> h.lvs().stream().filter(l -> l.dmPath().equals(d))
+                            .map(io.cryptvol.domain.model.LogicalVolume::path).findFirst().orElse(d)).sorted().findFirst();
             if (device.isEmpty()) {
                 continue;
             }

@@ -83,10 +83,12 @@ class HostObserverTest {
     @ParameterizedTest(name = "fullreport exit {0}: pvs runs {1} time(s)")
     @CsvSource({"0, 0", "5, 2"})
     void theGuidesSegmentsComeFromTheFullReportAndPvsRunsOnlyWhenItFails(int fullreportExit, int pvsRuns) throws Exception {
-        byte[] a = new byte[40000];
-        byte[] b = new byte[40000];
-        new SecureRandom().nextBytes(a);
-        new SecureRandom().nextBytes(b);
+        byte[][] pv = {new byte[40000], new byte[40000]}; // two PVs of random bytes
+        for (byte[] x : pv) {
+            new SecureRandom().nextBytes(x);
+        }
+        byte[] a = pv[0];
+        byte[] b = pv[1];
         Path pa = Files.write(tmp.resolve("pv-a"), a);
         Path pb = Files.write(tmp.resolve("pv-b"), b);
         String devs = pa + "(1)," + pb + "(2)";
