@@ -175,6 +175,48 @@ public final class HeaderBackups {
         return bytes;
     }
 
+    /** One header backup file checked: the key store's own ({@code copy} false) or a recorded copy. */
+    public record FileCheck(Backup backup, String location, boolean copy, BackupCheck.Status status) {
+    }
+
+    /**
+     * Every backup's file in the key store and each recorded copy on a file system (a path; copies elsewhere, such as
+     * S3, are checked where they are made), against the SHA-256 recorded when the backup was taken. Reads only.
+     */
+    public List<FileCheck> checkFiles() {
+        List<FileCheck> out = new ArrayList<>();
+        for (Backup b : list()) {
+            Path own;
+            try {
+                own = file(b);
+            } catch (CryptvolException e) {
+                out.add(new FileCheck(b, ControlChars.escape(b.file()), false, BackupCheck.Status.UNREADABLE));
+                continue;
+            }
+            out.add(new FileCheck(b, own.toString(), false, check(own, b.sha256())));
+            for (Copy c : b.copies()) {
+                if (c.path().startsWith("/")) {
+                    out.add(new FileCheck(b, c.path(), true, check(Path.of(c.path()), b.sha256())));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static BackupCheck.Status check(Path f, String sha256) {
+        if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+            return BackupCheck.Status.MISSING;
+        }
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+            return BackupCheck.Status.UNREADABLE; // a link or a directory where the file should be
+        }
+        try {
+            return KeyStore.sha256(readFile(f)).equals(sha256) ? BackupCheck.Status.OK : BackupCheck.Status.MISMATCH;
+        } catch (CryptvolException e) {
+            return BackupCheck.Status.UNREADABLE;
+        }
+    }
+
     /**
      * Copies every backup of {@code uuids} into {@code targetDir} (0600, the same name), reads each back and compares
      * its SHA-256, and records the copy. A file there of the same name with the same bytes counts; other bytes are

@@ -188,7 +188,8 @@ public class KeyCommands {
     }
 
     @Command(command = "verify", description = "Check a key (or every key) and each recorded backup: present and the "
-            + "same SHA-256; and the key store's permissions (directory 0700, key files 0600, owned by you, no "
+            + "same SHA-256; without a name also every LUKS header backup and its copies (SHA-256), and each against the "
+            + "live header when the connected target holds that UUID; and the key store's permissions (directory 0700, key files 0600, owned by you, no "
             + "symlinks). --fix repairs the modes (never following a symlink).")
     public void verify(@Option(description = "the key (default: every key)") @OptionValues(provider = "keyNameCompletion")
                        String name,
@@ -198,7 +199,11 @@ public class KeyCommands {
         List<KeyPermissions.Outcome> repaired = repair.repaired();
         List<KeyPermissions.Problem> loose = repair.loose();
         List<BackupCheck> checks = name == null ? store.verifyAll() : store.verify(name);
-        if (checks.isEmpty() && loose.isEmpty() && repaired.isEmpty()) {
+        // the LUKS header backups too (every key's: they belong to the volumes, not to one key); the live headers when
+        // a target is connected
+        List<io.cryptvol.keys.HeaderService.Check> headerChecks = name != null ? List.of()
+                : new io.cryptvol.keys.HeaderService(store).verifyAll(hosts.connected() ? hosts.executor() : null);
+        if (checks.isEmpty() && loose.isEmpty() && repaired.isEmpty() && headerChecks.isEmpty()) {
             ui.println("no keys to verify");
             return;
         }
@@ -213,6 +218,7 @@ public class KeyCommands {
         for (KeyPermissions.Problem p : loose) {
             rows.add(List.of(keyOrDir(p), p.path().toString(), "LOOSE: " + p.describe()));
         }
+        headerChecks.forEach(c -> rows.add(List.of("header " + c.uuid(), c.location(), c.status())));
         ui.table(List.of("KEY", "COPY", "STATUS"), rows);
         List<String> names = checks.stream().map(BackupCheck::keyName).distinct().toList();
         for (String n : names) {
@@ -221,9 +227,16 @@ public class KeyCommands {
             }
         }
         long bad = checks.stream().filter(c -> !c.ok()).count();
+        long badHeaders = headerChecks.stream().filter(c -> !c.ok()).count();
+        String headerPart = badHeaders == 0 ? "" : badHeaders + " of " + headerChecks.size() + " LUKS header backup checks failed";
         if (bad > 0) {
             throw new CryptvolException(bad + " of " + checks.size() + " key copies failed verification"
+                    + (headerPart.isEmpty() ? "" : "; " + headerPart)
                     + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"), ExitCode.FAILED, null);
+        }
+        if (badHeaders > 0) {
+            throw new CryptvolException(headerPart + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"),
+                    ExitCode.FAILED, null);
         }
         if (!loose.isEmpty()) {
             boolean fixable = loose.stream().anyMatch(KeyPermissions.Problem::fixable);
@@ -231,8 +244,8 @@ public class KeyCommands {
                     + (fixable ? ": repair with 'keys verify --fix'" : ": fix them by hand (cryptvol does not follow "
                     + "symlinks or change owners)"), ExitCode.FAILED, null);
         }
-        ui.ok("all " + checks.size() + " copies verified" + (repaired.isEmpty() ? "" : "; "
-                + repaired.size() + " permission(s) repaired"));
+        ui.ok("all " + checks.size() + " copies verified" + (headerChecks.isEmpty() ? "" : ", and " + headerChecks.size()
+                + " LUKS header backup check(s)") + (repaired.isEmpty() ? "" : "; " + repaired.size() + " permission(s) repaired"));
     }
 
     private static String keyOrDir(KeyPermissions.Problem p) {

@@ -8,5 +8,14 @@ public enum StepKind {
     UNMOUNT, CLOSE_MAPPING, DEACTIVATE_VG,
     EXTEND_VG, EXTEND_LV, RESIZE_MAPPING, GROW_FS,
     SNAPSHOT, IMPORT_CLONE, NEW_LUKS_UUID,
-    HEADER_BACKUP, HEADER_RESTORE
+    HEADER_BACKUP, HEADER_RESTORE;
+
+    /**
+     * True for the steps that write a LUKS header (format, a key slot added, a new UUID): a plan with one backs the
+     * header up after it ({@link HeaderPlanner#unbackedChanges}). A new kind that changes a header (a slot removed, a
+     * token) says so here.
+     */
+    public boolean changesLuksHeader() {
+        return this == LUKS_FORMAT || this == LUKS_ADD_KEY || this == NEW_LUKS_UUID;
+    }
 }
