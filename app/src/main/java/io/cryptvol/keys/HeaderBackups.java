@@ -217,6 +217,36 @@ public final class HeaderBackups {
         return done;
     }
 
+    /**
+     * {@link #copyTo} for S3: every backup of {@code uuids} put under {@code to}'s prefix with its file name, with
+     * SSE-KMS, read back and compared ({@link S3Copies#put}), and recorded as a copy at {@code s3://bucket/key}.
+     */
+    public synchronized List<Backup> copyToS3(List<String> uuids, io.cryptvol.domain.model.S3Url to, String kmsKeyId,
+                                              S3Copies s3, Instant now) {
+        List<Backup> all = new ArrayList<>(load());
+        List<Backup> done = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            Backup b = all.get(i);
+            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
+                continue;
+            }
+            byte[] bytes = read(b);
+            S3Copies.Stored st = s3.put(to.bucket(), to.key(b.file()), bytes, kmsKeyId);
+            if (!st.verified()) {
+                throw new CryptvolException(st.location() + " reads back different bytes from the header backup",
+                        ExitCode.FAILED, null);
+            }
+            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(st.location())).toList());
+            copies.add(new Copy(st.location(), now.truncatedTo(ChronoUnit.SECONDS)));
+            Backup updated = new Backup(b.file(), b.uuid(), b.version(), b.device(), b.target(), b.taken(), b.size(),
+                    b.sha256(), copies);
+            all.set(i, updated);
+            done.add(updated);
+            save(all); // each copy recorded as soon as it is verified, whatever happens to the next
+        }
+        return done;
+    }
+
     // ---- files --------------------------------------------------------------------------------------------
 
     private void ensureDir() {

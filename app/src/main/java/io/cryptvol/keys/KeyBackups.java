@@ -2,6 +2,7 @@ package io.cryptvol.keys;
 
 import io.cryptvol.CryptvolException;
 import io.cryptvol.ExitCode;
+import io.cryptvol.domain.model.S3Url;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,10 +19,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Backup copies of keys on other disks: where a copy goes, writing it (0600, flushed, read back and compared),
+ * Backup copies of keys on other disks and in S3 ({@link S3Copies}): where a copy goes, writing it (0600, flushed, read back and compared),
  * checking every recorded copy, and shredding them. The key bytes come from the {@link KeyDirectory}, the record
  * of each copy goes to the {@link KeyMetadata}.
  */
@@ -94,13 +96,49 @@ final class KeyBackups {
         }
     }
 
-    List<BackupCheck> verify(KeyInfo info, Instant now) {
+    /**
+     * Copies the key to S3 ({@code to}, object {@code NAME.key} under its prefix) with SSE-KMS, read back and compared,
+     * and records it as a backup at {@code s3://bucket/key}. The bucket is checked first (it must be private); the
+     * key bytes are read only after that.
+     */
+    KeyStore.S3Backup backupToS3(KeyInfo info, S3Url to, String kmsKeyId, S3Copies s3, Instant now) {
+        String name = info.name();
+        Optional<String> bucketKey = s3.checkPrivate(to.bucket());
+        byte[] key = keys.read(name);
+        try {
+            String expected = KeyStore.sha256(key);
+            if (!expected.equals(info.sha256())) {
+                throw new CryptvolException("key '" + name + "' no longer matches its recorded fingerprint "
+                        + KeyStore.shortFingerprint(info.sha256()) + "; run 'keys verify " + name + "' before backing it up", ExitCode.FAILED, null);
+            }
+            S3Copies.Stored st = s3.put(to.bucket(), to.key(name + KeyDirectory.SUFFIX), key, kmsKeyId);
+            List<Backup> backups = new ArrayList<>(info.backups());
+            backups.removeIf(b -> b.location().equals(st.location()));
+            Instant created = info.backups().stream().filter(b -> b.location().equals(st.location()))
+                    .map(Backup::created).findFirst().orElse(now);
+            backups.add(new Backup(st.location(), created, st.verified(), now));
+            KeyInfo updated = info.withBackups(backups);
+            meta.put(updated);
+            if (!st.verified()) {
+                throw new CryptvolException("backup of '" + name + "' to " + st.location() + " could not be verified: "
+                        + "the object read back differs from the key", ExitCode.FAILED, null);
+            }
+            String usedKey = st.kmsKeyId() != null ? st.kmsKeyId() : kmsKeyId != null ? kmsKeyId : bucketKey.orElse(null);
+            return new KeyStore.S3Backup(updated, st.location(), usedKey, st.existed());
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    List<BackupCheck> verify(KeyInfo info, Instant now, S3Copies s3) {
         String name = info.name();
         List<BackupCheck> checks = new ArrayList<>();
         checks.add(new BackupCheck(name, keys.file(name).toString(), check(keys.file(name), info.sha256())));
         List<Backup> updated = new ArrayList<>();
         for (Backup b : info.backups()) {
-            BackupCheck.Status s = check(Path.of(b.location()), info.sha256());
+            BackupCheck.Status s = S3Url.isS3(b.location())
+                    ? (s3 == null ? BackupCheck.Status.UNREADABLE : s3.check(b.location(), info.sha256()))
+                    : check(Path.of(b.location()), info.sha256());
             checks.add(new BackupCheck(name, b.location(), s));
             updated.add(b.checked(s == BackupCheck.Status.OK, now));
         }
@@ -108,10 +146,19 @@ final class KeyBackups {
         return checks;
     }
 
-    List<KeyStore.ShredOutcome> shred(KeyInfo info) {
+    List<KeyStore.ShredOutcome> shred(KeyInfo info, S3Copies s3) {
         List<KeyStore.ShredOutcome> out = new ArrayList<>();
         List<Backup> kept = new ArrayList<>();
         for (Backup b : info.backups()) {
+            if (S3Url.isS3(b.location())) {
+                KeyStore.ShredOutcome o = s3 == null ? new KeyStore.ShredOutcome(b.location(), false,
+                        "S3 is not available in this session") : s3.delete(b.location());
+                out.add(o);
+                if (!o.shredded()) {
+                    kept.add(b);
+                }
+                continue;
+            }
             Path p = Path.of(b.location());
             try {
                 if (Shredder.shred(p)) {

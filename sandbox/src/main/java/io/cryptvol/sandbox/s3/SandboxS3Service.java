@@ -50,7 +50,7 @@ import java.util.zip.Checksum;
  * A local stand-in for Amazon S3 (REST, path-style addressing: {@code /BUCKET/KEY}) on the sandbox endpoint, for
  * the calls cryptvol makes: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, ListObjectsV2, PutObject,
  * GetObject, HeadObject, DeleteObject, Get/Put/DeletePublicAccessBlock, Get/Put/DeleteBucketPolicy,
- * GetBucketPolicyStatus, Get/Put/DeleteBucketEncryption, GetBucketLocation.
+ * GetBucketPolicyStatus, Get/Put/DeleteBucketEncryption, GetBucketLocation, GetBucketVersioning (never enabled).
  *
  * <p>Written to S3's documented behaviour: a new bucket has every Block Public Access setting on and SSE-S3 as its
  * default encryption (as S3 does since 2023); a public policy is refused while BlockPublicPolicy is on;
@@ -321,7 +321,7 @@ public final class SandboxS3Service implements SandboxService {
         }
         String sub = q.containsKey("publicAccessBlock") ? "PublicAccessBlock" : q.containsKey("policyStatus") ? "PolicyStatus"
                 : q.containsKey("policy") ? "Policy" : q.containsKey("encryption") ? "Encryption"
-                : q.containsKey("location") ? "Location" : null;
+                : q.containsKey("location") ? "Location" : q.containsKey("versioning") ? "Versioning" : null;
         if (sub == null) {
             for (String k : q.keySet()) {
                 if (!k.equals("list-type") && !k.equals("prefix") && !k.equals("max-keys") && !k.equals("continuation-token")
@@ -358,6 +358,7 @@ public final class SandboxS3Service implements SandboxService {
                 case "DELETE" -> "DeleteBucketEncryption";
                 default -> throw notAllowed();
             };
+            case "Versioning" -> method.equals("GET") ? "GetBucketVersioning" : null;
             default -> method.equals("GET") ? "GetBucketLocation" : null;
         };
         if (op == null) {
@@ -398,6 +399,8 @@ public final class SandboxS3Service implements SandboxService {
             case "GetBucketLocation" -> Reply.xml(xml().open("LocationConstraint", true)
                     .text(b.region.equals("us-east-1") ? "" : b.region).close("LocationConstraint").done());
             case "ListObjectsV2" -> list(b, q);
+            case "GetBucketVersioning" -> Reply.xml(xml().open("VersioningConfiguration", true) // never enabled here
+                    .close("VersioningConfiguration").done());
             case "PutObject" -> putObject(b, r.key(), h, body);
             case "GetObject", "HeadObject" -> getObject(b, r.key(), r.operation().equals("HeadObject"));
             case "DeleteObject" -> {
