@@ -181,14 +181,7 @@ public final class HeaderBackups {
      * refused. Returns the backups copied.
      */
     public synchronized List<Backup> copyTo(List<String> uuids, Path targetDir, Instant now) {
-        List<Backup> all = new ArrayList<>(load());
-        List<Backup> done = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            Backup b = all.get(i);
-            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
-                continue;
-            }
-            byte[] bytes = read(b);
+        return copyEach(uuids, now, (b, bytes) -> {
             Path to = targetDir.toAbsolutePath().normalize().resolve(b.file());
             try {
                 if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
@@ -204,17 +197,8 @@ public final class HeaderBackups {
             if (!KeyStore.sha256(readFile(to)).equals(b.sha256())) {
                 throw new CryptvolException(to + " reads back different bytes from the header backup", ExitCode.FAILED, null);
             }
-            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(to.toString())).toList());
-            copies.add(new Copy(to.toString(), now.truncatedTo(ChronoUnit.SECONDS)));
-            Backup updated = new Backup(b.file(), b.uuid(), b.version(), b.device(), b.target(), b.taken(), b.size(),
-                    b.sha256(), copies);
-            all.set(i, updated);
-            done.add(updated);
-        }
-        if (!done.isEmpty()) {
-            save(all);
-        }
-        return done;
+            return to.toString();
+        });
     }
 
     /**
@@ -223,6 +207,21 @@ public final class HeaderBackups {
      */
     public synchronized List<Backup> copyToS3(List<String> uuids, io.cryptvol.domain.model.S3Url to, String kmsKeyId,
                                               S3Copies s3, Instant now) {
+        return copyEach(uuids, now, (b, bytes) -> {
+            S3Copies.Stored st = s3.put(to.bucket(), to.key(b.file()), bytes, kmsKeyId);
+            if (!st.verified()) {
+                throw new CryptvolException(st.location() + " reads back different bytes from the header backup",
+                        ExitCode.FAILED, null);
+            }
+            return st.location();
+        });
+    }
+
+    /**
+     * Copies every backup of {@code uuids} with {@code copy} (its bytes checked against the recorded SHA-256 first;
+     * it returns where the verified copy is) and records each copy as soon as it is made.
+     */
+    private List<Backup> copyEach(List<String> uuids, Instant now, java.util.function.BiFunction<Backup, byte[], String> copy) {
         List<Backup> all = new ArrayList<>(load());
         List<Backup> done = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) {
@@ -230,19 +229,14 @@ public final class HeaderBackups {
             if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
                 continue;
             }
-            byte[] bytes = read(b);
-            S3Copies.Stored st = s3.put(to.bucket(), to.key(b.file()), bytes, kmsKeyId);
-            if (!st.verified()) {
-                throw new CryptvolException(st.location() + " reads back different bytes from the header backup",
-                        ExitCode.FAILED, null);
-            }
-            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(st.location())).toList());
-            copies.add(new Copy(st.location(), now.truncatedTo(ChronoUnit.SECONDS)));
+            String where = copy.apply(b, read(b));
+            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(where)).toList());
+            copies.add(new Copy(where, now.truncatedTo(ChronoUnit.SECONDS)));
             Backup updated = new Backup(b.file(), b.uuid(), b.version(), b.device(), b.target(), b.taken(), b.size(),
                     b.sha256(), copies);
             all.set(i, updated);
             done.add(updated);
-            save(all); // each copy recorded as soon as it is verified, whatever happens to the next
+            save(all);
         }
         return done;
     }

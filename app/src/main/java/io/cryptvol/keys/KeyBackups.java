@@ -65,11 +65,7 @@ final class KeyBackups {
         Path to = copy.getParent();
         byte[] key = keys.read(name);
         try {
-            String expected = KeyStore.sha256(key);
-            if (!expected.equals(info.sha256())) {
-                throw new CryptvolException("key '" + name + "' no longer matches its recorded fingerprint "
-                        + KeyStore.shortFingerprint(info.sha256()) + "; run 'keys verify " + name + "' before backing it up", ExitCode.FAILED, null);
-            }
+            String expected = unchanged(info, key);
             if (Files.exists(copy, LinkOption.NOFOLLOW_LINKS)) {
                 if (!expected.equals(sha256Of(copy))) {
                     throw new CryptvolException(copy + " already exists and holds different bytes: refusing to overwrite "
@@ -78,22 +74,36 @@ final class KeyBackups {
             } else {
                 writeNew(to, copy, key);
             }
-            boolean ok = expected.equals(sha256Of(copy));
-            List<Backup> backups = new ArrayList<>(info.backups());
-            backups.removeIf(b -> b.location().equals(copy.toString()));
-            Instant created = info.backups().stream().filter(b -> b.location().equals(copy.toString()))
-                    .map(Backup::created).findFirst().orElse(now);
-            backups.add(new Backup(copy.toString(), created, ok, now));
-            KeyInfo updated = info.withBackups(backups);
-            meta.put(updated);
-            if (!ok) {
-                throw new CryptvolException("backup of '" + name + "' to " + copy + " could not be verified: "
-                        + "the copy read back differs from the key", ExitCode.FAILED, null);
-            }
-            return updated;
+            return record(info, copy.toString(), expected.equals(sha256Of(copy)), now);
         } finally {
             Arrays.fill(key, (byte) 0);
         }
+    }
+
+    /** The key's bytes still match its recorded fingerprint (else nothing is copied); returns their SHA-256. */
+    private static String unchanged(KeyInfo info, byte[] key) {
+        String sha = KeyStore.sha256(key);
+        if (!sha.equals(info.sha256())) {
+            throw new CryptvolException("key '" + info.name() + "' no longer matches its recorded fingerprint "
+                    + KeyStore.shortFingerprint(info.sha256()) + "; run 'keys verify " + info.name() + "' before backing it up", ExitCode.FAILED, null);
+        }
+        return sha;
+    }
+
+    /** Records the copy at {@code location} (replacing an earlier record of it), then refuses one that did not verify. */
+    private KeyInfo record(KeyInfo info, String location, boolean ok, Instant now) {
+        List<Backup> backups = new ArrayList<>(info.backups());
+        backups.removeIf(b -> b.location().equals(location));
+        Instant created = info.backups().stream().filter(b -> b.location().equals(location))
+                .map(Backup::created).findFirst().orElse(now);
+        backups.add(new Backup(location, created, ok, now));
+        KeyInfo updated = info.withBackups(backups);
+        meta.put(updated);
+        if (!ok) {
+            throw new CryptvolException("backup of '" + info.name() + "' to " + location + " could not be verified: "
+                    + "the copy read back differs from the key", ExitCode.FAILED, null);
+        }
+        return updated;
     }
 
     /**
@@ -106,23 +116,9 @@ final class KeyBackups {
         Optional<String> bucketKey = s3.checkPrivate(to.bucket());
         byte[] key = keys.read(name);
         try {
-            String expected = KeyStore.sha256(key);
-            if (!expected.equals(info.sha256())) {
-                throw new CryptvolException("key '" + name + "' no longer matches its recorded fingerprint "
-                        + KeyStore.shortFingerprint(info.sha256()) + "; run 'keys verify " + name + "' before backing it up", ExitCode.FAILED, null);
-            }
+            unchanged(info, key);
             S3Copies.Stored st = s3.put(to.bucket(), to.key(name + KeyDirectory.SUFFIX), key, kmsKeyId);
-            List<Backup> backups = new ArrayList<>(info.backups());
-            backups.removeIf(b -> b.location().equals(st.location()));
-            Instant created = info.backups().stream().filter(b -> b.location().equals(st.location()))
-                    .map(Backup::created).findFirst().orElse(now);
-            backups.add(new Backup(st.location(), created, st.verified(), now));
-            KeyInfo updated = info.withBackups(backups);
-            meta.put(updated);
-            if (!st.verified()) {
-                throw new CryptvolException("backup of '" + name + "' to " + st.location() + " could not be verified: "
-                        + "the object read back differs from the key", ExitCode.FAILED, null);
-            }
+            KeyInfo updated = record(info, st.location(), st.verified(), now);
             String usedKey = st.kmsKeyId() != null ? st.kmsKeyId() : kmsKeyId != null ? kmsKeyId : bucketKey.orElse(null);
             return new KeyStore.S3Backup(updated, st.location(), usedKey, st.existed());
         } finally {
