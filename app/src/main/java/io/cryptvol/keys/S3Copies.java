@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.s3.model.PublicAccessBlockConfiguration;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryptionByDefault;
 
+import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -154,7 +155,8 @@ public final class S3Copies {
                 if (kmsKeyId != null) {
                     r.ssekmsKeyId(kmsKeyId);
                 }
-            }, RequestBody.fromBytes(bytes)).ssekmsKeyId();
+            }, RequestBody.fromContentProvider(() -> new ByteArrayInputStream(bytes), bytes.length,
+                    "application/octet-stream")).ssekmsKeyId(); // streamed from the caller's array: no copy left unwiped
         } catch (AwsServiceException e) {
             if (!"PreconditionFailed".equals(code(e)) && e.statusCode() != 412) {
                 throw failure(e, "put an object into", bucket);
@@ -197,7 +199,8 @@ public final class S3Copies {
     private Read read(String bucket, String key) {
         try {
             var o = s3().getObjectAsBytes(r -> r.bucket(bucket).key(key));
-            return new Read(o.asByteArray(), o.response().serverSideEncryptionAsString(), o.response().ssekmsKeyId());
+            // the response's own array (not a copy), so that wiping it leaves no copy of the key behind
+            return new Read(o.asByteArrayUnsafe(), o.response().serverSideEncryptionAsString(), o.response().ssekmsKeyId());
         } catch (AwsServiceException e) {
             if ("NoSuchKey".equals(code(e))) {
                 return new Read(null, null, null);

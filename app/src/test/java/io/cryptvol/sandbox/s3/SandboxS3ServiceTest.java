@@ -20,6 +20,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -159,7 +160,7 @@ class SandboxS3ServiceTest {
     }
 
     @Test
-    void bucketsAndObjectsSurviveARestart() {
+    void bucketsAndObjectsSurviveARestart() throws Exception {
         client.createBucket(b -> b.bucket("keep"));
         client.putObject(b -> b.bucket("keep").key("k"), RequestBody.fromString("kept bytes"));
         client.deletePublicAccessBlock(b -> b.bucket("keep"));
@@ -172,6 +173,13 @@ class SandboxS3ServiceTest {
         assertThat(client.getObjectAsBytes(b -> b.bucket("keep").key("k")).asUtf8String()).isEqualTo("kept bytes");
         assertThatThrownBy(() -> client.getPublicAccessBlock(b -> b.bucket("keep")))
                 .satisfies(t -> assertThat(code(t)).isEqualTo("NoSuchPublicAccessBlockConfiguration"));
+        // kept private on disk: the objects are copies of keys
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("s3"))))
+                .isEqualTo("rwx------");
+        try (var files = Files.list(dir.resolve("s3/objects"))) {
+            assertThat(files.toList()).isNotEmpty().allSatisfy(f -> assertThat(java.nio.file.attribute.PosixFilePermissions
+                    .toString(Files.getPosixFilePermissions(f))).isEqualTo("rw-------"));
+        }
         s3.tamper("keep", "k", "other bytes".getBytes(StandardCharsets.UTF_8));
         assertThat(client.getObjectAsBytes(b -> b.bucket("keep").key("k")).asUtf8String()).isEqualTo("other bytes");
     }

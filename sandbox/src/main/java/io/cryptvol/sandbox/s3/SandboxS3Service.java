@@ -64,7 +64,8 @@ import java.util.zip.Checksum;
  * with {@code x-amz-bucket-region}, as S3 answers path-style requests.
  *
  * <p>State: in memory, and with a data directory also on disk ({@code state.json} and one file per object body,
- * written after every change), so that a sandbox stopped and started again finds its buckets and objects.
+ * written after every change; the directory 0700, the files 0600: the objects are copies of keys), so that a
+ * sandbox stopped and started again finds its buckets and objects.
  *
  * <p>For tests: {@link #requests()} logs every request (headers and raw body), {@link #deny} makes an operation
  * answer AccessDenied, {@link #tamper} replaces an object's bytes behind the API's back.
@@ -109,6 +110,11 @@ public final class SandboxS3Service implements SandboxService {
         Encryption encryption;
         final TreeMap<String, StoredObject> objects = new TreeMap<>();
     }
+
+    private static final java.nio.file.attribute.FileAttribute<Set<java.nio.file.attribute.PosixFilePermission>> PRIVATE_DIR =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    private static final java.nio.file.attribute.FileAttribute<Set<java.nio.file.attribute.PosixFilePermission>> PRIVATE_FILE =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     private final Path dataDir;
     private final Map<String, Bucket> buckets = new TreeMap<>();
@@ -959,7 +965,8 @@ public final class SandboxS3Service implements SandboxService {
             return;
         }
         try {
-            Files.createDirectories(objectsDir());
+            Files.createDirectories(objectsDir(), PRIVATE_DIR);
+            Files.setPosixFilePermissions(dataDir, PRIVATE_DIR.value()); // the bucket's objects are backups of keys
             ObjectNode root = JSON.createObjectNode();
             ArrayNode bs = root.putArray("buckets");
             Set<String> live = new java.util.HashSet<>();
@@ -981,6 +988,8 @@ public final class SandboxS3Service implements SandboxService {
                     Path f = objectsDir().resolve(file);
                     if (!Files.exists(f)) {
                         Path tmp = objectsDir().resolve(file + ".tmp");
+                        Files.deleteIfExists(tmp);
+                        Files.createFile(tmp, PRIVATE_FILE);
                         Files.write(tmp, o.body());
                         Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                     }
@@ -994,6 +1003,8 @@ public final class SandboxS3Service implements SandboxService {
                 }
             }
             Path tmp = dataDir.resolve("state.json.tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PRIVATE_FILE);
             JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
             Files.move(tmp, stateFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             try (var s = Files.list(objectsDir())) {
