@@ -75,6 +75,15 @@ public final class AwsAccess implements AutoCloseable {
         return gateway;
     }
 
+    /**
+     * The clients (made now if needed), for a service other than EC2: {@code clients().configure(S3Client.builder(),
+     * region)}. A new object after the settings change (the old one is closed then).
+     */
+    public synchronized AwsClients clients() {
+        ebs();
+        return clients;
+    }
+
     /** True once a client was made (i.e. some command talked, or tried to talk, to EC2). */
     public synchronized boolean started() {
         return gateway != null;

@@ -223,14 +223,7 @@ public final class HeaderBackups {
      * refused. Returns the backups copied.
      */
     public synchronized List<Backup> copyTo(List<String> uuids, Path targetDir, Instant now) {
-        List<Backup> all = new ArrayList<>(load());
-        List<Backup> done = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            Backup b = all.get(i);
-            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
-                continue;
-            }
-            byte[] bytes = read(b);
+        return copyEach(uuids, now, (b, bytes) -> {
             Path to = targetDir.toAbsolutePath().normalize().resolve(b.file());
             try {
                 if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
@@ -246,14 +239,45 @@ public final class HeaderBackups {
             if (!KeyStore.sha256(readFile(to)).equals(b.sha256())) {
                 throw new CryptvolException(to + " reads back different bytes from the header backup", ExitCode.FAILED, null);
             }
-            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(to.toString())).toList());
-            copies.add(new Copy(to.toString(), now.truncatedTo(ChronoUnit.SECONDS)));
+            return to.toString();
+        });
+    }
+
+    /**
+     * {@link #copyTo} for S3: every backup of {@code uuids} put under {@code to}'s prefix with its file name, with
+     * SSE-KMS, read back and compared ({@link S3Copies#put}), and recorded as a copy at {@code s3://bucket/key}.
+     */
+    public synchronized List<Backup> copyToS3(List<String> uuids, io.cryptvol.domain.model.S3Url to, String kmsKeyId,
+                                              S3Copies s3, Instant now) {
+        return copyEach(uuids, now, (b, bytes) -> {
+            S3Copies.Stored st = s3.put(to.bucket(), to.key(b.file()), bytes, kmsKeyId);
+            if (!st.verified()) {
+                throw new CryptvolException(st.location() + " reads back different bytes from the header backup",
+                        ExitCode.FAILED, null);
+            }
+            return st.location();
+        });
+    }
+
+    /**
+     * Copies every backup of {@code uuids} with {@code copy} (its bytes checked against the recorded SHA-256 first;
+     * it returns where the verified copy is) and records each copy as soon as it is made.
+     */
+    private List<Backup> copyEach(List<String> uuids, Instant now, java.util.function.BiFunction<Backup, byte[], String> copy) {
+        List<Backup> all = new ArrayList<>(load());
+        List<Backup> done = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            Backup b = all.get(i);
+            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
+                continue;
+            }
+            String where = copy.apply(b, read(b));
+            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(where)).toList());
+            copies.add(new Copy(where, now.truncatedTo(ChronoUnit.SECONDS)));
             Backup updated = new Backup(b.file(), b.uuid(), b.version(), b.device(), b.target(), b.taken(), b.size(),
                     b.sha256(), copies);
             all.set(i, updated);
             done.add(updated);
-        }
-        if (!done.isEmpty()) {
             save(all);
         }
         return done;

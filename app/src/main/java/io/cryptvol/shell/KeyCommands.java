@@ -163,13 +163,24 @@ public class KeyCommands {
         }
     }
 
-    @Command(command = "backup", description = "Copy a key to a local or mounted directory (0600), read it back and "
-            + "compare SHA-256; the backup is recorded. Keep at least two verified backups of every key.")
+    @Command(command = "backup", description = "Copy a key to a local or mounted directory (0600), or to S3 "
+            + "(--to s3://BUCKET/PREFIX: a private bucket only, SSE-KMS), read it back and compare SHA-256; the backup is "
+            + "recorded, and the LUKS header backups of the volumes it opens go there too. Keep at least two verified "
+            + "backups of every key, one off the machine.")
     public void backup(
             @Option(description = "the key", required = true) @OptionValues(provider = "keyNameCompletion") String name,
-            @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive)",
-                    required = true) String to,
-            @Option(longNames = "dry-run", description = "only check the key and the directory") boolean dryRun) {
+            @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive), or "
+                    + "s3://BUCKET/PREFIX", required = true) String to,
+            @Option(longNames = "kms-key-id", description = "S3 only: the KMS key (id, alias or ARN) for SSE-KMS; "
+                    + "default: the bucket's default key") String kmsKeyId,
+            @Option(longNames = "dry-run", description = "only check the key and the directory (or the bucket)") boolean dryRun) {
+        if (io.cryptvol.domain.model.S3Url.isS3(to)) {
+            backupToS3(name, to, kmsKeyId, dryRun);
+            return;
+        }
+        if (kmsKeyId != null) {
+            throw new CryptvolException("--kms-key-id is for a backup to S3 (--to s3://BUCKET/PREFIX)", ExitCode.USAGE, null);
+        }
         KeyChanges.BackupCopy copy = changes.backup(name, Path.of(to), dryRun);
         if (copy.planned()) {
             ui.println("would copy key '" + name + "' to " + copy.file() + " (0600) and read it back");
@@ -185,6 +196,32 @@ public class KeyCommands {
             ui.ok("LUKS header backup " + h.file() + " copied there too (read back, SHA-256 matches)");
         }
         warnIfUnderBackedUp(k);
+    }
+
+    private void backupToS3(String name, String to, String kmsKeyId, boolean dryRun) {
+        KeyChanges.S3Copy copy = changes.backupToS3(name, to, kmsKeyId, dryRun);
+        KeyStore.S3Backup b = copy.backup();
+        if (copy.planned()) {
+            ui.println("would copy key '" + name + "' to " + b.location() + " (SSE-KMS with " + kmsKey(kmsKeyId, b.kmsKeyId())
+                    + ") and read it back; the bucket is private");
+            ui.println(ui.dim("dry run: nothing was copied"));
+            return;
+        }
+        KeyInfo k = b.key();
+        ui.ok("backed up '" + name + "' to " + b.location() + (b.existed() ? " (there already with the same bytes"
+                : " (SSE-KMS with " + kmsKey(kmsKeyId, b.kmsKeyId())) + "; read back, SHA-256 matches); backups: "
+                + k.backupSummary());
+        for (io.cryptvol.keys.HeaderBackups.Backup h : changes.headersToS3(name, to, kmsKeyId)) {
+            ui.ok("LUKS header backup " + h.file() + " copied there too (SSE-KMS; read back, SHA-256 matches)");
+        }
+        warnIfUnderBackedUp(k);
+    }
+
+    private static String kmsKey(String given, String used) {
+        if (used != null) {
+            return "KMS key " + io.cryptvol.domain.ControlChars.oneLine(used) + (given == null ? ", the bucket's default" : "");
+        }
+        return given != null ? "KMS key " + given : "the bucket's default KMS key";
     }
 
     @Command(command = "verify", description = "Check a key (or every key) and each recorded backup: present and the "
@@ -278,12 +315,24 @@ public class KeyCommands {
         }
         if (entries.isEmpty()) {
             ui.println(all ? "the ledger is empty" : "no outstanding key copies: every recorded copy was shredded");
-            return;
+        } else {
+            ui.table(List.of("ID", "WHERE", "PATH", "KEY", "WRITTEN", "STATUS"), entries.stream()
+                    .map(e -> List.of(e.id(), e.where(), e.path(), e.keyName(), time(e.created()),
+                            e.shredded() ? "shredded " + time(e.shreddedAt()) : "OUTSTANDING"))
+                    .toList());
         }
-        ui.table(List.of("ID", "WHERE", "PATH", "KEY", "WRITTEN", "STATUS"), entries.stream()
-                .map(e -> List.of(e.id(), e.where(), e.path(), e.keyName(), time(e.created()),
-                        e.shredded() ? "shredded " + time(e.shreddedAt()) : "OUTSTANDING"))
-                .toList());
+        // and the kept copies: each key's recorded backups, on disks here or in S3
+        List<List<String>> kept = new ArrayList<>();
+        for (KeyInfo k : store.list()) {
+            for (Backup b : k.backups()) {
+                kept.add(List.of(k.name(), io.cryptvol.domain.model.S3Url.isS3(b.location()) ? "S3" : "this machine",
+                        b.location(), b.verified() ? "verified " + time(b.verifiedAt()) : "NOT VERIFIED"));
+            }
+        }
+        if (!kept.isEmpty()) {
+            ui.println("");
+            ui.table(List.of("KEY", "BACKUP IN", "LOCATION", "CHECK"), kept);
+        }
     }
 
     @Command(command = "shred", description = "Scrub (shred -u) every outstanding transient key copy reachable now. "
@@ -334,7 +383,8 @@ public class KeyCommands {
         KeyInfo k = store.require(name);
         if (!yes) {
             throw new CryptvolException("this scrubs " + (retire ? "key '" + name + "' and " : "") + k.backups().size()
-                    + " backup(s) of '" + name + "' for good (a volume that still needs it is lost): add --yes", ExitCode.USAGE, null);
+                    + " backup(s) of '" + name + "' for good" + (k.s3Backups() > 0 ? " (" + k.s3Backups()
+                    + " in S3: deleted with DeleteObject)" : "") + " (a volume that still needs it is lost): add --yes", ExitCode.USAGE, null);
         }
         List<KeyStore.ShredOutcome> out = retire ? store.retire(name) : store.shredBackups(name);
         refreshInventory();

@@ -142,6 +142,7 @@ public final class Sandbox implements AutoCloseable {
                 throw new CryptvolException(e.getMessage(), e);
             }
         }
+        server.addService(io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(dataDir.resolve("s3"), AZ.substring(0, AZ.length() - 1)));
         try {
             Files.writeString(portFile, server.port() + "\n");
         } catch (IOException e) {
