@@ -102,8 +102,9 @@ public final class Doctor {
                         + "add-key " + dev + " --key " + key + " --new-key NEW-KEY"));
             }
         });
+        Set<String> ours = vgs(f);
         for (LogicalVolume lv : f.host().lvs()) {
-            if (!lv.active()) {
+            if (!lv.active() && ours.contains(lv.vgName())) {
                 out.add(Check.skipped(KEY_SLOTS, lv.vgName() + "/" + lv.name(), "the LV is not active: its header was "
                         + "not read (unlock it, then run doctor again)"));
             }
@@ -301,19 +302,36 @@ public final class Doctor {
 
     // ---- EBS ---------------------------------------------------------------------------------------------
 
-    /** The VGs doctor looks after: those holding a LUKS LV or an inactive LV, and those named by a member's tag. */
-    static Set<String> vgs(Facts f) {
-        HostState h = f.host();
+    /**
+     * The VGs doctor looks after: those holding an LV with a LUKS header; those whose inactive LVs something names as
+     * an encrypted volume's (a crypttab line, a snapshot set's VG tag: a locked volume's header is not read); and
+     * those an attached EBS volume's {@code cryptvol:vg} tag names. Any other VG on the host is none of doctor's business.
+     */
+    static Set<String> vgs(HostState h, Facts.Ec2 ec2) {
+        boolean withEc2 = ec2 != null && ec2.skipped() == null;
+        Set<String> named = new java.util.HashSet<>();
+        for (CrypttabEntry c : h.crypttab().entries()) {
+            h.lvs().stream().filter(l -> l.hasPath(c.device())).forEach(l -> named.add(l.vgName()));
+        }
+        if (withEc2) {
+            ec2.sets().stream().map(s -> s.tag(SnapshotTags.VG)).filter(v -> v != null).forEach(named::add);
+        }
         Set<String> out = new TreeSet<>();
         for (LogicalVolume lv : h.lvs()) {
-            if (!lv.active() || h.luksOn(lv.path()).isPresent() || (lv.dmPath() != null && h.luksOn(lv.dmPath()).isPresent())) {
+            boolean luks = h.luksOn(lv.path() == null ? "" : lv.path()).isPresent()
+                    || (lv.dmPath() != null && h.luksOn(lv.dmPath()).isPresent());
+            if (luks || (!lv.active() && named.contains(lv.vgName()))) {
                 out.add(lv.vgName());
             }
         }
-        if (f.ec2() != null && f.ec2().skipped() == null) {
-            f.ec2().attached().stream().map(v -> v.tag(VolumeTags.VG)).filter(v -> v != null && !v.isBlank()).forEach(out::add);
+        if (withEc2) {
+            ec2.attached().stream().map(v -> v.tag(VolumeTags.VG)).filter(v -> v != null && !v.isBlank()).forEach(out::add);
         }
         return out;
+    }
+
+    static Set<String> vgs(Facts f) {
+        return vgs(f.host(), f.ec2());
     }
 
     /** "vol0123…" (an NVMe serial, as Nitro shows an EBS volume id) → "vol-0123…". */

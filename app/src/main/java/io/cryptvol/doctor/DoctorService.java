@@ -121,10 +121,8 @@ public class DoctorService {
         Facts.Nvme nvme = nvme(ex);
         List<Facts.HeaderFacts> headers = headers(ex, h);
         List<Facts.KeyFacts> keys = keys();
-        Facts partial = new Facts(ex.target(), h, nvme, keys, headers, ledger.outstanding(), files(), null,
-                clock.instant(), maxAge);
-        return new Facts(ex.target(), h, nvme, keys, headers, partial.outstanding(), partial.files(),
-                ec2(Doctor.vgs(partial), h), clock.instant(), maxAge);
+        return new Facts(ex.target(), h, nvme, keys, headers, ledger.outstanding(), files(), ec2(h), clock.instant(),
+                maxAge);
     }
 
     // ---- host ------------------------------------------------------------------------------------------
@@ -278,7 +276,7 @@ public class DoctorService {
 
     // ---- EC2 -------------------------------------------------------------------------------------------
 
-    private Facts.Ec2 ec2(java.util.Set<String> hostVgs, HostState h) {
+    private Facts.Ec2 ec2(HostState h) {
         String instance;
         try {
             instance = volumes.instanceId();
@@ -288,29 +286,30 @@ public class DoctorService {
         try {
             EbsGateway ebs = aws.ebs();
             List<EbsVolume> attached = ebs.volumesAttachedTo(instance);
-            java.util.Set<String> vgs = new java.util.TreeSet<>(hostVgs);
-            attached.stream().map(v -> v.tag(VolumeTags.VG)).filter(v -> v != null && !v.isBlank()).forEach(vgs::add);
+            List<io.cryptvol.snapshot.SnapshotSet> sets = List.of();
+            String setsSkipped = null;
+            try {
+                sets = snapshots.sets(null);
+            } catch (RuntimeException e) {
+                setsSkipped = ErrorMessages.message(e);
+            }
             Map<String, List<EbsVolume>> tagged = new LinkedHashMap<>();
-            for (String vg : vgs) {
+            for (String vg : Doctor.vgs(h, new Facts.Ec2(null, instance, attached, Map.of(), sets, setsSkipped))) {
                 // the members: tagged for the VG, and every volume of the sets its attached PVs belong to (a set made
                 // without a VG name has no cryptvol:vg tag)
                 Map<String, EbsVolume> members = new LinkedHashMap<>();
                 ebs.volumesWithTag(VolumeTags.VG, vg).forEach(v -> members.put(v.id(), v));
                 java.util.Set<String> pvIds = new java.util.HashSet<>(Doctor.pvVolumes(h, vg).values());
-                java.util.Set<String> sets = new java.util.TreeSet<>();
+                java.util.Set<String> setIds = new java.util.TreeSet<>();
                 attached.stream().filter(v -> pvIds.contains(v.id())).map(v -> v.tag(VolumeTags.SET))
-                        .filter(x -> x != null && !x.isBlank()).forEach(sets::add);
-                members.values().stream().map(v -> v.tag(VolumeTags.SET)).filter(x -> x != null && !x.isBlank()).forEach(sets::add);
-                for (String set : sets) {
+                        .filter(x -> x != null && !x.isBlank()).forEach(setIds::add);
+                members.values().stream().map(v -> v.tag(VolumeTags.SET)).filter(x -> x != null && !x.isBlank()).forEach(setIds::add);
+                for (String set : setIds) {
                     ebs.volumesWithTag(VolumeTags.SET, set).forEach(v -> members.putIfAbsent(v.id(), v));
                 }
                 tagged.put(vg, List.copyOf(members.values()));
             }
-            try {
-                return new Facts.Ec2(null, instance, attached, tagged, snapshots.sets(null), null);
-            } catch (RuntimeException e) {
-                return new Facts.Ec2(null, instance, attached, tagged, List.of(), ErrorMessages.message(e));
-            }
+            return new Facts.Ec2(null, instance, attached, tagged, sets, setsSkipped);
         } catch (RuntimeException e) {
             return Facts.Ec2.skipped(ErrorMessages.message(e));
         }

@@ -254,10 +254,21 @@ class DoctorTest {
     @Test
     void aLockedVolumeIsSkippedNotGuessed() {
         HostState h = HostState.empty().withLvm(List.of(), List.of(),
-                List.of(new LogicalVolume("dlv", "dvg", "lvu", 1, "/dev/dvg/dlv", "/dev/mapper/dvg-dlv", false, List.of())));
+                List.of(new LogicalVolume("dlv", "dvg", "lvu", 1, "/dev/dvg/dlv", "/dev/mapper/dvg-dlv", false, List.of())))
+                .withCrypttab(CrypttabFile.parse("dmap /dev/dvg/dlv none luks,noauto\n"));
         List<Check> checks = Doctor.checks(withEc2(withHost(healthy(), h), Facts.Ec2.skipped("no EC2")));
         assertThat(checks).filteredOn(c -> c.id().equals(Doctor.KEY_SLOTS)).singleElement()
                 .satisfies(c -> assertThat(c.status()).isEqualTo(Check.Status.SKIPPED));
+    }
+
+    @Test
+    void anInactiveLvOfAnotherVgIsNoneOfDoctorsBusiness() {
+        HostState h = healthy().host();
+        h = h.withLvm(h.pvs(), h.vgs(), List.of(h.lvs().get(0),
+                new LogicalVolume("scratch", "othervg", "u2", 1, "/dev/othervg/scratch", "/dev/mapper/othervg-scratch", false, List.of())));
+        List<Check> checks = Doctor.checks(withHost(healthy(), h));
+        assertThat(checks).allSatisfy(c -> assertThat(c.status()).as(c.toString()).isEqualTo(Check.Status.OK));
+        assertThat(checks).noneSatisfy(c -> assertThat(c.subject()).contains("othervg"));
     }
 
     static Stream<Arguments> ioTimeouts() {
