@@ -75,6 +75,12 @@ public final class AwsAccess implements AutoCloseable {
         return gateway;
     }
 
+    /** The clients (made now if needed), for services other than EC2: {@code clients().configure(SsmClient.builder(), null)}. */
+    public synchronized AwsClients clients() {
+        ebs();
+        return clients;
+    }
+
     /** True once a client was made (i.e. some command talked, or tried to talk, to EC2). */
     public synchronized boolean started() {
         return gateway != null;

@@ -3,6 +3,8 @@ package io.cryptvol.sandbox;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.sandbox.ec2.Ec2StateFile;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
+import io.cryptvol.sandbox.ssm.SandboxSsmService;
+import io.cryptvol.sandbox.ssm.SshAgent;
 
 import java.io.IOException;
 import java.net.URI;
@@ -33,6 +35,7 @@ public final class Sandbox implements AutoCloseable {
     private QemuInstance instance;
     private SandboxEc2Server ec2;
     private String instanceId;
+    private SandboxSsmService ssm;
 
     /** A sandbox whose instance is built by the recipe this jar ships ({@link ImageRecipe}). */
     public Sandbox(Path dataDir) {
@@ -109,6 +112,8 @@ public final class Sandbox implements AutoCloseable {
             }
             instance = vm;
             ec2 = server;
+            ssm = new SandboxSsmService(dataDir.resolve("ssm")); // Run Command on the instance, as its SSM agent
+            server.addService(ssm.manage(instanceId, AZ.substring(0, AZ.length() - 1), new SshAgent(instanceId, vm)));
         } catch (RuntimeException e) {
             instanceId = null;
             server.close();
@@ -187,6 +192,11 @@ public final class Sandbox implements AutoCloseable {
     /** The EC2 endpoint (for fault injection and inspection). */
     public synchronized SandboxEc2Server ec2() {
         return ec2;
+    }
+
+    /** The SSM endpoint's state (history for leak scans, ping status and throttling for fault tests). */
+    public synchronized SandboxSsmService ssm() {
+        return ssm;
     }
 
     public synchronized QemuInstance instance() {
