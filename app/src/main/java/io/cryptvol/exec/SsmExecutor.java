@@ -38,8 +38,10 @@ import java.util.regex.Pattern;
  *   <li><b>output limits</b> (GetCommandInvocation shows 24,000 characters of stdout, 8,000 of stderr): the command's
  *       output goes to a 0700 directory on the instance's tmpfs; when it fits (16,000 / 6,000 bytes, so that no
  *       character count can exceed SSM's) it is printed and the directory removed in the same invocation; when it
- *       does not, the script says so and read-only invocations fetch it in base64 chunks of 18,000 bytes (24,000
- *       characters) with {@code dd}, the last one removing the directory. A command therefore never runs twice.</li>
+ *       does not, the script compresses it (gzip -1, when the instance has gzip) and says so, and read-only
+ *       invocations fetch it in base64 chunks of 18,000 bytes (24,000 characters) with {@code dd}, the last one
+ *       removing the directory. A command therefore never runs twice. (A LUKS2 header backup, 16 MiB mostly zeros,
+ *       comes back in a few dozen chunks.)</li>
  *   <li><b>stdin</b>: SSM has none. Non-secret bytes travel as base64 in the script. Key bytes never travel in the
  *       clear: see {@link SsmKeyWrap} and the README's "Key bytes over SSM".</li>
  *   <li><b>exit codes</b> 168, 169 and 194 ask the real agent to reboot the instance; the script never exits with
@@ -52,11 +54,13 @@ public final class SsmExecutor implements HostExecutor {
     static final int FIT_STDOUT = 16_000;
     static final int FIT_STDERR = 6_000;
     static final int CHUNK = 18_000;
+    /** Chunk reads in flight at once (below sshd's default MaxSessions of 10 for the sandbox's agent). */
+    static final int FETCH_PARALLEL = 8;
     private static final String SPILL = "cryptvol-ssm-spill ";
     private static final String RC_MARK = "cryptvol-ssm-rc ";
     private static final String FAIL_MARK = "cryptvol-ssm: ";
     private static final Pattern SPILL_LINE =
-            Pattern.compile("^" + SPILL + "(/(?:run|dev/shm)/cryptvol-ssm\\.[A-Za-z0-9]{8}) (\\d+) (\\d+) (\\d+)$");
+            Pattern.compile("^" + SPILL + "(/(?:run|dev/shm)/cryptvol-ssm\\.[A-Za-z0-9]{8}) (\\d+) (\\d+) (\\d+) ([01])$");
     private static final Pattern TMP_DIR = Pattern.compile("^/(?:run|dev/shm)/cryptvol-ssm\\.[A-Za-z0-9]{8}$");
     private static final Pattern INSTANCE_ID = Pattern.compile("^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$");
 
@@ -186,7 +190,9 @@ public final class SsmExecutor implements HostExecutor {
                 "so=$(wc -c <\"$d/o\"); se=$(wc -c <\"$d/e\")",
                 "case $rc in 168|169|194) echo \"" + RC_MARK + "$rc\" >&2; rc=1;; esac",
                 "if [ \"$so\" -le " + FIT_STDOUT + " ] && [ \"$se\" -le " + FIT_STDERR + " ]; then cat \"$d/o\"; cat \"$d/e\" >&2; rm -rf \"$d\"; exit $rc; fi",
-                "echo \"" + SPILL + "$d $rc $so $se\"",
+                "if command -v gzip >/dev/null; then gzip -1 -c \"$d/o\" >\"$d/O\" && gzip -1 -c \"$d/e\" >\"$d/E\" || exit 1; z=1;"
+                        + " else mv \"$d/o\" \"$d/O\"; mv \"$d/e\" \"$d/E\"; z=0; fi; rm -f \"$d/o\" \"$d/e\"",
+                "echo \"" + SPILL + "$d $rc $(wc -c <\"$d/O\") $(wc -c <\"$d/E\") $z\"",
                 "exit 0");
     }
 
@@ -260,8 +266,9 @@ public final class SsmExecutor implements HostExecutor {
             code = Integer.parseInt(spill.group(2));
             long so = Long.parseLong(spill.group(3));
             long se = Long.parseLong(spill.group(4));
-            stdout = fetch(dir, "o", so, false);
-            stderr = fetch(dir, "e", se, true);
+            boolean gzip = spill.group(5).equals("1");
+            stdout = gunzip(fetch(dir, "O", so, false), gzip);
+            stderr = gunzip(fetch(dir, "E", se, true), gzip);
         } else {
             stdout = out.getBytes(StandardCharsets.UTF_8);
             stderr = err.getBytes(StandardCharsets.UTF_8);
@@ -278,23 +285,70 @@ public final class SsmExecutor implements HostExecutor {
         return new ExecResult(code, stdout, stderr, took);
     }
 
-    /** Reads a spilled output file in base64 chunks; the last read of stderr removes the directory. */
+    private byte[] gunzip(byte[] bytes, boolean gzip) {
+        if (!gzip) {
+            return bytes;
+        }
+        try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new HostExecutionException("a command's output came back from " + target() + " damaged: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Reads a spilled output file in base64 chunks, {@link #FETCH_PARALLEL} invocations in flight (SSM runs
+     * invocations on one instance side by side); the last read of stderr removes the directory.
+     */
     private byte[] fetch(String dir, String file, long size, boolean last) {
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-        long chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
-        for (long k = 0; k < chunks; k++) {
-            boolean end = last && k == chunks - 1;
-            List<String> s = List.of("export LC_ALL=C",
-                    "dd if='" + dir + "/" + file + "' bs=" + CHUNK + " skip=" + k + " count=1 2>/dev/null | base64 -w0",
-                    end ? "rm -rf '" + dir + "'" : ":");
-            Invocation inv = invoke(s, Duration.ofMinutes(2), "read output chunk " + (k + 1) + "/" + chunks);
-            if (inv.code() != 0) {
-                throw new HostExecutionException("cannot read a command's output back from " + target() + ": "
-                        + firstLine(inv.stderr(), "exit " + inv.code()));
+        int chunks = (int) Math.max(1, (size + CHUNK - 1) / CHUNK);
+        byte[][] parts = new byte[chunks][];
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(FETCH_PARALLEL, chunks), r -> {
+                    Thread t = new Thread(r, "ssm-fetch");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            int upTo = last ? chunks - 1 : chunks; // the chunk that removes the directory runs after the others
+            for (int k = 0; k < upTo; k++) {
+                int i = k;
+                done.add(pool.submit(() -> parts[i] = chunk(dir, file, i, chunks, false)));
             }
-            all.writeBytes(Base64.getDecoder().decode(inv.stdout().strip()));
+            for (java.util.concurrent.Future<?> f : done) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException re ? re : new HostExecutionException(String.valueOf(e.getCause()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new HostExecutionException("interrupted while reading output back from " + target());
+                }
+            }
+            if (last) {
+                parts[chunks - 1] = chunk(dir, file, chunks - 1, chunks, true);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            all.writeBytes(p);
         }
         return all.toByteArray();
+    }
+
+    private byte[] chunk(String dir, String file, int k, int chunks, boolean removeDir) {
+        List<String> s = List.of("export LC_ALL=C",
+                "dd if='" + dir + "/" + file + "' bs=" + CHUNK + " skip=" + k + " count=1 2>/dev/null | base64 -w0",
+                removeDir ? "rm -rf '" + dir + "'" : ":");
+        Invocation inv = invoke(s, Duration.ofMinutes(2), "read output chunk " + (k + 1) + "/" + chunks);
+        if (inv.code() != 0) {
+            throw new HostExecutionException("cannot read a command's output back from " + target() + ": "
+                    + firstLine(inv.stderr(), "exit " + inv.code()));
+        }
+        return Base64.getDecoder().decode(inv.stdout().strip());
     }
 
     /** What one finished invocation gave. */

@@ -87,6 +87,16 @@ class FleetShellTest {
     }
 
     @Test
+    void recordExportWritesAnSsmDocument() throws Exception {
+        Path out = work.resolve("doc.json");
+        assertThat(shell.type("record export scripts/provision.cvsh --ssm-document cryptvol-provision --output " + out))
+                .contains("wrote SSM document cryptvol-provision to " + out);
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toFile()).path("schemaVersion").asText())
+                .isEqualTo("2.2");
+        oneLine("record export scripts/provision.cvsh --ssm-document AWS-x --output " + out, "may not start with aws");
+    }
+
+    @Test
     void maxErrorsExceededStopsStartingHostsAndSaysSoInOneLine() throws Exception {
         Path id = Files.writeString(work.resolve("id_none"), "not a key\n");
         Path p = script("ssh.cvsh", "connect ${target} --identity ${identity}\ncontext\n");

@@ -1,0 +1,229 @@
+package io.cryptvol.shell;
+
+import io.cryptvol.domain.cmd.HostCommand;
+import io.cryptvol.domain.model.HostState;
+import io.cryptvol.exec.ExecResult;
+import io.cryptvol.exec.HostExecutor;
+import io.cryptvol.host.HostObserver;
+import io.cryptvol.keys.KeyStore;
+import io.cryptvol.keys.LeakScan;
+import io.cryptvol.sandbox.Sandbox;
+import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.Target;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * SSM as a transport on the sandbox, for real: two test instances (real kernels in qemu), each managed by the
+ * sandbox's SSM service, whose agent runs every Run Command script as root in its instance; the product talks to it
+ * through the real SDK {@code SsmClient}.
+ * <ol>
+ *   <li>{@code connect ssm:i-…}, then {@code provision} through SSM; the same over SSH, timed in the same run (the
+ *       benchmark row); a leak scan of everything SSM kept (its history with every parameter and output, the agent's
+ *       orchestration directory on the guest) and of the session's files: no key bytes; nothing left on the guest's
+ *       tmpfs.</li>
+ *   <li>{@code fleet replay provision.cvsh --targets tag:Name=db-*} across both instances, in a cryptvol process of its
+ *       own (exit code and streams as a user sees them), with one failure forced on the first: its devices are in use.
+ *       The summary, exit 1, and the other host finished.</li>
+ * </ol>
+ */
+@Tag("vm")
+@org.junit.jupiter.api.extension.ExtendWith(io.cryptvol.testvm.VmClassTimer.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SsmVmTest {
+    @TempDir
+    static Path home;
+    @TempDir
+    static Path work;
+    static ShellHarness shell;
+    static String a;
+    static String b;
+    static String sshConnect;
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.setProperty("cryptvol.root", Path.of("").toAbsolutePath().toString());
+        shell = new ShellHarness(home, Map.of());
+        assertThat(shell.type("sandbox start")).contains("sandbox instance i-");
+        Target t = shell.bean(SessionContext.class).target();
+        sshConnect = "connect " + t.user() + "@" + t.host() + ":" + t.port() + " --identity " + t.identityFile()
+                + " --known-hosts " + t.knownHosts();
+        a = sandbox().status().instanceId();
+        long t0 = System.nanoTime();
+        b = sandbox().addInstance();
+        System.out.printf("[ssm-vm] second instance %s booted in %.1f s%n", b, (System.nanoTime() - t0) / 1e9);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (shell != null) {
+            shell.type("sandbox stop");
+            shell.close();
+        }
+    }
+
+    static Sandbox sandbox() {
+        return shell.bean(Sandbox.class);
+    }
+
+    static String ok(String line) throws Exception {
+        long t0 = System.nanoTime();
+        String out = shell.type(line);
+        System.out.printf("[ssm-vm] %.1f s  %s%n", (System.nanoTime() - t0) / 1e9, line.length() > 110 ? line.substring(0, 110) + "…" : line);
+        assertThat(out).as(line).doesNotContain("error:").doesNotContain("Exception");
+        return out;
+    }
+
+    static HostExecutor executor() {
+        return shell.bean(HostAccess.class).executor();
+    }
+
+    /** Median of 5 runs of one small command on the session's target, in ms. */
+    static double oneCommandMs() {
+        double[] ms = new double[5];
+        for (int i = 0; i < ms.length; i++) {
+            long t0 = System.nanoTime();
+            ExecResult r = executor().run(HostCommand.query("kernel release", "uname", "-r"));
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+            assertThat(r.exitCode()).isZero();
+        }
+        Arrays.sort(ms);
+        return ms[2];
+    }
+
+    static double provisionSeconds(String vg, String k1, String k2) throws Exception {
+        ok("keys generate " + k1 + " " + k2);
+        long t0 = System.nanoTime();
+        String out = ok("provision --new-volumes 2 --size 1 --vg " + vg + " --lv " + vg + "lv --mapping " + vg + "map --mountpoint /mnt/"
+                + vg + " --key " + k1 + " --key2 " + k2 + " --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --yes");
+        double s = (System.nanoTime() - t0) / 1e9;
+        assertThat(out).doesNotContain("refused");
+        HostState h = new HostObserver(executor()).observe(HostObserver.Scope.of(List.of("/dev/mapper/" + vg + "map"), List.of()), null);
+        assertThat(h.mountAt("/mnt/" + vg)).as("mounted through " + executor().target()).isPresent();
+        assertThat(h.lv(vg, vg + "lv").orElseThrow().stripes()).isEqualTo(2);
+        return s;
+    }
+
+    @Test
+    @Order(1)
+    void provisionThroughSsmThenTheSameOverSshAndNoKeyBytesInAnythingSsmKept() throws Exception {
+        assertThat(ok("connect ssm:" + a)).contains("connected to ssm:" + a);
+        double ssmOne = oneCommandMs();
+        double ssmProvision = provisionSeconds("svg", "sk1", "sk2");
+
+        ok(sshConnect);
+        double sshOne = oneCommandMs();
+        double sshProvision = provisionSeconds("hvg", "hk1", "hk2");
+        System.out.printf("[ssm-vm] benchmark: one command ssm %.0f ms, ssh %.0f ms (%.1fx); provision ssm %.1f s, ssh %.1f s (%.1fx)%n",
+                ssmOne, sshOne, ssmOne / sshOne, ssmProvision, sshProvision, ssmProvision / sshProvision);
+
+        // what SSM kept: its history (every command's parameters, every invocation's full output) ...
+        List<Path> files = new ArrayList<>();
+        files.add(Files.writeString(work.resolve("ssm-history.json"), sandbox().ssm().history()));
+        files.add(sandbox().dataDir().resolve("ssm/history.json"));
+        assertThat(Files.readString(files.get(0))).contains("luksFormat").contains("openssl pkeyutl -decrypt");
+        // ... and what its agent left on the guest; and nothing of the key transfer on the guest's tmpfs
+        ExecResult kept = executor().run(HostCommand.query("SSM agent files", "sh", "-c",
+                "find /var/lib/amazon/ssm -type f -exec cat {} +"));
+        assertThat(kept.stdout().length).isGreaterThan(10_000);
+        files.add(Files.write(work.resolve("guest-ssm-files"), kept.stdout()));
+        ExecResult tmp = executor().run(HostCommand.query("leftovers", "sh", "-c",
+                "ls -d /run/cryptvol-ssm.* /dev/shm/cryptvol-ssm.* 2>/dev/null | wc -l"));
+        assertThat(tmp.out().strip()).as("one-time key pairs, key files and outputs are gone").isEqualTo("0");
+        // and the session's own files (transcript, log, context, ledger ...), as for every transport
+        Path store = shell.bean(KeyStore.class).dir().toAbsolutePath();
+        try (Stream<Path> walk = Files.walk(home)) {
+            walk.filter(Files::isRegularFile).filter(f -> !f.toAbsolutePath().startsWith(store))
+                    .filter(f -> !f.toString().contains("/sandbox/") || f.toString().endsWith("history.json"))
+                    .forEach(files::add);
+        }
+        KeyStore keys = shell.bean(KeyStore.class);
+        LeakScan.assertNoLeak(List.of(keys.read("sk1"), keys.read("sk2")), files);
+    }
+
+    @Test
+    @Order(2)
+    void fleetReplayAcrossBothInstancesWithOneForcedFailure() throws Exception {
+        // b gets two fresh volumes; a's devices are all PVs of svg and hvg already: provision refuses there
+        ok("connect ssm:" + b);
+        ok("volumes create --count 2 --size 1 --yes");
+        try (Ec2Client ec2 = Ec2Client.builder().endpointOverride(sandbox().status().ec2Endpoint()).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "secret"))).build()) {
+            ec2.createTags(r -> r.resources(a).tags(t -> t.key("Name").value("db-1")));
+            ec2.createTags(r -> r.resources(b).tags(t -> t.key("Name").value("db-2")));
+        }
+        Path script = Files.writeString(work.resolve("provision.cvsh"), String.join("\n",
+                "set devices=/dev/nvme0n1,/dev/nvme1n1",
+                "connect ${target}",
+                "modules load",
+                "keys generate fk1 fk2",
+                "provision --devices ${devices} --vg fvg --lv flv --mapping fmap --mountpoint /mnt/f \\",
+                "    --key fk1 --key2 fk2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000",
+                ""));
+        String[] run = run(work.resolve("fleet-home"), "fleet", "replay", script.toString(), "--targets", "tag:Name=db-*",
+                "--max-concurrency", "2", "--max-errors", "1", "--yes");
+        String out = run[1];
+        String err = run[2];
+        System.out.println("[ssm-vm] fleet exit " + run[0] + "\n" + out + err);
+        assertThat(run[0]).isEqualTo("1");
+        assertThat(out).containsPattern(a + "\\s+FAILED\\s+[\\d.]+ s\\s+" + java.util.regex.Pattern.quote(script + ":5"))
+                .containsPattern(b + "\\s+ok\\s+");
+        assertThat(err.lines().filter(l -> l.startsWith("error:")).toList())
+                .containsExactly("error: 1 of 2 hosts failed (see WHERE and the logs); the others finished");
+        ok("connect ssm:" + b);
+        HostState h = new HostObserver(executor()).observe(HostObserver.Scope.of(List.of("/dev/mapper/fmap"), List.of()), null);
+        assertThat(h.mountAt("/mnt/f")).as("the other host finished").isPresent();
+        Path log = Files.list(work.resolve("fleet-home/state/fleet")).findFirst().orElseThrow().resolve(a + ".log");
+        assertThat(Files.readString(log)).contains("replay stopped at " + script + ":5");
+    }
+
+    /** cryptvol in a process of its own, pointed at the sandbox's endpoint: exit code, stdout, stderr. */
+    static String[] run(Path cryptvolHome, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", VolumeCliTest.productClasspath(), "-Dcryptvol.root=" + Path.of("").toAbsolutePath(), "io.cryptvol.CryptvolApplication"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("HOME", home.toString());
+        env.put("LANG", "C.UTF-8");
+        env.put("CRYPTVOL_HOME", cryptvolHome.toString());
+        env.put("CRYPTVOL_EC2_ENDPOINT", sandbox().status().ec2Endpoint().toString());
+        env.put("CRYPTVOL_EC2_SANDBOX", "1");
+        Path out = Files.createTempFile(work, "out", ".txt");
+        Path err = Files.createTempFile(work, "err", ".txt");
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("cryptvol " + String.join(" ", args) + " did not finish in 10 min");
+        }
+        return new String[]{String.valueOf(p.exitValue()), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8)};
+    }
+}
