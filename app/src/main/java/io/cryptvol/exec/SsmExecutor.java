@@ -40,8 +40,8 @@ import java.util.regex.Pattern;
  *       character count can exceed SSM's) it is printed and the directory removed in the same invocation; when it
  *       does not, the script compresses it (gzip -1, when the instance has gzip) and says so, and read-only
  *       invocations fetch it in base64 chunks of 18,000 bytes (24,000 characters) with {@code dd}, the last one
- *       removing the directory. A command therefore never runs twice. (A LUKS2 header backup, 16 MiB mostly zeros,
- *       comes back in a few dozen chunks.)</li>
+ *       removing the directory. A command therefore never runs twice. (A LUKS2 header backup, 16 MiB with a random
+ *       key slot area, does not compress: ~960 chunks; S3 output would be the way out, not built yet.)</li>
  *   <li><b>stdin</b>: SSM has none. Non-secret bytes travel as base64 in the script. Key bytes never travel in the
  *       clear: see {@link SsmKeyWrap} and the README's "Key bytes over SSM".</li>
  *   <li><b>exit codes</b> 168, 169 and 194 ask the real agent to reboot the instance; the script never exits with

@@ -50,8 +50,12 @@ public final class FleetService {
                           boolean yes, boolean yesDestroy, Duration perHostTimeout) {
     }
 
-    /** The outcomes and where the logs and per-host state are. */
+    /** The outcomes and where the logs and per-host state are; in a dry run, each host's log is its plan. */
     public record Report(FleetRun.Result result, Path runDir, boolean dryRun) {
+        /** The hosts whose log is their plan, to show (none unless a dry run). */
+        public List<FleetRun.Outcome> plans() {
+            return dryRun ? result.outcomes() : List.of();
+        }
     }
 
     public Report replay(Request r) {

@@ -50,15 +50,13 @@ public class FleetCommands {
                 list(hosts), absolute(identity), absolute(knownHosts), ScriptFormat.vars(RecordCommands.varValues(command.getRawArgs())),
                 maxConcurrency, maxErrors, dryRun, yes, yesDestroy, Duration.ofHours(2)));
         FleetRun.Result result = report.result();
-        if (report.dryRun()) {
-            for (FleetRun.Outcome o : result.outcomes()) {
-                ui.println(ui.bold("== " + o.host().name() + " =="));
-                if (o.log() != null) {
-                    try {
-                        Files.readString(o.log()).lines().forEach(l -> ui.println(ControlChars.escapeKeepingColour(l)));
-                    } catch (IOException e) {
-                        ui.warn("cannot read " + o.log() + ": " + e.getMessage());
-                    }
+        for (FleetRun.Outcome o : report.plans()) { // a dry run: each host's log is its plan
+            ui.println(ui.bold("== " + o.host().name() + " =="));
+            if (o.log() != null) {
+                try {
+                    Files.readString(o.log()).lines().forEach(l -> ui.println(ControlChars.escapeKeepingColour(l)));
+                } catch (IOException e) {
+                    ui.warn("cannot read " + o.log() + ": " + e.getMessage());
                 }
             }
         }
