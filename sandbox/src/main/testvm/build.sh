@@ -86,6 +86,7 @@ kver=$(ls "$work/kernel/lib/modules" | head -n 1)
 
 # 2. Root file system.
 include=lvm2,dmsetup,cryptsetup-bin,xfsprogs,openssh-server,kmod,iproute2,util-linux,procps,e2fsprogs,psmisc,lsof
+include+=,openssl  # SSM key transfer (exec/SsmExecutor): the one-time key pair and the decrypt
 if [[ $variant == systemd ]]; then
     include+=,systemd-sysv,udev,dbus,cryptsetup
 fi

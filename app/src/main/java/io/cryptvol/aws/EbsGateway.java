@@ -85,6 +85,18 @@ public final class EbsGateway {
 
     // ================================================================== instances
 
+    /**
+     * Ids of the instances (not terminated) whose tag {@code key} matches {@code valuePattern} (EC2's filter
+     * wildcards {@code *} and {@code ?}), in id order.
+     */
+    public List<String> instancesTagged(String key, String valuePattern) {
+        return call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.filters(
+                        software.amazon.awssdk.services.ec2.model.Filter.builder().name("tag:" + key).values(valuePattern).build(),
+                        software.amazon.awssdk.services.ec2.model.Filter.builder().name("instance-state-name")
+                                .values("pending", "running", "stopping", "stopped").build()))
+                .reservations().stream().flatMap(res -> res.instances().stream()).map(Instance::instanceId).sorted().toList());
+    }
+
     /** Placement, state and EBS volumes of one instance. */
     public InstanceInfo describeInstance(String instanceId) {
         List<Instance> found = call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.instanceIds(instanceId))
