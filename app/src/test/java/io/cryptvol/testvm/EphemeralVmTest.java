@@ -87,7 +87,7 @@ class EphemeralVmTest {
         String store0 = vm.awaitDevice(instance.instanceStoreSerials().get(0), Duration.ofSeconds(30));
         vm.shOk("mkswap " + store0 + " >/dev/null && swapon " + store0);
         assertThat(type("ephemeral setup --as mountpoint " + MNT + " --yes")).contains(store0 + ": is in use as swap");
-        vm.shOk("swapoff " + store0 + " && wipefs -a -q " + store0);
+        vm.shOk("swapoff " + store0 + " && wipefs -a -q " + store0 + " && udevadm trigger --settle " + store0);
         // a dry run shows the plan and changes nothing
         String dry = type("ephemeral setup --as mountpoint " + MNT + " --dry-run");
         assertThat(dry).contains("Write the boot script " + Ephemeral.SCRIPT, "Start " + Ephemeral.UNIT, "dry run");
