@@ -24,8 +24,9 @@ import java.util.Map;
  *
  * <p><b>The boot never waits.</b> No fstab or crypttab line: nothing makes systemd wait for a device. The unit waits at
  * most {@value #DISK_WAIT_SECONDS} s for the disks the setup counted and then builds on those there are (one missing
- * disk gives a smaller scratch and a journal line); {@code TimeoutStartSec} bounds the rest; it is wanted by
- * local-fs.target, never required, so its failure cannot stop the boot.
+ * disk gives a smaller scratch and a journal line); {@code TimeoutStartSec} bounds the rest; it is only ever wanted,
+ * never required, so its failure cannot stop the boot; swap and a mountpoint start beside the services, /tmp before
+ * them (see {@link #unitText}).
  */
 public final class Ephemeral {
     public static final String MODEL = "Amazon EC2 NVMe Instance Storage";
@@ -168,29 +169,33 @@ public final class Ephemeral {
             "");
 
     /**
-     * The unit. {@code DefaultDependencies=no} and {@code Before=local-fs.target}: /tmp is mounted before the services
-     * that use it start; {@code WantedBy=local-fs.target} (a want, never a requirement) and the start timeout keep the
-     * boot from waiting on it. The mountpoint has been checked by {@code Inputs.mountpoint} (no spaces, quotes,
-     * backslashes); a '%' is written as systemd's "%%".
+     * The unit. For /tmp: {@code DefaultDependencies=no}, {@code Before=local-fs.target} and wanted by it, so /tmp is
+     * mounted before the services that use it start; the boot waits for it at most {@value #START_TIMEOUT_SECONDS} s
+     * (a want, never a requirement: a failure cannot stop the boot). Swap and a mountpoint start beside the services
+     * (default dependencies, after local-fs.target, wanted by multi-user.target): nothing waits for them. The mountpoint
+     * has been checked by {@code Inputs.mountpoint} (no spaces, quotes, backslashes); a '%' is written as "%%".
      */
     public static String unitText(Config c) {
         StringBuilder env = new StringBuilder("Environment=EPHEMERAL_AS=" + c.use().word() + " EPHEMERAL_DISKS=" + c.disks());
-        String after = "After=systemd-udevd.service systemd-udev-trigger.service systemd-remount-fs.service local-fs-pre.target";
         String mounts = "";
         if (c.mountpoint() != null) {
             env.append(" EPHEMERAL_MOUNTPOINT=").append(c.mountpoint().replace("%", "%%"))
                     .append(" EPHEMERAL_OPTIONS=").append(c.mountOptions());
             mounts = "RequiresMountsFor=" + parentOf(c.mountpoint()).replace("%", "%%") + "\n";
         }
+        boolean early = c.use() == Use.TMP;
+        String order = early ? String.join("\n",
+                "DefaultDependencies=no",
+                "After=systemd-udevd.service systemd-udev-trigger.service systemd-remount-fs.service local-fs-pre.target",
+                "Before=local-fs.target shutdown.target",
+                "Conflicts=shutdown.target")
+                : "After=local-fs.target systemd-udev-trigger.service";
         return String.join("\n",
                 "# Written by cryptvol (ephemeral setup): " + c.describe() + ", a new random key at every boot.",
                 "[Unit]",
                 "Description=cryptvol ephemeral scratch on the instance store ("
                         + (c.use() == Use.SWAP ? "swap" : c.mountpoint().replace("%", "%%")) + ")",
-                "DefaultDependencies=no",
-                after,
-                "Before=local-fs.target swap.target shutdown.target",
-                "Conflicts=shutdown.target",
+                order,
                 mounts + "[Service]",
                 "Type=oneshot",
                 "RemainAfterExit=yes",
@@ -201,7 +206,7 @@ public final class Ephemeral {
                 "TimeoutStopSec=60",
                 "",
                 "[Install]",
-                "WantedBy=local-fs.target",
+                "WantedBy=" + (early ? "local-fs.target" : "multi-user.target"),
                 "");
     }
 

@@ -166,8 +166,11 @@ class EphemeralPlannerTest {
         String unit = Ephemeral.unitText(c);
         assertThat(unit).contains("Environment=EPHEMERAL_AS=mountpoint EPHEMERAL_DISKS=3 EPHEMERAL_MOUNTPOINT=/mnt/scr%%atch "
                         + "EPHEMERAL_OPTIONS=noatime", "RequiresMountsFor=/mnt\n", "Type=oneshot", "TimeoutStartSec=120",
-                "WantedBy=local-fs.target", "DefaultDependencies=no")
-                .doesNotContain("RequiredBy", "Requires=");
+                "WantedBy=multi-user.target", "After=local-fs.target")
+                .doesNotContain("RequiredBy", "Requires=", "DefaultDependencies=no", "Before=local-fs.target");
+        // /tmp before the services, bounded, only wanted
+        assertThat(Ephemeral.unitText(new Config(Use.TMP, 2, "/tmp"))).contains("DefaultDependencies=no",
+                "Before=local-fs.target", "WantedBy=local-fs.target", "TimeoutStartSec=120").doesNotContain("Requires=");
         assertThat(Ephemeral.parseUnit(unit)).isEqualTo(c);
         assertThat(Ephemeral.parseUnit(Ephemeral.unitText(new Config(Use.TMP, 2, "/tmp"))).mountOptions())
                 .isEqualTo("noatime,nosuid,nodev");
