@@ -52,7 +52,8 @@ class EphemeralVmTest {
     @BeforeAll
     void boot() throws Exception {
         // 3 × 160 MiB: XFS wants ≥ 300 MiB, also on the two disks left in the last test (sparse images)
-        instance = new QemuInstance(QemuInstance.Options.defaults().withInstanceStore(3, 160 * MIB));
+        instance = new QemuInstance(QemuInstance.Options.defaults().withInstanceStore(3, 160 * MIB)
+                .withBootTimeout(Duration.ofMinutes(6))); // four boots on a shared 2-core machine
         instance.start();
         vm = new TestVm(instance);
         ebs = vm.attachNewDisks(1, 64 * MIB).get(0);
