@@ -144,6 +144,7 @@ else
     install -m 0644 "$s/cryptvol-instance.service" "$s/cryptvol-serial.service" "$r/etc/systemd/system/"
     install -m 0644 "$s/10-eth0.network" "$r/etc/systemd/network/10-eth0.network"
     install -m 0644 "$s/sshd-cryptvol.conf" "$r/etc/ssh/sshd_config.d/cryptvol.conf"
+    install -m 0644 "$s/61-cryptvol-ec2-nvme-model.rules" "$r/etc/udev/rules.d/61-cryptvol-ec2-nvme-model.rules"
     chroot "$r" systemctl enable -q systemd-networkd.service cryptvol-instance.service cryptvol-serial.service ssh.service
     chroot "$r" systemctl set-default -q multi-user.target
     # the serial console is the host's control channel: no getty on it; no timers that wake the CPU

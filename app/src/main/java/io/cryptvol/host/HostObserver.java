@@ -372,6 +372,11 @@ public final class HostObserver {
         return executor.run(c.asQuery());
     }
 
+    /** A read-only batched script's output, split at its section markers ({@link Sections}). */
+    public Sections sections(HostCommand c) {
+        return Sections.run(executor, c.asQuery());
+    }
+
     /** The mapping named {@code name}, if open. */
     public static Optional<BlockDevice> mapping(HostState s, String name) {
         return s.mapping(name);

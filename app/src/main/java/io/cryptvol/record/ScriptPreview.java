@@ -169,6 +169,8 @@ public final class ScriptPreview {
             case "snapshots delete" -> new Destruction("deletes every snapshot of set " + (first == null ? "?" : safe(first)),
                     first == null ? "delete" : first);
             case "snapshots prune" -> new Destruction("deletes older snapshot sets", "prune");
+            case "ephemeral remove" -> new Destruction("takes the instance-store scratch down; what it holds is gone with "
+                    + "its key", "remove");
             case "volumes delete" -> new Destruction("deletes volume" + (positional.size() == 1 ? " " : "s ")
                     + safe(String.join(" ", positional)) + " (their data is gone)", "delete");
             default -> null;

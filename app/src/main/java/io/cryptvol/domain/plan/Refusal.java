@@ -20,7 +20,9 @@ public record Refusal(Reason reason, String subject, String message) {
         // adopt: what cryptvol cannot take over (no LUKS, not LVM, mdadm, an unknown file system)
         NOT_ADOPTABLE, AMBIGUOUS,
         // a key file would have to be written where it could reach a disk (HostState.keyDirOnTmpfs)
-        KEY_DIR_NOT_TMPFS
+        KEY_DIR_NOT_TMPFS,
+        // ephemeral scratch: no instance-store disk, no systemd as PID 1, already set up another way
+        NO_INSTANCE_STORE, NO_SYSTEMD, ALREADY_SET_UP
     }
 
     public static Refusal of(Reason reason, String subject, String message) {

@@ -8,7 +8,8 @@ public enum StepKind {
     UNMOUNT, CLOSE_MAPPING, DEACTIVATE_VG,
     EXTEND_VG, EXTEND_LV, RESIZE_MAPPING, GROW_FS,
     SNAPSHOT, IMPORT_CLONE, NEW_LUKS_UUID,
-    HEADER_BACKUP, HEADER_RESTORE;
+    HEADER_BACKUP, HEADER_RESTORE,
+    WRITE_BOOT_FILE, ENABLE_UNIT, CHECK_DISKS, START_UNIT, STOP_UNIT, WIPE_SCRATCH;
 
     /**
      * True for the steps that write a LUKS header (format, a key slot added, a new UUID): a plan with one backs the
