@@ -184,6 +184,14 @@ public final class HeaderBackups {
      * S3, are checked where they are made), against the SHA-256 recorded when the backup was taken. Reads only.
      */
     public List<FileCheck> checkFiles() {
+        return checkFiles(null);
+    }
+
+    /**
+     * As {@link #checkFiles()}, and each {@code s3://} copy through {@code s3} (read back, SHA-256 compared); without
+     * S3 in the session such a copy is reported unreadable, never silently passed over.
+     */
+    public List<FileCheck> checkFiles(S3Copies s3) {
         List<FileCheck> out = new ArrayList<>();
         for (Backup b : list()) {
             Path own;
@@ -197,6 +205,9 @@ public final class HeaderBackups {
             for (Copy c : b.copies()) {
                 if (c.path().startsWith("/")) {
                     out.add(new FileCheck(b, c.path(), true, check(Path.of(c.path()), b.sha256())));
+                } else if (io.cryptvol.domain.model.S3Url.isS3(c.path())) {
+                    out.add(new FileCheck(b, ControlChars.escape(c.path()), true,
+                            s3 == null ? BackupCheck.Status.UNREADABLE : s3.check(c.path(), b.sha256())));
                 }
             }
         }

@@ -160,7 +160,7 @@ public final class HeaderService {
      */
     public List<Check> verifyAll(HostExecutor ex) {
         List<Check> out = new ArrayList<>();
-        for (HeaderBackups.FileCheck f : store.headers().checkFiles()) {
+        for (HeaderBackups.FileCheck f : store.headers().checkFiles(store.s3OrNull())) {
             out.add(new Check(f.backup().uuid(), f.location(), f.status() == BackupCheck.Status.OK,
                     f.status() == BackupCheck.Status.OK ? "ok (SHA-256 " + f.backup().fingerprint() + "…)" : f.status().describe()));
         }

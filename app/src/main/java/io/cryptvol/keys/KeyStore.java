@@ -353,6 +353,11 @@ public final class KeyStore {
         this.s3 = copies;
     }
 
+    /** Where S3 copies are checked, or null when this session has no S3. */
+    S3Copies s3OrNull() {
+        return s3;
+    }
+
     private S3Copies requireS3() {
         S3Copies c = s3;
         if (c == null) {

@@ -109,6 +109,15 @@ class S3BackupShellTest {
         out = type("keys verify k");
         assertThat(out).containsPattern("k\\s+s3://" + BUCKET + "/host1/k.key\\s+ok").contains("✔ all 2 copies verified");
 
+        // every key and header copy: the header's S3 copy is read back too, and a changed one is found
+        out = type("keys verify");
+        assertThat(out).containsPattern("s3://" + BUCKET + "/host1/" + java.util.regex.Pattern.quote(headerFile) + "\\s+ok");
+        s3.tamper(BUCKET, "host1/" + headerFile, "not the header".getBytes(StandardCharsets.UTF_8));
+        out = type("keys verify");
+        assertThat(out).containsPattern("s3://" + BUCKET + "/host1/" + java.util.regex.Pattern.quote(headerFile)
+                + "\\s+DIFFERENT BYTES");
+        s3.tamper(BUCKET, "host1/" + headerFile, h);
+
         s3.tamper(BUCKET, "host1/k.key", "not the key".getBytes(StandardCharsets.UTF_8));
         out = type("keys verify k");
         assertThat(out).containsPattern("k\\s+s3://" + BUCKET + "/host1/k.key\\s+DIFFERENT BYTES")

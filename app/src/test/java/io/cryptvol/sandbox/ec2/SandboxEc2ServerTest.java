@@ -514,6 +514,8 @@ class SandboxEc2ServerTest {
         try (Ec2Waiter w = waiter()) {
             w.waitUntilVolumeAvailable(b -> b.volumeIds(soon));
         }
+        // 2 s: long enough that the two looks below fall inside it on a loaded machine
+        server.timings(SandboxTimings.uniform(Duration.ofMillis(150)).withNotFoundAfterCreate(Duration.ofSeconds(2)));
         String snap = ec2.createSnapshot(b -> b.volumeId(soon)).snapshotId();
         Ec2Exception s = ec2Error(() -> ec2.describeSnapshots(b -> b.snapshotIds(snap)));
         assertThat(s.awsErrorDetails().errorCode()).isEqualTo("InvalidSnapshot.NotFound");
