@@ -117,6 +117,35 @@ public final class HeaderService {
         return new Verification(b, live(device, h), saved(b, bytes), HeaderDigests.differences(saved, now));
     }
 
+    /**
+     * Whether the live header of {@code device} has a matching backup in the key store (the newest of its UUID, compared
+     * by UUID and keyslot digests as {@link #verify} does): false when none is recorded, it differs, or its file is
+     * damaged; empty when it cannot be told (no readable live header, its metadata unreadable, a planned device).
+     */
+    public Optional<Boolean> backedUp(HostExecutor ex, String device, HostState h) {
+        Optional<LuksHeader> live = h.luksOn(device);
+        if (live.isEmpty() || HeaderDigests.uuid(live.get().uuid()) == null) {
+            return Optional.empty();
+        }
+        Optional<HeaderBackups.Backup> b = store.headers().find(live.get().uuid());
+        if (b.isEmpty()) {
+            return Optional.of(false);
+        }
+        Optional<HeaderDigests> saved;
+        try {
+            saved = HeaderDigests.ofBytes(store.headers().read(b.get()));
+        } catch (RuntimeException e) {
+            saved = Optional.empty(); // its file is missing or changed: not a backup to count on
+        }
+        HeaderDigests now;
+        try {
+            now = liveDigests(ex, device, live.get());
+        } catch (CryptvolException e) {
+            return Optional.empty();
+        }
+        return Optional.of(saved.isPresent() && HeaderDigests.differences(saved.get(), now).isEmpty());
+    }
+
     private static HeaderDigests liveDigests(HostExecutor ex, String device, LuksHeader live) {
         if (live.version() == 2) {
             ExecResult r = ex.run(Cryptsetup.luksDumpJson(device));

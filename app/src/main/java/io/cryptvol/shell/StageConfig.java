@@ -20,8 +20,8 @@ public class StageConfig {
 
     @Bean
     public StageSupport stageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx,
-                                     io.cryptvol.session.SessionMode mode) {
-        return new StageSupport(keys, inventory, ctx, mode);
+                                     io.cryptvol.session.SessionMode mode, io.cryptvol.keys.KeyStore store) {
+        return new StageSupport(keys, inventory, ctx, mode, new io.cryptvol.keys.HeaderService(store));
     }
 
     /** Fallback until EBS volume creation is wired in: {@code provision --new-volumes} says so. */

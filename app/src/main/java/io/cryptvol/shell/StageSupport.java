@@ -38,11 +38,24 @@ public class StageSupport {
     private final SessionContext ctx;
     private final SessionMode mode;
 
+    private final io.cryptvol.keys.HeaderService headers;
+
     public StageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx, SessionMode mode) {
+        this(keys, inventory, ctx, mode, null);
+    }
+
+    /**
+     * @param headers compares each observed LUKS header with its newest backup, so that a plan finding its header work
+     *                done still backs up a header an interrupted run never backed up ({@code HostState.unbackedHeaders});
+     *                null: not compared
+     */
+    public StageSupport(PlanRunner.KeySource keys, Inventory inventory, SessionContext ctx, SessionMode mode,
+                        io.cryptvol.keys.HeaderService headers) {
         this.keys = keys;
         this.inventory = inventory;
         this.ctx = ctx;
         this.mode = mode;
+        this.headers = headers;
     }
 
     public PlanRunner.KeySource keys() {
@@ -77,7 +90,7 @@ public class StageSupport {
         return ex -> {
             requireKeys(scope.keyNames(), source);
             HostObserver o = observer(ex);
-            HostState h = o.observe(scope, source);
+            HostState h = unbacked(ex, o.observe(scope, source));
             PlanResult r = planner.apply(h);
             if (!r.isRefused()) {
                 remember(h); // a refused command changes nothing, the completion inventory included
@@ -88,6 +101,22 @@ public class StageSupport {
             }
             return r;
         };
+    }
+
+    /** The observation with the LUKS headers that have no matching backup marked (read-only: one luksDump each). */
+    HostState unbacked(HostExecutor ex, HostState h) {
+        if (headers == null) {
+            return h;
+        }
+        HostState out = h;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (var e : new java.util.TreeMap<>(h.luks()).entrySet()) {
+            if (e.getValue().uuid() != null && seen.add(e.getValue().uuid().toLowerCase(Locale.ROOT))
+                    && !headers.backedUp(ex, e.getKey(), h).orElse(true)) {
+                out = out.withUnbackedHeader(e.getValue().uuid());
+            }
+        }
+        return out;
     }
 
     /** An observer of the host through {@code ex}; in a dry run it sees the steps planned so far as done. */

@@ -25,11 +25,15 @@ import java.util.Set;
  * @param paths      what each mountpoint in the observation's scope is on the host (a directory, a file...)
  * @param keyDirFs   the file system the host's key-file directory is on ({@code stat -f -c %T} of
  *                   {@code /run/cryptvol}, or of /run before that exists); null when not observed
+ * @param unbackedHeaders LUKS UUIDs (lower case) whose live header has no matching backup in the key store (none
+ *                   recorded, or the newest differs in UUID or keyslot digests), filled by the caller; a UUID not
+ *                   here was either backed up or not compared
  */
 public record HostState(List<BlockDevice> devices, Map<String, Signature> signatures, List<PhysicalVolume> pvs,
                         List<VolumeGroup> vgs, List<LogicalVolume> lvs, Map<String, LuksHeader> luks,
                         List<Mount> mounts, FstabFile fstab, CrypttabFile crypttab, List<KeyCheck> keyChecks,
-                        Map<String, List<ProcessUse>> processUse, Map<String, PathInfo> paths, String keyDirFs) {
+                        Map<String, List<ProcessUse>> processUse, Map<String, PathInfo> paths, String keyDirFs,
+                        Set<String> unbackedHeaders) {
 
     public HostState {
         devices = List.copyOf(devices);
@@ -44,69 +48,78 @@ public record HostState(List<BlockDevice> devices, Map<String, Signature> signat
         keyChecks = List.copyOf(keyChecks);
         processUse = Map.copyOf(processUse);
         paths = paths == null ? Map.of() : Map.copyOf(paths);
+        unbackedHeaders = unbackedHeaders == null ? Set.of() : Set.copyOf(unbackedHeaders);
     }
 
     public static HostState empty() {
         return new HostState(List.of(), Map.of(), List.of(), List.of(), List.of(), Map.of(), List.of(), null, null,
-                List.of(), Map.of(), Map.of(), null);
+                List.of(), Map.of(), Map.of(), null, Set.of());
     }
 
     // ---- withers -------------------------------------------------------------------------------------
 
     public HostState withDevices(List<BlockDevice> d) {
-        return new HostState(d, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(d, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withSignature(Signature s) {
         Map<String, Signature> m = new HashMap<>(signatures);
         m.put(s.device(), s);
-        return new HostState(devices, m, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(devices, m, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withLvm(List<PhysicalVolume> p, List<VolumeGroup> v, List<LogicalVolume> l) {
-        return new HostState(devices, signatures, p, v, l, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(devices, signatures, p, v, l, luks, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withLuks(LuksHeader h) {
         Map<String, LuksHeader> m = new HashMap<>(luks);
         m.put(h.device(), h);
-        return new HostState(devices, signatures, pvs, vgs, lvs, m, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, m, mounts, fstab, crypttab, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withMounts(List<Mount> m) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, m, fstab, crypttab, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, m, fstab, crypttab, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withFstab(FstabFile f) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, f, crypttab, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, f, crypttab, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withCrypttab(CrypttabFile c) {
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, c, keyChecks, processUse, paths, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, c, keyChecks, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withKeyCheck(String device, String keyName, boolean opens) {
         List<KeyCheck> k = new ArrayList<>(keyChecks);
         k.removeIf(c -> sameDevice(c.device(), device) && c.keyName().equals(keyName));
         k.add(new KeyCheck(device, keyName, opens));
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, k, processUse, paths, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, k, processUse, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withProcessUse(String mountpoint, List<ProcessUse> users) {
         Map<String, List<ProcessUse>> m = new HashMap<>(processUse);
         m.put(mountpoint, List.copyOf(users));
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, m, paths, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, m, paths, keyDirFs, unbackedHeaders);
     }
 
     public HostState withPath(String path, PathInfo info) {
         Map<String, PathInfo> m = new HashMap<>(paths);
         m.put(path, info);
-        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, m, keyDirFs);
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, m, keyDirFs, unbackedHeaders);
     }
 
     public HostState withKeyDirFs(String fsType) {
         return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths,
-                fsType);
+                fsType, unbackedHeaders);
+    }
+
+    /** The live header of this LUKS UUID has no matching backup in the key store ({@link #unbackedHeaders}). */
+    public HostState withUnbackedHeader(String luksUuid) {
+        Set<String> u = new java.util.HashSet<>(unbackedHeaders);
+        u.add(luksUuid.toLowerCase(java.util.Locale.ROOT));
+        return new HostState(devices, signatures, pvs, vgs, lvs, luks, mounts, fstab, crypttab, keyChecks, processUse, paths,
+                keyDirFs, u);
     }
 
     /**
@@ -225,6 +238,15 @@ public record HostState(List<BlockDevice> devices, Map<String, Signature> signat
 
     public Optional<LuksHeader> luksOn(String path) {
         return aliases(path).stream().map(luks::get).filter(h -> h != null).findFirst();
+    }
+
+    /**
+     * The device's live LUKS header is known to have no matching backup in the key store (an interrupted run changed it
+     * and stopped before its backup step): a plan that finds its header work done takes the backup then.
+     */
+    public boolean headerUnbacked(String path) {
+        return luksOn(path).map(l -> l.uuid() != null && unbackedHeaders.contains(l.uuid().toLowerCase(java.util.Locale.ROOT)))
+                .orElse(false);
     }
 
     /** The open dm-crypt mapping called {@code name} (/dev/mapper/NAME), if any. */

@@ -169,6 +169,9 @@ public final class ProvisionPlanner {
                         + backing.orElse("another device")));
                 return false;
             }
+            if (h.headerUnbacked(lvPath)) {
+                steps.add(HeaderPlanner.backupStep(lvPath, tokens)); // an earlier run stopped before its backup
+            }
             return true; // header, keys and open are done
         }
         Optional<BlockDevice> otherMapping = lvExists ? h.cryptHolderOf(lvPath) : Optional.empty();
@@ -209,7 +212,8 @@ public final class ProvisionPlanner {
         for (String k : missing) {
             steps.add(addKey(lvPath, k, opener, kdf));
         }
-        if (!missing.isEmpty()) {
+        if (!missing.isEmpty() || h.headerUnbacked(lvPath)) {
+            // after the keys added now, or now for a header an interrupted run changed and never backed up
             steps.add(HeaderPlanner.backupStep(lvPath, tokens));
         }
         PlanStep open = PlanStep.withKey(StepKind.OPEN_MAPPING, Cryptsetup.open(lvPath, s.mappingName()),

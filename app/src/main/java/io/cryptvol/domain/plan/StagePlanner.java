@@ -228,6 +228,8 @@ public final class StagePlanner {
             var kdf = hd.version() == 1 && kdfFrom.kdf().isArgon2() ? io.cryptvol.domain.cmd.Kdf.pbkdf2() : kdfFrom.kdf();
             steps.add(addKey(device, newKey, key, kdf, tokens));
             steps.add(HeaderPlanner.backupStep(device, tokens));
+        } else if (r.isEmpty() && h.headerUnbacked(device)) {
+            steps.add(HeaderPlanner.backupStep(device, tokens)); // the key went in, an interrupted run took no backup
         }
         r.addAll(keyDir(h, steps));
         return result(r, "Key '" + newKey + "' on " + device, steps);

@@ -83,6 +83,46 @@ class HeaderPlannerTest {
                 .containsExactly(java.util.Optional.of(changed));
     }
 
+    /**
+     * The gap of an interrupted run: the header change is done, its backup is not. A re-run sees the change done and
+     * plans no change; when the live header has no matching backup ({@code HostState.unbackedHeaders}, from comparing
+     * UUID and keyslot digests with the newest backup) the plan still takes one, and only then.
+     */
+    static Stream<Arguments> resumedWithoutBackup() {
+        var stage = new StagePlanner(() -> "t0001");
+        var provision = new ProvisionPlanner(() -> "t0001");
+        HostState keysIn = after(ProvisionStates.ADD_KEY).withKeyCheck(LV_PATH, "data-key-3", true);
+        return Stream.of(
+                arguments("provision, both keys in, no backup", provision.plan(spec(), after(ProvisionStates.ADD_KEY)
+                        .withUnbackedHeader("LUKSUUID")), List.of(StepKind.LOAD_MODULES, StepKind.HEADER_BACKUP,
+                        StepKind.OPEN_MAPPING)),
+                arguments("provision, both keys in, backed up", provision.plan(spec(), after(ProvisionStates.ADD_KEY)),
+                        List.of(StepKind.LOAD_MODULES, StepKind.OPEN_MAPPING)),
+                arguments("provision, open, no backup", provision.plan(spec(), after(ProvisionStates.MOUNTED)
+                        .withUnbackedHeader("luksuuid")), List.of(StepKind.HEADER_BACKUP)),
+                arguments("provision, open, backed up", provision.plan(spec(), after(ProvisionStates.MOUNTED)), List.of()),
+                arguments("provision, another UUID unbacked", provision.plan(spec(), after(ProvisionStates.ADD_KEY)
+                        .withUnbackedHeader("0f0e0d0c-0b0a-4908-8706-050403020100")),
+                        List.of(StepKind.LOAD_MODULES, StepKind.OPEN_MAPPING)),
+                arguments("add-key, the key in, no backup", stage.luksAddKey(LV_PATH, "data-key-1", "data-key-3",
+                        spec().luks(), keysIn.withUnbackedHeader("luksuuid")), List.of(StepKind.HEADER_BACKUP)),
+                arguments("add-key, the key in, backed up", stage.luksAddKey(LV_PATH, "data-key-1", "data-key-3",
+                        spec().luks(), keysIn), List.of()),
+                arguments("add-key, the key not in, no backup", stage.luksAddKey(LV_PATH, "data-key-1", "data-key-3",
+                        spec().luks(), after(ProvisionStates.ADD_KEY).withUnbackedHeader("luksuuid")),
+                        List.of(StepKind.LUKS_ADD_KEY, StepKind.HEADER_BACKUP)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void resumedWithoutBackup(String name, PlanResult r, List<StepKind> kinds) {
+        assertThat(r.refusals()).isEmpty();
+        assertThat(r.plan().kinds()).containsExactlyElementsOf(kinds);
+        assertThat(HeaderPlanner.unbackedChanges(r.plan().steps())).isEmpty();
+        assertThat(r.plan().steps().stream().filter(s -> s.kind() == StepKind.HEADER_BACKUP).map(HeaderPlanner::headerDevice))
+                .allMatch(d -> d.equals(java.util.Optional.of(LV_PATH)));
+    }
+
     /** The check itself: a change with no backup after it, or a backup only before it, or of another device, is named. */
     @Test
     void aHeaderChangeWithoutABackupAfterItIsNamed() {
