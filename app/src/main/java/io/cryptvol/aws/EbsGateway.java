@@ -97,6 +97,28 @@ public final class EbsGateway {
                 .reservations().stream().flatMap(res -> res.instances().stream()).map(Instance::instanceId).sorted().toList());
     }
 
+    /**
+     * Where each instance of the region (not terminated) can be reached, as DescribeInstances says: its private IP
+     * address, else its public IP address, else its private DNS name; an instance with none is absent. The values are
+     * EC2's, unchecked: the caller validates them ({@code Inputs.hostAddress}) before use.
+     */
+    public Map<String, String> instanceAddresses() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.filters(
+                        software.amazon.awssdk.services.ec2.model.Filter.builder().name("instance-state-name")
+                                .values("pending", "running", "stopping", "stopped").build()))
+                .reservations().stream().flatMap(res -> res.instances().stream()).toList())
+                .forEach(i -> {
+                    String a = i.privateIpAddress() != null && !i.privateIpAddress().isBlank() ? i.privateIpAddress()
+                            : i.publicIpAddress() != null && !i.publicIpAddress().isBlank() ? i.publicIpAddress()
+                            : i.privateDnsName() != null && !i.privateDnsName().isBlank() ? i.privateDnsName() : null;
+                    if (a != null && i.instanceId() != null) {
+                        out.put(i.instanceId(), a);
+                    }
+                });
+        return out;
+    }
+
     /** Placement, state and EBS volumes of one instance. */
     public InstanceInfo describeInstance(String instanceId) {
         List<Instance> found = call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.instanceIds(instanceId))
@@ -639,6 +661,15 @@ public final class EbsGateway {
                 delay = delay.multipliedBy(2).compareTo(options.pollCap()) > 0 ? options.pollCap() : delay.multipliedBy(2);
             }
         }
+    }
+
+    /** Removes tags (by key, whatever their value) from volumes, snapshots or instances. */
+    public void untag(Collection<String> resourceIds, Collection<String> keys) {
+        if (resourceIds.isEmpty() || keys.isEmpty()) {
+            return;
+        }
+        call("DeleteTags", () -> ec2().deleteTags(b -> b.resources(resourceIds).tags(keys.stream()
+                .map(k -> software.amazon.awssdk.services.ec2.model.Tag.builder().key(k).build()).toList())));
     }
 
     // ================================================================== snapshots

@@ -11,6 +11,7 @@ import io.cryptvol.domain.model.LogicalVolume;
 import io.cryptvol.domain.model.LuksHeader;
 import io.cryptvol.domain.model.PhysicalVolume;
 import io.cryptvol.keys.LedgerEntry;
+import io.cryptvol.snapshot.CopyPolicy;
 import io.cryptvol.snapshot.SnapshotSet;
 import io.cryptvol.snapshot.SnapshotTags;
 
@@ -40,11 +41,14 @@ public final class Doctor {
     public static final String VG_MEMBERS = "vg.members";
     public static final String RECENT_SET = "snapshots.recent";
     public static final String SETS_COMPLETE = "snapshots.complete";
+    public static final String COPIES = "snapshots.copies";
     public static final String LEDGER = "keys.ledger";
     public static final String PERMISSIONS = "files.permissions";
+    /** {@code doctor --all} only: the instance could not be reached or checked (not one of {@link #IDS}). */
+    public static final String REACHABLE = "host.reachable";
     /** Every check id, in the order of the checklist. */
     public static final List<String> IDS = List.of(KEY_SLOTS, KEY_BACKUPS, HEADER_BACKUP, BOOT, IO_TIMEOUT, VG_MEMBERS,
-            RECENT_SET, SETS_COMPLETE, LEDGER, PERMISSIONS);
+            RECENT_SET, SETS_COMPLETE, COPIES, LEDGER, PERMISSIONS);
 
     /** AWS's recommended {@code nvme_core.io_timeout}: the maximum, 2^32 - 1 s (255 s before Linux 4.15). */
     public static final long IO_TIMEOUT_MAX = 4294967295L;
@@ -67,6 +71,7 @@ public final class Doctor {
         out.addAll(vgMembers(f));
         out.addAll(recentSet(f));
         out.addAll(setsComplete(f));
+        out.addAll(copies(f));
         out.addAll(ledger(f));
         out.addAll(permissions(f));
         return out;
@@ -485,8 +490,12 @@ public final class Doctor {
             Duration age = Duration.between(newest.get().takenAt(), f.now());
             String line = "newest complete set " + newest.get().id() + " taken " + newest.get().takenAt() + " ("
                     + Durations.age(age.isNegative() ? Duration.ZERO : age) + " ago)";
-            if (age.compareTo(f.maxAge()) > 0) {
-                out.add(Check.fail(RECENT_SET, subject, line + ", older than --max-age " + Durations.age(f.maxAge()),
+            Optional<Duration> byPolicy = policy(f, vg).map(CopyPolicy::maxAge);
+            Duration max = f.maxAge() != null ? f.maxAge() : byPolicy.orElse(io.cryptvol.doctor.DoctorService.DEFAULT_MAX_AGE);
+            String which = f.maxAge() != null ? "--max-age" : byPolicy.isPresent() ? "the copy policy's max age"
+                    : "the default max age";
+            if (age.compareTo(max) > 0) {
+                out.add(Check.fail(RECENT_SET, subject, line + ", older than " + which + " " + Durations.age(max),
                         snapshotFix(f, vg)));
             } else {
                 out.add(Check.ok(RECENT_SET, subject, line));
@@ -514,7 +523,78 @@ public final class Doctor {
             }
             if (broken.isEmpty()) {
                 out.add(Check.ok(SETS_COMPLETE, "VG " + vg, sets.size() + " snapshot set" + (sets.size() == 1 ? "" : "s")
-                        + ", none incomplete (cryptvol has no copy policy: completeness only)"));
+                        + ", none incomplete"));
+            }
+        }
+        return out;
+    }
+
+    /** The VG's copy policy when it reads. */
+    static Optional<CopyPolicy> policy(Facts f, String vg) {
+        return f.ec2() == null ? Optional.empty() : Optional.ofNullable(f.ec2().policies().get(vg)).map(CopyPolicy.Read::policy);
+    }
+
+    /**
+     * Copies are present where the policy says so: the newest complete set of each VG with a copy policy has a completed,
+     * complete copy (the same set id) in every region the policy names.
+     */
+    static List<Check> copies(Facts f) {
+        if (f.ec2() == null || f.ec2().setsSkipped() != null) {
+            return List.of(Check.skipped(COPIES, "host", "snapshot copies not checked: "
+                    + (f.ec2() == null ? "no EC2 access" : f.ec2().setsSkipped())));
+        }
+        Set<String> vgs = vgs(f);
+        if (vgs.isEmpty()) {
+            return List.of(Check.skipped(COPIES, "host", "no volume group of an encrypted volume on this host"));
+        }
+        List<Check> out = new ArrayList<>();
+        for (String vg : vgs) {
+            String subject = "VG " + vg;
+            CopyPolicy.Read read = f.ec2().policies().get(vg);
+            String setFix = "snapshots policy set --vg " + vg + " --copy-to REGION[,REGION]";
+            if (read == null) {
+                out.add(Check.ok(COPIES, subject, "no copy policy: no copies required (" + setFix + " to require them)"));
+                continue;
+            }
+            if (read.policy() == null) {
+                out.add(Check.fail(COPIES, subject, "copy policy unreadable: " + read.problem(), setFix));
+                continue;
+            }
+            Optional<SnapshotSet> newest = setsOf(f, vg).stream().filter(s -> s.status() == SnapshotSet.Status.COMPLETED)
+                    .filter(s -> s.takenAt() != null).max(Comparator.comparing(SnapshotSet::takenAt));
+            if (newest.isEmpty()) {
+                out.add(Check.fail(COPIES, subject, "policy " + read.policy().describe() + ", but there is no complete set "
+                        + "to copy", snapshotFix(f, vg)));
+                continue;
+            }
+            String id = newest.get().id();
+            List<String> fixes = new ArrayList<>();
+            List<String> missing = new ArrayList<>();
+            List<String> there = new ArrayList<>();
+            for (String region : read.policy().regions()) {
+                String skipped = f.ec2().copiesSkipped().get(region);
+                if (skipped != null) {
+                    missing.add(region + " (its sets cannot be listed: " + skipped + ")");
+                    fixes.add("snapshots list --region " + region);
+                    continue;
+                }
+                Optional<SnapshotSet> copy = f.ec2().copies().getOrDefault(region, List.of()).stream()
+                        .filter(s -> s.id().equals(id)).findFirst();
+                if (copy.isPresent() && copy.get().status() == SnapshotSet.Status.COMPLETED) {
+                    there.add(region);
+                } else {
+                    missing.add(region + copy.map(c -> " (" + c.status().name().toLowerCase(java.util.Locale.ROOT)
+                            + (c.problems().isEmpty() ? "" : ": " + String.join(", ", c.problems())) + ")").orElse(" (none)"));
+                    fixes.add("snapshots copy " + id + " --region " + region);
+                }
+            }
+            if (missing.isEmpty()) {
+                out.add(Check.ok(COPIES, subject, "newest complete set " + id + " has a completed copy in "
+                        + String.join(", ", there) + ", as the policy says"));
+            } else {
+                out.add(Check.fail(COPIES, subject, "newest complete set " + id + " has no completed copy in "
+                        + String.join(", ", missing) + ": the policy says " + read.policy().describe(),
+                        String.join("; ", fixes)));
             }
         }
         return out;

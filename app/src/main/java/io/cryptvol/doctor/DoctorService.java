@@ -20,6 +20,10 @@ import io.cryptvol.keys.KeyPermissions;
 import io.cryptvol.keys.KeyStore;
 import io.cryptvol.session.Dirs;
 import io.cryptvol.session.HostAccess;
+import io.cryptvol.session.SessionContext;
+import io.cryptvol.session.Target;
+import io.cryptvol.domain.plan.Inputs;
+import io.cryptvol.domain.plan.Refusal;
 import io.cryptvol.snapshot.SnapshotService;
 import io.cryptvol.ui.ErrorMessages;
 import io.cryptvol.volumes.VolumeService;
@@ -38,6 +42,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,6 +68,9 @@ public class DoctorService {
             "sec modprobe; cat /etc/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf 2>/dev/null"
                     + " | grep -E '^[[:space:]]*options[[:space:]]+nvme_core[[:space:]]'; end 0");
 
+    /** The default of {@code doctor --all --max-concurrency}. */
+    public static final int DEFAULT_CONCURRENCY = 4;
+
     private final HostAccess hosts;
     private final KeyStore store;
     private final KeyLedger ledger;
@@ -70,14 +78,16 @@ public class DoctorService {
     private final VolumeService volumes;
     private final SnapshotService snapshots;
     private final Clock clock;
+    private final SessionContext ctx;
 
     public DoctorService(HostAccess hosts, KeyStore store, KeyLedger ledger, AwsAccess aws, VolumeService volumes,
-                         SnapshotService snapshots) {
-        this(hosts, store, ledger, aws, volumes, snapshots, Clock.systemUTC());
+                         SnapshotService snapshots, SessionContext ctx) {
+        this(hosts, store, ledger, aws, volumes, snapshots, ctx, Clock.systemUTC());
     }
 
     DoctorService(HostAccess hosts, KeyStore store, KeyLedger ledger, AwsAccess aws, VolumeService volumes,
-                  SnapshotService snapshots, Clock clock) {
+                  SnapshotService snapshots, SessionContext ctx, Clock clock) {
+        this.ctx = ctx;
         this.hosts = hosts;
         this.store = store;
         this.ledger = ledger;
@@ -85,6 +95,11 @@ public class DoctorService {
         this.volumes = volumes;
         this.snapshots = snapshots;
         this.clock = clock;
+    }
+
+    /** {@link #maxAge}, but null when not given (then each VG's copy policy, else the default, decides). */
+    public static Duration maxAgeOption(String s) {
+        return s == null || s.isBlank() ? null : maxAge(s);
     }
 
     /** "24h", "2d", "90m", "3600s" (a bare number is hours): a usage error otherwise. */
@@ -115,14 +130,18 @@ public class DoctorService {
     }
 
     public Facts facts(Duration maxAge) {
-        HostExecutor ex = hosts.executor();
+        return facts(hosts.executor(), volumes::instanceId, maxAge);
+    }
+
+    /** The facts of the host behind {@code ex}, its EBS side being that of the instance {@code instance} names. */
+    Facts facts(HostExecutor ex, java.util.function.Supplier<String> instance, Duration maxAge) {
         HostObserver observer = new HostObserver(ex);
         HostState h = observer.observe(HostObserver.Scope.of(List.of(), List.of()), ref -> null);
         Facts.Nvme nvme = nvme(ex);
         List<Facts.HeaderFacts> headers = headers(ex, h);
         List<Facts.KeyFacts> keys = keys();
-        return new Facts(ex.target(), h, nvme, keys, headers, ledger.outstanding(), files(), ec2(h), clock.instant(),
-                maxAge);
+        return new Facts(ex.target(), h, nvme, keys, headers, ledger.outstanding(), files(), ec2(h, instance),
+                clock.instant(), maxAge);
     }
 
     // ---- host ------------------------------------------------------------------------------------------
@@ -276,10 +295,10 @@ public class DoctorService {
 
     // ---- EC2 -------------------------------------------------------------------------------------------
 
-    private Facts.Ec2 ec2(HostState h) {
+    private Facts.Ec2 ec2(HostState h, java.util.function.Supplier<String> instanceOf) {
         String instance;
         try {
-            instance = volumes.instanceId();
+            instance = instanceOf.get();
         } catch (RuntimeException e) {
             return Facts.Ec2.skipped(ErrorMessages.message(e));
         }
@@ -309,9 +328,192 @@ public class DoctorService {
                 }
                 tagged.put(vg, List.copyOf(members.values()));
             }
-            return new Facts.Ec2(null, instance, attached, tagged, sets, setsSkipped);
+            Facts.Ec2 out = new Facts.Ec2(null, instance, attached, tagged, sets, setsSkipped);
+            return copies(out);
         } catch (RuntimeException e) {
             return Facts.Ec2.skipped(ErrorMessages.message(e));
         }
+    }
+
+    /**
+     * The copy policy of each VG (from the tags of its volumes tagged {@code cryptvol:vg=VG}: the policy travels with
+     * them) and, for every region a policy names, that region's snapshot sets.
+     */
+    private Facts.Ec2 copies(Facts.Ec2 e) {
+        Map<String, io.cryptvol.snapshot.CopyPolicy.Read> policies = new LinkedHashMap<>();
+        e.tagged().forEach((vg, vols) -> io.cryptvol.snapshot.CopyPolicy.of(vols.stream()
+                        .filter(v -> vg.equals(v.tag(VolumeTags.VG))).map(EbsVolume::tags).toList())
+                .ifPresent(r -> policies.put(vg, r)));
+        Map<String, List<io.cryptvol.snapshot.SnapshotSet>> copies = new LinkedHashMap<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
+        policies.values().stream().filter(r -> r.policy() != null).flatMap(r -> r.policy().regions().stream()).distinct()
+                .forEach(region -> {
+                    try {
+                        copies.put(region, snapshots.sets(region));
+                    } catch (RuntimeException x) {
+                        skipped.put(region, ErrorMessages.message(x));
+                    }
+                });
+        return e.withCopies(policies, copies, skipped);
+    }
+
+    // ---- the estate: doctor --all ----------------------------------------------------------------------
+
+    /**
+     * One instance of {@code doctor --all}: its id, how it was reached ("root@10.0.0.5:22", "ssm:i-…", or what
+     * would have been used), and its checklist; an instance that could not be reached or checked has one FAIL line
+     * ({@link Doctor#REACHABLE}) with the reason.
+     */
+    public record Section(String instanceId, String via, Report report) {
+    }
+
+    /**
+     * {@code doctor --all}: the instances, one section each (in id order), and one line saying how they were reached.
+     */
+    public record Estate(String how, List<Section> sections) {
+        public Estate {
+            sections = List.copyOf(sections);
+        }
+
+        public List<Section> failed() {
+            return sections.stream().filter(x -> x.report().failed()).toList();
+        }
+    }
+
+    /** How one instance is to be reached: a target, the session's own connection, or why it cannot be. */
+    private record Way(String instanceId, Target target, boolean session, String refusal) {
+        String via() {
+            return target == null ? "-" : target.display();
+        }
+    }
+
+    /**
+     * The checklist of every instance that {@code volumes list} knows (those the cryptvol-tagged EBS volumes are
+     * attached to, and the session's instance), over the session's transport, at most {@code maxConcurrency} at a
+     * time: the session's instance through the session's own connection; over SSM, each instance by its id; over
+     * SSH, each other instance at its EC2 address (private IP, else public IP, else private DNS name) with the
+     * session's user, port, identity file and known_hosts (a host key not in known_hosts is refused, not trusted).
+     * Every instance id and address from EC2 is checked before use. Read-only, as {@link #run} is.
+     */
+    public Estate all(Duration maxAge, int maxConcurrency) {
+        if (maxConcurrency < 1 || maxConcurrency > 64) {
+            throw new CryptvolException("--max-concurrency must be 1 to 64, not " + maxConcurrency, ExitCode.USAGE, null);
+        }
+        EbsGateway ebs = aws.ebs();
+        Target session = ctx.target();
+        String own = ctx.instanceId();
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+        List<Way> ways = new ArrayList<>();
+        for (String tag : List.of(VolumeTags.VG, VolumeTags.SET)) {
+            for (EbsVolume v : ebs.findVolumes(Map.of("tag-key", List.of(tag)))) {
+                v.attachment().map(EbsVolume.Attachment::instanceId).ifPresent(ids::add);
+            }
+        }
+        if (own != null) {
+            ids.add(own);
+        }
+        if (ids.isEmpty()) {
+            throw new CryptvolException("no instance to check: no EBS volume tagged " + VolumeTags.VG + " or "
+                    + VolumeTags.SET + " is attached to one in " + ebs.region() + ", and no instance is selected "
+                    + "('use instance i-…')", ExitCode.FAILED, null);
+        }
+        boolean others = ids.stream().anyMatch(i -> !i.equals(own));
+        Map<String, String> addresses = others && session.kind() == Target.Kind.SSH ? ebs.instanceAddresses() : Map.of();
+        for (String id : ids) {
+            Optional<Refusal> badId = Inputs.instanceId(id);
+            if (badId.isPresent()) {
+                ways.add(new Way(id, null, false, "EC2 gave an attachment's " + badId.get().line() + "; not used"));
+            } else if (id.equals(own)) {
+                ways.add(new Way(id, session, true, null));
+            } else {
+                ways.add(switch (session.kind()) {
+                    case SSM -> new Way(id, Target.ssm(id), false, null);
+                    case LOCAL -> new Way(id, null, false, "the session works on this machine (local): connect to "
+                            + "one instance over SSH or SSM and doctor --all reaches the others the same way");
+                    case SSH -> over(id, addresses.get(id), session);
+                });
+            }
+        }
+        String how = switch (session.kind()) {
+            case SSM -> "over SSM Run Command, each instance by its id";
+            case LOCAL -> "on this machine (the session is local)";
+            case SSH -> "over SSH as " + session.user() + ", port " + session.port() + ", identity "
+                    + (session.identityFile() == null ? "the default key" : session.identityFile()) + ", known_hosts "
+                    + (session.knownHosts() == null ? "~/.ssh/known_hosts" : session.knownHosts())
+                    + " (unknown host keys refused), at each instance's address in EC2";
+        } + (own == null ? "" : "; " + own + " through the session's connection (" + session.display() + ")");
+        List<Section> out = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(maxConcurrency, ways.size()), r -> {
+                    Thread t = new Thread(r, "doctor-all");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<java.util.concurrent.Future<Section>> futures = new ArrayList<>();
+            for (Way w : ways) {
+                futures.add(pool.submit(() -> section(w, maxAge)));
+            }
+            for (int i = 0; i < ways.size(); i++) {
+                try {
+                    out.add(futures.get(i).get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    out.add(unreachable(ways.get(i), "could not be checked: " + ErrorMessages.message(e.getCause())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CryptvolException("doctor --all interrupted", ExitCode.FAILED, e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return new Estate(how, out);
+    }
+
+    private static Way over(String id, String address, Target session) {
+        if (address == null) {
+            return new Way(id, null, false, "EC2 gives no address for it (no private or public IP, no DNS name)");
+        }
+        Optional<Refusal> bad = Inputs.hostAddress(address);
+        if (bad.isPresent()) {
+            return new Way(id, null, false, "EC2 gives it the " + bad.get().line() + "; not used");
+        }
+        return new Way(id, new Target(Target.Kind.SSH, session.user(), address, session.port(), session.identityFile(),
+                session.knownHosts()), false, null);
+    }
+
+    private Section section(Way w, Duration maxAge) {
+        if (w.refusal() != null) {
+            return unreachable(w, w.refusal());
+        }
+        HostExecutor ex;
+        try {
+            ex = w.session() ? hosts.executor() : hosts.open(w.target());
+        } catch (RuntimeException e) {
+            return unreachable(w, "cannot be reached at " + w.via() + ": " + ErrorMessages.message(e));
+        }
+        try {
+            Facts f = facts(ex, w::instanceId, maxAge);
+            return new Section(w.instanceId(), w.via(), new Report(f.target(), Doctor.checks(f)));
+        } catch (RuntimeException e) {
+            return unreachable(w, "could not be checked at " + w.via() + ": " + ErrorMessages.message(e));
+        } finally {
+            if (!w.session()) {
+                try {
+                    ex.close();
+                } catch (Exception ignored) {
+                    // a connection that is gone is closed
+                }
+            }
+        }
+    }
+
+    private static Section unreachable(Way w, String reason) {
+        String fix = w.target() == null ? "check the instance in EC2 ('volumes list'), then connect to it by hand"
+                : w.target().isSsm() ? "check that the SSM agent of " + w.instanceId() + " is online"
+                : "connect " + w.target().display() + " (once, to check and trust its host key), or check the address, "
+                + "the security group and the SSH settings";
+        return new Section(w.instanceId(), w.via(), new Report(w.via(), List.of(Check.fail(Doctor.REACHABLE,
+                w.instanceId(), reason, fix))));
     }
 }

@@ -3,6 +3,7 @@ package io.cryptvol.doctor;
 import io.cryptvol.aws.EbsVolume;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.keys.LedgerEntry;
+import io.cryptvol.snapshot.CopyPolicy;
 import io.cryptvol.snapshot.SnapshotSet;
 
 import java.time.Duration;
@@ -23,7 +24,8 @@ import java.util.Map;
  * @param files       loose permissions of the key store and the state files
  * @param ec2         the EC2 side (volumes, snapshot sets), or why it was not looked at
  * @param now         the time of the check
- * @param maxAge      how old the newest complete snapshot set may be
+ * @param maxAge      how old the newest complete snapshot set may be, as {@code --max-age} gave it (null: not given;
+ *                    then the VG's copy policy's max age, else {@link io.cryptvol.doctor.DoctorService#DEFAULT_MAX_AGE})
  */
 public record Facts(String target, HostState host, Nvme nvme, List<KeyFacts> keys, List<HeaderFacts> headers,
                     List<LedgerEntry> outstanding, List<FileProblem> files, Ec2 ec2, Instant now, Duration maxAge) {
@@ -102,11 +104,32 @@ public record Facts(String target, HostState host, Nvme nvme, List<KeyFacts> key
      *                     of its PVs' volumes
      * @param sets         every snapshot set of the region
      * @param setsSkipped  why the snapshot sets were not listed (null: they were)
+     * @param policies     per VG with a copy policy on its volumes, the policy or why it does not read
+     * @param copies       per region a policy names, the snapshot sets there
+     * @param copiesSkipped per region a policy names whose sets could not be listed, why
      */
     public record Ec2(String skipped, String instanceId, List<EbsVolume> attached, Map<String, List<EbsVolume>> tagged,
-                      List<SnapshotSet> sets, String setsSkipped) {
+                      List<SnapshotSet> sets, String setsSkipped, Map<String, CopyPolicy.Read> policies,
+                      Map<String, List<SnapshotSet>> copies, Map<String, String> copiesSkipped) {
+        public Ec2 {
+            policies = policies == null ? Map.of() : Map.copyOf(policies);
+            copies = copies == null ? Map.of() : Map.copyOf(copies);
+            copiesSkipped = copiesSkipped == null ? Map.of() : Map.copyOf(copiesSkipped);
+        }
+
+        /** Without copy policies. */
+        public Ec2(String skipped, String instanceId, List<EbsVolume> attached, Map<String, List<EbsVolume>> tagged,
+                   List<SnapshotSet> sets, String setsSkipped) {
+            this(skipped, instanceId, attached, tagged, sets, setsSkipped, Map.of(), Map.of(), Map.of());
+        }
+
         public static Ec2 skipped(String reason) {
             return new Ec2(reason, null, List.of(), Map.of(), List.of(), reason);
+        }
+
+        /** The same, with the copy policies and the sets of the regions they name. */
+        public Ec2 withCopies(Map<String, CopyPolicy.Read> p, Map<String, List<SnapshotSet>> c, Map<String, String> cs) {
+            return new Ec2(skipped, instanceId, attached, tagged, sets, setsSkipped, p, c, cs);
         }
     }
 }

@@ -61,6 +61,15 @@ public class HostAccess implements AutoCloseable {
         return fresh;
     }
 
+    /**
+     * A connection of its own to another target, through the session's factory (the same transcript, dry-run guard and
+     * host key checking; a host key not in known_hosts is refused, never trusted here); the session's target and
+     * connection do not change. The caller closes it.
+     */
+    public HostExecutor open(Target t) {
+        return factory.open(t, false);
+    }
+
     public synchronized boolean connected() {
         return current != null;
     }

@@ -27,15 +27,25 @@ public class DoctorCommands {
             + "backups (>= 2 verified, one off the machine: s3:// or another file system than the key store), header "
             + "backups matching the live headers, noauto/nofail in fstab and crypttab, nvme_core.io_timeout, VG members "
             + "(attached, one set, one zone), the newest complete snapshot set younger than --max-age, incomplete sets, "
+            + "copies in every region the VG's copy policy names ('snapshots policy set'), "
             + "outstanding transient key copies, key store and state file permissions. Each line: status, check, "
             + "subject, and a fix. Exit 1 when any check fails; warnings and skipped checks keep exit 0.")
     public void doctor(
-            @Option(longNames = "max-age", defaultValue = "24h", description = "how old the newest complete snapshot set "
-                    + "of each VG may be: 24h, 2d, 90m") String maxAge,
+            @Option(longNames = "max-age", description = "how old the newest complete snapshot set of each VG may be: "
+                    + "24h, 2d, 90m (default: the VG's copy policy's max age, else 24h)") String maxAge,
             @Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
-            @OptionValues(provider = "outputCompletion") String output) {
+            @OptionValues(provider = "outputCompletion") String output,
+            @Option(longNames = "all", description = "every instance that 'volumes list' knows (the cryptvol-tagged EBS "
+                    + "volumes' instances and the session's), over the session's transport: one section each and a "
+                    + "summary; exit 1 when any instance fails or cannot be reached") boolean all,
+            @Option(longNames = "max-concurrency", defaultValue = "4", description = "with --all: how many instances "
+                    + "are checked at a time") int maxConcurrency) {
         OutputFormat format = OutputFormat.parse(output);
-        Report r = doctor.run(DoctorService.maxAge(maxAge));
+        if (all) {
+            all(doctor.all(DoctorService.maxAgeOption(maxAge), maxConcurrency), format);
+            return;
+        }
+        Report r = doctor.run(DoctorService.maxAgeOption(maxAge));
         if (format == OutputFormat.JSON) {
             ui.json(r.json());
         } else {
@@ -44,6 +54,39 @@ public class DoctorCommands {
         if (r.failed()) {
             throw new CryptvolException(r.count(Check.Status.FAIL) + " doctor check" + (r.count(Check.Status.FAIL) == 1
                     ? "" : "s") + " failed on " + r.target(), ExitCode.FAILED, null);
+        }
+    }
+
+    private void all(DoctorService.Estate e, OutputFormat format) {
+        if (format == OutputFormat.JSON) {
+            ui.json(e.sections().stream().map(x -> {
+                java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("instance", x.instanceId());
+                m.put("via", x.via());
+                m.putAll(x.report().json());
+                return m;
+            }).toList());
+        } else {
+            ui.println("Instances reached " + e.how() + ".");
+            List<List<String>> rows = new ArrayList<>();
+            for (DoctorService.Section x : e.sections()) {
+                ui.println("");
+                ui.println(ui.bold("== " + x.instanceId() + " (" + x.via() + ")"));
+                render(x.report());
+                Report r = x.report();
+                rows.add(List.of(x.instanceId(), x.via(), String.valueOf(r.count(Check.Status.OK)),
+                        String.valueOf(r.count(Check.Status.WARN)), String.valueOf(r.count(Check.Status.FAIL)),
+                        String.valueOf(r.count(Check.Status.SKIPPED))));
+            }
+            ui.println("");
+            ui.println(ui.bold("== summary"));
+            ui.table(List.of("INSTANCE", "VIA", "OK", "WARN", "FAIL", "SKIPPED"), rows);
+        }
+        List<DoctorService.Section> failed = e.failed();
+        if (!failed.isEmpty()) {
+            throw new CryptvolException("doctor --all: " + failed.size() + " of " + e.sections().size() + " instance"
+                    + (e.sections().size() == 1 ? "" : "s") + " failed (" + String.join(", ", failed.stream()
+                    .map(DoctorService.Section::instanceId).toList()) + ")", ExitCode.FAILED, null);
         }
     }
 

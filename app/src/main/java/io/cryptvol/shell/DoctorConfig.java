@@ -16,7 +16,8 @@ public class DoctorConfig {
 
     @Bean
     public DoctorService doctorService(HostAccess hosts, KeyStore store, KeyLedger ledger, AwsAccess aws,
-                                       VolumeService volumes, SnapshotService snapshots) {
-        return new DoctorService(hosts, store, ledger, aws, volumes, snapshots);
+                                       VolumeService volumes, SnapshotService snapshots,
+                                       io.cryptvol.session.SessionContext ctx) {
+        return new DoctorService(hosts, store, ledger, aws, volumes, snapshots, ctx);
     }
 }

@@ -242,6 +242,105 @@ public class SnapshotCommands {
                 + String.join(", ", r.copies().stream().map(EbsSnapshot::id).toList()));
     }
 
+    @Command(command = {"snapshots", "policy", "set"}, description = "Set a VG's snapshot copy policy: its newest "
+            + "complete set must have a completed copy in each --copy-to region ('snapshots copy'), and, with --max-age, "
+            + "be at most that old. Kept as tags (" + io.cryptvol.snapshot.CopyPolicy.COPY_TO + ", "
+            + io.cryptvol.snapshot.CopyPolicy.MAX_AGE + ") on the VG's EBS volumes, so it travels with them and every "
+            + "'doctor' and 'doctor --all' sees it.")
+    public void policySet(
+            @Option(longNames = "vg", description = "the VG (default: the context's)")
+            @OptionValues(provider = "stageVgCompletion") String vg,
+            @Option(longNames = "copy-to", required = true, description = "regions, comma-separated: eu-west-1,us-west-2")
+            String copyTo,
+            @Option(longNames = "max-age", description = "how old the newest complete set may be: 24h, 2d, 90m") String maxAge,
+            @Option(longNames = "dry-run", description = "only show what would be tagged") boolean dryRun) {
+        String v = service.vgOrContext(vg);
+        List<String> regions;
+        Duration age;
+        try {
+            regions = io.cryptvol.snapshot.CopyPolicy.regions(copyTo);
+        } catch (IllegalArgumentException e) {
+            throw new CryptvolException("--copy-to: " + e.getMessage(), ExitCode.USAGE, null);
+        }
+        try {
+            age = maxAge == null || maxAge.isBlank() ? null : io.cryptvol.snapshot.CopyPolicy.age(maxAge);
+        } catch (IllegalArgumentException e) {
+            throw new CryptvolException("--max-age: " + e.getMessage(), ExitCode.USAGE, null);
+        }
+        io.cryptvol.snapshot.CopyPolicy p = new io.cryptvol.snapshot.CopyPolicy(regions, age);
+        if (plans.decide(null, PlanEngine.Options.of(true, dryRun)) == PlanEngine.Outcome.DRY_RUN) {
+            SnapshotService.VgPolicy now = service.policy(v);
+            ui.println("Would tag " + now.volumeIds().size() + " volumes of VG " + v + " (" + String.join(", ",
+                    now.volumeIds()) + "): " + p.describe());
+            ui.println(ui.dim("dry run: nothing was tagged"));
+            return;
+        }
+        SnapshotService.VgPolicy r = service.setPolicy(v, p);
+        ui.ok("VG " + v + ": " + p.describe() + " (tagged on " + r.volumeIds().size() + " volumes: "
+                + String.join(", ", r.volumeIds()) + ")");
+    }
+
+    @Command(command = {"snapshots", "policy", "show"}, description = "The snapshot copy policy of one VG (--vg) or of "
+            + "every VG whose EBS volumes are tagged, as their tags say.")
+    public void policyShow(
+            @Option(longNames = "vg", description = "one VG (default: every VG)")
+            @OptionValues(provider = "stageVgCompletion") String vg,
+            @Option(longNames = "output", shortNames = 'o', description = "table or json", defaultValue = "table")
+            @OptionValues(provider = "outputCompletion") String output) {
+        OutputFormat format = OutputFormat.parse(output);
+        List<SnapshotService.VgPolicy> all = vg == null || vg.isBlank() ? service.policies() : List.of(service.policy(vg));
+        if (format == OutputFormat.JSON) {
+            ui.json(all.stream().map(x -> {
+                java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("vg", x.vg());
+                m.put("volumes", x.volumeIds());
+                m.put("copyTo", x.read() == null || x.read().policy() == null ? List.of() : x.read().policy().regions());
+                m.put("maxAge", x.read() == null || x.read().policy() == null || x.read().policy().maxAge() == null ? null
+                        : io.cryptvol.snapshot.CopyPolicy.ageTag(x.read().policy().maxAge()));
+                m.put("problem", x.read() == null ? null : x.read().problem());
+                return m;
+            }).toList());
+            return;
+        }
+        List<List<String>> rows = new java.util.ArrayList<>();
+        for (SnapshotService.VgPolicy x : all) {
+            CopyPolicyRow r = CopyPolicyRow.of(x);
+            rows.add(List.of(x.vg(), String.valueOf(x.volumeIds().size()), r.copyTo(), r.maxAge()));
+        }
+        ui.table(List.of("VG", "VOLUMES", "COPY TO", "MAX AGE"), rows);
+    }
+
+    private record CopyPolicyRow(String copyTo, String maxAge) {
+        static CopyPolicyRow of(SnapshotService.VgPolicy x) {
+            if (x.read() == null) {
+                return new CopyPolicyRow("(none)", "-");
+            }
+            if (x.read().policy() == null) {
+                return new CopyPolicyRow("(unreadable: " + x.read().problem() + ")", "-");
+            }
+            var p = x.read().policy();
+            return new CopyPolicyRow(String.join(",", p.regions()), p.maxAge() == null ? "-"
+                    : io.cryptvol.snapshot.CopyPolicy.ageTag(p.maxAge()));
+        }
+    }
+
+    @Command(command = {"snapshots", "policy", "remove"}, description = "Remove a VG's snapshot copy policy (its tags on "
+            + "the VG's EBS volumes).")
+    public void policyRemove(
+            @Option(longNames = "vg", description = "the VG (default: the context's)")
+            @OptionValues(provider = "stageVgCompletion") String vg,
+            @Option(longNames = "dry-run", description = "only show what would be untagged") boolean dryRun) {
+        String v = service.vgOrContext(vg);
+        if (plans.decide(null, PlanEngine.Options.of(true, dryRun)) == PlanEngine.Outcome.DRY_RUN) {
+            SnapshotService.VgPolicy now = service.policy(v);
+            ui.println(now.read() == null ? "VG " + v + " has no copy policy: nothing to remove"
+                    : "Would remove the copy policy tags from " + now.volumeIds().size() + " volumes of VG " + v);
+            ui.println(ui.dim("dry run: nothing was untagged"));
+            return;
+        }
+        ui.ok(service.removePolicy(v) ? "VG " + v + ": copy policy removed" : "VG " + v + " has no copy policy: nothing to remove");
+    }
+
     @Command(command = "restore", description = "Restore a snapshot set on the instance next to the original: new volumes "
             + "from the snapshots, vgimportclone under a new VG name, new LUKS UUID, open with a key, mount XFS with nouuid.")
     public void restore(

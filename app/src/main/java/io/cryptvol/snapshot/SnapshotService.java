@@ -209,6 +209,81 @@ public class SnapshotService {
         return new CopyResult(done, plan.found().size(), started.size(), plan.extra());
     }
 
+    // ================================================================== copy policy
+
+    /**
+     * A VG's copy policy as its EBS volumes carry it ({@link CopyPolicy}).
+     *
+     * @param volumeIds the volumes tagged {@code cryptvol:vg=VG}
+     * @param read      the policy, or why it does not read; null: none set
+     */
+    public record VgPolicy(String vg, List<String> volumeIds, CopyPolicy.Read read) {
+    }
+
+    /** The copy policy of every VG whose volumes are tagged in the region, by VG name (sorted). */
+    public List<VgPolicy> policies() {
+        Map<String, List<io.cryptvol.aws.EbsVolume>> byVg = new java.util.TreeMap<>();
+        for (io.cryptvol.aws.EbsVolume v : ebs().findVolumes(Map.of("tag-key", List.of(io.cryptvol.aws.VolumeTags.VG)))) {
+            String vg = v.tag(io.cryptvol.aws.VolumeTags.VG);
+            if (vg != null && io.cryptvol.domain.plan.Inputs.vgName(vg).isEmpty()) {
+                byVg.computeIfAbsent(vg, k -> new java.util.ArrayList<>()).add(v);
+            }
+        }
+        List<VgPolicy> out = new java.util.ArrayList<>();
+        byVg.forEach((vg, vols) -> out.add(policyOf(vg, vols)));
+        return out;
+    }
+
+    /** {@code vg}, else the session's VG; a usage error when neither names one. */
+    public String vgOrContext(String vg) {
+        String v = vg != null && !vg.isBlank() ? vg : ctx.vg();
+        if (v == null) {
+            throw new CryptvolException("no VG: give --vg VG (or 'use vg VG')", ExitCode.USAGE, null);
+        }
+        return v;
+    }
+
+    /** The copy policy of one VG (its volumes tagged {@code cryptvol:vg=VG}); a usage error for a bad name. */
+    public VgPolicy policy(String vg) {
+        io.cryptvol.domain.plan.Inputs.vgName(vg).ifPresent(r -> {
+            throw new CryptvolException(r.line(), ExitCode.USAGE, null);
+        });
+        return policyOf(vg, ebs().volumesWithTag(io.cryptvol.aws.VolumeTags.VG, vg));
+    }
+
+    private static VgPolicy policyOf(String vg, List<io.cryptvol.aws.EbsVolume> vols) {
+        return new VgPolicy(vg, vols.stream().map(io.cryptvol.aws.EbsVolume::id).sorted().toList(),
+                CopyPolicy.of(vols.stream().map(io.cryptvol.aws.EbsVolume::tags).toList()).orElse(null));
+    }
+
+    /** Tags every volume of the VG with the policy (replacing one there); refused when EC2 knows none of them. */
+    public VgPolicy setPolicy(String vg, CopyPolicy p) {
+        VgPolicy now = policy(vg);
+        if (now.volumeIds().isEmpty()) {
+            throw new CryptvolException("no EBS volume is tagged " + io.cryptvol.aws.VolumeTags.VG + "=" + vg + " in "
+                    + ebs().region() + ": the policy lives on the VG's volumes (see 'volumes list')", ExitCode.FAILED, null);
+        }
+        if (p.regions().contains(ebs().region())) {
+            throw new CryptvolException("--copy-to " + ebs().region() + " is the region the sets are in: copies go to "
+                    + "another region", ExitCode.USAGE, null);
+        }
+        if (p.maxAge() == null) {
+            ebs().untag(now.volumeIds(), List.of(CopyPolicy.MAX_AGE));
+        }
+        ebs().tag(now.volumeIds(), p.tags());
+        return new VgPolicy(vg, now.volumeIds(), new CopyPolicy.Read(p, null));
+    }
+
+    /** Removes the policy's tags from every volume of the VG; false when there was none. */
+    public boolean removePolicy(String vg) {
+        VgPolicy now = policy(vg);
+        if (now.read() == null) {
+            return false;
+        }
+        ebs().untag(now.volumeIds(), List.of(CopyPolicy.COPY_TO, CopyPolicy.MAX_AGE));
+        return true;
+    }
+
     // ================================================================== restore
 
     /** What the user asked a restore to be. */

@@ -201,6 +201,24 @@ class DoctorTest {
                 arguments("an incomplete set", (UnaryOperator<Facts>) f -> withEc2(f, ec2(MEMBERS, List.of(h.ec2().sets().get(0),
                         set("s2", NOW.minus(Duration.ofHours(1)), 1, 2, "completed")))), Doctor.SETS_COMPLETE,
                         Check.Status.WARN, "snapshots delete s2"),
+                arguments("a copy policy, no copy in its region", (UnaryOperator<Facts>) f -> withPolicy(f, "eu-west-1",
+                        null, Map.of()), Doctor.COPIES, Check.Status.FAIL, "snapshots copy s1 --region eu-west-1"),
+                arguments("a copy policy, the copy still pending", (UnaryOperator<Facts>) f -> withPolicy(f,
+                        "eu-west-1,us-west-2", null, Map.of("eu-west-1", List.of(COPY), "us-west-2", List.of(set("s1",
+                                NOW.minus(Duration.ofHours(3)), 2, 2, "pending")))), Doctor.COPIES, Check.Status.FAIL,
+                        "snapshots copy s1 --region us-west-2"),
+                arguments("a copy policy, an older set copied only", (UnaryOperator<Facts>) f -> withPolicy(f, "eu-west-1",
+                        null, Map.of("eu-west-1", List.of(set("s0", NOW.minus(Duration.ofDays(2)), 2, 2, "completed")))),
+                        Doctor.COPIES, Check.Status.FAIL, "snapshots copy s1 --region eu-west-1"),
+                arguments("a copy policy whose tags do not read", (UnaryOperator<Facts>) f -> withEc2(f, f.ec2().withCopies(
+                        Map.of("dvg", new io.cryptvol.snapshot.CopyPolicy.Read(null, "tag cryptvol:copy-to: '$(x)' is not an AWS region")),
+                        Map.of(), Map.of())), Doctor.COPIES, Check.Status.FAIL, "snapshots policy set --vg dvg --copy-to"),
+                arguments("a copy policy's region that cannot be listed", (UnaryOperator<Facts>) f -> withEc2(f, f.ec2().withCopies(
+                        Map.of("dvg", read("eu-west-1", null)), Map.of(), Map.of("eu-west-1", "UnauthorizedOperation"))),
+                        Doctor.COPIES, Check.Status.FAIL, "snapshots list --region eu-west-1"),
+                arguments("no --max-age: the policy's max age", (UnaryOperator<Facts>) f -> withMaxAge(withPolicy(f, "eu-west-1",
+                        "2h", Map.of("eu-west-1", List.of(COPY))), null), Doctor.RECENT_SET, Check.Status.FAIL,
+                        "snapshot --mountpoint /mnt/d --yes"),
                 arguments("a transient key copy left", (UnaryOperator<Facts>) f -> withLedger(f, new LedgerEntry("ab12cd34",
                         LedgerEntry.Kind.TARGET_FILE, "root@10.0.0.5:22", "/run/cryptvol/k1.key", "k1", NOW, false, null)),
                         Doctor.LEDGER, Check.Status.FAIL, "keys shred"),
@@ -223,11 +241,49 @@ class DoctorTest {
         assertThat(new Report("t", checks).failed()).isEqualTo(status == Check.Status.FAIL);
     }
 
+    static final SnapshotSet COPY = set("s1", NOW.minus(Duration.ofHours(3)), 2, 2, "completed");
+
+    static io.cryptvol.snapshot.CopyPolicy.Read read(String regions, String maxAge) {
+        return new io.cryptvol.snapshot.CopyPolicy.Read(new io.cryptvol.snapshot.CopyPolicy(
+                io.cryptvol.snapshot.CopyPolicy.regions(regions), maxAge == null ? null : io.cryptvol.snapshot.CopyPolicy.age(maxAge)), null);
+    }
+
+    static Facts withPolicy(Facts f, String regions, String maxAge, Map<String, List<SnapshotSet>> copies) {
+        return withEc2(f, f.ec2().withCopies(Map.of("dvg", read(regions, maxAge)), copies, Map.of()));
+    }
+
+    static Facts withMaxAge(Facts f, Duration d) {
+        return new Facts(f.target(), f.host(), f.nvme(), f.keys(), f.headers(), f.outstanding(), f.files(), f.ec2(), f.now(), d);
+    }
+
+    /** The policy's copies present: ok; its max age rules when --max-age is not given, and --max-age wins over it. */
+    @Test
+    void copiesWhereThePolicySaysAndItsMaxAge() {
+        Facts copied = withPolicy(healthy(), "eu-west-1,us-west-2", "2h", Map.of("eu-west-1", List.of(COPY), "us-west-2",
+                List.of(COPY)));
+        List<Check> given = Doctor.checks(copied); // --max-age 24h given: the set (3 h old) is young enough
+        assertThat(given).allSatisfy(c -> assertThat(c.status()).as(c.toString()).isEqualTo(Check.Status.OK));
+        assertThat(given).filteredOn(c -> c.id().equals(Doctor.COPIES)).singleElement().satisfies(c -> assertThat(c.message())
+                .isEqualTo("newest complete set s1 has a completed copy in eu-west-1, us-west-2, as the policy says"));
+        List<Check> byPolicy = Doctor.checks(withMaxAge(copied, null));
+        assertThat(byPolicy).filteredOn(c -> c.status() != Check.Status.OK).singleElement().satisfies(c -> {
+            assertThat(c.id()).isEqualTo(Doctor.RECENT_SET);
+            assertThat(c.message()).contains("older than the copy policy's max age 2 h");
+        });
+        // no policy, no --max-age: the default, 24 h
+        assertThat(Doctor.checks(withMaxAge(healthy(), null))).allSatisfy(c -> assertThat(c.status()).isEqualTo(Check.Status.OK));
+        assertThat(Doctor.checks(withMaxAge(withEc2(healthy(), ec2(MEMBERS, List.of(set("s0", NOW.minus(Duration.ofHours(25)),
+                2, 2, "completed")))), null))).filteredOn(c -> c.status() != Check.Status.OK).singleElement()
+                .satisfies(c -> assertThat(c.message()).contains("older than the default max age 1 d"));
+        assertThat(Doctor.checks(healthy())).filteredOn(c -> c.id().equals(Doctor.COPIES)).singleElement()
+                .satisfies(c -> assertThat(c.message()).startsWith("no copy policy"));
+    }
+
     @Test
     void withoutEc2TheEbsChecksAreSkippedWithTheReason() {
         List<Check> checks = Doctor.checks(withEc2(healthy(), Facts.Ec2.skipped("no instance selected: run 'use instance i-…'")));
         assertThat(checks.stream().filter(c -> c.status() == Check.Status.SKIPPED).map(Check::id).toList())
-                .containsExactly(Doctor.VG_MEMBERS, Doctor.RECENT_SET, Doctor.SETS_COMPLETE);
+                .containsExactly(Doctor.VG_MEMBERS, Doctor.RECENT_SET, Doctor.SETS_COMPLETE, Doctor.COPIES);
         assertThat(checks).filteredOn(c -> c.status() == Check.Status.SKIPPED)
                 .allSatisfy(c -> assertThat(c.message()).contains("no instance selected"));
         assertThat(new Report("t", checks).failed()).isFalse();

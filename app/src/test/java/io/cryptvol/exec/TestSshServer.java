@@ -49,11 +49,19 @@ public final class TestSshServer implements AutoCloseable {
     public volatile java.util.Map<String, String> hostEnv = java.util.Map.of();
 
     public TestSshServer() throws Exception {
+        this("127.0.0.1", 0, null);
+    }
+
+    /**
+     * A second host: bound to {@code host} (another loopback address, 127.0.0.2…) on {@code port}, taking the same
+     * client key as {@code sameClientAs} (null: one of its own), as the hosts of one estate take the admin's one key.
+     */
+    public TestSshServer(String host, int port, TestSshServer sameClientAs) throws Exception {
         hostKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
-        clientKey = KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
+        clientKey = sameClientAs != null ? sameClientAs.clientKey : KeyUtils.generateKeyPair(KeyPairProvider.ECDSA_SHA2_NISTP256, 256);
         sshd = SshServer.setUpDefaultServer();
-        sshd.setHost("127.0.0.1");
-        sshd.setPort(0);
+        sshd.setHost(host);
+        sshd.setPort(port);
         sshd.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
         sshd.setPasswordAuthenticator(null);
         sshd.setKeyboardInteractiveAuthenticator(null);
@@ -83,7 +91,7 @@ public final class TestSshServer implements AutoCloseable {
 
     /** A known_hosts line binding this server's address to the given key. */
     public String knownHostsLine(KeyPair key) {
-        return "[127.0.0.1]:" + port() + " " + PublicKeyEntry.toString(key.getPublic());
+        return "[" + sshd.getHost() + "]:" + port() + " " + PublicKeyEntry.toString(key.getPublic());
     }
 
     public String hostKeyFingerprint() {

@@ -515,6 +515,31 @@ public final class Inputs {
                 + "(e.g. 1234abcd-12ab-34cd-56ef-1234567890ab, alias/backups, arn:aws:kms:REGION:ACCOUNT:key/ID)"));
     }
 
+    private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}(?:[0-9a-f]{9})?");
+    private static final Pattern IPV4 = Pattern.compile("(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
+            + "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:]{2,39}");
+    private static final Pattern DNS_NAME = Pattern.compile("(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+            + "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+    /** An EC2 instance id as EC2 gives it (i- and 8 or 17 hex digits): a value from EC2 is checked like one typed. */
+    public static Optional<Refusal> instanceId(String id) {
+        if (id != null && INSTANCE_ID.matcher(id).matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(Refusal.of(Reason.INVALID_SPEC, "instance " + shown(id), "is not an instance id (expected "
+                + "i- and 17 hex digits)"));
+    }
+
+    /** A host to reach over SSH: an IPv4 or IPv6 address or a DNS name, nothing a shell or ssh could read as more. */
+    public static Optional<Refusal> hostAddress(String host) {
+        if (host != null && (IPV4.matcher(host).matches() || (host.contains(":") && IPV6.matcher(host).matches())
+                || (DNS_NAME.matcher(host).matches() && !host.matches("[0-9.]+")))) {
+            return Optional.empty();
+        }
+        return Optional.of(Refusal.of(Reason.INVALID_SPEC, "address " + shown(host), "is not an IP address or a DNS name"));
+    }
+
     // ---- showing a value ------------------------------------------------------------------------------
 
     /** A value in a message: quoted, on one line, control characters escaped ({@link ControlChars#oneLine}). */

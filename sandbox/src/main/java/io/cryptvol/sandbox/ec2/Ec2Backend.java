@@ -69,6 +69,8 @@ final class Ec2Backend {
         String id, region, az, state = "running", rootDevice;
         /** Why the state last changed (EC2's stateTransitionReason and stateReason), or null. */
         String reason, reasonCode;
+        /** Its private IPv4 address as DescribeInstances gives it (privateIpAddress), or null: none. */
+        String address;
         DiskHost host;
         boolean rebooting;
         /** The host actions of this instance, one after the other (power, plug, unplug). */
@@ -221,6 +223,17 @@ final class Ec2Backend {
                 a.plugged = false; // the test instance boots from its initramfs, not from this image
                 v.att = a;
             }
+        }
+        save();
+    }
+
+    void instanceAddress(String id, String address) {
+        synchronized (lock) {
+            Inst in = instances.get(id);
+            if (in == null) {
+                throw new IllegalArgumentException("no instance " + id);
+            }
+            in.address = address;
         }
         save();
     }
@@ -916,6 +929,9 @@ final class Ec2Backend {
                         .open("placement").el("availabilityZone", in.az).el("tenancy", "default").close("placement")
                         .el("architecture", "x86_64").el("rootDeviceType", "ebs").el("rootDeviceName", in.rootDevice)
                         .el("hypervisor", "xen").el("virtualizationType", "hvm");
+                if (in.address != null) {
+                    x.el("privateIpAddress", in.address);
+                }
                 x.open("blockDeviceMapping");
                 volumes.values().stream().filter(v -> v.att != null && v.att.instanceId.equals(in.id))
                         .sorted(Comparator.comparing(v -> v.att.time))

@@ -98,7 +98,8 @@ public final class Ec2StateFile {
                 for (Ec2Backend.Inst in : instances.values()) {
                     ObjectNode n = is.addObject();
                     n.put("id", in.id).put("region", in.region).put("az", in.az).put("state", in.state)
-                            .put("rootDevice", in.rootDevice).put("reason", in.reason).put("reasonCode", in.reasonCode);
+                            .put("rootDevice", in.rootDevice).put("reason", in.reason).put("reasonCode", in.reasonCode)
+                            .put("address", in.address);
                     tags(n, in.tags);
                 }
                 ArrayNode vs = root.putArray("volumes");
@@ -177,6 +178,7 @@ public final class Ec2StateFile {
             in.state = "terminated".equals(state) ? state : "stopped";
             in.reason = text(n, "reason");
             in.reasonCode = text(n, "reasonCode");
+            in.address = text(n, "address");
             readTags(n, in.tags);
             instances.put(in.id, in);
         }

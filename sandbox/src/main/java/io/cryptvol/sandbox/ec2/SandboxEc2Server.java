@@ -283,6 +283,11 @@ public final class SandboxEc2Server implements AutoCloseable {
         return Ec2StateFile.read(dataDir);
     }
 
+    /** Sets the private IPv4 address DescribeInstances gives an instance (how {@code doctor --all} reaches it). */
+    public void instanceAddress(String instanceId, String address) {
+        backend.instanceAddress(instanceId, address);
+    }
+
     /** Sets an instance's state name (running, stopped, ...). */
     public void instanceState(String instanceId, String state) {
         backend.instanceState(instanceId, state);
