@@ -107,20 +107,8 @@ public class DoctorService {
         if (s == null || s.isBlank()) {
             return DEFAULT_MAX_AGE;
         }
-        Matcher m = Pattern.compile("(\\d{1,6})\\s*(s|m|min|h|d|w)?").matcher(s.strip().toLowerCase(java.util.Locale.ROOT));
-        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-            throw new CryptvolException("--max-age '" + io.cryptvol.domain.ControlChars.escape(s) + "' is not an age: "
-                    + "give e.g. 24h, 2d, 90m", ExitCode.USAGE, null);
-        }
-        long n = Long.parseLong(m.group(1));
-        String u = m.group(2) == null ? "h" : m.group(2);
-        return switch (u) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m", "min" -> Duration.ofMinutes(n);
-            case "d" -> Duration.ofDays(n);
-            case "w" -> Duration.ofDays(7 * n);
-            default -> Duration.ofHours(n);
-        };
+        return io.cryptvol.domain.Durations.parseAge(s).orElseThrow(() -> new CryptvolException("--max-age '"
+                + io.cryptvol.domain.ControlChars.escape(s) + "' is not an age: give e.g. 24h, 2d, 90m", ExitCode.USAGE, null));
     }
 
     /** The checklist of the session's target. */
@@ -336,13 +324,12 @@ public class DoctorService {
     }
 
     /**
-     * The copy policy of each VG (from the tags of its volumes tagged {@code cryptvol:vg=VG}: the policy travels with
-     * them) and, for every region a policy names, that region's snapshot sets.
+     * The copy policy of each VG (from the tags of its volumes, as {@code vg.members} finds them: the policy travels
+     * with them) and, for every region a policy names, that region's snapshot sets.
      */
     private Facts.Ec2 copies(Facts.Ec2 e) {
         Map<String, io.cryptvol.snapshot.CopyPolicy.Read> policies = new LinkedHashMap<>();
-        e.tagged().forEach((vg, vols) -> io.cryptvol.snapshot.CopyPolicy.of(vols.stream()
-                        .filter(v -> vg.equals(v.tag(VolumeTags.VG))).map(EbsVolume::tags).toList())
+        e.tagged().forEach((vg, vols) -> io.cryptvol.snapshot.CopyPolicy.of(vols.stream().map(EbsVolume::tags).toList())
                 .ifPresent(r -> policies.put(vg, r)));
         Map<String, List<io.cryptvol.snapshot.SnapshotSet>> copies = new LinkedHashMap<>();
         Map<String, String> skipped = new LinkedHashMap<>();

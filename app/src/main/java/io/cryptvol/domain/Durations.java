@@ -37,4 +37,26 @@ public final class Durations {
         }
         return s + " s";
     }
+
+    private static final java.util.regex.Pattern AGE = java.util.regex.Pattern.compile("(\\d{1,6})\\s*(s|m|min|h|d|w)?");
+
+    /**
+     * An age as typed or tagged: "24h", "2d", "90m", "3600s", "1w" (a bare number is hours); the one parser of ages
+     * ({@code doctor --max-age}, the copy policy's max age). Empty for anything else, or zero.
+     */
+    public static java.util.Optional<Duration> parseAge(String s) {
+        java.util.regex.Matcher m = AGE.matcher(s == null ? "" : s.strip().toLowerCase(Locale.ROOT));
+        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+            return java.util.Optional.empty();
+        }
+        long n = Long.parseLong(m.group(1));
+        String u = m.group(2) == null ? "h" : m.group(2);
+        return java.util.Optional.of(switch (u) {
+            case "s" -> Duration.ofSeconds(n);
+            case "m", "min" -> Duration.ofMinutes(n);
+            case "d" -> Duration.ofDays(n);
+            case "w" -> Duration.ofDays(7 * n);
+            default -> Duration.ofHours(n);
+        });
+    }
 }

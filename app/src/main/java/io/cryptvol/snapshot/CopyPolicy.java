@@ -6,10 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -25,7 +23,6 @@ public record CopyPolicy(List<String> regions, Duration maxAge) {
     public static final String COPY_TO = "cryptvol:copy-to";
     public static final String MAX_AGE = "cryptvol:copy-max-age";
     private static final Pattern REGION = Pattern.compile("[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]{2,12}-\\d{1,2}");
-    private static final Pattern AGE = Pattern.compile("(\\d{1,6})(s|m|h|d|w)");
 
     public CopyPolicy {
         regions = List.copyOf(regions);
@@ -52,20 +49,10 @@ public record CopyPolicy(List<String> regions, Duration maxAge) {
         return List.copyOf(out);
     }
 
-    /** "24h", "2d", "90m", "3600s", "1w": the one spelling the tag holds ({@link #ageTag}); a one-line reason otherwise. */
+    /** An age as {@link io.cryptvol.domain.Durations#parseAge} reads it; a one-line reason otherwise. */
     public static Duration age(String s) {
-        Matcher m = AGE.matcher(s == null ? "" : s.strip().toLowerCase(Locale.ROOT));
-        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-            throw new IllegalArgumentException("'" + ControlChars.oneLine(s) + "' is not an age (e.g. 24h, 2d, 90m)");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "d" -> Duration.ofDays(n);
-            case "w" -> Duration.ofDays(7 * n);
-            default -> Duration.ofHours(n);
-        };
+        return io.cryptvol.domain.Durations.parseAge(s).orElseThrow(() -> new IllegalArgumentException("'"
+                + ControlChars.oneLine(s) + "' is not an age (e.g. 24h, 2d, 90m)"));
     }
 
     /** The age as the tag holds it: the largest whole unit. */

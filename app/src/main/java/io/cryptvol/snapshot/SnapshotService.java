@@ -220,18 +220,14 @@ public class SnapshotService {
     public record VgPolicy(String vg, List<String> volumeIds, CopyPolicy.Read read) {
     }
 
-    /** The copy policy of every VG whose volumes are tagged in the region, by VG name (sorted). */
+    /** The copy policy of every VG the region's tags name (on volumes or snapshot sets), by VG name (sorted). */
     public List<VgPolicy> policies() {
-        Map<String, List<io.cryptvol.aws.EbsVolume>> byVg = new java.util.TreeMap<>();
-        for (io.cryptvol.aws.EbsVolume v : ebs().findVolumes(Map.of("tag-key", List.of(io.cryptvol.aws.VolumeTags.VG)))) {
-            String vg = v.tag(io.cryptvol.aws.VolumeTags.VG);
-            if (vg != null && io.cryptvol.domain.plan.Inputs.vgName(vg).isEmpty()) {
-                byVg.computeIfAbsent(vg, k -> new java.util.ArrayList<>()).add(v);
-            }
-        }
-        List<VgPolicy> out = new java.util.ArrayList<>();
-        byVg.forEach((vg, vols) -> out.add(policyOf(vg, vols)));
-        return out;
+        java.util.Set<String> vgs = new java.util.TreeSet<>();
+        ebs().findVolumes(Map.of("tag-key", List.of(io.cryptvol.aws.VolumeTags.VG))).stream()
+                .map(v -> v.tag(io.cryptvol.aws.VolumeTags.VG)).forEach(vgs::add);
+        sets(null).stream().map(x -> x.tag(SnapshotTags.VG)).forEach(vgs::add);
+        return vgs.stream().filter(vg -> vg != null && io.cryptvol.domain.plan.Inputs.vgName(vg).isEmpty()).map(this::policy)
+                .toList();
     }
 
     /** {@code vg}, else the session's VG; a usage error when neither names one. */
@@ -243,12 +239,54 @@ public class SnapshotService {
         return v;
     }
 
-    /** The copy policy of one VG (its volumes tagged {@code cryptvol:vg=VG}); a usage error for a bad name. */
+    /**
+     * The copy policy of one VG, read from its EBS volumes: those tagged {@code cryptvol:vg=VG}; those whose PVs the
+     * session's host shows in the VG; those its snapshot sets were taken from ({@code cryptvol:source-volume}); and the
+     * other members of the {@code cryptvol:set} of any of them (a set made without a VG name has no VG tag). A usage
+     * error for a bad name.
+     */
     public VgPolicy policy(String vg) {
         io.cryptvol.domain.plan.Inputs.vgName(vg).ifPresent(r -> {
             throw new CryptvolException(r.line(), ExitCode.USAGE, null);
         });
-        return policyOf(vg, ebs().volumesWithTag(io.cryptvol.aws.VolumeTags.VG, vg));
+        Map<String, io.cryptvol.aws.EbsVolume> members = new java.util.LinkedHashMap<>();
+        ebs().volumesWithTag(io.cryptvol.aws.VolumeTags.VG, vg).forEach(v -> members.put(v.id(), v));
+        java.util.Set<String> more = new java.util.TreeSet<>(hostMembers(vg));
+        sets(null).stream().filter(x -> vg.equals(x.tag(SnapshotTags.VG))).flatMap(x -> x.snapshots().stream())
+                .map(sn -> sn.tag(SnapshotTags.SOURCE_VOLUME)).filter(id -> id != null && id.matches("vol-[0-9a-f]{8,17}"))
+                .forEach(more::add);
+        more.removeAll(members.keySet());
+        if (!more.isEmpty()) {
+            ebs().findVolumes(Map.of("volume-id", List.copyOf(more))).forEach(v -> members.putIfAbsent(v.id(), v));
+        }
+        java.util.Set<String> sets = new java.util.TreeSet<>();
+        members.values().stream().map(v -> v.tag(io.cryptvol.aws.VolumeTags.SET)).filter(x -> x != null && !x.isBlank())
+                .forEach(sets::add);
+        for (String set : sets) {
+            ebs().volumesWithTag(io.cryptvol.aws.VolumeTags.SET, set).forEach(v -> members.putIfAbsent(v.id(), v));
+        }
+        return policyOf(vg, List.copyOf(members.values()));
+    }
+
+    /** The volumes of the current instance that the session's host shows as PVs of the VG (none when it cannot tell). */
+    private java.util.Set<String> hostMembers(String vg) {
+        try {
+            HostState st = new HostObserver(hosts.executor()).devicesAndLvm();
+            List<String> pvs = st.pvsIn(vg).stream().map(io.cryptvol.domain.model.PhysicalVolume::path).toList();
+            if (pvs.isEmpty()) {
+                return java.util.Set.of();
+            }
+            java.util.Set<String> out = new java.util.TreeSet<>();
+            for (VolumeService.Listed l : volumes.list(false, new java.util.ArrayList<>())) {
+                if (l.hostDevice() != null && pvs.stream().anyMatch(pv -> st.sameDevice(pv, l.hostDevice())
+                        || st.parents(pv).stream().anyMatch(d -> st.sameDevice(d, l.hostDevice())))) {
+                    out.add(l.volume().id());
+                }
+            }
+            return out;
+        } catch (RuntimeException e) {
+            return java.util.Set.of(); // no host, no instance: the tags and the sets say
+        }
     }
 
     private static VgPolicy policyOf(String vg, List<io.cryptvol.aws.EbsVolume> vols) {
@@ -260,8 +298,9 @@ public class SnapshotService {
     public VgPolicy setPolicy(String vg, CopyPolicy p) {
         VgPolicy now = policy(vg);
         if (now.volumeIds().isEmpty()) {
-            throw new CryptvolException("no EBS volume is tagged " + io.cryptvol.aws.VolumeTags.VG + "=" + vg + " in "
-                    + ebs().region() + ": the policy lives on the VG's volumes (see 'volumes list')", ExitCode.FAILED, null);
+            throw new CryptvolException("no EBS volume of VG " + vg + " is known in " + ebs().region() + ": none is tagged "
+                    + io.cryptvol.aws.VolumeTags.VG + "=" + vg + ", the session's host shows none of its PVs, and no snapshot "
+                    + "set of it names one; the policy lives on the VG's volumes (see 'volumes list')", ExitCode.FAILED, null);
         }
         if (p.regions().contains(ebs().region())) {
             throw new CryptvolException("--copy-to " + ebs().region() + " is the region the sets are in: copies go to "

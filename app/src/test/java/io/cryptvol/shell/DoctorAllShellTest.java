@@ -290,7 +290,7 @@ class DoctorAllShellTest {
         rows.put("snapshots policy set --vg " + vg(a) + " --copy-to eu-west-1,eu-west-1", "--copy-to: region eu-west-1 is given twice");
         rows.put("snapshots policy set --vg " + vg(a) + " --copy-to us-east-1", "--copy-to us-east-1 is the region the sets are in");
         rows.put("snapshots policy set --vg " + vg(a) + " --copy-to eu-west-1 --max-age 1y", "--max-age: '1y' is not an age");
-        rows.put("snapshots policy set --vg nosuchvg --copy-to eu-west-1", "no EBS volume is tagged cryptvol:vg=nosuchvg in us-east-1");
+        rows.put("snapshots policy set --vg nosuchvg --copy-to eu-west-1", "no EBS volume of VG nosuchvg is known in us-east-1");
         rows.put("snapshots policy set --vg 'a;b' --copy-to eu-west-1", "a;b");
         for (Map.Entry<String, String> r : rows.entrySet()) {
             String out = shell.type(r.getKey());

@@ -29,8 +29,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code doctor} on the test instance, over SSH, with its EBS side through the real SDK client against the sandbox
  * endpoint: a provisioned volume on two EBS volumes, keys backed up twice (on another file system than the key store),
  * a header backup, io_timeout at AWS's maximum and a snapshot set: all ok, exit 0. Then each thing broken in turn and
- * put back: no recent set, one key slot removed, noauto dropped, io_timeout at its default, a member detached; each
- * time the right check fails, with its fix, and the exit code is 1. One booted instance, one method.
+ * put back: no copy where the VG's copy policy says (the fix, 'snapshots copy', run), no recent set, one key slot
+ * removed, an add-key cut off before its header backup (re-run: the backup alone), noauto dropped, io_timeout at its
+ * default, a member detached; each time the right check fails, with its fix, and the exit code is 1. One booted
+ * instance, one method.
  */
 @VmTest
 class DoctorVmTest {
@@ -126,12 +128,12 @@ class DoctorVmTest {
     @Test
     void healthyIsAllOkThenEachBrokenCheckFailsWithItsFix(TestVm vm) throws Exception {
         long t0 = System.nanoTime();
-        ok("keys generate k1 k2 k3");
+        ok("keys generate k1 k2 k3 k4");
         assertThat(shell.type(vm.connectLine())).contains("connected");
         assertThat(shell.type("use instance " + instanceId)).contains("using instance " + instanceId);
         ok("provision --new-volumes 2 --size 1 --vg dvg --lv dlv --mapping dmap --mountpoint /mnt/d --key k1 --key2 k2"
                 + FAST_KDF + " --yes");
-        for (String k : List.of("k1", "k2", "k3")) {
+        for (String k : List.of("k1", "k2", "k3", "k4")) {
             ok("keys backup " + k + " --to " + usb);
             ok("keys backup " + k + " --to " + share);
         }
@@ -144,7 +146,7 @@ class DoctorVmTest {
         assertThat(fixOf(first, "snapshots.recent")).isEqualTo("fix: snapshot --mountpoint /mnt/d --yes");
         assertThat(lines(first, "luks.key-slots")).singleElement().satisfies(l -> assertThat(l)
                 .contains("/dev/dvg/dlv").contains("2 key slots in use [0, 1]"));
-        assertThat(lines(first, "keys.backups")).hasSize(3).allSatisfy(l -> assertThat(l).contains("2 verified backups, 2 off the machine"));
+        assertThat(lines(first, "keys.backups")).hasSize(4).allSatisfy(l -> assertThat(l).contains("2 verified backups, 2 off the machine"));
         assertThat(lines(first, "luks.header-backup")).singleElement().satisfies(l -> assertThat(l).contains("matches the live header"));
         assertThat(lines(first, "boot.noauto")).singleElement().satisfies(l -> assertThat(l).startsWith("ok").contains("noauto"));
         assertThat(lines(first, "nvme.io-timeout")).singleElement().satisfies(l -> assertThat(l).contains("4294967295"));
@@ -168,6 +170,16 @@ class DoctorVmTest {
         });
         assertThat(ids).containsAll(io.cryptvol.doctor.Doctor.IDS);
         assertThat(healthy.errorLines()).isEmpty();
+
+        // a copy policy on the VG's volumes: no copy in its region is a failure whose fix is the copy command; run it
+        ok("snapshots policy set --vg dvg --copy-to us-west-2");
+        String uncopied = shell.type("doctor");
+        failsOnly(uncopied, "snapshots.copies");
+        String copy = fixOf(uncopied, "snapshots.copies").substring("fix: ".length());
+        assertThat(copy).matches("snapshots copy [0-9a-f-]{36} --region us-west-2");
+        ok(copy);
+        assertThat(lines(ok("doctor"), "snapshots.copies")).singleElement().satisfies(l -> assertThat(l).startsWith("ok")
+                .contains("has a completed copy in us-west-2, as the policy says"));
 
         // no recent set: the newest is older than --max-age
         Thread.sleep(2100);
@@ -196,6 +208,29 @@ class DoctorVmTest {
         assertThat(fixOf(slot, "luks.key-slots")).isEqualTo("fix: keys generate NEW-KEY, then luks add-key /dev/dvg/dlv --key k1 --new-key NEW-KEY");
         assertThat(fixOf(slot, "luks.header-backup")).isEqualTo("fix: luks header backup /dev/dvg/dlv");
         ok("luks add-key /dev/dvg/dlv --key k1 --new-key k3" + FAST_KDF + " --yes"); // takes a new header backup too
+        allOk(ok("doctor"));
+
+        // an add-key cut off after luksAddKey, before its header backup (cryptsetup run by hand, as the step does):
+        // the header no longer matches its newest backup; re-running the add-key finds k4 in and takes the backup
+        byte[] k4 = Files.readAllBytes(shell.bean(KeyStore.class).keyFile("k4"));
+        try {
+            assertThat(vm.executor().run(HostCommand.of("k4 to tmpfs", "sh", "-c", "umask 077; cat > /run/k4.key")
+                    .withSecretStdin(k4)).ok()).isTrue();
+        } finally {
+            Arrays.fill(k4, (byte) 0);
+        }
+        byte[] k1again = Files.readAllBytes(shell.bean(KeyStore.class).keyFile("k1"));
+        try {
+            assertThat(vm.executor().run(HostCommand.of("add k4", "cryptsetup", "luksAddKey", "-q", "--pbkdf", "pbkdf2",
+                    "--pbkdf-force-iterations", "1000", "--key-file", "-", "/dev/dvg/dlv", "/run/k4.key")
+                    .withSecretStdin(k1again)).ok()).isTrue();
+        } finally {
+            Arrays.fill(k1again, (byte) 0);
+            vm.shOk("shred -u /run/k4.key");
+        }
+        failsOnly(shell.type("doctor"), "luks.header-backup");
+        String resumed = ok("luks add-key /dev/dvg/dlv --key k1 --new-key k4" + FAST_KDF + " --yes");
+        assertThat(resumed).contains("Back up the LUKS header of /dev/dvg/dlv").doesNotContain("luksAddKey");
         allOk(ok("doctor"));
 
         // noauto dropped from the fstab line

@@ -50,7 +50,7 @@ class CopyPolicyTest {
         assertThat(CopyPolicy.ageTag(Duration.ofHours(48))).isEqualTo("2d");
         assertThat(CopyPolicy.ageTag(Duration.ofMinutes(90))).isEqualTo("90m");
         assertThat(CopyPolicy.ageTag(Duration.ofHours(36))).isEqualTo("36h");
-        for (String bad : List.of("0h", "24", "-1h", "1y", "9999999h")) {
+        for (String bad : List.of("0h", "-1h", "1y", "9999999h", "2 days")) {
             assertThatThrownBy(() -> CopyPolicy.age(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
