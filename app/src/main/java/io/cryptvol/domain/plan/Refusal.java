@@ -20,7 +20,9 @@ public record Refusal(Reason reason, String subject, String message) {
         // adopt: what cryptvol cannot take over (no LUKS, not LVM, mdadm, an unknown file system)
         NOT_ADOPTABLE, AMBIGUOUS,
         // a key file would have to be written where it could reach a disk (HostState.keyDirOnTmpfs)
-        KEY_DIR_NOT_TMPFS
+        KEY_DIR_NOT_TMPFS,
+        // unattended unlock (#18): a program the instance lacks (the AWS CLI); a key slot that must stay
+        TOOL_MISSING, LAST_KEY_SLOT
     }
 
     public static Refusal of(Reason reason, String subject, String message) {
