@@ -75,6 +75,15 @@ public final class AwsAccess implements AutoCloseable {
         return gateway;
     }
 
+    /**
+     * The clients (made now if needed), for services besides EC2: {@code clients().configure(KmsClient.builder(),
+     * region)} gets the same credentials, HTTP client, retries, call counts and endpoint.
+     */
+    public synchronized AwsClients clients() {
+        ebs();
+        return clients;
+    }
+
     /** True once a client was made (i.e. some command talked, or tried to talk, to EC2). */
     public synchronized boolean started() {
         return gateway != null;

@@ -33,6 +33,8 @@ public final class Sandbox implements AutoCloseable {
     private QemuInstance instance;
     private SandboxEc2Server ec2;
     private String instanceId;
+    /** KMS and the instance's metadata service (#18), on the same endpoint and reached from the guest. */
+    private io.cryptvol.sandbox.kms.InstanceAws aws;
 
     /** A sandbox whose instance is built by the recipe this jar ships ({@link ImageRecipe}). */
     public Sandbox(Path dataDir) {
@@ -89,6 +91,7 @@ public final class Sandbox implements AutoCloseable {
         SandboxEc2Server server = startEndpoint();
         QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
                 .withWorkDir(dataDir.resolve("instance")));
+        aws = io.cryptvol.sandbox.kms.InstanceAws.wire(server, vm, () -> instanceId, AZ);
         try {
             List<String> known = server.instanceIds();
             if (!known.isEmpty()) {
@@ -111,6 +114,7 @@ public final class Sandbox implements AutoCloseable {
             ec2 = server;
         } catch (RuntimeException e) {
             instanceId = null;
+            aws.close();
             server.close();
             vm.close();
             throw e;
@@ -189,6 +193,11 @@ public final class Sandbox implements AutoCloseable {
         return ec2;
     }
 
+    /** The sandbox's KMS and instance metadata service (null when not running). */
+    public synchronized io.cryptvol.sandbox.kms.InstanceAws aws() {
+        return aws;
+    }
+
     public synchronized QemuInstance instance() {
         return instance;
     }
@@ -198,6 +207,10 @@ public final class Sandbox implements AutoCloseable {
      * tags, snapshots) for the next {@link #start()}; only {@link #reset()} forgets it.
      */
     public synchronized void stop() {
+        if (aws != null) {
+            aws.close();
+            aws = null;
+        }
         if (ec2 != null) {
             ec2.close();
             ec2 = null;

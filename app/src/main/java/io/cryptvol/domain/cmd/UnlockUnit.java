@@ -179,10 +179,10 @@ public final class UnlockUnit {
                 unitName(mapping), conf(mapping));
     }
 
-    /** Exit 0 when the AWS CLI is on the instance ({@code aws --version}); its version on stdout. */
+    /** Exit 0 when the AWS CLI is on the instance (on root's PATH as the unit has it); nothing is run. */
     public static HostCommand awsCliCheck() {
         return HostCommand.query("Check for the AWS CLI", "sh", "-c",
-                "PATH=/usr/local/bin:/usr/bin:/bin:$PATH; command -v aws >/dev/null 2>&1 || exit 3; aws --version 2>&1 | head -n 1");
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; command -v aws");
     }
 
     /** The script's last outcome for a mapping ("locked: why", "open ..."): read-only; empty when it never ran. */

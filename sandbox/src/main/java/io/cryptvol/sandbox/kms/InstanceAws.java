@@ -35,6 +35,12 @@ public final class InstanceAws implements AutoCloseable {
      */
     public static InstanceAws wire(SandboxEc2Server endpoint, QemuInstance instance, String instanceId,
                                    String availabilityZone) {
+        return wire(endpoint, instance, () -> instanceId, availabilityZone);
+    }
+
+    /** The same, with the instance id known only once the instance booted. */
+    public static InstanceAws wire(SandboxEc2Server endpoint, QemuInstance instance,
+                                   java.util.function.Supplier<String> instanceId, String availabilityZone) {
         SandboxKms kms = endpoint.service("kms").map(SandboxKms.class::cast).orElseGet(() -> {
             SandboxKms k = new SandboxKms();
             endpoint.addService(k);

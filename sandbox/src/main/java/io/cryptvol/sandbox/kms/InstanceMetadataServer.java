@@ -35,7 +35,7 @@ public final class InstanceMetadataServer implements AutoCloseable {
     private static final String CRED_PREFIX = "/latest/meta-data/iam/security-credentials/";
 
     private final SandboxKms kms;
-    private final String instanceId;
+    private final java.util.function.Supplier<String> instanceId;
     private final String availabilityZone;
     private final Map<String, Instant> tokens = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
@@ -44,6 +44,13 @@ public final class InstanceMetadataServer implements AutoCloseable {
     private HttpServer http;
 
     public InstanceMetadataServer(SandboxKms kms, String instanceId, String availabilityZone, String role) {
+        this(kms, () -> instanceId, availabilityZone, role);
+        Objects.requireNonNull(instanceId);
+    }
+
+    /** With the instance id asked at each request (the sandbox knows it only once the instance booted). */
+    public InstanceMetadataServer(SandboxKms kms, java.util.function.Supplier<String> instanceId, String availabilityZone,
+                                  String role) {
         this.kms = Objects.requireNonNull(kms);
         this.instanceId = Objects.requireNonNull(instanceId);
         this.availabilityZone = Objects.requireNonNull(availabilityZone);
@@ -130,13 +137,13 @@ public final class InstanceMetadataServer implements AutoCloseable {
             String r = role;
             final String credPrefix = CRED_PREFIX;
             switch (path) {
-                case "/latest/meta-data/instance-id" -> reply(ex, 200, "text/plain", instanceId);
+                case "/latest/meta-data/instance-id" -> reply(ex, 200, "text/plain", String.valueOf(instanceId.get()));
                 case "/latest/meta-data/placement/region" -> reply(ex, 200, "text/plain", region());
                 case "/latest/meta-data/placement/availability-zone" -> reply(ex, 200, "text/plain", availabilityZone);
                 case "/latest/dynamic/instance-identity/document" -> {
                     ObjectNode doc = JSON.createObjectNode();
                     doc.put("accountId", "123456789012");
-                    doc.put("instanceId", instanceId);
+                    doc.put("instanceId", String.valueOf(instanceId.get()));
                     doc.put("region", region());
                     doc.put("availabilityZone", availabilityZone);
                     doc.put("instanceType", "m6i.large");

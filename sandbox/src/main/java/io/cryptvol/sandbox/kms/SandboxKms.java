@@ -69,6 +69,7 @@ public final class SandboxKms implements SandboxService {
     private final Map<String, String> roleOfAccessKey = new ConcurrentHashMap<>();
     private final Set<String> denied = ConcurrentHashMap.newKeySet();
     private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
+    private final List<byte[]> dataKeys = Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public String signingName() {
@@ -116,6 +117,13 @@ public final class SandboxKms implements SandboxService {
     /** Undoes {@link #deny(String)}. */
     public void allow(String role) {
         denied.remove(role);
+    }
+
+    /** Every data key GenerateDataKey handed out, oldest first: what a leak scan looks for. */
+    public List<byte[]> dataKeys() {
+        synchronized (dataKeys) {
+            return dataKeys.stream().map(byte[]::clone).toList();
+        }
     }
 
     /** Every request so far (operation, caller, body), oldest first. */
@@ -207,7 +215,7 @@ public final class SandboxKms implements SandboxService {
         out.put("KeyId", k.arn());
         out.put("Plaintext", Base64.getEncoder().encodeToString(plain));
         out.put("CiphertextBlob", Base64.getEncoder().encodeToString(seal(k, plain, context(in))));
-        java.util.Arrays.fill(plain, (byte) 0);
+        dataKeys.add(plain);
         return out;
     }
 

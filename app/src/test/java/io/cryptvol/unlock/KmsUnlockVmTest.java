@@ -1,0 +1,292 @@
+package io.cryptvol.unlock;
+
+import io.cryptvol.domain.cmd.HostCommand;
+import io.cryptvol.exec.ExecResult;
+import io.cryptvol.sandbox.QemuInstance;
+import io.cryptvol.sandbox.ec2.SandboxEc2Server;
+import io.cryptvol.sandbox.kms.InstanceAws;
+import io.cryptvol.shell.ShellHarness;
+import io.cryptvol.testvm.TestVm;
+import io.cryptvol.testvm.VmClassTimer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Unattended unlock at boot (#18) on the real tools, booted as EC2 boots (the systemd image with the AWS CLI,
+ * variant {@code aws}): the instance takes role credentials from the sandbox's IMDSv2 and calls the sandbox KMS,
+ * both reached through qemu's user network. One instance for the class, its own (the variant differs); the methods
+ * run in order, each from the state the previous one left: bad input refused with one line each and nothing changed;
+ * policy on → reboot → mounted with no input, and a leak scan of that boot (journal, /run, /tmp, and the argv and
+ * environment of every process sampled while the unit ran); KMS denies → the boot goes on, the volume stays locked,
+ * the guided unlock says why and opens it; {@code policy remove} leaves the other slots working.
+ */
+@Tag("vm")
+@ExtendWith(VmClassTimer.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KmsUnlockVmTest {
+    static final long MIB = 1024 * 1024;
+    static final String FAST_KDF = " --pbkdf pbkdf2 --pbkdf-force-iterations 1000";
+    static final String DEV = "/dev/kvg/klv";
+    static final String KMS_KEY = "alias/cryptvol-test";
+
+    @TempDir
+    static Path home;
+    @TempDir
+    static Path data;
+    static SandboxEc2Server server;
+    static QemuInstance instance;
+    static InstanceAws aws;
+    static TestVm vm;
+    static ShellHarness shell;
+    static String sum;
+    static String luks1Device;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = SandboxEc2Server.builder().dataDir(data).build().start();
+        instance = new QemuInstance(QemuInstance.Options.defaults().withVariant("aws"));
+        aws = InstanceAws.wire(server, instance, "i-0a1b2c3d4e5f60718", "us-east-1a");
+        aws.kms().createKey("us-east-1", KMS_KEY);
+        instance.start();
+        System.out.printf("kms: aws image booted in %.1f s%n", instance.bootTime().toMillis() / 1000.0);
+        vm = TestVm.of(instance);
+        shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
+                "cryptvol.aws.sandbox", "true"));
+        connect();
+        assertThat(shell.type("keys generate k1 k2")).doesNotContain("error:");
+        List<String> serials = vm.attachNewDisks(3, 256 * MIB);
+        List<String> d = serials.stream().map(s -> vm.awaitDevice(s, Duration.ofSeconds(30))).toList();
+        String out = shell.type("provision --devices " + d.get(0) + "," + d.get(1) + " --vg kvg --lv klv --mapping vmap"
+                + " --mountpoint /mnt/v --key k1 --key2 k2" + FAST_KDF + " --yes");
+        assertThat(out).as(out).contains("done");
+        luks1Device = d.get(2);
+        vm.shOk("head -c 64 /dev/urandom | cryptsetup luksFormat --batch-mode --type luks1 --pbkdf-force-iterations 1000"
+                + " --key-file - " + luks1Device);
+        byte[] bytes = new byte[1024 * 1024 + 7];
+        new SecureRandom().nextBytes(bytes);
+        assertThat(vm.executor().run(HostCommand.of("write", "sh", "-c", "cat > /mnt/v/data && sync").withStdin(bytes))
+                .exitCode()).isZero();
+        sum = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (shell != null) {
+            shell.close();
+        }
+        if (vm != null) {
+            vm.closeExecutor();
+        }
+        if (instance != null) {
+            instance.close();
+        }
+        if (aws != null) {
+            aws.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    static void connect() throws Exception {
+        assertThat(shell.type(vm.connectLine())).contains("connected");
+    }
+
+    static String header() {
+        return vm.shOk("cryptsetup luksDump --dump-json-metadata " + DEV);
+    }
+
+    /** One "error:" line on the screen, holding {@code says}. */
+    static void oneLine(String out, String says) {
+        List<String> errors = out.lines().filter(l -> l.contains("error:")).toList();
+        assertThat(errors).as(out).hasSize(1);
+        assertThat(errors.get(0)).contains(says);
+    }
+
+    @Test
+    @Order(1)
+    void badInputGivesOneLineAndChangesNothing() throws Exception {
+        String before = header();
+        String units = "ls /etc/cryptvol/unlock.d /etc/systemd/system/multi-user.target.wants 2>/dev/null | grep -c cryptvol-unlock || true";
+        String unitsBefore = vm.shOk(units);
+        oneLine(shell.type("unlock policy kms --key-id " + KMS_KEY + " --key k1 --device " + luks1Device + " --mapping l1 --yes"),
+                "is LUKS1: an unlock policy needs a LUKS2 header");
+        oneLine(shell.type("unlock policy kms --key-id alias/no-such-key --key k1 --device " + DEV + " --mapping vmap --yes"),
+                "the KMS key does not exist");
+        vm.shOk("mv /usr/bin/aws /usr/bin/aws.hidden");
+        try {
+            oneLine(shell.type("unlock policy kms --key-id " + KMS_KEY + " --key k1 --device " + DEV + " --mapping vmap --yes"),
+                    "the AWS CLI is not on the instance");
+        } finally {
+            vm.shOk("mv /usr/bin/aws.hidden /usr/bin/aws");
+        }
+        assertThat(header()).isEqualTo(before);
+        assertThat(vm.shOk(units)).isEqualTo(unitsBefore);
+        assertThat(aws.kms().dataKeys()).as("no data key was asked for").isEmpty();
+    }
+
+    @Test
+    @Order(2)
+    void policyOnThenARebootMountsWithNoInputAndLeaksNoKey() throws Exception {
+        String out = shell.type("unlock policy kms --key-id " + KMS_KEY + " --key k1 --device " + DEV + " --mapping vmap --yes");
+        assertThat(out).as(out).contains("opens at boot with KMS key arn:aws:kms:us-east-1:").doesNotContain("error:");
+        String h = header();
+        assertThat(h).contains("\"type\":\"cryptvol-kms\"").contains("\"kms_context\"");
+        assertThat(vm.shOk("systemctl is-enabled cryptvol-unlock@vmap.service").strip()).isEqualTo("enabled");
+        out = shell.type("unlock policy show --device " + DEV);
+        assertThat(out).as(out).contains("kms").contains("enabled (vmap)");
+
+        // the last slot that is not the KMS slot stays: k2 (slot 1) may go, then k1 (slot 0) may not; k2 comes back
+        assertThat(shell.type("luks remove-key --slot 1 --device " + DEV + " --yes")).doesNotContain("error:");
+        String beforeRefusal = header();
+        oneLine(shell.type("luks remove-key --slot 0 --device " + DEV + " --yes"),
+                "is the last one that is not the KMS slot");
+        assertThat(header()).isEqualTo(beforeRefusal);
+        assertThat(shell.type("luks add-key --key k1 --new-key k2" + FAST_KDF + " --device " + DEV + " --yes"))
+                .doesNotContain("error:");
+
+        // a probe that samples every process's argv and environment while the unit runs (test only, /run)
+        vm.shOk("cat > /etc/kms-argv-probe.sh <<'EOF'\n"
+                + "i=0\nwhile [ ! -e /run/cryptvol/unlock-vmap.status ] && [ $i -lt 3000 ]; do\n"
+                + "  cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\\000' '\\n' >> /run/argv-probe.log\n"
+                + "  i=$((i + 1))\ndone\nEOF\n"
+                + "cat > /etc/systemd/system/kms-argv-probe.service <<'EOF'\n"
+                + "[Unit]\nDescription=test: sample argv and environ during the unattended unlock\nDefaultDependencies=no\n"
+                + "Before=cryptvol-unlock@vmap.service\n[Service]\nType=simple\nExecStart=/bin/sh /etc/kms-argv-probe.sh\n"
+                + "[Install]\nWantedBy=multi-user.target\nEOF\nsystemctl enable --quiet kms-argv-probe.service");
+
+        vm.closeExecutor();
+        vm.restart();
+        connect();
+        vm.assertBootDidNotWait();
+        assertThat(vm.shOk("findmnt -n -o SOURCE /mnt/v").strip()).isEqualTo("/dev/mapper/vmap");
+        assertThat(vm.shOk("sha256sum /mnt/v/data").split("\\s+")[0]).isEqualTo(sum);
+        long doneUs = Long.parseLong(vm.shOk("systemctl show -P ExecMainExitTimestampMonotonic cryptvol-unlock@vmap.service").strip());
+        String kernel = vm.shOk("systemd-analyze | head -n 1").strip();
+        System.out.printf("kms: boot to mounted with no input: %.1f s after the kernel started (%s)%n", doneUs / 1e6, kernel);
+        assertThat(vm.shOk("cat /run/cryptvol/unlock-vmap.status")).contains("open, mounted on /mnt/v");
+
+        // the leak scan: the data key KMS handed out, in every form, in the journal, /run, /tmp and the sampled argv
+        List<byte[]> dataKeys = aws.kms().dataKeys();
+        assertThat(dataKeys).hasSize(1);
+        String probe = vm.shOk("sort -u /run/argv-probe.log");
+        assertThat(probe).as("the probe ran while the unit did").contains("--ciphertext-blob").contains("decrypt");
+        List<String> found = new ArrayList<>();
+        Map<String, String> places = Map.of(
+                "journal", "journalctl -b -o export --no-pager",
+                "/run and /tmp", "tar -cf - --ignore-failed-read /run /tmp 2>/dev/null; true",
+                "argv/environ probe", "cat /run/argv-probe.log", "/var/log", "tar -cf - /var/log 2>/dev/null; true");
+        long scanned = 0;
+        for (Map.Entry<String, String> p : places.entrySet()) {
+            ExecResult r = vm.sh(p.getValue());
+            scanned += r.stdout().length;
+            for (byte[] needle : needles(dataKeys.get(0))) {
+                if (indexOf(r.stdout(), needle) >= 0) {
+                    found.add(p.getKey() + " holds the data key (" + needle.length + "-byte form)");
+                }
+            }
+        }
+        System.out.printf("kms: leak scan of %d KiB (journal, /run, /tmp, %d argv/environ lines): %d finds%n",
+                scanned / 1024, probe.lines().count(), found.size());
+        assertThat(found).isEmpty();
+        assertThat(aws.kms().requests()).allSatisfy(q -> assertThat(q.body()).doesNotContain(
+                Base64.getEncoder().encodeToString(dataKeys.get(0)).substring(0, 40)));
+        vm.shOk("systemctl disable --quiet kms-argv-probe.service; rm -f /etc/systemd/system/kms-argv-probe.service"
+                + " /etc/kms-argv-probe.sh /run/argv-probe.log");
+    }
+
+    @Test
+    @Order(3)
+    void kmsDeniesTheBootGoesOnLockedAndTheGuidedUnlockSaysWhyAndOpens() throws Exception {
+        aws.kms().deny(InstanceAws.DEFAULT_ROLE);
+        try {
+            vm.closeExecutor();
+            vm.restart();
+            connect();
+            String state = vm.sh("timeout 150 systemctl is-system-running --wait").out().strip();
+            assertThat(state).as("the boot finished, one unit failed").isEqualTo("degraded");
+            assertThat(vm.shOk("systemctl list-jobs --no-legend --no-pager").strip()).isEmpty();
+            assertThat(vm.shOk("ls -A /run/systemd/ask-password 2>/dev/null | grep '^ask\\.' || true").strip()).isEmpty();
+            assertThat(vm.shOk("systemctl list-units --failed --no-legend --no-pager --plain").strip())
+                    .startsWith("cryptvol-unlock@vmap.service").hasLineCount(1);
+            assertThat(vm.shOk("ls /dev/mapper")).doesNotContain("vmap");
+            assertThat(vm.shOk("cat /run/cryptvol/unlock-vmap.status")).contains("locked: ").contains("AccessDenied");
+
+            String out = shell.type("unlock --yes");
+            System.out.println("kms: guided unlock after a denial:\n" + out);
+            assertThat(out).as(out).contains("the unattended unlock (KMS) left it locked: kms:Decrypt of key arn:aws:kms:")
+                    .contains("AccessDenied").contains("unlocked /mnt/v").doesNotContain("error:");
+            assertThat(vm.shOk("sha256sum /mnt/v/data").split("\\s+")[0]).isEqualTo(sum);
+        } finally {
+            aws.kms().allow(InstanceAws.DEFAULT_ROLE);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void policyRemoveLeavesTheOtherSlotsWorking() throws Exception {
+        String out = shell.type("unlock policy remove --device " + DEV + " --mapping vmap --yes");
+        assertThat(out).as(out).doesNotContain("error:");
+        String h = header();
+        assertThat(h).doesNotContain("cryptvol-kms");
+        assertThat(vm.sh("systemctl is-enabled cryptvol-unlock@vmap.service").out().strip()).isNotEqualTo("enabled");
+        assertThat(shell.type("unlock policy show --device " + DEV)).contains("No unlock policy on " + DEV);
+        assertThat(shell.type("detach --yes")).contains("done");
+        for (String k : List.of("k2", "k1")) {
+            out = shell.type("unlock --key " + k + " --mountpoint /mnt/v --yes");
+            assertThat(out).as(out).contains("unlocked /mnt/v");
+            assertThat(vm.shOk("sha256sum /mnt/v/data").split("\\s+")[0]).isEqualTo(sum);
+            if (k.equals("k2")) {
+                assertThat(shell.type("detach --yes")).contains("done");
+            }
+        }
+    }
+
+    /** The data key as bytes, base64 (whole and shifted windows), and hex in both cases. */
+    static List<byte[]> needles(byte[] key) {
+        List<byte[]> out = new ArrayList<>();
+        out.add(java.util.Arrays.copyOfRange(key, 0, 24));
+        out.add(java.util.Arrays.copyOfRange(key, 32, 56));
+        out.add(Base64.getEncoder().encodeToString(key).getBytes(StandardCharsets.US_ASCII));
+        for (int a = 0; a < 3; a++) {
+            String b64 = Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(key, a, a + 30));
+            out.add(b64.substring(4, 36).getBytes(StandardCharsets.US_ASCII));
+        }
+        out.add(HexFormat.of().formatHex(key, 0, 24).getBytes(StandardCharsets.US_ASCII));
+        out.add(HexFormat.of().withUpperCase().formatHex(key, 0, 24).getBytes(StandardCharsets.US_ASCII));
+        return out;
+    }
+
+    static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
