@@ -18,7 +18,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -64,7 +63,8 @@ class KmsUnlockVmTest {
     @BeforeAll
     static void start() throws Exception {
         server = SandboxEc2Server.builder().dataDir(data).build().start();
-        instance = new QemuInstance(QemuInstance.Options.defaults().withVariant("aws"));
+        // a loaded CI machine (2 cores, other VM classes) has been seen to take 180 s for this image's first boot
+        instance = new QemuInstance(QemuInstance.Options.defaults().withVariant("aws").withBootTimeout(Duration.ofMinutes(8)));
         aws = InstanceAws.wire(server, instance, "i-0a1b2c3d4e5f60718", "us-east-1a");
         aws.kms().createKey("us-east-1", KMS_KEY);
         instance.start();
@@ -155,6 +155,9 @@ class KmsUnlockVmTest {
         assertThat(vm.shOk("systemctl is-enabled cryptvol-unlock@vmap.service").strip()).isEqualTo("enabled");
         out = shell.type("unlock policy show --device " + DEV);
         assertThat(out).as(out).contains("kms").contains("enabled (vmap)");
+        out = shell.type("luks status");
+        assertThat(out).as(out).contains("/dev/kvg/klv: unlock policy kms (token 0, key slot 2, arn:aws:kms:us-east-1:")
+                .contains("cryptvol-unlock@vmap enabled)");
 
         // the last slot that is not the KMS slot stays: k2 (slot 1) may go, then k1 (slot 0) may not; k2 comes back
         assertThat(shell.type("luks remove-key --slot 1 --device " + DEV + " --yes")).doesNotContain("error:");
@@ -169,7 +172,7 @@ class KmsUnlockVmTest {
         vm.shOk("cat > /etc/kms-argv-probe.sh <<'EOF'\n"
                 + "i=0\nwhile [ ! -e /run/cryptvol/unlock-vmap.status ] && [ $i -lt 3000 ]; do\n"
                 + "  cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\\000' '\\n' >> /run/argv-probe.log\n"
-                + "  i=$((i + 1))\ndone\nEOF\n"
+                + "  i=$((i + 1)); sleep 0.2\ndone\nEOF\n"
                 + "cat > /etc/systemd/system/kms-argv-probe.service <<'EOF'\n"
                 + "[Unit]\nDescription=test: sample argv and environ during the unattended unlock\nDefaultDependencies=no\n"
                 + "Before=cryptvol-unlock@vmap.service\n[Service]\nType=simple\nExecStart=/bin/sh /etc/kms-argv-probe.sh\n"
@@ -200,8 +203,8 @@ class KmsUnlockVmTest {
         for (Map.Entry<String, String> p : places.entrySet()) {
             ExecResult r = vm.sh(p.getValue());
             scanned += r.stdout().length;
-            for (byte[] needle : needles(dataKeys.get(0))) {
-                if (indexOf(r.stdout(), needle) >= 0) {
+            for (byte[] needle : io.cryptvol.keys.LeakScan.needles(dataKeys.get(0))) {
+                if (io.cryptvol.keys.LeakScan.indexOf(r.stdout(), needle) >= 0) {
                     found.add(p.getKey() + " holds the data key (" + needle.length + "-byte form)");
                 }
             }
@@ -260,33 +263,5 @@ class KmsUnlockVmTest {
                 assertThat(shell.type("detach --yes")).contains("done");
             }
         }
-    }
-
-    /** The data key as bytes, base64 (whole and shifted windows), and hex in both cases. */
-    static List<byte[]> needles(byte[] key) {
-        List<byte[]> out = new ArrayList<>();
-        out.add(java.util.Arrays.copyOfRange(key, 0, 24));
-        out.add(java.util.Arrays.copyOfRange(key, 32, 56));
-        out.add(Base64.getEncoder().encodeToString(key).getBytes(StandardCharsets.US_ASCII));
-        for (int a = 0; a < 3; a++) {
-            String b64 = Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(key, a, a + 30));
-            out.add(b64.substring(4, 36).getBytes(StandardCharsets.US_ASCII));
-        }
-        out.add(HexFormat.of().formatHex(key, 0, 24).getBytes(StandardCharsets.US_ASCII));
-        out.add(HexFormat.of().withUpperCase().formatHex(key, 0, 24).getBytes(StandardCharsets.US_ASCII));
-        return out;
-    }
-
-    static int indexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }

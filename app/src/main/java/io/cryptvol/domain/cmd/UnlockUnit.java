@@ -118,7 +118,7 @@ public final class UnlockUnit {
                 [ -b "$dev" ] || locked "LUKS UUID $uuid did not appear in 30 s (are all its volumes attached and its VG active?)"
                 if [ ! -b "/dev/mapper/$m" ]; then
                     command -v aws >/dev/null 2>&1 || locked "the AWS CLI is not installed (apt-get install awscli, or AWS CLI v2)"
-                    tok=$(cryptsetup token export --token-id "$tid" "$dev" 2>/dev/null | sed 's#\\\\/#/#g') || tok=
+                    tok=$(cryptsetup token export --token-id "$tid" "$dev" 2>/dev/null | tr -d '\\n' | sed 's#\\\\/#/#g') || tok=
                     field() { printf '%s' "$tok" | sed -n "s/.*\\"$1\\": *\\"\\([^\\"]*\\)\\".*/\\1/p"; }
                     ok() { printf '%s\\n' "$2" | grep -Eqx "$1"; }
                     [ "$(field type)" = cryptvol-kms ] || locked "token $tid of $dev is not a cryptvol-kms token"
