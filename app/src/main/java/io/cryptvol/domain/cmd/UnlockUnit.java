@@ -113,9 +113,12 @@ public final class UnlockUnit {
                 tid=$(sed -n 's/^TOKEN_ID=\\([0-9]\\{1,2\\}\\)$/\\1/p' "$conf" 2>/dev/null)
                 [ -n "$uuid" ] && [ -n "$tid" ] || locked "$conf is missing or not valid"
                 dev=/dev/disk/by-uuid/$uuid
+                # bounds (s): the unit's TimeoutStartSec is the outer one; a slower machine may raise them in aws.env
+                wait_s=${CRYPTVOL_UNLOCK_DEVICE_WAIT:-30}; case "$wait_s" in ''|*[!0-9]*) wait_s=30 ;; esac
+                kms_s=${CRYPTVOL_KMS_TIMEOUT:-60}; case "$kms_s" in ''|*[!0-9]*) kms_s=60 ;; esac
                 i=0
-                while [ ! -b "$dev" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
-                [ -b "$dev" ] || locked "LUKS UUID $uuid did not appear in 30 s (are all its volumes attached and its VG active?)"
+                while [ ! -b "$dev" ] && [ $i -lt "$wait_s" ]; do sleep 1; i=$((i + 1)); done
+                [ -b "$dev" ] || locked "LUKS UUID $uuid did not appear in $wait_s s (are all its volumes attached and its VG active?)"
                 if [ ! -b "/dev/mapper/$m" ]; then
                     command -v aws >/dev/null 2>&1 || locked "the AWS CLI is not installed (apt-get install awscli, or AWS CLI v2)"
                     tok=$(cryptsetup token export --token-id "$tid" "$dev" 2>/dev/null | tr -d '\\n' | sed 's#\\\\/#/#g') || tok=
@@ -133,7 +136,7 @@ public final class UnlockUnit {
                     [ "$cu" = "$uuid" ] || locked "token $tid was made for LUKS UUID $cu, not $uuid: enable the policy again"
                     set -- --region "$region" --cli-connect-timeout 5 --cli-read-timeout 20
                     if [ -n "${CRYPTVOL_KMS_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$CRYPTVOL_KMS_ENDPOINT_URL"; fi
-                    printf '%s' "$ct" | base64 -d | timeout 60 aws kms decrypt "$@" --key-id "$key" \\
+                    printf '%s' "$ct" | base64 -d | timeout "$kms_s" aws kms decrypt "$@" --key-id "$key" \\
                         --ciphertext-blob fileb:///dev/stdin --encryption-context "{\\"luks_uuid\\":\\"$cu\\",\\"vg\\":\\"$cvg\\"}" \\
                         --query Plaintext --output text 2>"$err" \\
                         | base64 -d 2>/dev/null | cryptsetup open --type luks2 --key-slot "$slot" --key-file - "$dev" "$m" 2>>"$err"

@@ -50,7 +50,9 @@ public final class InstanceAws implements AutoCloseable {
         instance.forwardToHost(IMDS_ADDRESS, 80, imds.port());
         instance.forwardToHost(ENDPOINT_ADDRESS, 80, endpoint.port());
         instance.firmwareFile("aws_env", ("AWS_EC2_METADATA_SERVICE_ENDPOINT=http://" + IMDS_ADDRESS + "/\n"
-                + "CRYPTVOL_KMS_ENDPOINT_URL=http://" + ENDPOINT_ADDRESS + "/\n").getBytes(StandardCharsets.US_ASCII));
+                + "CRYPTVOL_KMS_ENDPOINT_URL=http://" + ENDPOINT_ADDRESS + "/\n"
+                // the emulated instance (TCG, a shared CI machine) starts the AWS CLI far slower than EC2 does
+                + "CRYPTVOL_KMS_TIMEOUT=400\nCRYPTVOL_UNLOCK_DEVICE_WAIT=120\n").getBytes(StandardCharsets.US_ASCII));
         return new InstanceAws(kms, imds);
     }
 
