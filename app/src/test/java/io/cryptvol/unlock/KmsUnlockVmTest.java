@@ -178,8 +178,10 @@ class KmsUnlockVmTest {
 
         // a probe that samples every process's argv and environment while the unit runs (test only, /run)
         vm.shOk("cat > /etc/kms-argv-probe.sh <<'EOF'\n"
-                + "i=0\nwhile [ ! -e /run/cryptvol/unlock-vmap.status ] && [ $i -lt 3000 ]; do\n"
-                + "  cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\\000' '\\n' >> /run/argv-probe.log\n"
+                + "i=0\ntouch /run/argv-probe.log\nwhile [ ! -e /run/cryptvol/unlock-vmap.status ] && [ $i -lt 3000 ]; do\n"
+                // distinct lines only: the guest's RAM holds /run (an appending probe got the unit OOM-killed)
+                + "  cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\\000' '\\n' > /run/argv-probe.new\n"
+                + "  sort -u -o /run/argv-probe.log /run/argv-probe.log /run/argv-probe.new 2>/dev/null\n"
                 + "  i=$((i + 1)); sleep 0.2\ndone\nEOF\n"
                 + "cat > /etc/systemd/system/kms-argv-probe.service <<'EOF'\n"
                 + "[Unit]\nDescription=test: sample argv and environ during the unattended unlock\nDefaultDependencies=no\n"
