@@ -88,6 +88,7 @@ kver=$(ls "$work/kernel/lib/modules" | head -n 1)
 
 # 2. Root file system.
 include=lvm2,dmsetup,cryptsetup-bin,xfsprogs,openssh-server,kmod,iproute2,util-linux,procps,e2fsprogs,psmisc,lsof
+include+=,openssl  # SSM key transfer (exec/SsmExecutor): the one-time key pair and the decrypt
 if [[ $variant != init ]]; then
     include+=,systemd-sysv,udev,dbus,cryptsetup
 fi
@@ -147,6 +148,7 @@ else
     install -m 0644 "$s/cryptvol-instance.service" "$s/cryptvol-serial.service" "$r/etc/systemd/system/"
     install -m 0644 "$s/10-eth0.network" "$r/etc/systemd/network/10-eth0.network"
     install -m 0644 "$s/sshd-cryptvol.conf" "$r/etc/ssh/sshd_config.d/cryptvol.conf"
+    install -m 0644 "$s/61-cryptvol-ec2-nvme-model.rules" "$r/etc/udev/rules.d/61-cryptvol-ec2-nvme-model.rules"
     chroot "$r" systemctl enable -q systemd-networkd.service cryptvol-instance.service cryptvol-serial.service ssh.service
     chroot "$r" systemctl set-default -q multi-user.target
     # the serial console is the host's control channel: no getty on it; no timers that wake the CPU

@@ -76,8 +76,8 @@ public final class AwsAccess implements AutoCloseable {
     }
 
     /**
-     * The clients (made now if needed), for services besides EC2: {@code clients().configure(KmsClient.builder(),
-     * region)} gets the same credentials, HTTP client, retries, call counts and endpoint.
+     * The clients (made now if needed), for a service other than EC2: {@code clients().configure(S3Client.builder(),
+     * region)}. A new object after the settings change (the old one is closed then).
      */
     public synchronized AwsClients clients() {
         ebs();

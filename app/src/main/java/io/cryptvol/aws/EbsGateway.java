@@ -85,6 +85,18 @@ public final class EbsGateway {
 
     // ================================================================== instances
 
+    /**
+     * Ids of the instances (not terminated) whose tag {@code key} matches {@code valuePattern} (EC2's filter
+     * wildcards {@code *} and {@code ?}), in id order.
+     */
+    public List<String> instancesTagged(String key, String valuePattern) {
+        return call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.filters(
+                        software.amazon.awssdk.services.ec2.model.Filter.builder().name("tag:" + key).values(valuePattern).build(),
+                        software.amazon.awssdk.services.ec2.model.Filter.builder().name("instance-state-name")
+                                .values("pending", "running", "stopping", "stopped").build()))
+                .reservations().stream().flatMap(res -> res.instances().stream()).map(Instance::instanceId).sorted().toList());
+    }
+
     /** Placement, state and EBS volumes of one instance. */
     public InstanceInfo describeInstance(String instanceId) {
         List<Instance> found = call("DescribeInstances", () -> ec2().describeInstancesPaginator(b -> b.instanceIds(instanceId))
@@ -602,12 +614,31 @@ public final class EbsGateway {
         });
     }
 
-    /** Adds (or overwrites) tags on volumes, snapshots or instances. */
+    /**
+     * Adds (or overwrites) tags on volumes, snapshots or instances. EC2 is eventually consistent: a resource made a
+     * moment ago may be NotFound to CreateTags for a while, so a NotFound is retried with backoff and jitter, at
+     * most for {@link EbsOptions#availableTimeout()}, before it is an error.
+     */
     public void tag(Collection<String> resourceIds, Map<String, String> tags) {
         if (resourceIds.isEmpty() || tags.isEmpty()) {
             return;
         }
-        call("CreateTags", () -> ec2().createTags(b -> b.resources(resourceIds).tags(tags(tags))));
+        long deadline = System.nanoTime() + options.availableTimeout().toNanos();
+        Duration delay = options.pollInterval();
+        while (true) {
+            try {
+                ec2().createTags(b -> b.resources(resourceIds).tags(tags(tags)));
+                return;
+            } catch (SdkException e) {
+                String code = Ec2Errors.code(e);
+                boolean justMade = code != null && code.endsWith(".NotFound");
+                if (!justMade || System.nanoTime() - deadline >= 0) {
+                    throw Ec2Errors.map(e, "CreateTags");
+                }
+                sleep(jitter(delay));
+                delay = delay.multipliedBy(2).compareTo(options.pollCap()) > 0 ? options.pollCap() : delay.multipliedBy(2);
+            }
+        }
     }
 
     // ================================================================== snapshots

@@ -22,9 +22,10 @@ import java.util.Set;
 
 /**
  * What is locked on the target, read-only: the usual observation (devices, LVM, mounts, fstab, crypttab, the
- * headers of active LVs) with the PV segments from LVM metadata in the same command, and — only when a mapping
- * line is closed or an LV is inactive — the first bytes of each inactive LV read from its PVs (a second command).
- * Nothing is activated.
+ * headers of active LVs) with the PV segments from LVM metadata (the "pvseg" rows of the observation's own
+ * {@code lvm fullreport}) and the first bytes of each inactive LV read from its PVs, all in one command; a second
+ * command reads a header only where the observation's read does not match the chunks computed here. Nothing is
+ * activated.
  */
 public final class LockedVolumes {
 
@@ -36,7 +37,7 @@ public final class LockedVolumes {
     }
 
     public static Found find(HostExecutor ex, PlanRunner.KeySource keys, VolumeLocator.Selection sel) {
-        // one round trip for the host and the PV segments (LVM metadata: LVs of inactive and exported VGs)
+        // one round trip for the host, the PV segments (LVM metadata: LVs of inactive and exported VGs) and the headers
         HostObserver o = new HostObserver(ex);
         HostState h = o.observeWithSegments(HostObserver.Scope.of(List.of(), List.of()), keys, true);
         boolean closedLine = h.fstab().entries().stream().map(f -> VolumeLocator.mapperName(f.source()))
@@ -47,9 +48,9 @@ public final class LockedVolumes {
             return new Found(h, LockedFinder.find(h, List.of(), Map.of(), sel));
         }
         List<PvSegment> segs = List.of();
-        Optional<String> report = o.segmentsReport();
-        if (report.isPresent()) {
-            segs = PvSegmentsParser.parse(report.get());
+        Optional<List<PvSegment>> read = o.segments();
+        if (read.isPresent()) {
+            segs = read.get();
         } else {
             ExecResult r = ex.run(Lvm.pvSegmentsReport());
             if (r.ok()) {

@@ -22,4 +22,19 @@ public final class Durations {
     public static String setting(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
+
+    /** An age or a limit in whole units, the two largest that matter: "3 d 4 h", "5 h 12 min", "40 s". */
+    public static String age(Duration d) {
+        long s = Math.max(0, d.getSeconds());
+        if (s >= 86400) {
+            return s / 86400 + " d" + (s % 86400 / 3600 == 0 ? "" : " " + s % 86400 / 3600 + " h");
+        }
+        if (s >= 3600) {
+            return s / 3600 + " h" + (s % 3600 / 60 == 0 ? "" : " " + s % 3600 / 60 + " min");
+        }
+        if (s >= 60) {
+            return s / 60 + " min";
+        }
+        return s + " s";
+    }
 }

@@ -13,6 +13,7 @@ import io.cryptvol.domain.model.FstabFile;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.LogicalVolume;
 import io.cryptvol.domain.model.PathInfo;
+import io.cryptvol.domain.model.PvSegment;
 import io.cryptvol.domain.model.Signature;
 import io.cryptvol.domain.parse.BlkidParser;
 import io.cryptvol.domain.parse.FuserParser;
@@ -20,6 +21,7 @@ import io.cryptvol.domain.parse.LsblkParser;
 import io.cryptvol.domain.parse.LuksDumpParser;
 import io.cryptvol.domain.parse.LvmReportParser;
 import io.cryptvol.domain.parse.MountsParser;
+import io.cryptvol.domain.parse.PvSegmentsParser;
 import io.cryptvol.domain.plan.Inputs;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.exec.ExecResult;
@@ -48,7 +50,7 @@ public final class HostObserver {
     private final List<io.cryptvol.domain.plan.PlanStep> overlay;
     private boolean withSegments;
     private boolean withHeaders;
-    private String segments;
+    private List<PvSegment> segments;
     private final java.util.Map<String, RawRead> rawHeaders = new java.util.LinkedHashMap<>();
 
     /**
@@ -95,9 +97,9 @@ public final class HostObserver {
     }
 
     /**
-     * {@link #observe}, and in the same command the PV segments from LVM metadata ({@code Lvm#pvSegmentsReport}'s
-     * report, see {@link #segmentsReport}): what the unlock guide reads to find LVs of inactive and exported VGs,
-     * without a second round trip.
+     * {@link #observe}, and in the same command the PV segments from LVM metadata (the "pvseg" rows of the observation's
+     * {@code lvm fullreport}; {@code Lvm#pvSegmentsReport}'s only when that failed; see {@link #segments}): what the
+     * unlock guide reads to find LVs of inactive and exported VGs, without a second round trip or LVM scan.
      */
     public HostState observeWithSegments(Scope scope, PlanRunner.KeySource keys) {
         return observeWithSegments(scope, keys, false);
@@ -128,10 +130,11 @@ public final class HostObserver {
     }
 
     /**
-     * The PV segments report {@link #observeWithSegments} read ({@code pvs --segments} JSON), empty when it did not
-     * (an older observer script on a fixture host, or pvs failed): the caller asks with its own query then.
+     * The PV segment rows {@link #observeWithSegments} read (from {@code lvm fullreport}'s "pvseg" rows, or when that
+     * failed from {@code pvs --segments}), empty when it did not (a fixture host that answers neither, or pvs
+     * failed): the caller asks with its own query then.
      */
-    public Optional<String> segmentsReport() {
+    public Optional<List<PvSegment>> segments() {
         return Optional.ofNullable(segments);
     }
 
@@ -161,7 +164,7 @@ public final class HostObserver {
                 String.join(",", LvmReportParser.LV_ONLY_FIELDS), String.join(",", LvmReportParser.SEG_FIELDS)));
         if (withSegments) {
             argv.add(SEGMENTS);
-            argv.add(String.join(",", io.cryptvol.domain.parse.PvSegmentsParser.FIELDS));
+            argv.add(String.join(",", PvSegmentsParser.FIELDS));
             if (withHeaders) {
                 argv.add(HEADERS);
             }
@@ -185,7 +188,8 @@ public final class HostObserver {
             String fs = base.out("keydir").strip();
             s = s.withKeyDirFs(fs.matches("[A-Za-z0-9_./-]{1,32}") ? fs : "an unrecognised file system");
         }
-        segments = withSegments && base.exit("pvs segments") == 0 ? base.out("pvs segments") : null;
+        segments = !withSegments ? null : base.exit("lvm fullreport") == 0 ? PvSegmentsParser.fromFullReport(base.out("lvm fullreport"))
+                : base.exit("pvs segments") == 0 ? PvSegmentsParser.parse(base.out("pvs segments")) : null;
         rawHeaders.clear();
         if (withHeaders) {
             for (String name : base.names()) {
@@ -291,9 +295,12 @@ public final class HostObserver {
             // its queue first, bounded, where there is one, so the observation sees the settled state
             "[ -d /run/udev ] && command -v udevadm >/dev/null 2>&1 && udevadm settle --timeout=10 >/dev/null 2>&1",
             "sec lsblk; lsblk -J -b -o \"$1\" 2>/dev/null || lsblk -J -b -o \"$2\"; end $?",
-            "sec 'lvm fullreport'; lvm fullreport --reportformat json --units b --nosuffix --configreport pv -o \"$3\""
+            // the PV segment rows (PvSegmentsParser.FIELDS, constants) come in the same LVM process: the unlock guide's
+            // LVs of inactive and exported VGs, missing PVs and stripe starts, without a scan of their own
+            "rep=$(lvm fullreport --reportformat json --units b --nosuffix --configreport pv -o \"$3\""
                     + " --configreport vg -o \"$4\" --configreport lv -o \"$7\" --configreport seg -o \"$8\""
-                    + " --configreport pvseg -o pv_uuid; rc=$?; end $rc",
+                    + " --configreport pvseg -o " + String.join(",", PvSegmentsParser.FIELDS) + "); rc=$?",
+            "sec 'lvm fullreport'; printf '%s\\n' \"$rep\"; end $rc",
             "if [ $rc -ne 0 ] && [ $rc -ne 127 ]; then",
             "  sec pvs; pvs --reportformat json --units b --nosuffix -o \"$3\"; end $?",
             "  sec vgs; vgs --reportformat json --units b --nosuffix -o \"$4\"; end $?",
@@ -305,10 +312,13 @@ public final class HostObserver {
             // where a key file would go (the plan's key step checks again just before it writes one)
             "sec keydir; " + KeyFiles.fsTypeScript() + "; end $?",
             "shift 8",
-            // the unlock guide's PV segments (Lvm.pvSegmentsReport), in the same round trip
+            // the unlock guide's PV segments: the fullreport's rows; only when it failed, pvs --segments
+            // (Lvm.pvSegmentsReport) in the same round trip
             "if [ \"$1\" = " + "@segments" + " ]; then",
-            "  seg=$(pvs --segments --reportformat json --units b --nosuffix -o \"$2\"); rs=$?; shift 2",
-            "  sec 'pvs segments'; printf '%s\\n' \"$seg\"; end $rs",
+            "  if [ $rc -eq 0 ]; then seg=$rep; rs=0; full=1",
+            "  else seg=$(pvs --segments --reportformat json --units b --nosuffix -o \"$2\"); rs=$?; full=0",
+            "    sec 'pvs segments'; printf '%s\\n' \"$seg\"; end $rs",
+            "  fi; shift 2",
             // and, asked for, the headers of the inactive LVs read from their PVs (RawHeader.FROM_SEGMENTS)
             "  if [ \"$1\" = " + "@headers" + " ]; then shift; [ $rs -eq 0 ] && (",
             RawHeader.FROM_SEGMENTS,
@@ -360,6 +370,11 @@ public final class HostObserver {
 
     public ExecResult query(HostCommand c) {
         return executor.run(c.asQuery());
+    }
+
+    /** A read-only batched script's output, split at its section markers ({@link Sections}). */
+    public Sections sections(HostCommand c) {
+        return Sections.run(executor, c.asQuery());
     }
 
     /** The mapping named {@code name}, if open. */

@@ -175,20 +175,66 @@ public final class HeaderBackups {
         return bytes;
     }
 
+    /** One header backup file checked: the key store's own ({@code copy} false) or a recorded copy. */
+    public record FileCheck(Backup backup, String location, boolean copy, BackupCheck.Status status) {
+    }
+
+    /**
+     * Every backup's file in the key store and each recorded copy on a file system (a path; copies elsewhere, such as
+     * S3, are checked where they are made), against the SHA-256 recorded when the backup was taken. Reads only.
+     */
+    public List<FileCheck> checkFiles() {
+        return checkFiles(null);
+    }
+
+    /**
+     * As {@link #checkFiles()}, and each {@code s3://} copy through {@code s3} (read back, SHA-256 compared); without
+     * S3 in the session such a copy is reported unreadable, never silently passed over.
+     */
+    public List<FileCheck> checkFiles(S3Copies s3) {
+        List<FileCheck> out = new ArrayList<>();
+        for (Backup b : list()) {
+            Path own;
+            try {
+                own = file(b);
+            } catch (CryptvolException e) {
+                out.add(new FileCheck(b, ControlChars.escape(b.file()), false, BackupCheck.Status.UNREADABLE));
+                continue;
+            }
+            out.add(new FileCheck(b, own.toString(), false, check(own, b.sha256())));
+            for (Copy c : b.copies()) {
+                if (c.path().startsWith("/")) {
+                    out.add(new FileCheck(b, c.path(), true, check(Path.of(c.path()), b.sha256())));
+                } else if (io.cryptvol.domain.model.S3Url.isS3(c.path())) {
+                    out.add(new FileCheck(b, ControlChars.escape(c.path()), true,
+                            s3 == null ? BackupCheck.Status.UNREADABLE : s3.check(c.path(), b.sha256())));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static BackupCheck.Status check(Path f, String sha256) {
+        if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+            return BackupCheck.Status.MISSING;
+        }
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+            return BackupCheck.Status.UNREADABLE; // a link or a directory where the file should be
+        }
+        try {
+            return KeyStore.sha256(readFile(f)).equals(sha256) ? BackupCheck.Status.OK : BackupCheck.Status.MISMATCH;
+        } catch (CryptvolException e) {
+            return BackupCheck.Status.UNREADABLE;
+        }
+    }
+
     /**
      * Copies every backup of {@code uuids} into {@code targetDir} (0600, the same name), reads each back and compares
      * its SHA-256, and records the copy. A file there of the same name with the same bytes counts; other bytes are
      * refused. Returns the backups copied.
      */
     public synchronized List<Backup> copyTo(List<String> uuids, Path targetDir, Instant now) {
-        List<Backup> all = new ArrayList<>(load());
-        List<Backup> done = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            Backup b = all.get(i);
-            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
-                continue;
-            }
-            byte[] bytes = read(b);
+        return copyEach(uuids, now, (b, bytes) -> {
             Path to = targetDir.toAbsolutePath().normalize().resolve(b.file());
             try {
                 if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
@@ -204,14 +250,45 @@ public final class HeaderBackups {
             if (!KeyStore.sha256(readFile(to)).equals(b.sha256())) {
                 throw new CryptvolException(to + " reads back different bytes from the header backup", ExitCode.FAILED, null);
             }
-            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(to.toString())).toList());
-            copies.add(new Copy(to.toString(), now.truncatedTo(ChronoUnit.SECONDS)));
+            return to.toString();
+        });
+    }
+
+    /**
+     * {@link #copyTo} for S3: every backup of {@code uuids} put under {@code to}'s prefix with its file name, with
+     * SSE-KMS, read back and compared ({@link S3Copies#put}), and recorded as a copy at {@code s3://bucket/key}.
+     */
+    public synchronized List<Backup> copyToS3(List<String> uuids, io.cryptvol.domain.model.S3Url to, String kmsKeyId,
+                                              S3Copies s3, Instant now) {
+        return copyEach(uuids, now, (b, bytes) -> {
+            S3Copies.Stored st = s3.put(to.bucket(), to.key(b.file()), bytes, kmsKeyId);
+            if (!st.verified()) {
+                throw new CryptvolException(st.location() + " reads back different bytes from the header backup",
+                        ExitCode.FAILED, null);
+            }
+            return st.location();
+        });
+    }
+
+    /**
+     * Copies every backup of {@code uuids} with {@code copy} (its bytes checked against the recorded SHA-256 first;
+     * it returns where the verified copy is) and records each copy as soon as it is made.
+     */
+    private List<Backup> copyEach(List<String> uuids, Instant now, java.util.function.BiFunction<Backup, byte[], String> copy) {
+        List<Backup> all = new ArrayList<>(load());
+        List<Backup> done = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            Backup b = all.get(i);
+            if (uuids.stream().noneMatch(u -> u.equalsIgnoreCase(b.uuid()))) {
+                continue;
+            }
+            String where = copy.apply(b, read(b));
+            List<Copy> copies = new ArrayList<>(b.copies().stream().filter(c -> !c.path().equals(where)).toList());
+            copies.add(new Copy(where, now.truncatedTo(ChronoUnit.SECONDS)));
             Backup updated = new Backup(b.file(), b.uuid(), b.version(), b.device(), b.target(), b.taken(), b.size(),
                     b.sha256(), copies);
             all.set(i, updated);
             done.add(updated);
-        }
-        if (!done.isEmpty()) {
             save(all);
         }
         return done;

@@ -14,7 +14,10 @@ import io.cryptvol.domain.plan.PlanResult;
 import io.cryptvol.exec.ExecResult;
 import io.cryptvol.exec.HostExecutor;
 
+import io.cryptvol.host.HostObserver;
+
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -136,6 +139,63 @@ public final class HeaderService {
         }
         return HeaderDigests.ofBytes(raw).orElseThrow(() -> new CryptvolException("the LUKS1 header of " + device
                 + " does not parse", ExitCode.FAILED, null));
+    }
+
+    /**
+     * One line of {@code keys verify} about header backups: a file (the key store's, or a copy) against its recorded
+     * SHA-256, or the newest backup of a UUID against the live header of the device that holds it on the target.
+     *
+     * @param uuid     the LUKS UUID the backup is of
+     * @param location the file, or "live DEVICE on TARGET"
+     * @param status   what was found, one line
+     */
+    public record Check(String uuid, String location, boolean ok, String status) {
+    }
+
+    /**
+     * Every header backup's file and recorded copies (SHA-256); and, when {@code ex} is given (a target connected), for
+     * each UUID the target holds on an active LV or an open device, its newest backup against that live header (UUID,
+     * volume-key digest, key slots; {@link #verify}). A UUID not seen there is not a failure: its volume may be closed,
+     * on another host, or gone. An observation that fails is one failed line, not an exception.
+     */
+    public List<Check> verifyAll(HostExecutor ex) {
+        List<Check> out = new ArrayList<>();
+        for (HeaderBackups.FileCheck f : store.headers().checkFiles(store.s3OrNull())) {
+            out.add(new Check(f.backup().uuid(), f.location(), f.status() == BackupCheck.Status.OK,
+                    f.status() == BackupCheck.Status.OK ? "ok (SHA-256 " + f.backup().fingerprint() + "…)" : f.status().describe()));
+        }
+        List<String> uuids = store.headers().list().stream().map(HeaderBackups.Backup::uuid).map(u -> u.toLowerCase(java.util.Locale.ROOT))
+                .distinct().toList();
+        if (ex == null || uuids.isEmpty()) {
+            return out;
+        }
+        HostState h;
+        try {
+            h = new HostObserver(ex).observe(HostObserver.Scope.of(List.of(), List.of()), null);
+        } catch (RuntimeException e) {
+            out.add(new Check("-", "live headers on " + ControlChars.escape(ex.target()), false, "could not look: "
+                    + ControlChars.escape(e.getMessage() == null ? e.toString() : e.getMessage())));
+            return out;
+        }
+        for (String uuid : uuids) {
+            // an LV is probed as /dev/mapper/VG-LV: named by its /dev/VG/LV path, as the user knows it
+            Optional<String> device = h.luks().values().stream().filter(l -> uuid.equalsIgnoreCase(l.uuid()))
+                    .map(LuksHeader::device).map(d -> h.lvs().stream().filter(l -> l.dmPath().equals(d))
+                            .map(io.cryptvol.domain.model.LogicalVolume::path).findFirst().orElse(d)).sorted().findFirst();
+            if (device.isEmpty()) {
+                continue;
+            }
+            String where = "live " + device.get() + " on " + ControlChars.escape(ex.target());
+            try {
+                Verification v = verify(ex, device.get(), uuid, h);
+                out.add(new Check(uuid, where, v.matches(), v.matches() ? "ok: matches " + v.backup().file()
+                        : "DIFFERS from " + v.backup().file() + ": " + String.join("; ", v.differences())
+                        + " (take a new one: luks header backup " + device.get() + ")"));
+            } catch (CryptvolException e) {
+                out.add(new Check(uuid, where, false, ControlChars.escape(e.getMessage())));
+            }
+        }
+        return out;
     }
 
     /** The restore: the backup (checked), both summaries, and the guarded plan (or its refusals). */

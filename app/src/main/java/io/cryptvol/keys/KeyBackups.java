@@ -2,6 +2,7 @@ package io.cryptvol.keys;
 
 import io.cryptvol.CryptvolException;
 import io.cryptvol.ExitCode;
+import io.cryptvol.domain.model.S3Url;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,10 +19,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Backup copies of keys on other disks: where a copy goes, writing it (0600, flushed, read back and compared),
+ * Backup copies of keys on other disks and in S3 ({@link S3Copies}): where a copy goes, writing it (0600, flushed, read back and compared),
  * checking every recorded copy, and shredding them. The key bytes come from the {@link KeyDirectory}, the record
  * of each copy goes to the {@link KeyMetadata}.
  */
@@ -63,11 +65,7 @@ final class KeyBackups {
         Path to = copy.getParent();
         byte[] key = keys.read(name);
         try {
-            String expected = KeyStore.sha256(key);
-            if (!expected.equals(info.sha256())) {
-                throw new CryptvolException("key '" + name + "' no longer matches its recorded fingerprint "
-                        + KeyStore.shortFingerprint(info.sha256()) + "; run 'keys verify " + name + "' before backing it up", ExitCode.FAILED, null);
-            }
+            String expected = unchanged(info, key);
             if (Files.exists(copy, LinkOption.NOFOLLOW_LINKS)) {
                 if (!expected.equals(sha256Of(copy))) {
                     throw new CryptvolException(copy + " already exists and holds different bytes: refusing to overwrite "
@@ -76,31 +74,67 @@ final class KeyBackups {
             } else {
                 writeNew(to, copy, key);
             }
-            boolean ok = expected.equals(sha256Of(copy));
-            List<Backup> backups = new ArrayList<>(info.backups());
-            backups.removeIf(b -> b.location().equals(copy.toString()));
-            Instant created = info.backups().stream().filter(b -> b.location().equals(copy.toString()))
-                    .map(Backup::created).findFirst().orElse(now);
-            backups.add(new Backup(copy.toString(), created, ok, now));
-            KeyInfo updated = info.withBackups(backups);
-            meta.put(updated);
-            if (!ok) {
-                throw new CryptvolException("backup of '" + name + "' to " + copy + " could not be verified: "
-                        + "the copy read back differs from the key", ExitCode.FAILED, null);
-            }
-            return updated;
+            return record(info, copy.toString(), expected.equals(sha256Of(copy)), now);
         } finally {
             Arrays.fill(key, (byte) 0);
         }
     }
 
-    List<BackupCheck> verify(KeyInfo info, Instant now) {
+    /** The key's bytes still match its recorded fingerprint (else nothing is copied); returns their SHA-256. */
+    private static String unchanged(KeyInfo info, byte[] key) {
+        String sha = KeyStore.sha256(key);
+        if (!sha.equals(info.sha256())) {
+            throw new CryptvolException("key '" + info.name() + "' no longer matches its recorded fingerprint "
+                    + KeyStore.shortFingerprint(info.sha256()) + "; run 'keys verify " + info.name() + "' before backing it up", ExitCode.FAILED, null);
+        }
+        return sha;
+    }
+
+    /** Records the copy at {@code location} (replacing an earlier record of it), then refuses one that did not verify. */
+    private KeyInfo record(KeyInfo info, String location, boolean ok, Instant now) {
+        List<Backup> backups = new ArrayList<>(info.backups());
+        backups.removeIf(b -> b.location().equals(location));
+        Instant created = info.backups().stream().filter(b -> b.location().equals(location))
+                .map(Backup::created).findFirst().orElse(now);
+        backups.add(new Backup(location, created, ok, now));
+        KeyInfo updated = info.withBackups(backups);
+        meta.put(updated);
+        if (!ok) {
+            throw new CryptvolException("backup of '" + info.name() + "' to " + location + " could not be verified: "
+                    + "the copy read back differs from the key", ExitCode.FAILED, null);
+        }
+        return updated;
+    }
+
+    /**
+     * Copies the key to S3 ({@code to}, object {@code NAME.key} under its prefix) with SSE-KMS, read back and compared,
+     * and records it as a backup at {@code s3://bucket/key}. The bucket is checked first (it must be private); the
+     * key bytes are read only after that.
+     */
+    KeyStore.S3Backup backupToS3(KeyInfo info, S3Url to, String kmsKeyId, S3Copies s3, Instant now) {
+        String name = info.name();
+        Optional<String> bucketKey = s3.checkPrivate(to.bucket());
+        byte[] key = keys.read(name);
+        try {
+            unchanged(info, key);
+            S3Copies.Stored st = s3.put(to.bucket(), to.key(name + KeyDirectory.SUFFIX), key, kmsKeyId);
+            KeyInfo updated = record(info, st.location(), st.verified(), now);
+            String usedKey = st.kmsKeyId() != null ? st.kmsKeyId() : kmsKeyId != null ? kmsKeyId : bucketKey.orElse(null);
+            return new KeyStore.S3Backup(updated, st.location(), usedKey, st.existed());
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    List<BackupCheck> verify(KeyInfo info, Instant now, S3Copies s3) {
         String name = info.name();
         List<BackupCheck> checks = new ArrayList<>();
         checks.add(new BackupCheck(name, keys.file(name).toString(), check(keys.file(name), info.sha256())));
         List<Backup> updated = new ArrayList<>();
         for (Backup b : info.backups()) {
-            BackupCheck.Status s = check(Path.of(b.location()), info.sha256());
+            BackupCheck.Status s = S3Url.isS3(b.location())
+                    ? (s3 == null ? BackupCheck.Status.UNREADABLE : s3.check(b.location(), info.sha256()))
+                    : check(Path.of(b.location()), info.sha256());
             checks.add(new BackupCheck(name, b.location(), s));
             updated.add(b.checked(s == BackupCheck.Status.OK, now));
         }
@@ -108,10 +142,19 @@ final class KeyBackups {
         return checks;
     }
 
-    List<KeyStore.ShredOutcome> shred(KeyInfo info) {
+    List<KeyStore.ShredOutcome> shred(KeyInfo info, S3Copies s3) {
         List<KeyStore.ShredOutcome> out = new ArrayList<>();
         List<Backup> kept = new ArrayList<>();
         for (Backup b : info.backups()) {
+            if (S3Url.isS3(b.location())) {
+                KeyStore.ShredOutcome o = s3 == null ? new KeyStore.ShredOutcome(b.location(), false,
+                        "S3 is not available in this session") : s3.delete(b.location());
+                out.add(o);
+                if (!o.shredded()) {
+                    kept.add(b);
+                }
+                continue;
+            }
             Path p = Path.of(b.location());
             try {
                 if (Shredder.shred(p)) {

@@ -1,5 +1,9 @@
 package io.cryptvol.keys;
 
+import io.cryptvol.CryptvolException;
+import io.cryptvol.ExitCode;
+import io.cryptvol.domain.model.S3Url;
+import io.cryptvol.domain.plan.Inputs;
 import io.cryptvol.session.SessionMode;
 
 import java.nio.file.Path;
@@ -68,6 +72,40 @@ public final class KeyChanges {
         }
         KeyInfo k = store.backup(name, to);
         return new BackupCopy(false, to.toAbsolutePath().normalize().resolve(name + KeyStore.SUFFIX), k);
+    }
+
+    /** A copy put in S3 ({@code backup} with the key's backups), or ({@code planned}) where it would go. */
+    public record S3Copy(boolean planned, KeyStore.S3Backup backup) {
+    }
+
+    /**
+     * {@code keys backup NAME --to s3://BUCKET/PREFIX [--kms-key-id ID]}: the values checked first
+     * ({@link Inputs#s3Url}, {@link Inputs#kmsKeyId}); in a dry run the key and the bucket (there, usable, private)
+     * are checked, and nothing is put.
+     */
+    public S3Copy backupToS3(String name, String url, String kmsKeyId, boolean dryRun) {
+        Inputs.Checked where = Inputs.s3Url(url);
+        if (!where.ok()) {
+            throw new CryptvolException(where.refusal().line(), ExitCode.USAGE, null);
+        }
+        if (kmsKeyId != null) {
+            Inputs.kmsKeyId(kmsKeyId).ifPresent(r -> {
+                throw new CryptvolException(r.line(), ExitCode.USAGE, null);
+            });
+        }
+        KeyStore.validateName(name);
+        S3Url to = S3Url.parse(where.value());
+        try (var s = mode.enter(dryRun)) {
+            if (mode.on()) {
+                return new S3Copy(true, store.checkS3Backup(name, to, mode.keyPlanned(name)));
+            }
+        }
+        return new S3Copy(false, store.backupToS3(name, to, kmsKeyId));
+    }
+
+    /** The header backups of the volumes key {@code name} opens, put where its S3 copy went (after {@link #backupToS3}). */
+    public java.util.List<HeaderBackups.Backup> headersToS3(String name, String url, String kmsKeyId) {
+        return store.backupHeadersToS3(name, S3Url.parse(url), kmsKeyId);
     }
 
     /** {@code keys verify}: with {@code fix} outside a dry run, the loose modes are repaired first. */

@@ -52,9 +52,15 @@ public record KeyInfo(String name, int size, String sha256, Instant created, Lis
         return verifiedBackups() < MIN_VERIFIED_BACKUPS;
     }
 
-    /** "2 (2 verified)". */
+    /** Backups in S3 (location {@code s3://bucket/key}): off this machine. */
+    public long s3Backups() {
+        return backups.stream().filter(b -> io.cryptvol.domain.model.S3Url.isS3(b.location())).count();
+    }
+
+    /** "2 (2 verified)", or "2 (2 verified, 1 in S3)". */
     public String backupSummary() {
-        return backups.size() + " (" + verifiedBackups() + " verified)";
+        long s3 = s3Backups();
+        return backups.size() + " (" + verifiedBackups() + " verified" + (s3 > 0 ? ", " + s3 + " in S3" : "") + ")";
     }
 
     KeyInfo withBackups(List<Backup> b) {

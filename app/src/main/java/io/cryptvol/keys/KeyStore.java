@@ -49,6 +49,7 @@ public final class KeyStore {
     private volatile HeaderBackups headers;
     private final SecureRandom random;
     private final Clock clock;
+    private volatile S3Copies s3;
 
     /**
      * @param dir      the key directory (created 0700 when missing; tightened to 0700 when looser)
@@ -279,6 +280,12 @@ public final class KeyStore {
         return out;
     }
 
+    /** {@link #list()} for a read-only look ({@code doctor}): keys dropped in by hand are described, not recorded. */
+    public synchronized List<KeyInfo> listUnchanged() {
+        Map<String, KeyInfo> all = meta.load();
+        return names().stream().map(n -> all.containsKey(n) ? all.get(n) : describeUnrecorded(n)).toList();
+    }
+
     /**
      * Records that key {@code name} opens slot {@code slot} of the LUKS volume {@code luksUuid} (metadata only).
      * A previous record of the same slot, under any key, is replaced: a slot holds one key.
@@ -341,13 +348,62 @@ public final class KeyStore {
         return backups.backup(require(name), targetDir, now());
     }
 
-    /** Checks one key: its own file against its recorded fingerprint, then every recorded backup. */
+    /** Where S3 copies are put, checked and deleted (the shell's wiring sets it; without it they cannot be reached). */
+    public void s3(S3Copies copies) {
+        this.s3 = copies;
+    }
+
+    /** Where S3 copies are checked, or null when this session has no S3. */
+    S3Copies s3OrNull() {
+        return s3;
+    }
+
+    private S3Copies requireS3() {
+        S3Copies c = s3;
+        if (c == null) {
+            throw new CryptvolException("S3 is not available in this session", ExitCode.FAILED, null);
+        }
+        return c;
+    }
+
+    /** A key copied to S3: the key with its backups, the copy's {@code s3://bucket/key}, and the KMS key S3 used. */
+    public record S3Backup(KeyInfo key, String location, String kmsKeyId, boolean existed) {
+    }
+
+    /**
+     * The checks of {@link #backupToS3} without writing (a dry run): the key exists, the bucket is there, usable and
+     * private. Returns where the copy would go and the bucket's default KMS key (when it has one).
+     */
+    public synchronized S3Backup checkS3Backup(String name, io.cryptvol.domain.model.S3Url to, boolean keyPlanned) {
+        KeyInfo k = keyPlanned ? null : require(name);
+        Optional<String> bucketKey = requireS3().checkPrivate(to.bucket());
+        return new S3Backup(k, to.location(name + SUFFIX), bucketKey.orElse(null), false);
+    }
+
+    /**
+     * Copies the key to S3 under {@code to}'s prefix as {@code NAME.key}: the bucket must be private; SSE-KMS with
+     * {@code kmsKeyId} (null: the bucket's default); never over other bytes; read back and compared; recorded as a
+     * backup at {@code s3://bucket/key}.
+     */
+    public synchronized S3Backup backupToS3(String name, io.cryptvol.domain.model.S3Url to, String kmsKeyId) {
+        return backups.backupToS3(require(name), to, kmsKeyId, requireS3(), now());
+    }
+
+    /** {@link #backupHeaders} to S3: the header backups of the volumes key {@code name} opens, under {@code to}. */
+    public synchronized List<HeaderBackups.Backup> backupHeadersToS3(String name, io.cryptvol.domain.model.S3Url to,
+                                                                    String kmsKeyId) {
+        KeyInfo k = require(name);
+        List<String> uuids = k.enrollments().stream().map(Enrollment::luksUuid).filter(Objects::nonNull).distinct().toList();
+        return uuids.isEmpty() ? List.of() : headers.copyToS3(uuids, to, kmsKeyId, requireS3(), now());
+    }
+
+    /** Checks one key: its own file against its recorded fingerprint, then every recorded backup (S3 copies too). */
     public synchronized List<BackupCheck> verify(String name) {
         KeyInfo info = meta.get(validateName(name));
         if (info == null) {
             info = require(name);
         }
-        return backups.verify(info, now());
+        return backups.verify(info, now(), s3);
     }
 
     /** {@link #verify(String)} for every key in the directory and every recorded key whose file is missing. */
@@ -373,7 +429,7 @@ public final class KeyStore {
         if (info == null) {
             info = require(name);
         }
-        return backups.shred(info);
+        return backups.shred(info, s3);
     }
 
     /**

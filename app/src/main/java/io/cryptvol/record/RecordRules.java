@@ -37,7 +37,8 @@ public final class RecordRules {
     public static final Set<String> DRY_RUN_SAFE = Set.of(
             "connect", "disconnect", "use", "context", "devices", "version", "help", "history", "clear",
             "aws use", "aws show", "keys list", "keys where", "luks status", "volumes list",
-            "snapshots list", "sandbox status", "luks header list", "luks header verify", "unlock policy show");
+            "snapshots list", "sandbox status", "luks header list", "luks header verify", "doctor", "ephemeral status",
+            "unlock policy show");
 
     /** A command given with one of these changed nothing; it is not recorded. */
     public static final Set<String> NOT_RECORDED_FLAGS = Set.of("--dry-run", "--help", "-h");

@@ -15,7 +15,8 @@ import java.util.function.Function;
  * every line as it will run (variables expanded, secrets as {@code ${?name}}, control characters escaped), the
  * targets the script reaches (a {@code connect} in it counts), the lines that run host code written in the
  * script (snapshot hooks: {@code sh -c} as root on the host) and the lines that destroy something that cannot be
- * brought back (a key, a sandbox, snapshots, volumes), which need a confirmation of their own. Pure.
+ * brought back (a key, a sandbox, snapshots, volumes, a LUKS header overwritten by {@code luks header restore}), which
+ * need a confirmation of their own. Pure.
  */
 public final class ScriptPreview {
 
@@ -162,13 +163,31 @@ public final class ScriptPreview {
             case "keys import" -> words.contains("--shred-source") && first != null
                     ? new Destruction("shreds the key file imported as '" + safe(first) + "' (the source copy)", first) : null;
             case "sandbox reset" -> new Destruction("deletes every sandbox volume and snapshot", "reset");
+            case "luks header restore" -> words.contains("--dry-run") ? null : new Destruction("overwrites the LUKS header of "
+                    + (first == null ? deviceOption(words).map(ScriptPreview::safe).orElse("the selected LV") : safe(first))
+                    + " with a backup (its key slots too: a key added since stops working)", "restore");
             case "snapshots delete" -> new Destruction("deletes every snapshot of set " + (first == null ? "?" : safe(first)),
                     first == null ? "delete" : first);
             case "snapshots prune" -> new Destruction("deletes older snapshot sets", "prune");
+            case "ephemeral remove" -> new Destruction("takes the instance-store scratch down; what it holds is gone with "
+                    + "its key", "remove");
             case "volumes delete" -> new Destruction("deletes volume" + (positional.size() == 1 ? " " : "s ")
                     + safe(String.join(" ", positional)) + " (their data is gone)", "delete");
             default -> null;
         };
+    }
+
+    /** The value of {@code --device D} or {@code --device=D}, if given. */
+    private static java.util.Optional<String> deviceOption(List<String> words) {
+        for (int i = 0; i < words.size(); i++) {
+            if (words.get(i).equals("--device") && i + 1 < words.size()) {
+                return java.util.Optional.of(words.get(i + 1));
+            }
+            if (words.get(i).startsWith("--device=")) {
+                return java.util.Optional.of(words.get(i).substring("--device=".length()));
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** The words right after the command's own words, before its first option. */

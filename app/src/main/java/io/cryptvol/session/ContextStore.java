@@ -92,6 +92,8 @@ public class ContextStore {
             if ("ssh".equals(text(n, "target"))) {
                 t = new Target(Target.Kind.SSH, text(n, "user"), text(n, "host"), n.path("port").asInt(22),
                         text(n, "identityFile"), text(n, "knownHosts"));
+            } else if ("ssm".equals(text(n, "target"))) {
+                t = Target.ssm(text(n, "host"));
             }
             return new ContextState(t, text(n, "instanceId"), text(n, "vg"), text(n, "lv"), text(n, "mapping"),
                     text(n, "mountpoint"));

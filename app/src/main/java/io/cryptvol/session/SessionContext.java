@@ -52,8 +52,8 @@ public class SessionContext {
             boolean changed = !Objects.equals(target, newTarget);
             target = Objects.requireNonNull(newTarget);
             if (changed) {
-                // another host: what was selected there means nothing here
-                instanceId = null;
+                // another host: what was selected there means nothing here (an SSM target names its instance)
+                instanceId = newTarget.isSsm() ? newTarget.host() : null;
                 vg = null;
                 lv = null;
                 mapping = null;

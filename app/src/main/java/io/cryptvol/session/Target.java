@@ -7,7 +7,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where host commands run: this machine, or a host reached over SSH.
+ * Where host commands run: this machine, a host reached over SSH, or an EC2 instance reached through Systems
+ * Manager Run Command ({@code ssm:i-…}; {@code host} is the instance id).
  *
  * @param user         SSH user (null for local)
  * @param host         SSH host (null for local)
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
  */
 public record Target(Kind kind, String user, String host, int port, String identityFile, String knownHosts) {
 
-    public enum Kind { LOCAL, SSH }
+    public enum Kind { LOCAL, SSH, SSM }
 
     private static final Pattern SSH_SPEC =
             Pattern.compile("^(?:([A-Za-z0-9._-]+)@)?(\\[[0-9A-Fa-f:]+\\]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?$");
@@ -50,6 +51,25 @@ public record Target(Kind kind, String user, String host, int port, String ident
         return new Target(Kind.SSH, user, host, port, identityFile, knownHosts);
     }
 
+    private static final Pattern INSTANCE_ID = Pattern.compile("^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$");
+
+    /** Parses {@code ssm:i-…} (or a bare instance id): an instance reached through SSM Run Command. */
+    public static Target ssm(String spec) {
+        String id = spec == null ? "" : spec.trim();
+        if (id.startsWith("ssm:")) {
+            id = id.substring(4);
+        }
+        if (!INSTANCE_ID.matcher(id).matches()) {
+            throw new CryptvolException("not an SSM target: '" + io.cryptvol.domain.ControlChars.escape(spec)
+                    + "' (expected ssm:i- and 17 hex digits)", ExitCode.USAGE, null);
+        }
+        return new Target(Kind.SSM, null, id, 0, null, null);
+    }
+
+    public boolean isSsm() {
+        return kind == Kind.SSM;
+    }
+
     public boolean isLocal() {
         return kind == Kind.LOCAL;
     }
@@ -58,6 +78,9 @@ public record Target(Kind kind, String user, String host, int port, String ident
     public String display() {
         if (isLocal()) {
             return "local";
+        }
+        if (isSsm()) {
+            return "ssm:" + host;
         }
         String h = host.contains(":") ? "[" + host + "]" : host;
         return user + "@" + h + (port == 22 ? "" : ":" + port);

@@ -36,15 +36,16 @@ public class ContextCommands {
         this.volumes = volumes;
     }
 
-    @Command(command = "connect", description = "Work on this machine ('local') or on a host over SSH (user@host[:port]).")
+    @Command(command = "connect", description = "Work on this machine ('local'), on a host over SSH (user@host[:port]) or on an EC2 instance through SSM Run Command (ssm:i-…).")
     public void connect(
-            @Option(description = "'local', or user@host[:port] for SSH", required = true) String target,
+            @Option(description = "'local', user@host[:port] for SSH, or ssm:i-… for Systems Manager", required = true) String target,
             @Option(longNames = "identity", shortNames = 'i', description = "SSH private key file") String identity,
             @Option(longNames = "known-hosts", description = "known_hosts file to check the host key against (default ~/.ssh/known_hosts)")
             String knownHosts,
             @Option(longNames = "accept-new-host-key", description = "trust the host key of a host not yet in known_hosts and remember it")
             boolean acceptNewHostKey) {
         Target t = "local".equalsIgnoreCase(target) ? Target.LOCAL
+                : target.startsWith("ssm:") ? Target.ssm(target)
                 : Target.ssh(target, absolute(identity), absolute(knownHosts));
         HostExecutor ex = hosts.connect(t, acceptNewHostKey);
         ui.ok("connected to " + ex.target());

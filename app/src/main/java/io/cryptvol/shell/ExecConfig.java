@@ -28,11 +28,13 @@ public class ExecConfig {
     }
 
     @Bean(destroyMethod = "close")
-    public HostAccess hostAccess(SessionContext ctx, Transcript transcript, io.cryptvol.session.SessionMode mode, Ui ui) {
+    public HostAccess hostAccess(SessionContext ctx, Transcript transcript, io.cryptvol.session.SessionMode mode, Ui ui,
+                                 io.cryptvol.aws.AwsAccess aws) {
         // session-wide dry-run (replay --dry-run) is enforced here, under every command; in a dry run a new host
         // key is trusted in memory only, so that known_hosts stays as it was
         return new HostAccess(ctx, (target, acceptNew) -> {
-            HostExecutor ex = open(target, mode.newHostKeys(acceptNew));
+            HostExecutor ex = target.isSsm() ? io.cryptvol.exec.SsmExecutor.open(aws.clients(), target.host())
+                    : open(target, mode.newHostKeys(acceptNew));
             if (ex instanceof SshExecutor ssh && ssh.sessionHostKey() != null) {
                 ui.warn("dry run: the new host key " + ssh.sessionHostKey() + " of " + ssh.target()
                         + " is trusted for this dry run only, in memory; " + ssh.knownHostsFile() + " is not changed");

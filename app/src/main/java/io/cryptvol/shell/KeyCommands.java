@@ -163,13 +163,24 @@ public class KeyCommands {
         }
     }
 
-    @Command(command = "backup", description = "Copy a key to a local or mounted directory (0600), read it back and "
-            + "compare SHA-256; the backup is recorded. Keep at least two verified backups of every key.")
+    @Command(command = "backup", description = "Copy a key to a local or mounted directory (0600), or to S3 "
+            + "(--to s3://BUCKET/PREFIX: a private bucket only, SSE-KMS), read it back and compare SHA-256; the backup is "
+            + "recorded, and the LUKS header backups of the volumes it opens go there too. Keep at least two verified "
+            + "backups of every key, one off the machine.")
     public void backup(
             @Option(description = "the key", required = true) @OptionValues(provider = "keyNameCompletion") String name,
-            @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive)",
-                    required = true) String to,
-            @Option(longNames = "dry-run", description = "only check the key and the directory") boolean dryRun) {
+            @Option(longNames = "to", description = "directory to copy it into (must exist, e.g. a mounted drive), or "
+                    + "s3://BUCKET/PREFIX", required = true) String to,
+            @Option(longNames = "kms-key-id", description = "S3 only: the KMS key (id, alias or ARN) for SSE-KMS; "
+                    + "default: the bucket's default key") String kmsKeyId,
+            @Option(longNames = "dry-run", description = "only check the key and the directory (or the bucket)") boolean dryRun) {
+        if (io.cryptvol.domain.model.S3Url.isS3(to)) {
+            backupToS3(name, to, kmsKeyId, dryRun);
+            return;
+        }
+        if (kmsKeyId != null) {
+            throw new CryptvolException("--kms-key-id is for a backup to S3 (--to s3://BUCKET/PREFIX)", ExitCode.USAGE, null);
+        }
         KeyChanges.BackupCopy copy = changes.backup(name, Path.of(to), dryRun);
         if (copy.planned()) {
             ui.println("would copy key '" + name + "' to " + copy.file() + " (0600) and read it back");
@@ -187,8 +198,35 @@ public class KeyCommands {
         warnIfUnderBackedUp(k);
     }
 
+    private void backupToS3(String name, String to, String kmsKeyId, boolean dryRun) {
+        KeyChanges.S3Copy copy = changes.backupToS3(name, to, kmsKeyId, dryRun);
+        KeyStore.S3Backup b = copy.backup();
+        if (copy.planned()) {
+            ui.println("would copy key '" + name + "' to " + b.location() + " (SSE-KMS with " + kmsKey(kmsKeyId, b.kmsKeyId())
+                    + ") and read it back; the bucket is private");
+            ui.println(ui.dim("dry run: nothing was copied"));
+            return;
+        }
+        KeyInfo k = b.key();
+        ui.ok("backed up '" + name + "' to " + b.location() + (b.existed() ? " (there already with the same bytes"
+                : " (SSE-KMS with " + kmsKey(kmsKeyId, b.kmsKeyId())) + "; read back, SHA-256 matches); backups: "
+                + k.backupSummary());
+        for (io.cryptvol.keys.HeaderBackups.Backup h : changes.headersToS3(name, to, kmsKeyId)) {
+            ui.ok("LUKS header backup " + h.file() + " copied there too (SSE-KMS; read back, SHA-256 matches)");
+        }
+        warnIfUnderBackedUp(k);
+    }
+
+    private static String kmsKey(String given, String used) {
+        if (used != null) {
+            return "KMS key " + io.cryptvol.domain.ControlChars.oneLine(used) + (given == null ? ", the bucket's default" : "");
+        }
+        return given != null ? "KMS key " + given : "the bucket's default KMS key";
+    }
+
     @Command(command = "verify", description = "Check a key (or every key) and each recorded backup: present and the "
-            + "same SHA-256; and the key store's permissions (directory 0700, key files 0600, owned by you, no "
+            + "same SHA-256; without a name also every LUKS header backup and its copies (SHA-256), and each against the "
+            + "live header when the connected target holds that UUID; and the key store's permissions (directory 0700, key files 0600, owned by you, no "
             + "symlinks). --fix repairs the modes (never following a symlink).")
     public void verify(@Option(description = "the key (default: every key)") @OptionValues(provider = "keyNameCompletion")
                        String name,
@@ -198,7 +236,11 @@ public class KeyCommands {
         List<KeyPermissions.Outcome> repaired = repair.repaired();
         List<KeyPermissions.Problem> loose = repair.loose();
         List<BackupCheck> checks = name == null ? store.verifyAll() : store.verify(name);
-        if (checks.isEmpty() && loose.isEmpty() && repaired.isEmpty()) {
+        // the LUKS header backups too (every key's: they belong to the volumes, not to one key); the live headers when
+        // a target is connected
+        List<io.cryptvol.keys.HeaderService.Check> headerChecks = name != null ? List.of()
+                : new io.cryptvol.keys.HeaderService(store).verifyAll(hosts.connected() ? hosts.executor() : null);
+        if (checks.isEmpty() && loose.isEmpty() && repaired.isEmpty() && headerChecks.isEmpty()) {
             ui.println("no keys to verify");
             return;
         }
@@ -213,6 +255,7 @@ public class KeyCommands {
         for (KeyPermissions.Problem p : loose) {
             rows.add(List.of(keyOrDir(p), p.path().toString(), "LOOSE: " + p.describe()));
         }
+        headerChecks.forEach(c -> rows.add(List.of("header " + c.uuid(), c.location(), c.status())));
         ui.table(List.of("KEY", "COPY", "STATUS"), rows);
         List<String> names = checks.stream().map(BackupCheck::keyName).distinct().toList();
         for (String n : names) {
@@ -221,9 +264,16 @@ public class KeyCommands {
             }
         }
         long bad = checks.stream().filter(c -> !c.ok()).count();
+        long badHeaders = headerChecks.stream().filter(c -> !c.ok()).count();
+        String headerPart = badHeaders == 0 ? "" : badHeaders + " of " + headerChecks.size() + " LUKS header backup checks failed";
         if (bad > 0) {
             throw new CryptvolException(bad + " of " + checks.size() + " key copies failed verification"
+                    + (headerPart.isEmpty() ? "" : "; " + headerPart)
                     + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"), ExitCode.FAILED, null);
+        }
+        if (badHeaders > 0) {
+            throw new CryptvolException(headerPart + (loose.isEmpty() ? "" : "; " + loose.size() + " loose permission(s)"),
+                    ExitCode.FAILED, null);
         }
         if (!loose.isEmpty()) {
             boolean fixable = loose.stream().anyMatch(KeyPermissions.Problem::fixable);
@@ -231,8 +281,8 @@ public class KeyCommands {
                     + (fixable ? ": repair with 'keys verify --fix'" : ": fix them by hand (cryptvol does not follow "
                     + "symlinks or change owners)"), ExitCode.FAILED, null);
         }
-        ui.ok("all " + checks.size() + " copies verified" + (repaired.isEmpty() ? "" : "; "
-                + repaired.size() + " permission(s) repaired"));
+        ui.ok("all " + checks.size() + " copies verified" + (headerChecks.isEmpty() ? "" : ", and " + headerChecks.size()
+                + " LUKS header backup check(s)") + (repaired.isEmpty() ? "" : "; " + repaired.size() + " permission(s) repaired"));
     }
 
     private static String keyOrDir(KeyPermissions.Problem p) {
@@ -265,12 +315,24 @@ public class KeyCommands {
         }
         if (entries.isEmpty()) {
             ui.println(all ? "the ledger is empty" : "no outstanding key copies: every recorded copy was shredded");
-            return;
+        } else {
+            ui.table(List.of("ID", "WHERE", "PATH", "KEY", "WRITTEN", "STATUS"), entries.stream()
+                    .map(e -> List.of(e.id(), e.where(), e.path(), e.keyName(), time(e.created()),
+                            e.shredded() ? "shredded " + time(e.shreddedAt()) : "OUTSTANDING"))
+                    .toList());
         }
-        ui.table(List.of("ID", "WHERE", "PATH", "KEY", "WRITTEN", "STATUS"), entries.stream()
-                .map(e -> List.of(e.id(), e.where(), e.path(), e.keyName(), time(e.created()),
-                        e.shredded() ? "shredded " + time(e.shreddedAt()) : "OUTSTANDING"))
-                .toList());
+        // and the kept copies: each key's recorded backups, on disks here or in S3
+        List<List<String>> kept = new ArrayList<>();
+        for (KeyInfo k : store.list()) {
+            for (Backup b : k.backups()) {
+                kept.add(List.of(k.name(), io.cryptvol.domain.model.S3Url.isS3(b.location()) ? "S3" : "this machine",
+                        b.location(), b.verified() ? "verified " + time(b.verifiedAt()) : "NOT VERIFIED"));
+            }
+        }
+        if (!kept.isEmpty()) {
+            ui.println("");
+            ui.table(List.of("KEY", "BACKUP IN", "LOCATION", "CHECK"), kept);
+        }
     }
 
     @Command(command = "shred", description = "Scrub (shred -u) every outstanding transient key copy reachable now. "
@@ -321,7 +383,8 @@ public class KeyCommands {
         KeyInfo k = store.require(name);
         if (!yes) {
             throw new CryptvolException("this scrubs " + (retire ? "key '" + name + "' and " : "") + k.backups().size()
-                    + " backup(s) of '" + name + "' for good (a volume that still needs it is lost): add --yes", ExitCode.USAGE, null);
+                    + " backup(s) of '" + name + "' for good" + (k.s3Backups() > 0 ? " (" + k.s3Backups()
+                    + " in S3: deleted with DeleteObject)" : "") + " (a volume that still needs it is lost): add --yes", ExitCode.USAGE, null);
         }
         List<KeyStore.ShredOutcome> out = retire ? store.retire(name) : store.shredBackups(name);
         refreshInventory();

@@ -25,8 +25,9 @@ import java.util.List;
 public class KeysConfig {
 
     @Bean
-    public KeyStore keyStore(Inventory inventory) {
+    public KeyStore keyStore(Inventory inventory, org.springframework.beans.factory.ObjectProvider<io.cryptvol.aws.AwsAccess> aws) {
         KeyStore store = KeyStore.inConfigDir();
+        aws.ifAvailable(a -> store.s3(new io.cryptvol.keys.S3Copies(a))); // S3 copies: through the session's AWS settings
         inventory.put("key", store.names());
         return store;
     }

@@ -132,8 +132,10 @@ public class LuksHeaderCommands {
         String dev = device(device);
         HostState h = observe(dev);
         HeaderService.Restore r = new HeaderService(store).restore(dev, backup, force, h, hosts.executor().target());
-        ui.diagnostic(r.live().line());
-        ui.diagnostic(r.saved().line());
+        if (!r.plan().isRefused()) { // a refusal is its one line; the headers side by side only for what may go on
+            ui.diagnostic(r.live().line());
+            ui.diagnostic(r.saved().line());
+        }
         if (r.plan().isRefused() || dryRun) {
             plans.execute(r.plan(), PlanEngine.Options.of(yes, dryRun));
             return;

@@ -123,6 +123,29 @@ public class RecordCommands {
         replayer.replay(request);
     }
 
+    @Command(command = "record export", description = "Write a recorded script as an SSM Command document (schema 2.2) that "
+            + "replays it on each instance it runs on, for Run Command or State Manager.")
+    public void export(
+            @Option(description = "the script to export", required = true) String file,
+            @Option(longNames = "ssm-document", description = "the document's name (its file is NAME.json)", required = true) String name,
+            @Option(longNames = "output", shortNames = 'o', description = "where to write it (default NAME.json here)") String output) {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new io.cryptvol.CryptvolException("cannot read " + file + ": " + e.getMessage(), io.cryptvol.ExitCode.USAGE, null);
+        }
+        String json = io.cryptvol.record.SsmDocument.of(name, file, text);
+        Path out = Path.of(output == null || output.isBlank() ? name + ".json" : output);
+        try {
+            java.nio.file.Files.writeString(out, json);
+        } catch (java.io.IOException e) {
+            throw new io.cryptvol.CryptvolException("cannot write " + out + ": " + e.getMessage(), io.cryptvol.ExitCode.FAILED, null);
+        }
+        ui.ok("wrote SSM document " + name + " to " + out + " (aws ssm create-document --name " + name
+                + " --document-type Command --document-format JSON --content file://" + out + ")");
+    }
+
     /**
      * Every value given to --var, whether repeated ({@code --var a=1 --var b=2}) or listed
      * ({@code --var a=1 b=2}): Spring Shell keeps only one occurrence of a repeated option.

@@ -43,7 +43,8 @@ import java.util.stream.IntStream;
  * the block device each one became on the target (by NVMe serial, /dev/disk/by-id, or the Xen name),
  * lists, attaches, detaches (never while the host uses the device) and deletes. The EC2 side goes
  * through {@link EbsGateway}; the host side through the session's executor with read-only queries.
- * Keeps the {@link Inventory} ("volume", "instance", "device") up to date for completion.
+ * Keeps the {@link Inventory} ("volume", "instance", "device") up to date for completion, and its attachment history
+ * with what EC2 says is attached where ({@link #sightings}).
  */
 public class VolumeService {
 
@@ -108,7 +109,34 @@ public class VolumeService {
         ctx.set(SessionContext.Part.INSTANCE, info.id());
         remember("instance", List.of(info.id()));
         remember("volume", info.disks().stream().map(InstanceInfo.Disk::volumeId).toList());
+        java.time.Instant now = java.time.Instant.now();
+        info.disks().stream().filter(d -> "attached".equals(d.status()))
+                .forEach(d -> sighting(d.volumeId(), info.id(), d.device(), now).ifPresent(inventory::sawAttached));
         return info;
+    }
+
+    /**
+     * EC2's word that a volume is attached, for the inventory's attachment history ("last seen attached to …", which
+     * names a missing VG member even after a detach done outside cryptvol): the instance and the device name EC2 gives,
+     * now. A value that is not an id or a device path is not kept (a device name EC2 gives without /dev: the instance
+     * alone); only a volume whose attachment is "attached" counts.
+     */
+    public static List<io.cryptvol.session.Attachment> sightings(List<EbsVolume> vols, java.time.Instant now) {
+        List<io.cryptvol.session.Attachment> out = new ArrayList<>();
+        for (EbsVolume v : vols) {
+            v.attachment().filter(a -> "attached".equals(a.state()))
+                    .flatMap(a -> sighting(v.id(), a.instanceId(), a.device(), now)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    private static Optional<io.cryptvol.session.Attachment> sighting(String volumeId, String instanceId, String device,
+                                                                     java.time.Instant now) {
+        if (instanceId == null || !instanceId.startsWith("i-")) {
+            return Optional.empty(); // EC2 names an instance; a target key is not its word
+        }
+        return io.cryptvol.session.Attachment.of(volumeId, instanceId, device, now, null)
+                .or(() -> io.cryptvol.session.Attachment.of(volumeId, instanceId, null, now, null));
     }
 
     /**
@@ -378,6 +406,7 @@ public class VolumeService {
         remember("volume", out.stream().map(l -> l.volume().id()).toList());
         remember("instance", out.stream().flatMap(l -> l.volume().attachment().stream())
                 .map(EbsVolume.Attachment::instanceId).toList());
+        sightings(List.copyOf(vols.values()), java.time.Instant.now()).forEach(inventory::sawAttached);
         return out;
     }
 

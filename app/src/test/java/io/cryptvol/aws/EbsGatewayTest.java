@@ -65,6 +65,21 @@ class EbsGatewayTest {
     }
 
     @Test
+    void tagsAResourceMadeAMomentAgoThatEc2DoesNotShowYet() {
+        // the sandbox hides a new volume for 2 s (EC2's eventual consistency); CreateTags rides that out
+        String id = clients.client().createVolume(b -> b.availabilityZone("us-east-1a").size(1)).volumeId();
+        ebs.tag(List.of(id), Map.of("cryptvol:set", "s1"));
+        assertThat(clients.client().describeVolumes(b -> b.volumeIds(id)).volumes().get(0).tags())
+                .anySatisfy(t -> assertThat(t.key() + "=" + t.value()).isEqualTo("cryptvol:set=s1"));
+
+        // an id that never existed is still an error, once the window is over
+        EbsGateway quick = new EbsGateway(clients, EbsOptions.sandbox().withPollInterval(Duration.ofMillis(50))
+                .withAvailableTimeout(Duration.ofMillis(300)));
+        assertThatThrownBy(() -> quick.tag(List.of("vol-0123456789abcdef0"), Map.of("k", "v")))
+                .isInstanceOf(CryptvolException.class).hasMessageContaining("vol-0123456789abcdef0");
+    }
+
+    @Test
     void createsFourVolumesConcurrentlyTagsAndAttachesThem() {
         VolumeSpec spec = VolumeSpec.of(1, "gp3").withPerformance(4000, 250).withTags(Map.of("cryptvol:vg", "myvg"));
         List<EbsVolume> vols = ebs.createAndAttach(instance, 4, spec, progress);

@@ -230,8 +230,8 @@ public final class VmBench {
         double p = BenchOut.median(plain);
         double ratio = (t - k) / (p - k);
         out.figure("guided unlock after restart (excl. KDF)", "s", t - k, "same commands, one ssh script", p - k, ratio,
-                "<= 1.2x", ratio <= 1.2, runs, "'unlock --yes' with no key option: find what is locked (observation, pvs "
-                        + "--segments), propose the recorded key, vgchange -ay + luks open + mount + verify; restart simulated "
+                "<= 1.2x", ratio <= 1.2, runs, "'unlock --yes' with no key option: find what is locked (observation; PV segments from its lvm "
+                        + "fullreport), propose the recorded key, vgchange -ay + luks open + mount + verify; restart simulated "
                         + "by umount/close/vgchange -an + drop_caches; the ssh baseline runs vgchange + open + mount only");
         out.figure("  KDF of that open (pbkdf2, 1000 iterations)", "s", k, "-", 0, Double.NaN, "reported apart", true, runs,
                 "cryptsetup open --test-passphrase timed in the guest: the KDF plus cryptsetup's start-up; the product default (argon2id) costs more");

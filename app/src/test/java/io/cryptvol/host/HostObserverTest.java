@@ -3,8 +3,24 @@ package io.cryptvol.host;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.parse.FuserParser;
 import io.cryptvol.exec.LocalExecutor;
+import io.cryptvol.domain.cmd.HostCommand;
+import io.cryptvol.domain.cmd.RawHeader;
+import io.cryptvol.domain.model.PvSegment;
+import io.cryptvol.domain.parse.RawLuksHeaderParser;
+import io.cryptvol.exec.ExecResult;
+import io.cryptvol.exec.HostExecutor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,5 +68,98 @@ class HostObserverTest {
     @Test
     void emptyHostStateHasNoKeyChecks() {
         assertThat(HostState.empty().keyChecks()).isEqualTo(List.of());
+    }
+
+    @TempDir
+    Path tmp;
+
+    /**
+     * The guide's observation in a real /bin/sh, with {@code lvm} and {@code pvs} replaced by scripts that print what LVM
+     * 2.03.16 printed on the test instance (a 2-stripe LV of an inactive VG; fullreport's "pv" rows come before its
+     * "pvseg" rows and carry no pe_start) and log each call. Table: when fullreport works, its "pvseg" rows are the PV
+     * segments and {@code pvs} is never run (one LVM scan); when it fails, {@code pvs --segments} gives the same rows.
+     * Either way the header bytes read in the same round trip are exactly the chunks computed from the parsed rows.
+     */
+    @ParameterizedTest(name = "fullreport exit {0}: pvs runs {1} time(s)")
+    @CsvSource({"0, 0", "5, 2"})
+    void theGuidesSegmentsComeFromTheFullReportAndPvsRunsOnlyWhenItFails(int fullreportExit, int pvsRuns) throws Exception {
+        byte[][] pv = {new byte[40000], new byte[40000]}; // two PVs of random bytes
+        for (byte[] x : pv) {
+            new SecureRandom().nextBytes(x);
+        }
+        byte[] a = pv[0];
+        byte[] b = pv[1];
+        Path pa = Files.write(tmp.resolve("pv-a"), a);
+        Path pb = Files.write(tmp.resolve("pv-b"), b);
+        String devs = pa + "(1)," + pb + "(2)";
+        String seg = "{\"pv_name\":\"%s\", \"pv_uuid\":\"u%s\", \"pv_missing\":\"\", \"pe_start\":\"%d\", \"vg_name\":\"cvg\","
+                + " \"vg_exported\":\"\", \"vg_extent_size\":\"4096\", \"lv_name\":\"slv\", \"seg_start_pe\":\"0\","
+                + " \"stripes\":\"2\", \"stripe_size\":\"4096\", \"devices\":\"" + devs + "\"}";
+        String segA = String.format(seg, pa, "a", 100);
+        String segB = String.format(seg, pb, "b", 300);
+        String full = String.join("\n", "  {", "      \"report\": [", "          {",
+                "              \"vg\": [", "                  {\"vg_name\":\"cvg\", \"vg_uuid\":\"vu\", \"vg_size\":\"65536\", "
+                        + "\"vg_free\":\"0\", \"vg_extent_size\":\"4096\", \"pv_count\":\"2\", \"lv_count\":\"1\", \"vg_tags\":\"\"}",
+                "              ]", "              ,", "              \"pv\": [",
+                "                  {\"pv_name\":\"" + pa + "\", \"pv_uuid\":\"ua\", \"vg_name\":\"cvg\", \"pv_size\":\"32768\", \"pv_free\":\"0\"},",
+                "                  {\"pv_name\":\"" + pb + "\", \"pv_uuid\":\"ub\", \"vg_name\":\"cvg\", \"pv_size\":\"32768\", \"pv_free\":\"0\"}",
+                "              ]", "              ,", "              \"lv\": [",
+                "                  {\"lv_name\":\"slv\", \"vg_name\":\"cvg\", \"lv_uuid\":\"lu\", \"lv_size\":\"65536\", \"lv_path\":\"/dev/cvg/slv\", "
+                        + "\"lv_dm_path\":\"/dev/mapper/cvg-slv\", \"lv_active\":\"\", \"lv_attr\":\"-wi-------\"}",
+                "              ]", "              ,", "              \"pvseg\": [", "                  " + segA + ",", "                  " + segB,
+                "              ]", "              ,", "              \"seg\": [",
+                "                  {\"lv_uuid\":\"lu\", \"segtype\":\"striped\", \"stripes\":\"2\", \"stripe_size\":\"4096\", "
+                        + "\"seg_size\":\"65536\", \"devices\":\"" + devs + "\"}",
+                "              ]", "          }", "      ]", "  }");
+        String pvsSegments = String.join("\n", "  {", "      \"report\": [", "          {", "              \"pvseg\": [",
+                "                  " + segA + ",", "                  " + segB, "              ]", "          }", "      ]", "  }");
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path log = tmp.resolve("calls.log");
+        Files.writeString(tmp.resolve("full.json"), full);
+        Files.writeString(tmp.resolve("pvseg.json"), pvsSegments);
+        stub(bin.resolve("lvm"), "echo \"lvm $*\" >> " + log + "; [ " + fullreportExit + " -eq 0 ] || exit " + fullreportExit
+                + "; cat " + tmp.resolve("full.json"));
+        stub(bin.resolve("pvs"), "echo \"pvs $*\" >> " + log + "; case \"$*\" in *--segments*) cat " + tmp.resolve("pvseg.json")
+                + ";; *) echo '{\"report\":[{\"pv\":[]}]}';; esac");
+        stub(bin.resolve("vgs"), "echo '{\"report\":[{\"vg\":[]}]}'");
+        stub(bin.resolve("lvs"), "echo '{\"report\":[{\"lv\":[]}]}'");
+        LocalExecutor local = new LocalExecutor();
+        HostExecutor ex = new HostExecutor() {
+            @Override
+            public ExecResult run(HostCommand c) {
+                List<String> argv = new ArrayList<>(c.argv());
+                if (argv.get(0).equals("sh")) {
+                    argv.set(2, "PATH=" + bin + ":$PATH\n" + argv.get(2));
+                }
+                return local.run(new HostCommand(argv, c.stdin(), c.stdinSecret(), c.description(), c.timeout(), false, true));
+            }
+
+            @Override
+            public String target() {
+                return "local, lvm stubbed";
+            }
+        };
+        HostObserver o = new HostObserver(ex);
+        HostState h = o.observeWithSegments(HostObserver.Scope.of(List.of(), List.of()), null, true);
+        List<String> calls = Files.readAllLines(log);
+        assertThat(calls.stream().filter(l -> l.startsWith("lvm fullreport"))).hasSize(1);
+        assertThat(calls.stream().filter(l -> l.startsWith("pvs "))).hasSize(pvsRuns);
+        List<PvSegment> rows = o.segments().orElseThrow();
+        assertThat(rows).extracting(PvSegment::pvName).containsExactly(pa.toString(), pb.toString());
+        assertThat(rows).extracting(PvSegment::peStartBytes).containsExactly(100L, 300L);
+        if (fullreportExit == 0) {
+            assertThat(h.lv("cvg", "slv")).hasValueSatisfying(l -> assertThat(l.active()).isFalse());
+        }
+        List<RawHeader.Chunk> chunks = RawHeader.chunks(rows, "cvg", "slv", RawHeader.BYTES).orElseThrow();
+        HostObserver.RawRead read = o.rawHeader("cvg/slv").orElseThrow();
+        assertThat(read.chunks()).isEqualTo(RawHeader.line(chunks));
+        ByteBuffer want = ByteBuffer.allocate(RawHeader.BYTES).put(a, 4196, 4096).put(b, 8492, 4096).put(a, 8292, 4096)
+                .put(b, 12588, 4096);
+        assertThat(RawLuksHeaderParser.fromOd(read.hex())).isEqualTo(want.array());
+    }
+
+    private static void stub(Path p, String body) throws java.io.IOException {
+        Files.writeString(p, "#!/bin/sh\n" + body + "\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
     }
 }

@@ -17,7 +17,8 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 /** What a replay announces before it asks, table-driven: targets, host code, destroying lines. */
 class ScriptPreviewTest {
     static final Set<String> COMMANDS = Set.of("connect", "disconnect", "use", "snapshot", "keys shred", "keys generate", "keys import",
-            "sandbox reset", "sandbox start", "snapshots delete", "snapshots prune", "volumes delete");
+            "sandbox reset", "sandbox start", "snapshots delete", "snapshots prune", "volumes delete", "luks header restore",
+            "luks header backup");
 
     /** The shell's rule: the longest command the words start with. */
     static String command(List<String> words) {
@@ -63,6 +64,14 @@ class ScriptPreviewTest {
                 arguments("snapshots delete", "snapshots delete set-1 --yes", "set-1", "deletes every snapshot of set set-1"),
                 arguments("snapshots prune", "snapshots prune --keep 2 --yes", "prune", "deletes older snapshot sets"),
                 arguments("volumes delete", "volumes delete vol-1 vol-2 --yes", "delete", "deletes volumes vol-1 vol-2"),
+                arguments("luks header restore", "luks header restore /dev/myvg/mylv --yes", "restore",
+                        "overwrites the LUKS header of /dev/myvg/mylv with a backup"),
+                arguments("luks header restore --device", "luks header restore --device /dev/a/b --backup u1 --yes", "restore",
+                        "overwrites the LUKS header of /dev/a/b with a backup"),
+                arguments("luks header restore of the selection", "luks header restore --force --yes", "restore",
+                        "overwrites the LUKS header of the selected LV"),
+                arguments("luks header restore --dry-run", "luks header restore /dev/a/b --dry-run", null, null),
+                arguments("luks header backup", "luks header backup /dev/a/b", null, null),
                 arguments("use", "use vg a", null, null));
     }
 

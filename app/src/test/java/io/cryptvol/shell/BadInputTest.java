@@ -102,6 +102,8 @@ class BadInputTest {
             + "--key k1 --key2 k2 --yes";
     static final String P = PROVISION + " --mountpoint /mnt/data";
     static final String ESC = "\u001b]0;TITLE\u0007";
+    /** The UUID of a header backup in the key store that no volume of the fixture host has. */
+    static final String OTHER_UUID = "11111111-2222-4333-8444-555555555555";
 
     /** Files the record/replay/backup rows point at (made once, outside the session's directories). */
     static final Path FILES = files();
@@ -150,6 +152,10 @@ class BadInputTest {
                         "/dev/nvme1n1: holds no LUKS header: nothing to back up"),
                 row("a header verify with no backup taken", Host.CLOSED, "luks header verify /dev/vg1/lv1",
                         "no header backup of /dev/vg1/lv1"),
+                row("a header restore onto another UUID without --force", Host.CLOSED,
+                        "luks header restore /dev/vg1/lv1 --backup " + OTHER_UUID + " --yes", "/dev/vg1/lv1: has LUKS UUID "
+                                + "4f8d3c2a-1b0e-4d7f-9a6b-5c4d3e2f1a0b, the backup is of " + OTHER_UUID
+                                + ": refusing to restore another volume's header (--force to do it anyway)"),
                 row("a header restore from a backup that is not there", Host.CLOSED,
                         "luks header restore /dev/vg1/lv1 --backup nope --yes", "no header backup 'nope'"));
     }
@@ -378,6 +384,12 @@ class BadInputTest {
         host.paths.put("/data/full", "dir-nonempty");
         shell = new ShellHarness(home, Map.of(), FixtureHostConfig.class);
         assertThat(shell.type("keys generate k1 k2")).contains("generated key 'k2'");
+        // a LUKS1 header backup of another volume (magic, version, UUID at 168), as luksHeaderBackup writes one
+        java.nio.ByteBuffer other = java.nio.ByteBuffer.allocate(4096).put(new byte[] {'L', 'U', 'K', 'S', (byte) 0xba, (byte) 0xbe})
+                .putShort((short) 1);
+        other.position(168).put(OTHER_UUID.getBytes(StandardCharsets.US_ASCII));
+        shell.bean(io.cryptvol.keys.KeyStore.class).headers().add(other.array(), null, "/dev/vg9/lv9", "local",
+                java.time.Instant.parse("2026-11-30T10:00:00Z"));
         // the volume unlock finds on the CLOSED host (it has an fstab line, no crypttab line)
         assertThat(shell.type("use vg vg1")).doesNotContain("error:");
         assertThat(shell.type("use lv lv1")).doesNotContain("error:");

@@ -128,6 +128,39 @@ class KeyCommandsTest {
         assertThat(type("keys list")).containsPattern("k\\s+[0-9a-f]{16}\\s+64\\s+2 \\(1 verified\\)");
     }
 
+    /**
+     * {@code keys verify} also checks every LUKS header backup: the key store's file and each copy made by
+     * {@code keys backup}, against the SHA-256 recorded when it was taken; a damaged copy and a lost file each fail,
+     * each on its own row, and the exit is non-zero.
+     */
+    @Test
+    void verifyChecksEveryHeaderBackupAndItsCopies() throws Exception {
+        String uuid = "4f8d3c2a-1b0e-4d7f-9a6b-5c4d3e2f1a0b";
+        type("keys generate k --size 64");
+        KeyStore store = shell.bean(KeyStore.class);
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(4096).put(new byte[] {'L', 'U', 'K', 'S', (byte) 0xba, (byte) 0xbe})
+                .putShort((short) 1);
+        h.position(168).put(uuid.getBytes(StandardCharsets.US_ASCII));
+        var b = store.headers().add(h.array(), null, "/dev/vg/lv", "local", java.time.Instant.now());
+        store.headers().copyTo(List.of(uuid), usb1, java.time.Instant.now());
+        Path own = store.headers().dir().resolve(b.file());
+        Path copy = usb1.resolve(b.file());
+        String out = type("keys verify");
+        assertThat(out).containsPattern("header " + uuid + "\\s+" + own + "\\s+ok \\(SHA-256 " + b.fingerprint())
+                .containsPattern("header " + uuid + "\\s+" + copy + "\\s+ok")
+                .contains("all 1 copies verified, and 2 LUKS header backup check(s)").doesNotContain("error:");
+
+        Files.write(copy, new byte[4096]);
+        out = type("keys verify");
+        assertThat(out).containsPattern(copy + "\\s+DIFFERENT BYTES").containsPattern(own + "\\s+ok")
+                .contains("error: 1 of 2 LUKS header backup checks failed");
+        Files.delete(own);
+        out = type("keys verify");
+        assertThat(out).containsPattern(own + "\\s+missing").contains("error: 2 of 2 LUKS header backup checks failed");
+        assertThat(type("keys verify k")).as("a key named: that key's copies only").contains("all 1 copies verified")
+                .doesNotContain("header ");
+    }
+
     @Test
     void whereAndShredFollowTheLedger() throws Exception {
         type("keys generate k");

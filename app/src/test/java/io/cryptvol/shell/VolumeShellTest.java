@@ -154,6 +154,43 @@ class VolumeShellTest {
         assertThat(shell.type("volumes list")).doesNotContain(a);
     }
 
+    /**
+     * EC2's sightings feed the inventory's attachment history: {@code use instance} records the root volume where EC2
+     * says it is attached; {@code volumes list} records a volume attached outside cryptvol and keeps the PV UUID a host
+     * observation saw on it earlier; after a detach done outside cryptvol, the history (what names a missing VG member)
+     * still says where it was last seen attached, and a later {@code volumes list} does not forget it.
+     */
+    @Test
+    void ec2SightingsFeedTheAttachmentHistoryAndOutliveADetachDoneOutsideCryptvol() throws Exception {
+        Inventory inv = shell.bean(Inventory.class);
+        String root = shell.type("use instance " + instance).lines().filter(l -> l.contains("/dev/xvda")).findFirst()
+                .map(l -> l.replaceAll(".*(vol-[0-9a-f]{17}).*", "$1")).orElseThrow();
+        assertThat(inv.lastAttachment(root)).hasValueSatisfying(a -> {
+            assertThat(a.where()).isEqualTo(instance);
+            assertThat(a.device()).isEqualTo("/dev/xvda");
+        });
+        String pv = "AbCdEf-0123-4567-89ab-cdef-0123-456789";
+        String vol;
+        io.cryptvol.session.Attachment seen;
+        try (AwsClients c = new AwsClients(AwsSettings.sandbox(server.endpoint()))) {
+            EbsGateway ebs = new EbsGateway(c, EbsOptions.sandbox());
+            vol = ebs.createVolumes(1, VolumeSpec.of(1, "gp3").inZone("us-east-1a"), EbsProgress.NONE).get(0).id();
+            // an hour ago a host observation saw it holding a PV, somewhere else
+            inv.sawAttached(io.cryptvol.session.Attachment.of(vol, "ssh:root@10.0.0.9:22", "/dev/nvme3n1",
+                    java.time.Instant.now().minusSeconds(3600), pv).orElseThrow());
+            String device = ebs.attachVolumes(instance, List.of(vol), EbsProgress.NONE).get(0).attachment().orElseThrow().device();
+            assertThat(shell.type("volumes list")).contains(vol);
+            seen = inv.lastAttachment(vol).orElseThrow();
+            assertThat(seen.where()).isEqualTo(instance);
+            assertThat(seen.device()).isEqualTo(device);
+            assertThat(seen.pvUuid()).isEqualTo(pv);
+            ebs.detachVolumes(List.of(vol), false, EbsProgress.NONE); // outside cryptvol
+        }
+        assertThat(shell.type("volumes list")).doesNotContain(vol);
+        assertThat(inv.volumeOfPv(pv)).map(io.cryptvol.session.Attachment::describe).hasValue(seen.describe());
+        assertThat(seen.describe()).startsWith("last seen attached to " + instance + " as /dev/");
+    }
+
     List<String> complete(String line) {
         List<String> words = new java.util.ArrayList<>(java.util.Arrays.asList(line.split(" ", -1)));
         String last = words.get(words.size() - 1);

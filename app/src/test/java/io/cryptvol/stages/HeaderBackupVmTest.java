@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * LUKS header backups on the test instance, with the real cryptsetup: one after provision and one after add-key
  * (new file, new digest), verify against the live header, a damaged header (the LV's first MiB overwritten) that no
- * longer opens brought back by {@code luks header restore} with the data unchanged, and the bad inputs.
+ * longer opens brought back by {@code luks header restore} with the data unchanged, {@code keys verify} of every
+ * backup and of the live header (a key slot killed by hand is caught), and the bad inputs.
  */
 @VmTest
 class HeaderBackupVmTest {
@@ -109,7 +110,8 @@ class HeaderBackupVmTest {
         assertThat(vm.sh("cryptsetup isLuks /dev/hvg/hlv").exitCode()).isNotZero();
         shell.keys(uuid + "\n");
         String restored = ok("luks header restore /dev/hvg/hlv --yes");
-        assertThat(restored).contains("backup " + second.file()).contains("UUID " + uuid)
+        assertThat(restored).as("both headers shown").contains("device /dev/hvg/hlv: no readable LUKS header")
+                .contains("backup " + second.file()).contains("UUID " + uuid)
                 .contains("$ cryptsetup luksHeaderRestore --batch-mode /dev/hvg/hlv --header-backup-file /run/cryptvol/")
                 .contains("restored the LUKS header");
         assertThat(vm.shOk("cryptsetup luksUUID /dev/hvg/hlv").strip()).isEqualTo(uuid);
@@ -119,6 +121,17 @@ class HeaderBackupVmTest {
         assertThat(vm.shOk("sha256sum /mnt/h/data").split("\\s+")[0]).isEqualTo(sum);
         ok("umount --yes");
         ok("luks close --yes");
+
+        // keys verify: every backup file (SHA-256), and the newest against the live header of the connected target
+        assertThat(ok("keys verify")).containsPattern("header " + uuid + "\\s+live /dev/hvg/hlv on \\S+\\s+ok: matches "
+                + second.file()).contains("and 3 LUKS header backup check(s)");
+        // a key slot removed outside cryptvol: the live header no longer matches its newest backup, and keys verify says so
+        vm.shOk("cryptsetup -q luksKillSlot /dev/hvg/hlv 2");
+        String drift = shell.type("keys verify");
+        assertThat(drift).containsPattern("header " + uuid + "\\s+live /dev/hvg/hlv on \\S+\\s+DIFFERS from " + second.file())
+                .contains("key slot 2").contains("error: 1 of 3 LUKS header backup checks failed");
+        ok("luks header backup /dev/hvg/hlv --yes");
+        assertThat(ok("keys verify")).containsPattern("live /dev/hvg/hlv on \\S+\\s+ok: matches " + backups().get(2).file());
     }
 
     @Test

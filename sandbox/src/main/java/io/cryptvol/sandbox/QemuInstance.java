@@ -353,6 +353,24 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
         return List.copyOf(order);
     }
 
+    /**
+     * While powered off: the next boots go without this instance-store disk, as when EC2 starts the instance with
+     * one failed (an ephemeral test of a boot that must not wait for it). Its image is deleted.
+     */
+    public synchronized void dropInstanceStoreDisk(String serial) {
+        if (qemu != null) {
+            throw new IllegalStateException("power the test instance off first");
+        }
+        Disk d = instanceStore.stream().filter(x -> x.serial().equals(serial)).findFirst()
+                .orElseThrow(() -> new CryptvolException("no instance-store disk " + serial));
+        instanceStore.remove(d);
+        try {
+            Files.deleteIfExists(d.image());
+        } catch (IOException e) {
+            throw new CryptvolException("cannot delete " + d.image() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Serials of the instance-store disks ("AWS" and 17 hex digits, as EC2 gives them). */
     public synchronized List<String> instanceStoreSerials() {
         return instanceStore.stream().map(Disk::serial).toList();

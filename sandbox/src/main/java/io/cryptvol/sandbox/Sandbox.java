@@ -3,6 +3,8 @@ package io.cryptvol.sandbox;
 import io.cryptvol.CryptvolException;
 import io.cryptvol.sandbox.ec2.Ec2StateFile;
 import io.cryptvol.sandbox.ec2.SandboxEc2Server;
+import io.cryptvol.sandbox.ssm.SandboxSsmService;
+import io.cryptvol.sandbox.ssm.SshAgent;
 
 import java.io.IOException;
 import java.net.URI;
@@ -35,6 +37,8 @@ public final class Sandbox implements AutoCloseable {
     private String instanceId;
     /** KMS and the instance's metadata service (#18), on the same endpoint and reached from the guest. */
     private io.cryptvol.sandbox.kms.InstanceAws aws;
+    private SandboxSsmService ssm;
+    private final List<QemuInstance> fleet = new java.util.ArrayList<>();
 
     /** A sandbox whose instance is built by the recipe this jar ships ({@link ImageRecipe}). */
     public Sandbox(Path dataDir) {
@@ -112,6 +116,8 @@ public final class Sandbox implements AutoCloseable {
             }
             instance = vm;
             ec2 = server;
+            ssm = new SandboxSsmService(dataDir.resolve("ssm")); // Run Command on the instance, as its SSM agent
+            server.addService(ssm.manage(instanceId, AZ.substring(0, AZ.length() - 1), new SshAgent(instanceId, vm)));
         } catch (RuntimeException e) {
             instanceId = null;
             aws.close();
@@ -146,6 +152,7 @@ public final class Sandbox implements AutoCloseable {
                 throw new CryptvolException(e.getMessage(), e);
             }
         }
+        server.addService(io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(dataDir.resolve("s3"), AZ.substring(0, AZ.length() - 1)));
         try {
             Files.writeString(portFile, server.port() + "\n");
         } catch (IOException e) {
@@ -198,6 +205,28 @@ public final class Sandbox implements AutoCloseable {
         return aws;
     }
 
+    /**
+     * Boots one more instance (fleet tests), known to EC2 and managed by SSM as the first one is; its machine goes
+     * with {@link #stop()} (the EC2 world keeps it, stopped, without a machine). Returns its id.
+     */
+    public synchronized String addInstance() {
+        if (!running()) {
+            throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+        }
+        QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
+                .withWorkDir(dataDir.resolve("instance-" + (fleet.size() + 2))));
+        fleet.add(vm);
+        vm.start();
+        String id = ec2.addInstance(AZ, vm);
+        ssm.manage(id, AZ.substring(0, AZ.length() - 1), new SshAgent(id, vm));
+        return id;
+    }
+
+    /** The SSM endpoint's state (history for leak scans, ping status and throttling for fault tests). */
+    public synchronized SandboxSsmService ssm() {
+        return ssm;
+    }
+
     public synchronized QemuInstance instance() {
         return instance;
     }
@@ -219,6 +248,8 @@ public final class Sandbox implements AutoCloseable {
             instance.close();
             instance = null;
         }
+        fleet.forEach(QemuInstance::close);
+        fleet.clear();
         instanceId = null;
     }
 

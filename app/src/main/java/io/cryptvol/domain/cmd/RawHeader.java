@@ -107,7 +107,8 @@ public final class RawHeader {
 
     /**
      * A shell fragment for the observation script, to read the headers in the same round trip as the PV segments
-     * report: with that report (lvm's JSON, one row a line) in {@code $seg}, an awk program works out each LV's chunks
+     * report: with that report (lvm's JSON, one row a line) in {@code $seg} ({@code pvs --segments}'s, or with
+     * {@code full=1} {@code lvm fullreport}'s, whose "pvseg" rows alone are read), an awk program works out each LV's chunks
      * as {@link #chunks} does, and for each LV that is not active (no /dev/VG/LV) prints a section "hdrchunks VG/LV"
      * (the chunks it read: {@link #line}) and a section "hdr VG/LV" (their hex, as {@link #read} prints it). The
      * caller uses those bytes only when {@link #chunks} computed from the parsed report gives the same line (the
@@ -116,7 +117,10 @@ public final class RawHeader {
      */
     public static final String FROM_SEGMENTS = String.join("\n",
             CHUNKS_FUNCTION,
-            "printf '%s\\n' \"$seg\" | awk -v bytes=" + BYTES + " '",
+            "printf '%s\\n' \"$seg\" | awk -v bytes=" + BYTES + " -v full=\"${full:-0}\" '",
+            // in lvm fullreport's JSON ($full = 1) only the "pvseg" rows: the "pv" rows name PVs without pe_start
+            "/^[ \\t]*\"[a-z_]+\": \\[[ \\t]*$/ { sect = $0; sub(/^[ \\t]*\"/, \"\", sect); sub(/\".*/, \"\", sect); next }",
+            "full && sect != \"pvseg\" { next }",
             "function f(n) { if (match($0, \"\\\"\" n \"\\\":\\\"[^\\\"]*\\\"\")) return substr($0, RSTART + length(n) + 4, RLENGTH - length(n) - 5); return \"\" }",
             "{ pv = f(\"pv_name\"); vg = f(\"vg_name\"); lv = f(\"lv_name\"); if (pv == \"\" || vg == \"\") next",
             "  if (f(\"pv_missing\") == \"\" && !((vg SUBSEP pv) in pe)) pe[vg SUBSEP pv] = f(\"pe_start\") + 0",

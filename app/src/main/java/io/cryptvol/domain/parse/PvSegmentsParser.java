@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses {@code pvs --segments --reportformat json --units b --nosuffix -o FIELDS} ({@link #FIELDS}). */
+/**
+ * Parses {@code pvs --segments --reportformat json --units b --nosuffix -o FIELDS} ({@link #FIELDS}), and the same rows
+ * in {@code lvm fullreport}'s "pvseg" subreport ({@link #fromFullReport}).
+ */
 public final class PvSegmentsParser {
     public static final List<String> FIELDS = List.of("pv_name", "pv_uuid", "pv_missing", "pe_start", "vg_name",
             "vg_exported", "vg_extent_size", "lv_name", "seg_start_pe", "stripes", "stripe_size", "devices");
@@ -18,12 +21,25 @@ public final class PvSegmentsParser {
     }
 
     public static List<PvSegment> parse(String json) {
-        JsonNode root = Json.read("pvs --segments", json);
+        return rows("pvs --segments", json, null);
+    }
+
+    /**
+     * The "pvseg" rows of {@code lvm fullreport ... --configreport pvseg -o FIELDS}: the same rows {@code pvs --segments}
+     * prints (the report's "pv", "vg", "lv" and "seg" rows are other subreports, left out), so the observation's one LVM
+     * process gives them and the guide needs no scan of its own.
+     */
+    public static List<PvSegment> fromFullReport(String json) {
+        return rows("lvm fullreport", json, "pvseg");
+    }
+
+    /** @param only the one array to read; null: every array (pvs puts the rows under "pvseg", or "pv" on some versions) */
+    private static List<PvSegment> rows(String what, String json, String only) {
+        JsonNode root = Json.read(what, json);
         List<PvSegment> out = new ArrayList<>();
         for (JsonNode report : root.path("report")) {
-            // the rows sit under "pvseg" (or "pv" on some versions): take every array of the report
             report.fields().forEachRemaining(f -> {
-                if (!f.getValue().isArray()) {
+                if (!f.getValue().isArray() || (only != null && !only.equals(f.getKey()))) {
                     return;
                 }
                 for (JsonNode r : f.getValue()) {

@@ -48,6 +48,33 @@ public final class HeaderPlanner {
                 cmds, List.of(StepCommand.of(KeyFiles.shred(file))), false);
     }
 
+    /**
+     * The devices whose LUKS header a step of {@code steps} changes ({@link StepKind#changesLuksHeader}) with no
+     * {@link StepKind#HEADER_BACKUP} of that device after it, in order; empty when every change is backed up. What the
+     * planners' tests hold every plan to.
+     */
+    public static List<String> unbackedChanges(List<PlanStep> steps) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            if (!steps.get(i).kind().changesLuksHeader()) {
+                continue;
+            }
+            String dev = headerDevice(steps.get(i)).orElse("?");
+            boolean backedUp = steps.subList(i + 1, steps.size()).stream().anyMatch(s -> s.kind() == StepKind.HEADER_BACKUP
+                    && headerDevice(s).map(dev::equals).orElse(false));
+            if (!backedUp && !out.contains(dev)) {
+                out.add(dev);
+            }
+        }
+        return out;
+    }
+
+    /** The device of a step's cryptsetup command (its first /dev/ argument). */
+    static Optional<String> headerDevice(PlanStep s) {
+        return s.commands().stream().map(c -> c.command().argv()).filter(a -> a.get(0).equals("cryptsetup"))
+                .flatMap(a -> a.stream().filter(x -> x.startsWith("/dev/"))).findFirst();
+    }
+
     /** {@code luks header backup}: refuses a device that is not there or holds no LUKS header. */
     public PlanResult backup(String device, HostState h) {
         List<Refusal> r = new ArrayList<>(present(h, device));

@@ -489,6 +489,32 @@ public final class Inputs {
         return r;
     }
 
+    // ---- S3 and KMS -----------------------------------------------------------------------------------
+
+    private static final String KMS_ID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})";
+    private static final String KMS_ALIAS = "alias/[A-Za-z0-9/_-]{1,250}";
+    private static final java.util.regex.Pattern KMS_KEY = java.util.regex.Pattern.compile(KMS_ID + "|" + KMS_ALIAS
+            + "|arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(key/" + KMS_ID + "|" + KMS_ALIAS + ")");
+
+    /** An S3 place {@code s3://BUCKET[/PREFIX]} ({@link io.cryptvol.domain.model.S3Url}), or why not. */
+    public static Checked s3Url(String raw) {
+        try {
+            return Checked.ok(io.cryptvol.domain.model.S3Url.parse(raw).toString());
+        } catch (IllegalArgumentException e) {
+            return Checked.no(Reason.INVALID_SPEC, "S3 location " + shown(raw), e.getMessage()
+                    + " (expected s3://BUCKET/PREFIX)");
+        }
+    }
+
+    /** A KMS key as S3 takes it: a key id, {@code mrk-…}, {@code alias/NAME}, or the ARN of a key or an alias. */
+    public static Optional<Refusal> kmsKeyId(String id) {
+        if (id != null && id.length() <= 2048 && KMS_KEY.matcher(id).matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(Refusal.of(Reason.INVALID_SPEC, "KMS key " + shown(id), "is not a KMS key id, alias or ARN "
+                + "(e.g. 1234abcd-12ab-34cd-56ef-1234567890ab, alias/backups, arn:aws:kms:REGION:ACCOUNT:key/ID)"));
+    }
+
     // ---- showing a value ------------------------------------------------------------------------------
 
     /** A value in a message: quoted, on one line, control characters escaped ({@link ControlChars#oneLine}). */

@@ -45,6 +45,58 @@ class HeaderPlannerTest {
                 .endsWith(StepKind.LUKS_FORMAT, StepKind.HEADER_BACKUP);
     }
 
+    /**
+     * Every plan that writes a LUKS header backs it up after the change, whatever the way in: table of the plans with a
+     * header-changing step ({@link StepKind#changesLuksHeader}), each with the steps it must hold in that order.
+     */
+    static Stream<Arguments> headerChanges() {
+        var stage = new StagePlanner(() -> "t0001");
+        var provision = new ProvisionPlanner(() -> "t0001");
+        HostState threeKeys = after(ProvisionStates.ADD_KEY);
+        return Stream.of(
+                arguments("luks format", stage.luksFormat(LV_PATH, "k1", spec().luks(), after(LV)),
+                        List.of(StepKind.LUKS_FORMAT, StepKind.HEADER_BACKUP)),
+                arguments("luks add-key", stage.luksAddKey(LV_PATH, "data-key-1", "data-key-3", spec().luks(), threeKeys),
+                        List.of(StepKind.LUKS_ADD_KEY, StepKind.HEADER_BACKUP)),
+                arguments("provision, fresh", provision.plan(spec(), after(LV)),
+                        List.of(StepKind.LUKS_FORMAT, StepKind.LUKS_ADD_KEY, StepKind.HEADER_BACKUP, StepKind.OPEN_MAPPING)),
+                arguments("provision, resumed after the format", provision.plan(spec(), after(FORMAT)),
+                        List.of(StepKind.LUKS_ADD_KEY, StepKind.HEADER_BACKUP, StepKind.OPEN_MAPPING)),
+                arguments("restore of a snapshot set (a new UUID)", PlanResult.ok(io.cryptvol.snapshot.RestorePlanner.plan(
+                        new io.cryptvol.snapshot.RestorePlanner.Spec("myvg", "mylv", "myvg_restore", true, List.of("/dev/nvme5n1"),
+                                "0f0e0d0c-0b0a-4908-8706-050403020100", "rmap", "/mnt/r", "k1"))),
+                        List.of(StepKind.IMPORT_CLONE, StepKind.NEW_LUKS_UUID, StepKind.HEADER_BACKUP, StepKind.OPEN_MAPPING)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void headerChanges(String name, PlanResult r, List<StepKind> inOrder) {
+        assertThat(r.refusals()).isEmpty();
+        List<PlanStep> steps = r.plan().steps();
+        assertThat(steps).anyMatch(s -> s.kind().changesLuksHeader());
+        assertThat(r.plan().kinds()).containsSubsequence(inOrder);
+        assertThat(HeaderPlanner.unbackedChanges(steps)).isEmpty();
+        // the backup is of the device whose header changed
+        String changed = HeaderPlanner.headerDevice(steps.stream().filter(s -> s.kind().changesLuksHeader()).findFirst()
+                .orElseThrow()).orElseThrow();
+        assertThat(steps.stream().filter(s -> s.kind() == StepKind.HEADER_BACKUP).map(HeaderPlanner::headerDevice))
+                .containsExactly(java.util.Optional.of(changed));
+    }
+
+    /** The check itself: a change with no backup after it, or a backup only before it, or of another device, is named. */
+    @Test
+    void aHeaderChangeWithoutABackupAfterItIsNamed() {
+        PlanStep format = PlanStep.withKey(StepKind.LUKS_FORMAT, io.cryptvol.domain.cmd.Cryptsetup.luksFormat(LV_PATH,
+                spec().luks()), KeyRef.named("k1"));
+        PlanStep uuid = PlanStep.of(StepKind.NEW_LUKS_UUID, io.cryptvol.domain.cmd.Cryptsetup.luksUuid("/dev/b/lv", "u"));
+        assertThat(HeaderPlanner.unbackedChanges(List.of(format))).containsExactly(LV_PATH);
+        assertThat(HeaderPlanner.unbackedChanges(List.of(HeaderPlanner.backupStep(LV_PATH), format))).containsExactly(LV_PATH);
+        assertThat(HeaderPlanner.unbackedChanges(List.of(format, HeaderPlanner.backupStep("/dev/b/lv")))).containsExactly(LV_PATH);
+        assertThat(HeaderPlanner.unbackedChanges(List.of(format, uuid, HeaderPlanner.backupStep(LV_PATH))))
+                .containsExactly("/dev/b/lv");
+        assertThat(HeaderPlanner.unbackedChanges(List.of(format, HeaderPlanner.backupStep(LV_PATH)))).isEmpty();
+    }
+
     static Stream<Arguments> backups() {
         return Stream.of(
                 arguments("a LUKS LV", after(FORMAT), null),
