@@ -123,16 +123,18 @@ public final class UnlockUnit {
                     command -v aws >/dev/null 2>&1 || locked "the AWS CLI is not installed (apt-get install awscli, or AWS CLI v2)"
                     tok=$(cryptsetup token export --token-id "$tid" "$dev" 2>/dev/null | tr -d '\\n' | sed 's#\\\\/#/#g') || tok=
                     field() { printf '%s' "$tok" | sed -n "s/.*\\"$1\\": *\\"\\([^\\"]*\\)\\".*/\\1/p"; }
-                    ok() { printf '%s\\n' "$2" | grep -Eqx "$1"; }
+                    # the lengths apart: a bounded repetition such as {4,8192} makes grep -E build an automaton of
+                    # hundreds of MiB (a minute of CPU and the OOM killer on a small instance)
+                    ok() { [ "${#2}" -le "$3" ] && printf '%s\\n' "$2" | grep -Eqx "$1"; }
                     [ "$(field type)" = cryptvol-kms ] || locked "token $tid of $dev is not a cryptvol-kms token"
                     key=$(field kms_key_id); region=$(field kms_region); ct=$(field kms_ciphertext)
                     cu=$(field luks_uuid); cvg=$(field vg)
                     slot=$(printf '%s' "$tok" | sed -n 's/.*"keyslots": *\\[ *"\\([0-9]\\{1,2\\}\\)".*/\\1/p')
-                    ok 'arn:aws[a-z-]*:kms:[a-z0-9-]{1,32}:[0-9]{12}:key/[A-Za-z0-9-]{1,64}' "$key" || locked "token $tid: bad KMS key id"
-                    ok '[a-z]{2}(-[a-z]+)+-[0-9]{1,2}' "$region" || locked "token $tid: bad region"
-                    ok '[A-Za-z0-9+/]{4,8192}={0,2}' "$ct" || locked "token $tid: bad ciphertext"
-                    ok '[0-9]{1,2}' "$slot" || locked "token $tid: bad key slot"
-                    ok '[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}' "$cvg" || locked "token $tid: bad VG in its context"
+                    ok 'arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+' "$key" 256 || locked "token $tid: bad KMS key id"
+                    ok '[a-z]{2}(-[a-z]+)+-[0-9]{1,2}' "$region" 32 || locked "token $tid: bad region"
+                    ok '[A-Za-z0-9+/]{4}[A-Za-z0-9+/]*={0,2}' "$ct" 8192 || locked "token $tid: bad ciphertext"
+                    ok '[0-9]{1,2}' "$slot" 2 || locked "token $tid: bad key slot"
+                    ok '[A-Za-z0-9+_.][A-Za-z0-9+_.-]*' "$cvg" 127 || locked "token $tid: bad VG in its context"
                     [ "$cu" = "$uuid" ] || locked "token $tid was made for LUKS UUID $cu, not $uuid: enable the policy again"
                     set -- --region "$region" --cli-connect-timeout 5 --cli-read-timeout 20
                     if [ -n "${CRYPTVOL_KMS_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$CRYPTVOL_KMS_ENDPOINT_URL"; fi
