@@ -151,7 +151,8 @@ public final class UnlockUnit {
                 fi
                 mp=$(findmnt --fstab -n -o TARGET -S "/dev/mapper/$m" 2>/dev/null | head -n 1)
                 if [ -n "$mp" ] && ! findmnt -n "$mp" >/dev/null 2>&1; then
-                    mount "$mp" || { echo "open, not mounted: mount $mp failed" > "$status"; exit 1; }
+                    # a missing mount point is made, as systemd does for a mount unit
+                    mkdir -p "$mp" && mount "$mp" || { echo "open, not mounted: mount $mp failed" > "$status"; exit 1; }
                 fi
                 echo "open${mp:+, mounted on $mp}" > "$status"
                 echo "cryptvol-unlock: /dev/mapper/$m open${mp:+, mounted on $mp}" >&2
