@@ -3,12 +3,14 @@
 # rootfs (lvm2, cryptsetup, xfsprogs, openssh-server, ...). Prints the cache directory that holds
 # vmlinuz and initrd.img on stdout (everything else goes to stderr).
 #
-#   build.sh [--variant systemd|init]
+#   build.sh [--variant systemd|aws|init]
 #
 # Variants (the kernel command line each needs is in the image's `cmdline` file):
 #   systemd (default)  boots as an EC2 AMI does: systemd as PID 1 (Debian's systemd-sysv), udev, dbus,
 #                      journald, the systemd-cryptsetup and fstab generators, systemd-networkd for the
 #                      NIC, sshd as a unit; units in systemd/.
+#   aws                systemd plus the AWS CLI (Debian's awscli, with its python3): for the unattended
+#                      unlock's VM test only (#18), so the other tests keep the smaller image.
 #   init               the old small custom /init (no udev, no systemd): kept only as the boot-time
 #                      benchmark's baseline and booted by one VM test (BootVariantsVmTest).
 #
@@ -27,13 +29,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 variant=${CRYPTVOL_TESTVM_VARIANT:-systemd}
 while (($#)); do
     case "$1" in
-        --variant) variant=${2:-}; shift 2 || { echo "usage: $0 [--variant systemd|init]" >&2; exit 2; } ;;
-        *) echo "usage: $0 [--variant systemd|init]" >&2; exit 2 ;;
+        --variant) variant=${2:-}; shift 2 || { echo "usage: $0 [--variant systemd|aws|init]" >&2; exit 2; } ;;
+        *) echo "usage: $0 [--variant systemd|aws|init]" >&2; exit 2 ;;
     esac
 done
 case "$variant" in
-    systemd|init) ;;
-    *) echo "testvm-build: unknown variant '$variant' (systemd or init)" >&2; exit 2 ;;
+    systemd|aws|init) ;;
+    *) echo "testvm-build: unknown variant '$variant' (systemd, aws or init)" >&2; exit 2 ;;
 esac
 recipe=("$here/build.sh" "$here/init" "$here/lvm-local.conf" "$here"/systemd/*)
 suite=${CRYPTVOL_TESTVM_SUITE:-bookworm}
@@ -87,9 +89,10 @@ kver=$(ls "$work/kernel/lib/modules" | head -n 1)
 # 2. Root file system.
 include=lvm2,dmsetup,cryptsetup-bin,xfsprogs,openssh-server,kmod,iproute2,util-linux,procps,e2fsprogs,psmisc,lsof
 include+=,openssl  # SSM key transfer (exec/SsmExecutor): the one-time key pair and the decrypt
-if [[ $variant == systemd ]]; then
+if [[ $variant != init ]]; then
     include+=,systemd-sysv,udev,dbus,cryptsetup
 fi
+if [[ $variant == aws ]]; then include+=,awscli; fi
 log "mmdebstrap $suite (minbase, variant $variant)"
 mmdebstrap --quiet --variant=minbase --mode=root --include="$include" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
@@ -114,7 +117,8 @@ echo "127.0.0.1 localhost cryptvol-test" > "$r/etc/hosts"
 rm -rf "$r"/var/cache/apt/* "$r"/var/lib/apt/lists/* "$r"/var/cache/debconf/*-old
 # Trim what the test instance never runs (xfsprogs drags python3 and libicu in for xfs_scrub;
 # full perl and iconv charsets are unused); a smaller initramfs unpacks faster under TCG.
-rm -rf "$r"/usr/lib/python3* "$r"/usr/lib/x86_64-linux-gnu/perl "$r"/usr/share/perl \
+[[ $variant == aws ]] || rm -rf "$r"/usr/lib/python3*   # the AWS CLI is python
+rm -rf "$r"/usr/lib/x86_64-linux-gnu/perl "$r"/usr/share/perl \
        "$r"/usr/lib/x86_64-linux-gnu/libicudata.so.* "$r"/usr/lib/x86_64-linux-gnu/gconv \
        "$r"/usr/share/zoneinfo "$r"/usr/share/i18n "$r"/usr/share/common-licenses \
        "$r"/usr/share/bash-completion "$r"/usr/share/lintian "$r"/usr/lib/apt "$r"/var/lib/apt \
@@ -170,7 +174,7 @@ echo "$cmdline" > "$work/out/cmdline"
 rm -rf "$work/root" "$work/kernel"
 
 mv -T "$work/out" "$out"
-# keep the six newest images (two variants; other branches may use other recipes); drop older ones
-ls -1dt "$root"/*/ 2>/dev/null | tail -n +7 | xargs -r rm -rf
+# keep the eight newest images (three variants; other branches may use other recipes); drop older ones
+ls -1dt "$root"/*/ 2>/dev/null | tail -n +9 | xargs -r rm -rf
 log "built $out in $(( $(date +%s) - start )) s ($(du -sh "$out/initrd.img" | cut -f1) initrd)"
 echo "$out"

@@ -22,4 +22,13 @@ if [ -b /dev/vda ]; then
 else
     echo "cryptvol-rdinit: no root disk (/dev/vda): /etc is not persistent" > /dev/console
 fi
+# The sandbox's AWS endpoints for the instance (instance metadata, KMS), when the host gives them (fw_cfg), as
+# an environment file the unattended-unlock unit reads; on EC2 the file is absent and the defaults apply.
+modprobe -q qemu_fw_cfg 2>/dev/null
+aws_env=/sys/firmware/qemu_fw_cfg/by_name/opt/cryptvol/aws_env/raw
+if [ -r "$aws_env" ]; then
+    mkdir -p /etc/cryptvol && cat "$aws_env" > /etc/cryptvol/aws.env
+else
+    rm -f /etc/cryptvol/aws.env
+fi
 exec /sbin/init "$@"

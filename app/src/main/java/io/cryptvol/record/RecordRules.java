@@ -38,7 +38,7 @@ public final class RecordRules {
             "connect", "disconnect", "use", "context", "devices", "version", "help", "history", "clear",
             "aws use", "aws show", "keys list", "keys where", "luks status", "volumes list",
             "snapshots list", "sandbox status", "luks header list", "luks header verify", "doctor", "ephemeral status",
-            "snapshots policy show");
+            "snapshots policy show", "unlock policy show");
 
     /** A command given with one of these changed nothing; it is not recorded. */
     public static final Set<String> NOT_RECORDED_FLAGS = Set.of("--dry-run", "--help", "-h");

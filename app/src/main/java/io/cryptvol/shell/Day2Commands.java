@@ -41,6 +41,8 @@ public class Day2Commands {
     private final UnlockService unlocking;
     private final GrowService growing;
     private final io.cryptvol.day2.LockedMarks marks;
+    /** The unattended unlock's outcome at this boot, for the guide's one-line reason (#18). */
+    private io.cryptvol.unlock.UnlockPolicyService policies;
 
     public Day2Commands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui,
                         Prompt prompt,
@@ -55,6 +57,11 @@ public class Day2Commands {
         this.detaching = detaching;
         this.unlocking = unlocking;
         this.growing = growing;
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired(required = false)
+    void policies(io.cryptvol.unlock.UnlockPolicyService policies) {
+        this.policies = policies;
     }
 
     // ================================================================== detach
@@ -172,6 +179,9 @@ public class Day2Commands {
         ui.println(ui.bold(locked.size() + (locked.size() == 1 ? " volume" : " volumes") + " locked on " + target + ":"));
         for (int i = 0; i < locked.size(); i++) {
             ui.print(LockedView.render(locked.size() > 1 ? (i + 1) + ". " : "", locked.get(i), ui));
+            if (policies != null) {
+                policies.bootOutcome(hosts.executor(), locked.get(i).mapping()).ifPresent(ui::println);
+            }
         }
         List<LockedVolume> chosen = locked;
         if (locked.size() > 1 && !all) {

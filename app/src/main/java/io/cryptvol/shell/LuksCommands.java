@@ -32,6 +32,13 @@ public class LuksCommands {
     private final Ui ui;
     private final Prompt prompt;
     private final StagePlanner planner = new StagePlanner();
+    /** Unlock policies (#18) in the LUKS2 headers, for the status. */
+    private io.cryptvol.unlock.UnlockPolicyService policies;
+
+    @org.springframework.beans.factory.annotation.Autowired(required = false)
+    void policies(io.cryptvol.unlock.UnlockPolicyService policies) {
+        this.policies = policies;
+    }
 
     public LuksCommands(PlanEngine plans, StageSupport stages, HostAccess hosts, Ui ui, Prompt prompt) {
         this.prompt = prompt;
@@ -167,6 +174,11 @@ public class LuksCommands {
             m.put("keySlots", l.activeKeySlots());
             m.put("uuid", l.uuid());
             m.put("mapping", mapping);
+            m.put("policies", l.version() == 2 && policies != null ? policies.policies(hosts.executor(), List.of(l.device()))
+                    .stream().map(p -> p.method() + " (token " + p.tokenId() + ", key slot " + p.keySlot()
+                            + (p.keyId() == null ? "" : ", " + p.keyId()) + (p.mapping() == null ? ", no boot unit here"
+                            : p.unitEnabled() ? ", cryptvol-unlock@" + p.mapping() + " enabled" : ", unit disabled") + ")").toList()
+                    : List.of());
             rows.add(m);
         }
         if (which != null && rows.isEmpty()) {
@@ -182,6 +194,13 @@ public class LuksCommands {
                             String.valueOf(m.get("cipher")), m.get("keyBits") + " bit", String.valueOf(m.get("pbkdf")),
                             String.valueOf(((List<?>) m.get("keySlots")).size()), String.valueOf(m.get("uuid")),
                             m.get("mapping") == null ? "-" : String.valueOf(m.get("mapping")))).toList());
+        }
+        if (format != OutputFormat.JSON) {
+            for (Map<String, Object> m : rows) {
+                for (Object p : (List<?>) m.get("policies")) {
+                    ui.println(m.get("device") + ": unlock policy " + p);
+                }
+            }
         }
         for (Map<String, Object> m : rows) {
             int n = ((List<?>) m.get("keySlots")).size();

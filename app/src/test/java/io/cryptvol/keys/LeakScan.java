@@ -38,7 +38,7 @@ public final class LeakScan {
         }
     }
 
-    static List<byte[]> needles(byte[] key) {
+    public static List<byte[]> needles(byte[] key) {
         List<byte[]> out = new ArrayList<>();
         for (byte[] k : List.of(key, java.util.Arrays.copyOf(key, Math.min(32, key.length)))) {
             out.add(k);
@@ -54,7 +54,7 @@ public final class LeakScan {
         return out;
     }
 
-    static int indexOf(byte[] hay, byte[] needle) {
+    public static int indexOf(byte[] hay, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= hay.length; i++) {
             for (int j = 0; j < needle.length; j++) {

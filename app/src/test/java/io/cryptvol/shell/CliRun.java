@@ -14,13 +14,13 @@ import java.util.concurrent.TimeUnit;
  * a UTF-8 locale, then what the test adds; no AWS settings), stdin from /dev/null, stdout and stderr apart;
  * with the JVM flags of scripts/cryptvol.
  */
-record CliRun(int exitCode, String stdout, String stderr) {
+public record CliRun(int exitCode, String stdout, String stderr) {
 
-    List<String> errorLines() {
+    public List<String> errorLines() {
         return (stdout + stderr).lines().filter(l -> l.startsWith("error:")).toList();
     }
 
-    static CliRun cryptvol(Path home, Map<String, String> extraEnv, String... args) throws Exception {
+    public static CliRun cryptvol(Path home, Map<String, String> extraEnv, String... args) throws Exception {
         return cryptvolIn(null, VolumeCliTest.productClasspath(), home, extraEnv, args);
     }
 

@@ -31,6 +31,11 @@ public final class TestVm {
         this.instance = instance;
     }
 
+    /** A TestVm over an instance the class booted itself (another variant or other options). */
+    public static TestVm of(QemuInstance instance) {
+        return new TestVm(instance);
+    }
+
     /** The shell's {@code connect} line for this instance (host key pinned by its known_hosts file). */
     public String connectLine() {
         return "connect " + instance.user() + "@" + instance.sshHost() + ":" + instance.sshPort() + " --identity "
@@ -174,7 +179,7 @@ public final class TestVm {
      * Between test classes: unmount what tests mounted under /mnt, close every device-mapper device
      * (LUKS mappings, LVs), reset /etc/fstab, detach every disk and delete the images.
      */
-    synchronized void reset() {
+    public synchronized void reset() {
         if (!instance.isRunning() && !instance.poweredOn() && instance.identityFile() != null) {
             powerOn(); // a class left it powered off
         }
@@ -200,7 +205,7 @@ public final class TestVm {
         }
     }
 
-    synchronized void closeExecutor() {
+    public synchronized void closeExecutor() {
         if (executor != null) {
             executor.close();
             executor = null;

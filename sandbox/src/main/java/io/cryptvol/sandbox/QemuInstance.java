@@ -99,6 +99,9 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
     /** qemu processes this driver ends itself; their exit is no guest act. */
     private final java.util.Set<Process> expectedExits = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private volatile Runnable guestPowerOffListener = () -> { };
+    /** guestfwd rules (guest address:port → a host port on 127.0.0.1) and fw_cfg files, from the next boot on. */
+    private final Map<String, Integer> hostForwards = new LinkedHashMap<>();
+    private final Map<String, byte[]> firmwareFiles = new LinkedHashMap<>();
 
     /** Disk plugged into the instance: QMP ids derive from a counter, so a serial can come back. */
     private record Disk(String serial, Path image, String nodeName, String deviceId) {
@@ -763,11 +766,13 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
                 "-append", "console=ttyS0 " + kernelArgs(imageDir) + " panic=-1 quiet cryptvol.authkey="
                         + Base64.getEncoder().encodeToString(publicKeyLine.getBytes(StandardCharsets.US_ASCII)),
                 "-qmp", "unix:" + qmpSocket + ",server=on,wait=off",
-                "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:" + HOST + ":" + port + "-:22",
+                "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:" + HOST + ":" + port + "-:22" + guestForwards(),
                 "-device", "virtio-net-pci,netdev=n0",
                 "-device", "virtio-rng-pci",
                 "-fw_cfg", "name=opt/cryptvol/ssh_host_ecdsa_key,file=" + hostKeyFile));
-        if ("systemd".equals(variant)) {
+        firmwareFiles.forEach((name, file) -> cmd.addAll(List.of("-fw_cfg", "name=opt/cryptvol/" + name + ",file="
+                + workDir.resolve("fw_cfg-" + name))));
+        if (isSystemd(variant)) {
             // the root volume: the guest keeps /etc on it (an overlay, see scripts/testvm/systemd/cryptvol-rdinit.sh),
             // so fstab, crypttab and LVM's metadata backups survive reboots and stops, as on an EBS root volume.
             // virtio, not NVMe: it stays out of the NVMe order and of the disks cryptvol is given.
@@ -902,7 +907,66 @@ public final class QemuInstance implements DiskHost, AutoCloseable {
     }
 
     private boolean isSystemd() {
-        return "systemd".equals(imageVariant(imageDir));
+        return isSystemd(imageVariant(imageDir));
+    }
+
+    /** systemd as PID 1 with a root volume: the systemd variant and the ones built on it (aws). */
+    private static boolean isSystemd(String variant) {
+        return "systemd".equals(variant) || "aws".equals(variant);
+    }
+
+    /**
+     * From the next boot on, connections the guest makes to {@code guestAddress:guestPort} (an address in qemu's
+     * user network, e.g. 10.0.2.100) reach {@code 127.0.0.1:hostPort} on this machine: qemu's {@code guestfwd} runs
+     * a relay per connection, so a guest on {@code restrict=on} still reaches only what is forwarded.
+     */
+    public synchronized void forwardToHost(String guestAddress, int guestPort, int hostPort) {
+        if (!guestAddress.matches("10\\.0\\.2\\.\\d{1,3}") || guestPort < 1 || guestPort > 65535 || hostPort < 1
+                || hostPort > 65535) {
+            throw new IllegalArgumentException("guest forward " + guestAddress + ":" + guestPort + " -> " + hostPort);
+        }
+        hostForwards.put(guestAddress + ":" + guestPort, hostPort);
+    }
+
+    /**
+     * From the next boot on, the guest reads {@code contents} at
+     * {@code /sys/firmware/qemu_fw_cfg/by_name/opt/cryptvol/NAME/raw} (qemu fw_cfg), as the host key comes.
+     */
+    public synchronized void firmwareFile(String name, byte[] contents) {
+        if (!name.matches("[a-z][a-z0-9_]{0,30}")) {
+            throw new IllegalArgumentException("fw_cfg name: " + name);
+        }
+        try {
+            Path f = workDir.resolve("fw_cfg-" + name);
+            Files.deleteIfExists(f);
+            Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(f, contents);
+        } catch (IOException e) {
+            throw new CryptvolException("cannot write a fw_cfg file into " + workDir + ": " + e.getMessage(), e);
+        }
+        firmwareFiles.put(name, contents.clone());
+    }
+
+    /** The netdev's guestfwd options (qemu splits the command at spaces: a relay script in the work dir, no quoting). */
+    private String guestForwards() {
+        if (hostForwards.isEmpty()) {
+            return "";
+        }
+        Path relay = workDir.resolve("guestfwd-relay.sh");
+        if (relay.toString().matches(".*[\\s,].*")) {
+            throw new CryptvolException("the work directory's path holds a space or a comma: " + workDir);
+        }
+        try {
+            Files.writeString(relay, "#!/bin/bash\n# one guest connection (stdin/stdout) <-> 127.0.0.1:$1\n"
+                    + "exec 3<>/dev/tcp/127.0.0.1/\"$1\" || exit 1\ncat <&3 &\ncat >&3\nwait\n");
+            Files.setPosixFilePermissions(relay, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new CryptvolException("cannot write " + relay + ": " + e.getMessage(), e);
+        }
+        StringBuilder sb = new StringBuilder();
+        hostForwards.forEach((guest, hostPort) -> sb.append(",guestfwd=tcp:").append(guest).append("-cmd:")
+                .append(relay).append(' ').append(hostPort));
+        return sb.toString();
     }
 
     private static String imageVariant(Path dir) {

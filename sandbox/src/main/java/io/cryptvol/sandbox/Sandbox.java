@@ -35,6 +35,8 @@ public final class Sandbox implements AutoCloseable {
     private QemuInstance instance;
     private SandboxEc2Server ec2;
     private String instanceId;
+    /** KMS and the instance's metadata service (#18), on the same endpoint and reached from the guest. */
+    private io.cryptvol.sandbox.kms.InstanceAws aws;
     private SandboxSsmService ssm;
     private final List<QemuInstance> fleet = new java.util.ArrayList<>();
 
@@ -93,6 +95,7 @@ public final class Sandbox implements AutoCloseable {
         SandboxEc2Server server = startEndpoint();
         QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
                 .withWorkDir(dataDir.resolve("instance")));
+        aws = io.cryptvol.sandbox.kms.InstanceAws.wire(server, vm, () -> instanceId, AZ);
         try {
             List<String> known = server.instanceIds();
             if (!known.isEmpty()) {
@@ -117,6 +120,7 @@ public final class Sandbox implements AutoCloseable {
             server.addService(ssm.manage(instanceId, AZ.substring(0, AZ.length() - 1), new SshAgent(instanceId, vm)));
         } catch (RuntimeException e) {
             instanceId = null;
+            aws.close();
             server.close();
             vm.close();
             throw e;
@@ -196,6 +200,11 @@ public final class Sandbox implements AutoCloseable {
         return ec2;
     }
 
+    /** The sandbox's KMS and instance metadata service (null when not running). */
+    public synchronized io.cryptvol.sandbox.kms.InstanceAws aws() {
+        return aws;
+    }
+
     /**
      * Boots one more instance (fleet tests), known to EC2 and managed by SSM as the first one is; its machine goes
      * with {@link #stop()} (the EC2 world keeps it, stopped, without a machine). Returns its id.
@@ -227,6 +236,10 @@ public final class Sandbox implements AutoCloseable {
      * tags, snapshots) for the next {@link #start()}; only {@link #reset()} forgets it.
      */
     public synchronized void stop() {
+        if (aws != null) {
+            aws.close();
+            aws = null;
+        }
         if (ec2 != null) {
             ec2.close();
             ec2 = null;

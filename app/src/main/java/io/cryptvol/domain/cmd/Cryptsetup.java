@@ -40,6 +40,33 @@ public final class Cryptsetup {
         return HostCommand.of("Add a key slot to " + device, a);
     }
 
+    /** {@link #luksAddKey(String, String, Kdf)} into key slot {@code slot} (so a token can name it before it exists). */
+    public static HostCommand luksAddKey(String device, String newKeyFile, Kdf kdf, int slot) {
+        List<String> a = new ArrayList<>(List.of("cryptsetup", "luksAddKey", "--batch-mode", "--key-slot",
+                String.valueOf(slot)));
+        a.addAll(kdf.args());
+        a.addAll(List.of("--key-file", STDIN, device, newKeyFile));
+        return HostCommand.of("Add key slot " + slot + " to " + device, a);
+    }
+
+    /** LUKS2: stores the token JSON given on stdin as token {@code tokenId}. */
+    public static HostCommand tokenImport(String device, int tokenId) {
+        return HostCommand.of("Store token " + tokenId + " in the LUKS2 header of " + device,
+                "cryptsetup", "token", "import", "--token-id", String.valueOf(tokenId), "--json-file", STDIN, device);
+    }
+
+    /** LUKS2: removes token {@code tokenId} from the header. */
+    public static HostCommand tokenRemove(String device, int tokenId) {
+        return HostCommand.of("Remove token " + tokenId + " from the LUKS2 header of " + device,
+                "cryptsetup", "token", "remove", "--token-id", String.valueOf(tokenId), device);
+    }
+
+    /** Wipes key slot {@code slot} (batch mode: no remaining key asked; its caller checks one remains). */
+    public static HostCommand killSlot(String device, int slot) {
+        return HostCommand.of("Wipe key slot " + slot + " of " + device,
+                "cryptsetup", "luksKillSlot", "--batch-mode", device, String.valueOf(slot));
+    }
+
     public static HostCommand open(String device, String name) {
         return HostCommand.of("Open " + device + " as /dev/mapper/" + name,
                 "cryptsetup", "open", "--type", "luks", "--key-file", STDIN, device, name);

@@ -22,7 +22,9 @@ public record Refusal(Reason reason, String subject, String message) {
         // a key file would have to be written where it could reach a disk (HostState.keyDirOnTmpfs)
         KEY_DIR_NOT_TMPFS,
         // ephemeral scratch: no instance-store disk, no systemd as PID 1, already set up another way
-        NO_INSTANCE_STORE, NO_SYSTEMD, ALREADY_SET_UP
+        NO_INSTANCE_STORE, NO_SYSTEMD, ALREADY_SET_UP,
+        // unattended unlock (#18): a program the instance lacks (the AWS CLI); a key slot that must stay
+        TOOL_MISSING, LAST_KEY_SLOT
     }
 
     public static Refusal of(Reason reason, String subject, String message) {

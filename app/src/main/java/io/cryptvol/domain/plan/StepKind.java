@@ -9,14 +9,16 @@ public enum StepKind {
     EXTEND_VG, EXTEND_LV, RESIZE_MAPPING, GROW_FS,
     SNAPSHOT, IMPORT_CLONE, NEW_LUKS_UUID,
     HEADER_BACKUP, HEADER_RESTORE,
-    WRITE_BOOT_FILE, ENABLE_UNIT, CHECK_DISKS, START_UNIT, STOP_UNIT, WIPE_SCRATCH;
+    WRITE_BOOT_FILE, ENABLE_UNIT, CHECK_DISKS, START_UNIT, STOP_UNIT, WIPE_SCRATCH,
+    TOKEN_IMPORT, TOKEN_REMOVE, KILL_SLOT, UNIT_INSTALL, UNIT_REMOVE;
 
     /**
-     * True for the steps that write a LUKS header (format, a key slot added, a new UUID): a plan with one backs the
-     * header up after it ({@link HeaderPlanner#unbackedChanges}). A new kind that changes a header (a slot removed, a
-     * token) says so here.
+     * True for the steps that write a LUKS header (format, a key slot added or killed, a token imported or removed, a
+     * new UUID): a plan with one backs the header up after it ({@link HeaderPlanner#unbackedChanges}). A new kind that
+     * changes a header says so here.
      */
     public boolean changesLuksHeader() {
-        return this == LUKS_FORMAT || this == LUKS_ADD_KEY || this == NEW_LUKS_UUID;
+        return this == LUKS_FORMAT || this == LUKS_ADD_KEY || this == NEW_LUKS_UUID
+                || this == TOKEN_IMPORT || this == TOKEN_REMOVE || this == KILL_SLOT;
     }
 }

@@ -53,6 +53,9 @@ class HeaderPlannerTest {
         var stage = new StagePlanner(() -> "t0001");
         var provision = new ProvisionPlanner(() -> "t0001");
         HostState threeKeys = after(ProvisionStates.ADD_KEY);
+        var kms = new UnlockPolicyPlanner(() -> "t0001");
+        var withKms = UnlockPolicyPlannerTest.md(UnlockPolicyPlannerTest.kmsToken(2, UnlockPolicyPlannerTest.UUID),
+                "\"0\":{},\"1\":{},\"2\":{}");
         return Stream.of(
                 arguments("luks format", stage.luksFormat(LV_PATH, "k1", spec().luks(), after(LV)),
                         List.of(StepKind.LUKS_FORMAT, StepKind.HEADER_BACKUP)),
@@ -65,7 +68,16 @@ class HeaderPlannerTest {
                 arguments("restore of a snapshot set (a new UUID)", PlanResult.ok(io.cryptvol.snapshot.RestorePlanner.plan(
                         new io.cryptvol.snapshot.RestorePlanner.Spec("myvg", "mylv", "myvg_restore", true, List.of("/dev/nvme5n1"),
                                 "0f0e0d0c-0b0a-4908-8706-050403020100", "rmap", "/mnt/r", "k1"))),
-                        List.of(StepKind.IMPORT_CLONE, StepKind.NEW_LUKS_UUID, StepKind.HEADER_BACKUP, StepKind.OPEN_MAPPING)));
+                        List.of(StepKind.IMPORT_CLONE, StepKind.NEW_LUKS_UUID, StepKind.HEADER_BACKUP, StepKind.OPEN_MAPPING)),
+                // the unattended unlock (#18): a KMS slot and its token in, the token and its slot out, a slot wiped
+                arguments("unlock policy kms", kms.enableKms(UnlockPolicyPlannerTest.req(LV_PATH, "data-key-1"),
+                        UnlockPolicyPlannerTest.luks2(), new UnlockPolicyPlanner.Extra(UnlockPolicyPlannerTest.TWO_SLOTS, true,
+                                false)), List.of(StepKind.LUKS_ADD_KEY, StepKind.TOKEN_IMPORT, StepKind.HEADER_BACKUP)),
+                arguments("unlock policy remove", kms.removeKms(LV_PATH, "secure", UnlockPolicyPlannerTest.luks2(),
+                        new UnlockPolicyPlanner.Extra(withKms, true, true)),
+                        List.of(StepKind.TOKEN_REMOVE, StepKind.KILL_SLOT, StepKind.HEADER_BACKUP)),
+                arguments("luks remove-key", kms.removeSlot(LV_PATH, 1, UnlockPolicyPlannerTest.luks2(), withKms),
+                        List.of(StepKind.KILL_SLOT, StepKind.HEADER_BACKUP)));
     }
 
     @ParameterizedTest(name = "{0}")
