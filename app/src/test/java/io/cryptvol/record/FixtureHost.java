@@ -72,7 +72,8 @@ public final class FixtureHost implements HostExecutor {
                     + section("mounts", mountinfo(s)) + section("fstab", s.fstab().render())
                     + section("crypttab", s.crypttab().render())
                     + section("keydir", s.keyDirFs() == null ? "tmpfs" : s.keyDirFs())
-                    + String.join("", a.subList(Math.min(12, a.size()), a.size()).stream()
+                    // after sh -c SCRIPT sh and the base script's 7 field lists: the paths (when no @segments follows)
+                    + String.join("", a.subList(Math.min(11, a.size()), a.size()).stream()
                             .map(p -> section("path " + p, paths.getOrDefault(p, "missing"))).toList()));
         }
         if (script.contains("@@cryptvol-section blkid")) {
