@@ -7,6 +7,7 @@ import io.cryptvol.domain.cmd.Mounts;
 import io.cryptvol.domain.model.HostState;
 import io.cryptvol.domain.model.LogicalVolume;
 import io.cryptvol.domain.model.Mount;
+import io.cryptvol.domain.model.PathInfo;
 import io.cryptvol.domain.plan.Inputs;
 import io.cryptvol.domain.plan.KeyRef;
 import io.cryptvol.domain.plan.Plan;
@@ -23,7 +24,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Post-reboot unlock: [vgimport] → vgchange -ay → cryptsetup open (key on stdin) → mkdir + mount. Skips
+ * Post-reboot unlock: [vgimport] → vgchange -ay → cryptsetup open (key on stdin) → [mkdir] + mount. Skips
  * what is already up. One plan, no second look after the activation (it costs seconds on a slow host): a
  * wrong key or a missing header fails the open itself, which changes nothing, and the caller then
  * deactivates the VG it activated. Pure.
@@ -91,8 +92,11 @@ public final class UnlockPlanner {
             }
         } else {
             HostCommand mount = Mounts.mount(v.mapperPath(), v.mountpoint(), fsType(v.fsType()), v.mountOptions());
-            steps.add(new PlanStep(StepKind.MOUNT, mount.description(), List.of(StepCommand.of(Mounts.mkdir(v.mountpoint())),
-                    StepCommand.of(mount)), List.of(), false));
+            // mkdir -p only where the observation did not see a directory (a process less on the common path)
+            boolean dir = h.pathAt(v.mountpoint()).map(p -> p.kind() == PathInfo.Kind.DIRECTORY
+                    || p.kind() == PathInfo.Kind.EMPTY_DIRECTORY || p.kind() == PathInfo.Kind.NON_EMPTY_DIRECTORY).orElse(false);
+            steps.add(new PlanStep(StepKind.MOUNT, mount.description(), dir ? List.of(StepCommand.of(mount))
+                    : List.of(StepCommand.of(Mounts.mkdir(v.mountpoint())), StepCommand.of(mount)), List.of(), false));
         }
         if (!refusals.isEmpty()) {
             return PlanResult.refused(refusals);

@@ -160,7 +160,7 @@ public final class HostObserver {
         List<String> argv = new ArrayList<>(List.of("sh", "-c", BASE_SCRIPT, "sh", String.join(",", LsblkParser.COLUMNS),
                 String.join(",", LsblkParser.COLUMNS).replace("MOUNTPOINTS", "MOUNTPOINT"),
                 String.join(",", LvmReportParser.PV_FIELDS), String.join(",", LvmReportParser.VG_FIELDS),
-                String.join(",", LvmReportParser.LV_FIELDS), String.join(",", MountsParser.FINDMNT_COLUMNS),
+                String.join(",", LvmReportParser.LV_FIELDS),
                 String.join(",", LvmReportParser.LV_ONLY_FIELDS), String.join(",", LvmReportParser.SEG_FIELDS)));
         if (withSegments) {
             argv.add(SEGMENTS);
@@ -180,9 +180,20 @@ public final class HostObserver {
             s = s.withLvm(LvmReportParser.pvs(base.require("pvs")), LvmReportParser.vgs(base.require("vgs")),
                     LvmReportParser.lvs(base.require("lvs")));
         }
-        s = s.withMounts(MountsParser.findmnt(base.require("findmnt")))
+        s = s.withMounts(MountsParser.mountinfo(base.require("mounts")))
                 .withFstab(FstabFile.parse(base.require("fstab")))
                 .withCrypttab(CrypttabFile.parse(base.require("crypttab")));
+        // fstab's mountpoints that are directories (the shell's test, no process): a plan need not make them; a path
+        // in the scope gets its own closer look below
+        if (base.exit("fstab dirs") == 0) {
+            Set<String> targets = new java.util.HashSet<>();
+            s.fstab().entries().forEach(e -> targets.add(e.mountpoint()));
+            for (String d : base.out("fstab dirs").split("\n")) {
+                if (targets.contains(d)) {
+                    s = s.withPath(d, new PathInfo(PathInfo.Kind.DIRECTORY, null));
+                }
+            }
+        }
         if (base.exit("keydir") == 0) {
             // a host's words: a file system type is one short name, anything else is no name to repeat
             String fs = base.out("keydir").strip();
@@ -275,7 +286,7 @@ public final class HostObserver {
     }
 
     /**
-     * $1..$8: lsblk columns, legacy lsblk columns, pv, vg, lv fields, findmnt columns, fullreport's lv and seg
+     * $1..$7: lsblk columns, legacy lsblk columns, pv, vg, lv fields, fullreport's lv and seg
      * fields; then the mountpoints to classify (a "path P" section each: symlink, dir-empty, dir-nonempty, file,
      * missing, or "blocked ANCESTOR"). LVM is read with one {@code lvm fullreport} (each LVM process scans the
      * devices); when that fails
@@ -298,7 +309,7 @@ public final class HostObserver {
             // the PV segment rows (PvSegmentsParser.FIELDS, constants) come in the same LVM process: the unlock guide's
             // LVs of inactive and exported VGs, missing PVs and stripe starts, without a scan of their own
             "rep=$(lvm fullreport --reportformat json --units b --nosuffix --configreport pv -o \"$3\""
-                    + " --configreport vg -o \"$4\" --configreport lv -o \"$7\" --configreport seg -o \"$8\""
+                    + " --configreport vg -o \"$4\" --configreport lv -o \"$6\" --configreport seg -o \"$7\""
                     + " --configreport pvseg -o " + String.join(",", PvSegmentsParser.FIELDS) + "); rc=$?",
             "sec 'lvm fullreport'; printf '%s\\n' \"$rep\"; end $rc",
             "if [ $rc -ne 0 ] && [ $rc -ne 127 ]; then",
@@ -306,12 +317,17 @@ public final class HostObserver {
             "  sec vgs; vgs --reportformat json --units b --nosuffix -o \"$4\"; end $?",
             "  sec lvs; lvs --reportformat json --units b --nosuffix -o \"$5\"; end $?",
             "fi",
-            "sec findmnt; findmnt -J -o \"$6\"; end $?",
+            // the mounts as findmnt lists them (MountsParser.mountinfo), read by the shell: findmnt is a slow start
+            "sec mounts; [ -r /proc/self/mountinfo ] && put /proc/self/mountinfo; end $?",
             "sec fstab; put /etc/fstab; end $?",
+            // which of fstab's mountpoints are directories (not symbolic links), by the shell's test; an escaped one
+            // (\\040) is left out
+            "sec 'fstab dirs'; [ -e /etc/fstab ] && while read -r s m r || [ -n \"$s\" ]; do case $m in",
+            "  /*\\\\*) ;; /*) [ -d \"$m\" ] && [ ! -L \"$m\" ] && printf '%s\\n' \"$m\";; esac; done < /etc/fstab; end 0",
             "sec crypttab; put /etc/crypttab; end $?",
             // where a key file would go (the plan's key step checks again just before it writes one)
             "sec keydir; " + KeyFiles.fsTypeScript() + "; end $?",
-            "shift 8",
+            "shift 7",
             // the unlock guide's PV segments: the fullreport's rows; only when it failed, pvs --segments
             // (Lvm.pvSegmentsReport) in the same round trip
             "if [ \"$1\" = " + "@segments" + " ]; then",

@@ -158,6 +158,58 @@ class HostObserverTest {
         assertThat(RawLuksHeaderParser.fromOd(read.hex())).isEqualTo(want.array());
     }
 
+    /**
+     * The observation's mounts and its look at fstab's mountpoints, in a real /bin/sh on this machine: the mounts read
+     * from /proc/self/mountinfo by the shell are the ones this machine's findmnt lists (same targets, sources, types and
+     * options); of fstab's mountpoints only real directories are reported (not a symbolic link to one, a file, a
+     * missing path or an escaped name), and only as "a directory" (a path in the scope still gets its closer look).
+     */
+    @Test
+    void mountsAreFindmntsAndFstabDirectoriesAreTestedByTheShell() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mnt/data"));
+        Path scoped = Files.createDirectories(tmp.resolve("mnt/scoped"));
+        Files.writeString(scoped.resolve("f"), "x");
+        Path link = Files.createSymbolicLink(tmp.resolve("mnt/link"), dir);
+        Path file = Files.writeString(tmp.resolve("mnt/file"), "x");
+        Files.createDirectories(tmp.resolve("mnt/my dir"));
+        Path fstab = Files.writeString(tmp.resolve("fstab"), String.join("\n",
+                "# /dev/mapper/x " + dir + " xfs noauto 0 0",
+                "/dev/mapper/a " + dir + " xfs noauto 0 0",
+                "/dev/mapper/b\t" + link + "\txfs noauto 0 0",
+                "/dev/mapper/c " + file + " xfs noauto 0 0",
+                "/dev/mapper/d " + tmp.resolve("mnt/missing") + " xfs noauto 0 0",
+                "/dev/mapper/e " + tmp.resolve("mnt") + "/my\\040dir xfs noauto 0 0",
+                "/dev/mapper/f " + scoped + " xfs noauto 0 0")); // no newline at the end
+        LocalExecutor local = new LocalExecutor();
+        HostExecutor ex = new HostExecutor() {
+            @Override
+            public ExecResult run(HostCommand c) {
+                List<String> argv = new ArrayList<>(c.argv());
+                argv.set(2, argv.get(2).replace("/etc/fstab", fstab.toString()));
+                return local.run(new HostCommand(argv, c.stdin(), c.stdinSecret(), c.description(), c.timeout(), false, true));
+            }
+
+            @Override
+            public String target() {
+                return "local, fstab in a temporary directory";
+            }
+        };
+        HostState h = new HostObserver(ex).observe(new HostObserver.Scope(List.of(), List.of(), List.of(scoped.toString())), null);
+        assertThat(h.pathAt(dir.toString())).hasValue(new io.cryptvol.domain.model.PathInfo(
+                io.cryptvol.domain.model.PathInfo.Kind.DIRECTORY, null));
+        assertThat(h.pathAt(scoped.toString())).hasValue(io.cryptvol.domain.model.PathInfo.parse("dir-nonempty"));
+        for (Path p : List.of(link, file, tmp.resolve("mnt/missing"), tmp.resolve("mnt/my dir"))) {
+            assertThat(h.pathAt(p.toString())).as(p.toString()).isEmpty();
+        }
+        ExecResult f = local.run(HostCommand.query("findmnt", "findmnt", "-J", "-o", "TARGET,SOURCE,FSTYPE,OPTIONS").unprivileged());
+        org.junit.jupiter.api.Assumptions.assumeTrue(f.ok(), "findmnt on this machine");
+        java.util.function.Function<List<io.cryptvol.domain.model.Mount>, java.util.Set<String>> rows = ms -> ms.stream()
+                .map(m -> m.target() + " " + m.source() + " " + m.fstype() + " " + new java.util.TreeSet<>(m.options()))
+                .collect(java.util.stream.Collectors.toSet());
+        assertThat(h.mounts()).isNotEmpty();
+        assertThat(rows.apply(h.mounts())).isEqualTo(rows.apply(io.cryptvol.domain.parse.MountsParser.findmnt(f.out())));
+    }
+
     private static void stub(Path p, String body) throws java.io.IOException {
         Files.writeString(p, "#!/bin/sh\n" + body + "\n", StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));

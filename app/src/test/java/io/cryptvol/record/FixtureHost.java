@@ -24,7 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A host for dry runs in the unit suite: it answers cryptvol's read-only queries (the batched observation,
  * blkid/luksDump probes, key tests, /proc reads) from a {@link HostState}, rendered the way lsblk, lvm2,
- * findmnt and blkid print it, so the real parsers read it. It never changes: a command that would change
+ * /proc/self/mountinfo and blkid print it, so the real parsers read it. It never changes: a command that would change
  * the host is recorded in {@link #changes} (a dry run must send none) and fails; a query it does not
  * know is recorded in {@link #unknown} and fails, so a new query shows up as a test failure.
  */
@@ -69,10 +69,11 @@ public final class FixtureHost implements HostExecutor {
         HostState s = state;
         if (script.contains("sec lsblk")) {
             return ok(section("lsblk", lsblk(s)) + section("pvs", pvs(s)) + section("vgs", vgs(s)) + section("lvs", lvs(s))
-                    + section("findmnt", findmnt(s)) + section("fstab", s.fstab().render())
+                    + section("mounts", mountinfo(s)) + section("fstab", s.fstab().render())
                     + section("crypttab", s.crypttab().render())
                     + section("keydir", s.keyDirFs() == null ? "tmpfs" : s.keyDirFs())
-                    + String.join("", a.subList(Math.min(12, a.size()), a.size()).stream()
+                    // after sh -c SCRIPT sh and the base script's 7 field lists: the paths (when no @segments follows)
+                    + String.join("", a.subList(Math.min(11, a.size()), a.size()).stream()
                             .map(p -> section("path " + p, paths.getOrDefault(p, "missing"))).toList()));
         }
         if (script.contains("@@cryptvol-section blkid")) {
@@ -193,18 +194,26 @@ public final class FixtureHost implements HostExecutor {
         return report("lv", rows);
     }
 
-    static String findmnt(HostState s) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode fs = root.putArray("filesystems");
-        ObjectNode slash = fs.addObject().put("target", "/").put("source", "/dev/nvme0n1").put("fstype", "ext4")
-                .put("options", "rw,relatime");
-        ArrayNode ch = slash.putArray("children");
-        ch.addObject().put("target", "/run").put("source", "tmpfs").put("fstype", "tmpfs").put("options", "rw,nosuid,nodev");
+    /** The mounts as /proc/self/mountinfo lists them (what the observation reads): "/" and /run, then the state's. */
+    static String mountinfo(HostState s) {
+        StringBuilder sb = new StringBuilder("22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/nvme0n1 rw\n"
+                + "23 22 0:21 / /run rw,nosuid,nodev shared:2 - tmpfs tmpfs rw,size=400000k,mode=755\n");
+        int id = 30;
         for (Mount m : s.mounts()) {
-            ch.addObject().put("target", m.target()).put("source", m.source()).put("fstype", m.fstype())
-                    .put("options", String.join(",", m.options()));
+            sb.append(id++).append(" 22 253:").append(id).append(" / ").append(octal(m.target())).append(' ')
+                    .append(String.join(",", m.options())).append(" - ").append(octal(m.fstype())).append(' ')
+                    .append(octal(m.source())).append(" rw\n");
         }
-        return root.toPrettyString();
+        return sb.toString();
+    }
+
+    /** As the kernel escapes a mountinfo field: space, tab, newline and backslash in octal. */
+    private static String octal(String v) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : v.toCharArray()) {
+            sb.append(c == ' ' || c == '\t' || c == '\n' || c == '\\' ? String.format("\\%03o", (int) c) : String.valueOf(c));
+        }
+        return sb.toString();
     }
 
     private static String section(String name, String body) {

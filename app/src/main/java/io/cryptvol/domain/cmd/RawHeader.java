@@ -12,7 +12,7 @@ import java.util.Optional;
  * Reads the first bytes of an inactive LV straight from its PVs, without activating anything: where each
  * stripe starts comes from LVM metadata ({@link PvSegment}), so the LV's first {@link #BYTES} bytes (a LUKS1
  * header, or a LUKS2 binary header and its JSON area at the default size) are put together from the stripes
- * in order. {@code dd} reads, {@code od} prints hex; nothing is written.
+ * in order. {@code od} reads and prints hex; nothing is written.
  */
 public final class RawHeader {
     /** LUKS2's default header (binary header + JSON area); LUKS1's header is 592 bytes. */
@@ -66,8 +66,8 @@ public final class RawHeader {
 
     /**
      * One read-only command for several LVs: a section "hdr KEY" per entry, the hex of its chunks in order.
-     * Arguments are KEY, then DEVICE OFFSET LENGTH per chunk, then "--" (values from LVM reach dd only as
-     * arguments).
+     * Arguments are KEY, then DEVICE OFFSET LENGTH per chunk, then "--" (values from LVM reach od only as
+     * arguments, after its "--").
      */
     public static HostCommand read(Map<String, List<Chunk>> byKey) {
         List<String> argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh"));
@@ -84,22 +84,26 @@ public final class RawHeader {
                 + " from their PVs (nothing activated)", argv);
     }
 
-    /** A shell function: {@code chunks DEVICE OFFSET LENGTH ... --} writes those bytes in order (one dd each). */
+    /**
+     * A shell function: {@code chunks DEVICE OFFSET LENGTH ... --} prints those bytes in hex, in order (one {@code od}
+     * each, seeking: {@code -j} is a seek on a block device; no dd before it); stops at the first chunk it cannot read,
+     * with exit 1.
+     */
     public static final String CHUNKS_FUNCTION = String.join("\n",
             "chunks() { while [ $# -gt 0 ] && [ \"$1\" != -- ]; do",
-            "  dd if=\"$1\" iflag=skip_bytes,count_bytes skip=\"$2\" count=\"$3\" bs=4096 2>/dev/null || return 1; shift 3",
+            "  od -An -v -tx1 -j \"$2\" -N \"$3\" -- \"$1\" 2>/dev/null || return 1; shift 3",
             "done; }");
 
     /**
-     * One {@code od} per LV over its chunks' bytes (a dd per chunk, seeking): few processes, which are slow to start on
-     * a small or emulated instance. A chunk that cannot be read stops that LV's dd's: the hex is then shorter than the
-     * chunks, and {@link #complete} says so.
+     * One {@code od} per chunk (one per LV when the stripe is at least {@link #BYTES}): few processes, which are slow to
+     * start on a small or emulated instance. A chunk that cannot be read stops that LV's reads with exit 1; a short
+     * read leaves the hex shorter than the chunks, and {@link #complete} says so.
      */
     static final String SCRIPT = String.join("\n",
             CHUNKS_FUNCTION,
             "while [ $# -gt 0 ]; do",
             "  printf '\\n@@cryptvol-section hdr %s\\n' \"$1\"; shift",
-            "  chunks \"$@\" | od -An -v -tx1; rc=$?",
+            "  chunks \"$@\"; rc=$?",
             "  while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift 3; done",
             "  shift",
             "  printf '\\n@@cryptvol-exit %s\\n' $rc",
@@ -112,7 +116,7 @@ public final class RawHeader {
      * as {@link #chunks} does, and for each LV that is not active (no /dev/VG/LV) prints a section "hdrchunks VG/LV"
      * (the chunks it read: {@link #line}) and a section "hdr VG/LV" (their hex, as {@link #read} prints it). The
      * caller uses those bytes only when {@link #chunks} computed from the parsed report gives the same line (the
-     * awk's work is never trusted on its own); else it reads with {@link #read}. Values from LVM reach dd only as
+     * awk's work is never trusted on its own); else it reads with {@link #read}. Values from LVM reach od only as
      * arguments ({@code set -f}: no globbing).
      */
     public static final String FROM_SEGMENTS = String.join("\n",
@@ -138,7 +142,7 @@ public final class RawHeader {
             "  print l } }' | { set -f; while read -r k c; do",
             "  [ -e \"/dev/$k\" ] && continue",
             "  printf '\\n@@cryptvol-section hdrchunks %s\\n%s\\n@@cryptvol-exit 0\\n' \"$k\" \"$c\"",
-            "  printf '\\n@@cryptvol-section hdr %s\\n' \"$k\"; chunks $c -- | od -An -v -tx1; printf '\\n@@cryptvol-exit %s\\n' $?",
+            "  printf '\\n@@cryptvol-section hdr %s\\n' \"$k\"; chunks $c --; printf '\\n@@cryptvol-exit %s\\n' $?",
             "done; }");
 
     /** The chunks as {@link #FROM_SEGMENTS} prints them: "DEVICE OFFSET LENGTH" each, space-separated. */

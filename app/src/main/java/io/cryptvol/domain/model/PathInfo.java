@@ -2,7 +2,7 @@ package io.cryptvol.domain.model;
 
 /**
  * What a path is on the host, as the observation's {@code path} section reports it (test and stat by the
- * shell, no process but {@code ls} for a directory).
+ * shell, no process but {@code ls} for a directory), or for fstab's mountpoints only whether each is a directory.
  *
  * @param kind    what is there
  * @param blocker for {@link Kind#BLOCKED}: the nearest ancestor that exists and is not a directory
@@ -17,6 +17,11 @@ public record PathInfo(Kind kind, String blocker) {
         /** A regular file, a device node, a socket, a FIFO: anything that exists and is not a directory. */
         NOT_A_DIRECTORY,
         SYMLINK,
+        /**
+         * A directory, whether empty not looked at: the observation's quick test of fstab's mountpoints (the
+         * shell's {@code test -d}, no process); a mountpoint in the observation's scope is one of the kinds above.
+         */
+        DIRECTORY,
         /** An ancestor exists and is not a directory ({@code /etc/passwd/x}): {@code mkdir -p} would fail. */
         BLOCKED
     }

@@ -285,7 +285,8 @@ public final class Inputs {
         }
         String subject = "mountpoint " + shown(mountpoint);
         return switch (info.get().kind()) {
-            case MISSING, EMPTY_DIRECTORY -> List.of();
+            // DIRECTORY: an fstab mountpoint outside the observation's scope, as little known as one not observed
+            case MISSING, EMPTY_DIRECTORY, DIRECTORY -> List.of();
             case NOT_A_DIRECTORY -> List.of(Refusal.of(Reason.MOUNTPOINT_NOT_DIRECTORY, subject,
                     "exists on the host and is not a directory"));
             case SYMLINK -> List.of(Refusal.of(Reason.MOUNTPOINT_NOT_DIRECTORY, subject,

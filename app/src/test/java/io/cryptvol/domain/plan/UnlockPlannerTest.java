@@ -77,6 +77,30 @@ class UnlockPlannerTest {
         });
     }
 
+    /** The mount step makes the mountpoint only when the observation did not see a directory there. */
+    static Stream<Arguments> mountpointMadeOnlyWhenNoDirectory() {
+        return Stream.of(
+                arguments("not looked at", null, List.of("mkdir -p /mnt/data", "mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data")),
+                arguments("missing", "missing", List.of("mkdir -p /mnt/data", "mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data")),
+                arguments("a symbolic link", "symlink", List.of("mkdir -p /mnt/data", "mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data")),
+                arguments("fstab's directory", "dir", List.of("mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data")),
+                arguments("an empty directory", "dir-empty", List.of("mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data")),
+                arguments("a directory with files", "dir-nonempty", List.of("mount -t xfs -o rw,noatime,nouuid /dev/mapper/secure /mnt/data")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void mountpointMadeOnlyWhenNoDirectory(String name, String path, List<String> commands) {
+        HostState h = rebooted();
+        if (path != null) {
+            h = h.withPath("/mnt/data", path.equals("dir") ? new io.cryptvol.domain.model.PathInfo(
+                    io.cryptvol.domain.model.PathInfo.Kind.DIRECTORY, null) : io.cryptvol.domain.model.PathInfo.parse(path));
+        }
+        Plan p = new UnlockPlanner().plan(VolumeLocator.locate(null, NONE, h), KEY, false, h).plan();
+        PlanStep mount = p.steps().stream().filter(s -> s.kind() == MOUNT).findFirst().orElseThrow();
+        assertThat(mount.commands()).extracting(c -> String.join(" ", c.command().argv())).isEqualTo(commands);
+    }
+
     @Test
     void refusesWhenSomethingElseIsMountedThere() {
         HostState h = rebooted();
