@@ -36,6 +36,7 @@ public final class Sandbox implements AutoCloseable {
     private SandboxEc2Server ec2;
     private String instanceId;
     private SandboxSsmService ssm;
+    private io.cryptvol.sandbox.s3.SandboxS3Service s3;
     private final List<QemuInstance> fleet = new java.util.ArrayList<>();
 
     /** A sandbox whose instance is built by the recipe this jar ships ({@link ImageRecipe}). */
@@ -114,6 +115,7 @@ public final class Sandbox implements AutoCloseable {
             instance = vm;
             ec2 = server;
             ssm = new SandboxSsmService(dataDir.resolve("ssm")); // Run Command on the instance, as its SSM agent
+            ssm.outputsTo(s3::putAsInstance); // S3 output of Run Command lands in the sandbox's S3
             server.addService(ssm.manage(instanceId, AZ.substring(0, AZ.length() - 1), new SshAgent(instanceId, vm)));
         } catch (RuntimeException e) {
             instanceId = null;
@@ -148,7 +150,8 @@ public final class Sandbox implements AutoCloseable {
                 throw new CryptvolException(e.getMessage(), e);
             }
         }
-        server.addService(io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(dataDir.resolve("s3"), AZ.substring(0, AZ.length() - 1)));
+        s3 = io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(dataDir.resolve("s3"), AZ.substring(0, AZ.length() - 1));
+        server.addService(s3);
         try {
             Files.writeString(portFile, server.port() + "\n");
         } catch (IOException e) {
@@ -216,6 +219,11 @@ public final class Sandbox implements AutoCloseable {
     /** The SSM endpoint's state (history for leak scans, ping status and throttling for fault tests). */
     public synchronized SandboxSsmService ssm() {
         return ssm;
+    }
+
+    /** The S3 endpoint's state (objects the SSM agent uploaded, for leak scans). */
+    public synchronized io.cryptvol.sandbox.s3.SandboxS3Service s3() {
+        return s3;
     }
 
     public synchronized QemuInstance instance() {
