@@ -201,19 +201,28 @@ public final class Sandbox implements AutoCloseable {
 
     /**
      * Boots one more instance (fleet tests), known to EC2 and managed by SSM as the first one is; its machine goes
-     * with {@link #stop()} (the EC2 world keeps it, stopped, without a machine). Returns its id.
+     * with {@link #stop()} (the EC2 world keeps it, stopped, without a machine). Returns its id. The machine boots
+     * outside the sandbox's lock, so the first instance can be worked on meanwhile.
      */
-    public synchronized String addInstance() {
-        if (!running()) {
-            throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+    public String addInstance() {
+        QemuInstance vm;
+        synchronized (this) {
+            if (!running()) {
+                throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+            }
+            vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
+                    .withWorkDir(dataDir.resolve("instance-" + (fleet.size() + 2))));
+            fleet.add(vm);
         }
-        QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
-                .withWorkDir(dataDir.resolve("instance-" + (fleet.size() + 2))));
-        fleet.add(vm);
         vm.start();
-        String id = ec2.addInstance(AZ, vm);
-        ssm.manage(id, AZ.substring(0, AZ.length() - 1), new SshAgent(id, vm));
-        return id;
+        synchronized (this) {
+            if (!running()) {
+                throw new CryptvolException("the sandbox stopped while its second instance booted");
+            }
+            String id = ec2.addInstance(AZ, vm);
+            ssm.manage(id, AZ.substring(0, AZ.length() - 1), new SshAgent(id, vm));
+            return id;
+        }
     }
 
     /** The SSM endpoint's state (history for leak scans, ping status and throttling for fault tests). */
