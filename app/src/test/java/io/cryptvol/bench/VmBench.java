@@ -159,20 +159,23 @@ public final class VmBench {
      * SSH; the transports alternate within each of {@code runs} rounds, so load changes hit both.
      */
     static void ssmVsSsh(BenchOut out, int runs, Path work) throws Exception {
-        try (ShellHarness h = new ShellHarness(Files.createDirectories(work.resolve("home")), Map.of(), TestKeys.class)) {
+        try (ShellHarness h = new ShellHarness(Files.createDirectories(work.resolve("home")), Map.of())) { // the session's own keys
             String started = h.type("sandbox start");
             require(started.contains("sandbox instance i-"), started);
             io.cryptvol.session.Target t = h.bean(SessionContext.class).target();
             String ssh = "connect " + t.user() + "@" + t.host() + ":" + t.port() + " --identity " + t.identityFile()
                     + " --known-hosts " + t.knownHosts();
-            String ssm = "connect ssm:" + h.bean(io.cryptvol.sandbox.Sandbox.class).status().instanceId()
-                    + " --output-s3 s3://" + io.cryptvol.sandbox.s3.SandboxS3Service.SANDBOX_BUCKET + "/bench/";
+            String id = h.bean(io.cryptvol.sandbox.Sandbox.class).status().instanceId();
+            String ssm = "connect ssm:" + id + " --output-s3 s3://" + io.cryptvol.sandbox.s3.SandboxS3Service.SANDBOX_BUCKET + "/bench/";
             Map<String, List<Double>> one = new LinkedHashMap<>();
             Map<String, List<Double>> prov = new LinkedHashMap<>();
             for (int r = 0; r < runs; r++) {
                 for (String via : List.of("ssm", "ssh")) {
                     String c = h.type(via.equals("ssm") ? ssm : ssh);
                     require(c.contains("connected"), c);
+                    if (via.equals("ssh")) {
+                        h.type("use instance " + id); // an SSH target names no instance: the one its volumes attach to
+                    }
                     HostExecutor ex = h.bean(HostAccess.class).executor();
                     for (int i = 0; i < 5; i++) {
                         long t0 = System.nanoTime();
