@@ -123,6 +123,20 @@ public final class AwsClients implements AutoCloseable {
         return builder;
     }
 
+    /**
+     * An S3 client configured by {@link #configure}: path-style against an endpoint override (the sandbox), else
+     * able to reach a bucket of another region than the session's. The caller closes it.
+     */
+    public software.amazon.awssdk.services.s3.S3Client s3() {
+        software.amazon.awssdk.services.s3.S3ClientBuilder b = configure(software.amazon.awssdk.services.s3.S3Client.builder(), null);
+        if (settings.endpoint() != null) {
+            b.forcePathStyle(true);
+        } else {
+            b.crossRegionAccessEnabled(true); // a bucket of another region than the session's
+        }
+        return b.build();
+    }
+
     private AwsCredentialsProvider credentialsProvider() {
         if (settings.isSandbox()) {
             return StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDSANDBOXCRYPTVOL", "sandbox"));

@@ -6,6 +6,9 @@ import io.cryptvol.domain.ControlChars;
 import io.cryptvol.domain.cmd.HostCommand;
 import io.cryptvol.domain.cmd.ShellQuote;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.CommandInvocationStatus;
 import software.amazon.awssdk.services.ssm.model.GetCommandInvocationResponse;
@@ -41,7 +44,12 @@ import java.util.regex.Pattern;
  *       does not, the script compresses it (gzip -1, when the instance has gzip) and says so, and read-only
  *       invocations fetch it in base64 chunks of 18,000 bytes (24,000 characters) with {@code dd}, the last one
  *       removing the directory. A command therefore never runs twice. (A LUKS2 header backup, 16 MiB with a random
- *       key slot area, does not compress: ~960 chunks; S3 output would be the way out, not built yet.)</li>
+ *       key slot area, does not compress: ~960 chunks.) With <b>S3 output</b> ({@link S3Output}: SendCommand's
+ *       OutputS3BucketName / OutputS3KeyPrefix) an output that does not fit is printed whole after one marker line
+ *       ({@code cryptvol-ssm-s3 RC STDOUT_BYTES STDERR_BYTES}), the agent uploads it to
+ *       {@code PREFIX/COMMAND_ID/INSTANCE_ID/awsrunShellScript/0.awsrunShellScript/stdout} (and {@code stderr}), and
+ *       it is read from there with the real {@code S3Client}, its size checked against the marker: one invocation,
+ *       nothing left on the instance.</li>
  *   <li><b>stdin</b>: SSM has none. Non-secret bytes travel as base64 in the script. Key bytes never travel in the
  *       clear: see {@link SsmKeyWrap} and the README's "Key bytes over SSM".</li>
  *   <li><b>exit codes</b> 168, 169 and 194 ask the real agent to reboot the instance; the script never exits with
@@ -57,6 +65,8 @@ public final class SsmExecutor implements HostExecutor {
     /** Chunk reads in flight at once (below sshd's default MaxSessions of 10 for the sandbox's agent). */
     static final int FETCH_PARALLEL = 8;
     private static final String SPILL = "cryptvol-ssm-spill ";
+    private static final String S3_MARK = "cryptvol-ssm-s3 ";
+    private static final Pattern S3_LINE = Pattern.compile("^" + S3_MARK + "(\\d+) (\\d+) (\\d+)$");
     private static final String RC_MARK = "cryptvol-ssm-rc ";
     private static final String FAIL_MARK = "cryptvol-ssm: ";
     private static final Pattern SPILL_LINE =
@@ -73,17 +83,31 @@ public final class SsmExecutor implements HostExecutor {
         }
     }
 
+    /**
+     * Where Run Command puts whole outputs: {@code bucket} and {@code prefix} (as SendCommand's OutputS3BucketName and
+     * OutputS3KeyPrefix; "" for none), read back with {@code s3} (closed with the executor).
+     */
+    public record S3Output(S3Client s3, String bucket, String prefix) {
+        /** The object the agent writes a stream ("stdout", "stderr") of an invocation to (the AWS-RunShellScript layout). */
+        public String key(String commandId, String instanceId, String stream) {
+            String p = prefix.replaceAll("^/+|/+$", "");
+            return (p.isEmpty() ? "" : p + "/") + commandId + "/" + instanceId + "/awsrunShellScript/0.awsrunShellScript/" + stream;
+        }
+    }
+
     private final SsmClient ssm;
     private final String instanceId;
     private final Options options;
+    private final S3Output s3Output;
     private final AtomicInteger invocations = new AtomicInteger();
     private final AtomicInteger throttled = new AtomicInteger();
     private final AtomicInteger notYet = new AtomicInteger();
 
-    private SsmExecutor(SsmClient ssm, String instanceId, Options options) {
+    private SsmExecutor(SsmClient ssm, String instanceId, Options options, S3Output s3Output) {
         this.ssm = ssm;
         this.instanceId = instanceId;
         this.options = options;
+        this.s3Output = s3Output;
     }
 
     /** Whether a string is an EC2 instance id (i- and 8 or 17 hex digits). */
@@ -96,6 +120,11 @@ public final class SsmExecutor implements HostExecutor {
      * why not. The client is the caller's (made by {@code AwsClients.configure}); {@link #close} closes it.
      */
     public static SsmExecutor connect(SsmClient ssm, String instanceId, Options options) {
+        return connect(ssm, instanceId, options, null);
+    }
+
+    /** {@link #connect(SsmClient, String, Options)} with S3 output (null: none). */
+    public static SsmExecutor connect(SsmClient ssm, String instanceId, Options options, S3Output s3Output) {
         if (!isInstanceId(instanceId)) {
             throw new CryptvolException("not an instance id: '" + ControlChars.escape(instanceId) + "' (expected i- and 17 hex digits)",
                     ExitCode.USAGE, null);
@@ -116,16 +145,39 @@ public final class SsmExecutor implements HostExecutor {
                     + " (last ping " + info.get(0).lastPingDateTime() + "), not Online: Run Command cannot reach it",
                     ExitCode.FAILED, null);
         }
-        return new SsmExecutor(ssm, instanceId, options);
+        return new SsmExecutor(ssm, instanceId, options, s3Output);
     }
 
     /** {@link #connect} with a client configured as every AWS client of the session is ({@link io.cryptvol.aws.AwsClients#configure}). */
     public static SsmExecutor open(io.cryptvol.aws.AwsClients clients, String instanceId) {
+        return open(clients, instanceId, null);
+    }
+
+    /**
+     * {@link #open(io.cryptvol.aws.AwsClients, String)} with S3 output to {@code outputS3} ({@code s3://bucket/prefix/},
+     * null: none). The bucket must be private (as for key backups: {@code keys/S3Copies#checkPrivate}): the outputs
+     * include the LUKS header backups a provision copies back.
+     */
+    public static SsmExecutor open(io.cryptvol.aws.AwsClients clients, String instanceId, String outputS3) {
+        S3Output out = null;
+        if (outputS3 != null) {
+            io.cryptvol.domain.model.S3Url place = io.cryptvol.domain.model.S3Url.parse(outputS3);
+            io.cryptvol.keys.S3Copies check = new io.cryptvol.keys.S3Copies(() -> clients);
+            try {
+                check.checkPrivate(place.bucket());
+            } finally {
+                check.close();
+            }
+            out = new S3Output(clients.s3(), place.bucket(), place.prefix());
+        }
         SsmClient client = clients.configure(SsmClient.builder(), null).build();
         try {
-            return connect(client, instanceId, Options.defaults());
+            return connect(client, instanceId, Options.defaults(), out);
         } catch (RuntimeException e) {
             client.close();
+            if (out != null) {
+                out.s3().close();
+            }
             throw e;
         }
     }
@@ -170,7 +222,7 @@ public final class SsmExecutor implements HostExecutor {
             }
             script.add("rc=$?");
         }
-        script.addAll(epilogue());
+        script.addAll(s3Output != null ? s3Epilogue() : epilogue());
         Invocation inv = invoke(script, timeout, command.description());
         return result(inv, command, timeout, Duration.ofNanos(System.nanoTime() - t0));
     }
@@ -193,6 +245,20 @@ public final class SsmExecutor implements HostExecutor {
                 "if command -v gzip >/dev/null; then gzip -1 -c \"$d/o\" >\"$d/O\" && gzip -1 -c \"$d/e\" >\"$d/E\" || exit 1; z=1;"
                         + " else mv \"$d/o\" \"$d/O\"; mv \"$d/e\" \"$d/E\"; z=0; fi; rm -f \"$d/o\" \"$d/e\"",
                 "echo \"" + SPILL + "$d $rc $(wc -c <\"$d/O\") $(wc -c <\"$d/E\") $z\"",
+                "exit 0");
+    }
+
+    /**
+     * With S3 output: the output inline when it fits, else one marker line (the real exit code and both sizes) and the
+     * whole output after it, which the agent uploads to S3; the directory goes in the same invocation.
+     */
+    private static List<String> s3Epilogue() {
+        return List.of(
+                "so=$(wc -c <\"$d/o\"); se=$(wc -c <\"$d/e\")",
+                "if [ \"$so\" -le " + FIT_STDOUT + " ] && [ \"$se\" -le " + FIT_STDERR + " ]; then"
+                        + " case $rc in 168|169|194) echo \"" + RC_MARK + "$rc\" >&2; rc=1;; esac;"
+                        + " cat \"$d/o\"; cat \"$d/e\" >&2; rm -rf \"$d\"; exit $rc; fi",
+                "echo \"" + S3_MARK + "$rc $so $se\"; cat \"$d/o\"; cat \"$d/e\" >&2; rm -rf \"$d\"",
                 "exit 0");
     }
 
@@ -261,7 +327,27 @@ public final class SsmExecutor implements HostExecutor {
         byte[] stdout;
         byte[] stderr;
         Matcher spill = SPILL_LINE.matcher(out.strip());
-        if (code == 0 && out.startsWith(SPILL) && spill.matches()) {
+        Matcher s3 = S3_LINE.matcher(out.lines().findFirst().orElse(""));
+        if (code == 0 && s3Output != null && out.startsWith(S3_MARK) && s3.matches()) {
+            code = Integer.parseInt(s3.group(1));
+            long so = Long.parseLong(s3.group(2));
+            long se = Long.parseLong(s3.group(3));
+            byte[] o = fromS3(inv.commandId(), "stdout", command);
+            String head = S3_MARK + s3.group(1) + " " + so + " " + se + "\n";
+            byte[] h = head.getBytes(StandardCharsets.US_ASCII);
+            if (o.length != h.length + so || !java.util.Arrays.equals(o, 0, h.length, h, 0, h.length)) {
+                throw new HostExecutionException("the output of '" + command.description() + "' in S3 ("
+                        + o.length + " bytes) is not what the instance wrote (" + (h.length + so) + "): "
+                        + location(inv.commandId(), "stdout"));
+            }
+            stdout = java.util.Arrays.copyOfRange(o, h.length, o.length);
+            stderr = se == 0 ? new byte[0] : fromS3(inv.commandId(), "stderr", command);
+            if (stderr.length != se) {
+                throw new HostExecutionException("the error output of '" + command.description() + "' in S3 ("
+                        + stderr.length + " bytes) is not what the instance wrote (" + se + "): "
+                        + location(inv.commandId(), "stderr"));
+            }
+        } else if (code == 0 && out.startsWith(SPILL) && spill.matches()) {
             String dir = spill.group(1);
             code = Integer.parseInt(spill.group(2));
             long so = Long.parseLong(spill.group(3));
@@ -283,6 +369,27 @@ public final class SsmExecutor implements HostExecutor {
             }
         }
         return new ExecResult(code, stdout, stderr, took);
+    }
+
+    /** One output object of an invocation, read with the real S3Client; a missing one is one line (the command ran). */
+    private byte[] fromS3(String commandId, String stream, HostCommand command) {
+        String key = s3Output.key(commandId, instanceId, stream);
+        try {
+            return s3Output.s3().getObjectAsBytes(b -> b.bucket(s3Output.bucket()).key(key)).asByteArray();
+        } catch (NoSuchKeyException e) {
+            throw new HostExecutionException("'" + command.description() + "' ran on " + target() + " but its output is not in "
+                    + location(commandId, stream) + ": the instance profile needs s3:PutObject on that bucket");
+        } catch (S3Exception e) {
+            throw new HostExecutionException("'" + command.description() + "' ran on " + target() + " but its output cannot be read from "
+                    + location(commandId, stream) + ": " + oneLine(e), e);
+        } catch (SdkException e) {
+            throw new HostExecutionException("'" + command.description() + "' ran on " + target() + " but S3 cannot be reached for its output: "
+                    + oneLine(e), e);
+        }
+    }
+
+    private String location(String commandId, String stream) {
+        return "s3://" + s3Output.bucket() + "/" + s3Output.key(commandId, instanceId, stream);
     }
 
     private byte[] gunzip(byte[] bytes, boolean gzip) {
@@ -408,6 +515,9 @@ public final class SsmExecutor implements HostExecutor {
             try {
                 String id = ssm.sendCommand(b -> b.instanceIds(instanceId).documentName(DOCUMENT)
                         .comment(comment(description))
+                        .outputS3BucketName(s3Output == null ? null : s3Output.bucket())
+                        .outputS3KeyPrefix(s3Output == null || s3Output.prefix().isEmpty() ? null
+                                : s3Output.prefix().replaceAll("/+$", ""))
                         .parameters(Map.of("commands", script,
                                 "executionTimeout", List.of(Long.toString(Math.max(1, timeout.toSeconds())))))).command().commandId();
                 invocations.incrementAndGet();
@@ -459,7 +569,7 @@ public final class SsmExecutor implements HostExecutor {
     }
 
     private static String oneLine(Throwable e) {
-        String m = e instanceof SsmException s && s.awsErrorDetails() != null
+        String m = e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException s && s.awsErrorDetails() != null
                 ? s.awsErrorDetails().errorCode() + ": " + s.awsErrorDetails().errorMessage() : e.getMessage();
         return ControlChars.escape(String.valueOf(m)).lines().findFirst().orElse("");
     }
@@ -467,5 +577,8 @@ public final class SsmExecutor implements HostExecutor {
     @Override
     public void close() {
         ssm.close();
+        if (s3Output != null) {
+            s3Output.s3().close();
+        }
     }
 }

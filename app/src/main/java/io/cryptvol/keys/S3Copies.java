@@ -10,7 +10,6 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.PublicAccessBlockConfiguration;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
@@ -59,13 +58,7 @@ public final class S3Copies {
             if (client != null) {
                 client.close();
             }
-            S3ClientBuilder b = c.configure(S3Client.builder(), null);
-            if (c.settings().endpoint() != null) {
-                b.forcePathStyle(true);
-            } else {
-                b.crossRegionAccessEnabled(true); // a bucket of another region than the session's
-            }
-            client = b.build();
+            client = c.s3();
             madeFor = c;
         }
         return client;

@@ -58,6 +58,7 @@ public class ContextStore {
             n.put("port", t.port());
             putIf(n, "identityFile", t.identityFile());
             putIf(n, "knownHosts", t.knownHosts());
+            putIf(n, "outputS3", t.outputS3());
         }
         putIf(n, "instanceId", s.instanceId());
         putIf(n, "vg", s.vg());
@@ -91,9 +92,9 @@ public class ContextStore {
             Target t = Target.LOCAL;
             if ("ssh".equals(text(n, "target"))) {
                 t = new Target(Target.Kind.SSH, text(n, "user"), text(n, "host"), n.path("port").asInt(22),
-                        text(n, "identityFile"), text(n, "knownHosts"));
+                        text(n, "identityFile"), text(n, "knownHosts"), null);
             } else if ("ssm".equals(text(n, "target"))) {
-                t = Target.ssm(text(n, "host"));
+                t = Target.ssm(text(n, "host"), text(n, "outputS3"));
             }
             return new ContextState(t, text(n, "instanceId"), text(n, "vg"), text(n, "lv"), text(n, "mapping"),
                     text(n, "mountpoint"));

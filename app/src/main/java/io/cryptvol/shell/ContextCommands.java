@@ -43,9 +43,15 @@ public class ContextCommands {
             @Option(longNames = "known-hosts", description = "known_hosts file to check the host key against (default ~/.ssh/known_hosts)")
             String knownHosts,
             @Option(longNames = "accept-new-host-key", description = "trust the host key of a host not yet in known_hosts and remember it")
-            boolean acceptNewHostKey) {
+            boolean acceptNewHostKey,
+            @Option(longNames = "output-s3", description = "ssm: only: s3://BUCKET/PREFIX where Run Command puts whole outputs "
+                    + "(a private bucket the instance profile can write to; default $CRYPTVOL_SSM_OUTPUT_S3)") String outputS3) {
+        if (outputS3 != null && !target.startsWith("ssm:")) {
+            throw new io.cryptvol.CryptvolException("--output-s3 is for ssm: targets only (Run Command's S3 output)",
+                    io.cryptvol.ExitCode.USAGE, null);
+        }
         Target t = "local".equalsIgnoreCase(target) ? Target.LOCAL
-                : target.startsWith("ssm:") ? Target.ssm(target)
+                : target.startsWith("ssm:") ? Target.ssm(target, outputS3)
                 : Target.ssh(target, absolute(identity), absolute(knownHosts));
         HostExecutor ex = hosts.connect(t, acceptNewHostKey);
         ui.ok("connected to " + ex.target());

@@ -33,7 +33,7 @@ public class ExecConfig {
         // session-wide dry-run (replay --dry-run) is enforced here, under every command; in a dry run a new host
         // key is trusted in memory only, so that known_hosts stays as it was
         return new HostAccess(ctx, (target, acceptNew) -> {
-            HostExecutor ex = target.isSsm() ? io.cryptvol.exec.SsmExecutor.open(aws.clients(), target.host())
+            HostExecutor ex = target.isSsm() ? io.cryptvol.exec.SsmExecutor.open(aws.clients(), target.host(), target.outputS3())
                     : open(target, mode.newHostKeys(acceptNew));
             if (ex instanceof SshExecutor ssh && ssh.sessionHostKey() != null) {
                 ui.warn("dry run: the new host key " + ssh.sessionHostKey() + " of " + ssh.target()

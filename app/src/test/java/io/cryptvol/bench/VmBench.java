@@ -44,8 +44,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * host commands as one plain {@code ssh} script; the unlock plan after a restart (vgchange -ay, luks open,
  * mount through PlanRunner) with the KDF reported apart; sanitize throughput vs raw dd of zeros; the
  * freeze window of snapshot for 1, 4 and 16 volumes through the sandbox EC2 endpoint; the boot time of the
- * systemd image (as an EC2 AMI boots) beside the old custom init's, booted alternately in the same run.
- * Boots its own instances. Run by scripts/bench/run; args: [runs] [only: boot,provision,unlock,sanitize,freeze].
+ * systemd image (as an EC2 AMI boots) beside the old custom init's, booted alternately in the same run; one command
+ * and a whole provision over SSM (Run Command, S3 output) against SSH, on the sandbox, alternating in the same run.
+ * Boots its own instances. Run by scripts/bench/run; args: [runs] [only: boot,provision,unlock,sanitize,freeze,ssm].
  */
 public final class VmBench {
     static final long MIB = 1024 * 1024;
@@ -65,8 +66,18 @@ public final class VmBench {
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        String only = args.length > 1 ? args[1] : "boot,provision,unlock,sanitize,freeze";
+        String only = args.length > 1 ? args[1] : "boot,provision,unlock,sanitize,freeze,ssm";
         Path work = Files.createTempDirectory("cryptvol-vmbench");
+        if (only.contains("ssm")) {
+            BenchOut ssmOut = new BenchOut("vm-ssm");
+            ssmVsSsh(ssmOut, runs, work.resolve("ssm"));
+            ssmOut.write();
+            only = only.replace("ssm", "").replaceAll("^,+|,+$", "").replaceAll(",,+", ",");
+            if (only.isEmpty()) {
+                deleteTree(work);
+                return;
+            }
+        }
         if (only.contains("boot")) {
             BenchOut bootOut = new BenchOut("vm-boot");
             bootTimes(bootOut, runs, work.resolve("boot"));
@@ -137,6 +148,62 @@ public final class VmBench {
         out.figure("boot to sshd, systemd image (as an AMI)", "s", sd, "old custom init, same run", init, sd / init,
                 "<= 2x the old init", sd / init <= 2.0, runs, "systemd " + times.get("systemd") + ", init "
                         + times.get("init"));
+    }
+
+    // ------------------------------------------------------------------ SSM against SSH
+
+    /**
+     * On the sandbox (its EC2, SSM and S3 on one endpoint; the SSM agent runs each script in the instance): one
+     * command ({@code uname -r} through the session's executor, 5 per round) and a whole {@code provision} (2 new
+     * volumes, LUKS2 with pbkdf2 1000, its header backup copied back) over SSM with S3 output, against the same over
+     * SSH; the transports alternate within each of {@code runs} rounds, so load changes hit both.
+     */
+    static void ssmVsSsh(BenchOut out, int runs, Path work) throws Exception {
+        try (ShellHarness h = new ShellHarness(Files.createDirectories(work.resolve("home")), Map.of())) { // the session's own keys
+            String started = h.type("sandbox start");
+            require(started.contains("sandbox instance i-"), started);
+            io.cryptvol.session.Target t = h.bean(SessionContext.class).target();
+            String ssh = "connect " + t.user() + "@" + t.host() + ":" + t.port() + " --identity " + t.identityFile()
+                    + " --known-hosts " + t.knownHosts();
+            String id = h.bean(io.cryptvol.sandbox.Sandbox.class).status().instanceId();
+            String ssm = "connect ssm:" + id + " --output-s3 s3://" + io.cryptvol.sandbox.s3.SandboxS3Service.SANDBOX_BUCKET + "/bench/";
+            Map<String, List<Double>> one = new LinkedHashMap<>();
+            Map<String, List<Double>> prov = new LinkedHashMap<>();
+            for (int r = 0; r < runs; r++) {
+                for (String via : List.of("ssm", "ssh")) {
+                    String c = h.type(via.equals("ssm") ? ssm : ssh);
+                    require(c.contains("connected"), c);
+                    if (via.equals("ssh")) {
+                        h.type("use instance " + id); // an SSH target names no instance: the one its volumes attach to
+                    }
+                    HostExecutor ex = h.bean(HostAccess.class).executor();
+                    for (int i = 0; i < 5; i++) {
+                        long t0 = System.nanoTime();
+                        require(ex.run(HostCommand.query("kernel release", "uname", "-r")).exitCode() == 0, "uname -r over " + via);
+                        one.computeIfAbsent(via, k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
+                    }
+                    String vg = via + "vg" + r;
+                    require(h.type("keys generate " + vg + "a " + vg + "b").contains(vg), "keys generate");
+                    long t0 = System.nanoTime();
+                    String o = h.type("provision --new-volumes 2 --size 1 --vg " + vg + " --lv " + vg + "lv --mapping " + vg
+                            + "map --mountpoint /mnt/" + vg + " --key " + vg + "a --key2 " + vg + "b" + FAST_KDF + " --yes");
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    require(o.contains("done") && !o.contains("error"), o);
+                    prov.computeIfAbsent(via, k -> new ArrayList<>()).add(s);
+                    System.out.printf(Locale.ROOT, "round %d: provision over %s %.1f s (load %s)%n", r + 1, via, s, BenchOut.loadAverage());
+                }
+            }
+            double os = BenchOut.median(one.get("ssm"));
+            double oh = BenchOut.median(one.get("ssh"));
+            out.figure("one command (uname -r) over SSM, sandbox", "ms", os, "same over SSH", oh, os / oh,
+                    "a figure (no goal)", true, 5 * runs, "SSM: SendCommand + GetCommandInvocation polls (150 ms x1.6, jitter);"
+                            + " the sandbox hides an invocation for 300 ms after SendCommand, as SSM does");
+            double ps = BenchOut.median(prov.get("ssm"));
+            double ph = BenchOut.median(prov.get("ssh"));
+            out.figure("provision, 2 new volumes, over SSM (S3 output)", "s", ps, "same over SSH", ph, ps / ph,
+                    "a figure (no goal)", true, runs, "SSM " + prov.get("ssm") + ", SSH " + prov.get("ssh"));
+            h.type("sandbox stop");
+        }
     }
 
     // ------------------------------------------------------------------ provision + unlock

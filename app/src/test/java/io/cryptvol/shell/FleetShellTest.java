@@ -34,6 +34,11 @@ class FleetShellTest {
         server = SandboxEc2Server.builder().dataDir(work.resolve("ec2")).build().start();
         SandboxSsmService ssm = new SandboxSsmService(work.resolve("ssm"));
         server.addService(ssm.manage(MANAGED, "us-east-1", new LocalAgent(work.resolve("orchestration"))));
+        io.cryptvol.sandbox.s3.SandboxS3Service s3 = io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(work.resolve("s3"), "us-east-1");
+        s3.createBucket("open-outputs", "us-east-1");
+        s3.publicAccessBlock("open-outputs", null);
+        server.addService(s3);
+        ssm.outputsTo(s3::putAsInstance);
         shell = new ShellHarness(home, Map.of("cryptvol.aws.endpoint", server.endpoint().toString(),
                 "cryptvol.aws.sandbox", "true", "cryptvol.aws.region", "us-east-1", "cryptvol.aws.imds", "false"));
         System.setProperty("cryptvol.fleet.classpath", VolumeCliTest.productClasspath());
@@ -75,6 +80,11 @@ class FleetShellTest {
     void badInputIsOneLineEach() throws Exception {
         oneLine("connect ssm:i-0fedcba9876543210", "i-0fedcba9876543210 is not a managed instance");
         oneLine("connect ssm:db-1", "not an SSM target: 'ssm:db-1'");
+        // S3 output: a malformed place, a place for an SSH target, a bucket that is not there, one that is not private
+        oneLine("connect ssm:" + MANAGED + " --output-s3 s3://Bad_Bucket/x", "not an S3 place for SSM output: 's3://Bad_Bucket/x'");
+        oneLine("connect root@db1 --output-s3 s3://outputs/x", "--output-s3 is for ssm: targets only");
+        oneLine("connect ssm:" + MANAGED + " --output-s3 s3://no-such-outputs/x", "no-such-outputs");
+        oneLine("connect ssm:" + MANAGED + " --output-s3 s3://open-outputs/x", "S3 bucket 'open-outputs' is not private");
         Path p = script("p.cvsh", "connect ${target}\ncontext\n");
         oneLine("fleet replay " + p + " --targets tag:Name=db-* --yes", "no instance has a tag Name matching 'db-*' in us-east-1; nothing was run");
         oneLine("fleet replay " + p + " --instances " + MANAGED + ",i-0fedcba9876543210 --yes",
@@ -84,6 +94,16 @@ class FleetShellTest {
         Path noDry = script("nodry.cvsh", "connect ${target}\ncontext\nkeys verify\n");
         oneLine("fleet replay " + noDry + " --instances " + MANAGED + " --dry-run", noDry + ":3: 'keys verify' has no dry run");
         assertThat(home.resolve("state/fleet")).as("nothing ran: no run directory").doesNotExist();
+    }
+
+    @Test
+    void connectSsmWithS3OutputRunsThereAndRemembersThePlace() throws Exception {
+        String out = shell.type("connect ssm:" + MANAGED + " --output-s3 s3://" + io.cryptvol.sandbox.s3.SandboxS3Service.SANDBOX_BUCKET + "/out");
+        assertThat(out).contains("connected to ssm:" + MANAGED);
+        assertThat(shell.bean(io.cryptvol.session.SessionContext.class).target().outputS3())
+                .isEqualTo("s3://" + io.cryptvol.sandbox.s3.SandboxS3Service.SANDBOX_BUCKET + "/out/");
+        assertThat(Files.readString(io.cryptvol.session.Dirs.config().resolve("context.json"))).contains("\"outputS3\"");
+        shell.type("connect local");
     }
 
     @Test

@@ -38,6 +38,7 @@ public final class Sandbox implements AutoCloseable {
     /** KMS and the instance's metadata service (#18), on the same endpoint and reached from the guest. */
     private io.cryptvol.sandbox.kms.InstanceAws aws;
     private SandboxSsmService ssm;
+    private io.cryptvol.sandbox.s3.SandboxS3Service s3;
     private final List<QemuInstance> fleet = new java.util.ArrayList<>();
 
     /** A sandbox whose instance is built by the recipe this jar ships ({@link ImageRecipe}). */
@@ -117,6 +118,7 @@ public final class Sandbox implements AutoCloseable {
             instance = vm;
             ec2 = server;
             ssm = new SandboxSsmService(dataDir.resolve("ssm")); // Run Command on the instance, as its SSM agent
+            ssm.outputsTo(s3::putAsInstance); // S3 output of Run Command lands in the sandbox's S3
             server.addService(ssm.manage(instanceId, AZ.substring(0, AZ.length() - 1), new SshAgent(instanceId, vm)));
         } catch (RuntimeException e) {
             instanceId = null;
@@ -152,7 +154,8 @@ public final class Sandbox implements AutoCloseable {
                 throw new CryptvolException(e.getMessage(), e);
             }
         }
-        server.addService(io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(dataDir.resolve("s3"), AZ.substring(0, AZ.length() - 1)));
+        s3 = io.cryptvol.sandbox.s3.SandboxS3Service.forSandbox(dataDir.resolve("s3"), AZ.substring(0, AZ.length() - 1));
+        server.addService(s3);
         try {
             Files.writeString(portFile, server.port() + "\n");
         } catch (IOException e) {
@@ -207,24 +210,38 @@ public final class Sandbox implements AutoCloseable {
 
     /**
      * Boots one more instance (fleet tests), known to EC2 and managed by SSM as the first one is; its machine goes
-     * with {@link #stop()} (the EC2 world keeps it, stopped, without a machine). Returns its id.
+     * with {@link #stop()} (the EC2 world keeps it, stopped, without a machine). Returns its id. The machine boots
+     * outside the sandbox's lock, so the first instance can be worked on meanwhile.
      */
-    public synchronized String addInstance() {
-        if (!running()) {
-            throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+    public String addInstance() {
+        QemuInstance vm;
+        synchronized (this) {
+            if (!running()) {
+                throw new CryptvolException("the sandbox is not running: 'sandbox start' first");
+            }
+            vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
+                    .withWorkDir(dataDir.resolve("instance-" + (fleet.size() + 2))));
+            fleet.add(vm);
         }
-        QemuInstance vm = new QemuInstance(QemuInstance.Options.defaults().withBuildScript(buildScript)
-                .withWorkDir(dataDir.resolve("instance-" + (fleet.size() + 2))));
-        fleet.add(vm);
         vm.start();
-        String id = ec2.addInstance(AZ, vm);
-        ssm.manage(id, AZ.substring(0, AZ.length() - 1), new SshAgent(id, vm));
-        return id;
+        synchronized (this) {
+            if (!running()) {
+                throw new CryptvolException("the sandbox stopped while its second instance booted");
+            }
+            String id = ec2.addInstance(AZ, vm);
+            ssm.manage(id, AZ.substring(0, AZ.length() - 1), new SshAgent(id, vm));
+            return id;
+        }
     }
 
     /** The SSM endpoint's state (history for leak scans, ping status and throttling for fault tests). */
     public synchronized SandboxSsmService ssm() {
         return ssm;
+    }
+
+    /** The S3 endpoint's state (objects the SSM agent uploaded, for leak scans). */
+    public synchronized io.cryptvol.sandbox.s3.SandboxS3Service s3() {
+        return s3;
     }
 
     public synchronized QemuInstance instance() {

@@ -117,6 +117,8 @@ public final class SandboxS3Service implements SandboxService {
             java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     private final Path dataDir;
+    /** Each stored object's file name under objects/ (by identity: an object is immutable once stored). */
+    private Map<StoredObject, String> fileNames = new java.util.IdentityHashMap<>();
     private final Map<String, Bucket> buckets = new TreeMap<>();
     private final Set<String> denied = ConcurrentHashMap.newKeySet();
     private final List<S3Request> requests = Collections.synchronizedList(new ArrayList<>());
@@ -205,6 +207,24 @@ public final class SandboxS3Service implements SandboxService {
         bucket(bucket).objects.put(key, new StoredObject(o.bucket(), key, body.clone(), o.etag(), o.lastModified(),
                 o.contentType(), o.sse(), o.kmsKeyId(), o.metadata(), o.checksums()));
         save();
+    }
+
+    /**
+     * Puts an object as an instance role with s3:PutObject does (the bucket's default encryption; no checksum):
+     * the SSM agent's upload of a command's output. False when the bucket is not there or PutObject is denied.
+     */
+    public synchronized boolean putAsInstance(String bucket, String key, byte[] body) {
+        Bucket b = buckets.get(bucket);
+        if (b == null || denied.contains("PutObject") || denied.contains(ANY) || key.length() > 1024) {
+            return false;
+        }
+        String sse = b.encryption.algorithm();
+        String kmsKey = sse.startsWith("aws:kms") ? (b.encryption.kmsKeyId() != null ? b.encryption.kmsKeyId()
+                : "arn:aws:kms:" + b.region + ":" + ACCOUNT_ID + ":alias/aws/s3") : null;
+        b.objects.put(key, new StoredObject(b.name, key, body.clone(), HexFormat.of().formatHex(digest("MD5", body)),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS), "binary/octet-stream", sse, kmsKey, Map.of(), Map.of()));
+        save();
+        return true;
     }
 
     public synchronized Optional<StoredObject> object(String bucket, String key) {
@@ -970,6 +990,7 @@ public final class SandboxS3Service implements SandboxService {
             ObjectNode root = JSON.createObjectNode();
             ArrayNode bs = root.putArray("buckets");
             Set<String> live = new java.util.HashSet<>();
+            Map<StoredObject, String> named = new java.util.IdentityHashMap<>();
             for (Bucket b : buckets.values()) {
                 ObjectNode n = bs.addObject().put("name", b.name).put("region", b.region).put("created", b.created.toString());
                 if (b.pab != null) {
@@ -982,8 +1003,10 @@ public final class SandboxS3Service implements SandboxService {
                         .put("bucketKeyEnabled", b.encryption.bucketKeyEnabled());
                 ArrayNode os = n.putArray("objects");
                 for (StoredObject o : b.objects.values()) {
-                    String file = HexFormat.of().formatHex(digest("SHA-256", (b.name + "/" + o.key()).getBytes(StandardCharsets.UTF_8)))
-                            + "-" + HexFormat.of().formatHex(digest("SHA-256", o.body())).substring(0, 16);
+                    String file = fileNames.computeIfAbsent(o, x -> HexFormat.of().formatHex(digest("SHA-256",
+                            (x.bucket() + "/" + x.key()).getBytes(StandardCharsets.UTF_8)))
+                            + "-" + HexFormat.of().formatHex(digest("SHA-256", x.body())).substring(0, 16));
+                    named.put(o, file);
                     live.add(file);
                     Path f = objectsDir().resolve(file);
                     if (!Files.exists(f)) {
@@ -1002,6 +1025,7 @@ public final class SandboxS3Service implements SandboxService {
                     o.checksums().forEach(c::put);
                 }
             }
+            fileNames = named; // every object's body is hashed once, not at every save
             Path tmp = dataDir.resolve("state.json.tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PRIVATE_FILE);

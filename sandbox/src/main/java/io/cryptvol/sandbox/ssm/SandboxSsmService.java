@@ -40,7 +40,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       ListCommandInvocations' plugin Output the first 2,500;</li>
  *   <li>SendCommand to an instance that is not managed, or whose agent is not Online, fails with
  *       {@code InvalidInstanceId};</li>
- *   <li>a throttling switch ({@link #throttleNext}) answers {@code ThrottlingException}, as SSM does under load.</li>
+ *   <li>a throttling switch ({@link #throttleNext}) answers {@code ThrottlingException}, as SSM does under load;</li>
+ *   <li>S3 output: SendCommand's {@code OutputS3BucketName} / {@code OutputS3KeyPrefix} make the agent upload each
+ *       invocation's whole standard output and error (when not empty) to
+ *       {@code PREFIX/COMMAND_ID/INSTANCE_ID/awsrunShellScript/0.awsrunShellScript/stdout} (and {@code stderr}), the
+ *       layout of AWS-RunShellScript's plugin, through {@link #outputsTo} (the sandbox's S3); GetCommandInvocation
+ *       then gives the objects' URLs in StandardOutputUrl / StandardErrorUrl. A bucket the agent cannot write to
+ *       leaves no object, as a missing s3:PutObject permission does.</li>
  * </ul>
  * Each managed instance has an {@link SsmAgent} that really runs the script ({@link SshAgent}: in the test
  * instance). Everything SSM keeps (commands with their parameters, every invocation's full output) is kept,
@@ -57,10 +63,29 @@ public final class SandboxSsmService implements SandboxService {
     private record Managed(SsmAgent agent, String region) {
     }
 
+    /** Where the agent uploads outputs when a command asks for S3 output (the instance profile's s3:PutObject). */
+    @FunctionalInterface
+    public interface OutputStore {
+        /** Puts one object; false when the bucket is not there or refuses the agent. */
+        boolean put(String bucket, String key, byte[] body);
+    }
+
+    /** The plugin directory of AWS-RunShellScript's one step under an S3 output prefix. */
+    public static final String PLUGIN_DIR = "awsrunShellScript/0.awsrunShellScript";
+
+    /** The S3 key of an invocation's output, as the agent lays it out: PREFIX/COMMAND/INSTANCE/awsrunShellScript/0.awsrunShellScript/stdout. */
+    public static String outputKey(String prefix, String commandId, String instanceId, String stream) {
+        String p = prefix == null ? "" : prefix.replaceAll("^/+|/+$", "");
+        return (p.isEmpty() ? "" : p + "/") + commandId + "/" + instanceId + "/" + PLUGIN_DIR + "/" + stream;
+    }
+
     private final Map<String, Managed> agents = new ConcurrentHashMap<>();
     private final Map<String, String> pingStatus = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> commands = new LinkedHashMap<>();
-    /** commandId + "/" + instanceId → invocation (with the full output under _FullStdout/_FullStderr). */
+    /**
+     * commandId + "/" + instanceId → invocation (with the full output under _FullStdout/_FullStderr; for a command
+     * with S3 output, what SSM keeps of it, the first 24,000 / 8,000 characters: the whole is in S3).
+     */
     private final Map<String, ObjectNode> invocations = new LinkedHashMap<>();
     private final Map<String, Instant> visibleAt = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -73,6 +98,7 @@ public final class SandboxSsmService implements SandboxService {
     private final Path dataDir;
     private volatile Duration invisibleFor = Duration.ofMillis(300);
     private volatile Duration deliveryDelay = Duration.ofMillis(50);
+    private volatile OutputStore outputs;
 
     /** @param dataDir where history.json is kept, or null to keep it in memory only */
     public SandboxSsmService(Path dataDir) {
@@ -109,6 +135,12 @@ public final class SandboxSsmService implements SandboxService {
     /** How long an invocation stays Pending before its agent takes it (50 ms by default). */
     public SandboxSsmService deliveryDelay(Duration d) {
         deliveryDelay = d;
+        return this;
+    }
+
+    /** Where agents upload outputs of commands sent with OutputS3BucketName (none: no object is ever written). */
+    public SandboxSsmService outputsTo(OutputStore store) {
+        outputs = store;
         return this;
     }
 
@@ -266,6 +298,14 @@ public final class SandboxSsmService implements SandboxService {
         cmd.put("CompletedCount", 0);
         cmd.put("ErrorCount", 0);
         cmd.put("DeliveryTimedOutCount", 0);
+        String bucket = text(in, "OutputS3BucketName");
+        String prefix = text(in, "OutputS3KeyPrefix");
+        if (bucket != null && !bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+            throw new SsmError("ValidationException", "1 validation error detected: Value '" + bucket
+                    + "' at 'outputS3BucketName' failed to satisfy constraint: Member must have length between 3 and 63");
+        }
+        cmd.put("OutputS3BucketName", bucket == null ? "" : bucket);
+        cmd.put("OutputS3KeyPrefix", prefix == null ? "" : prefix);
         String script = String.join("\n", lines) + "\n";
         synchronized (this) {
             commands.put(commandId, cmd);
@@ -291,14 +331,14 @@ public final class SandboxSsmService implements SandboxService {
         }
         for (String id : ids) {
             Duration to = timeout;
-            runner.submit(() -> execute(commandId, id, script, to));
+            runner.submit(() -> execute(commandId, id, script, to, bucket, prefix));
         }
         ObjectNode out = JSON.createObjectNode();
         out.set("Command", cmd.deepCopy());
         return out;
     }
 
-    private void execute(String commandId, String instanceId, String script, Duration timeout) {
+    private void execute(String commandId, String instanceId, String script, Duration timeout, String bucket, String prefix) {
         try {
             Thread.sleep(deliveryDelay.toMillis());
         } catch (InterruptedException e) {
@@ -328,15 +368,36 @@ public final class SandboxSsmService implements SandboxService {
         }
         String o = new String(out, StandardCharsets.UTF_8);
         String e2 = new String(err, StandardCharsets.UTF_8);
+        String outUrl = "";
+        String errUrl = "";
+        OutputStore store = outputs;
+        if (bucket != null && !bucket.isEmpty()) {
+            // the whole output goes to S3; SSM itself keeps only what GetCommandInvocation shows
+            String region = agents.get(instanceId).region();
+            if (out.length > 0 && store != null && store.put(bucket, outputKey(prefix, commandId, instanceId, "stdout"), out)) {
+                outUrl = "https://s3." + region + ".amazonaws.com/" + bucket + "/" + outputKey(prefix, commandId, instanceId, "stdout");
+            }
+            if (err.length > 0 && store != null && store.put(bucket, outputKey(prefix, commandId, instanceId, "stderr"), err)) {
+                errUrl = "https://s3." + region + ".amazonaws.com/" + bucket + "/" + outputKey(prefix, commandId, instanceId, "stderr");
+            }
+            o = head(o, STDOUT_LIMIT);
+            e2 = head(e2, STDERR_LIMIT);
+        }
+        String ou = outUrl;
+        String eu = errUrl;
+        String o2 = o;
+        String e3 = e2;
         String st = status;
         int code = rc;
         update(commandId, instanceId, inv -> {
+            inv.put("StandardOutputUrl", ou);
+            inv.put("StandardErrorUrl", eu);
             inv.put("Status", st);
             inv.put("StatusDetails", st.equals("TimedOut") ? "ExecutionTimedOut" : st);
             inv.put("ResponseCode", code);
             inv.put("ExecutionEndDateTime", Instant.now().toString());
-            inv.put("_FullStdout", o);
-            inv.put("_FullStderr", e2);
+            inv.put("_FullStdout", o2);
+            inv.put("_FullStderr", e3);
         });
     }
 
@@ -394,9 +455,9 @@ public final class SandboxSsmService implements SandboxService {
         out.put("ExecutionEndDateTime", inv.path("ExecutionEndDateTime").asText(""));
         out.put("ExecutionElapsedTime", "");
         out.put("StandardOutputContent", head(inv.get("_FullStdout").asText(), STDOUT_LIMIT));
-        out.put("StandardOutputUrl", "");
+        out.put("StandardOutputUrl", inv.path("StandardOutputUrl").asText(""));
         out.put("StandardErrorContent", head(inv.get("_FullStderr").asText(), STDERR_LIMIT));
-        out.put("StandardErrorUrl", "");
+        out.put("StandardErrorUrl", inv.path("StandardErrorUrl").asText(""));
         ObjectNode cw = out.putObject("CloudWatchOutputConfig");
         cw.put("CloudWatchLogGroupName", "");
         cw.put("CloudWatchOutputEnabled", false);
@@ -439,8 +500,8 @@ public final class SandboxSsmService implements SandboxService {
                     "DocumentVersion", "RequestedDateTime", "Status", "StatusDetails")) {
                 o.set(f, inv.get(f));
             }
-            o.put("StandardOutputUrl", "");
-            o.put("StandardErrorUrl", "");
+            o.put("StandardOutputUrl", inv.path("StandardOutputUrl").asText(""));
+            o.put("StandardErrorUrl", inv.path("StandardErrorUrl").asText(""));
             ArrayNode plugins = o.putArray("CommandPlugins");
             if (details) {
                 ObjectNode p = plugins.addObject();
