@@ -414,7 +414,7 @@ public class DoctorService {
                 ways.add(new Way(id, session, true, null));
             } else {
                 ways.add(switch (session.kind()) {
-                    case SSM -> new Way(id, Target.ssm(id), false, null);
+                    case SSM -> new Way(id, Target.ssm(id, session.outputS3()), false, null);
                     case LOCAL -> new Way(id, null, false, "the session works on this machine (local): connect to "
                             + "one instance over SSH or SSM and doctor --all reaches the others the same way");
                     case SSH -> over(id, addresses.get(id), session);
@@ -466,7 +466,7 @@ public class DoctorService {
             return new Way(id, null, false, "EC2 gives it the " + bad.get().line() + "; not used");
         }
         return new Way(id, new Target(Target.Kind.SSH, session.user(), address, session.port(), session.identityFile(),
-                session.knownHosts()), false, null);
+                session.knownHosts(), null), false, null);
     }
 
     private Section section(Way w, Duration maxAge) {
